@@ -1,0 +1,25 @@
+#!/bin/sh
+# Installs the Debian packages Joyride needs to build, run and test; idempotent, quiet when all is there.
+# Usage: scripts/deps.sh build|test|bench
+set -eu
+BUILD="gcc meson ninja-build pkg-config libmicrohttpd-dev libjansson-dev liburcu-dev libcurl4-openssl-dev libssl-dev"
+TEST="$BUILD clang libclang-rt-14-dev libcmocka-dev python3 python3-pytest python3-dnspython dnsutils knot-dnsutils iproute2 nftables serf docker.io busybox-static curl"
+BENCH="$BUILD dnsperf knot dnsmasq-base util-linux"
+case "${1:-build}" in
+build) want=$BUILD ;;
+test) want=$TEST ;;
+bench) want=$BENCH ;;
+*) echo "usage: $0 build|test|bench" >&2; exit 2 ;;
+esac
+missing=""
+for p in $want; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"
+done
+[ -z "$missing" ] && exit 0
+echo "deps: installing$missing" >&2
+SUDO=""
+[ "$(id -u)" -eq 0 ] || SUDO=sudo
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get -o DPkg::Lock::Timeout=900 update -qq >/dev/null
+# shellcheck disable=SC2086
+$SUDO apt-get -o DPkg::Lock::Timeout=900 install -y -qq --no-install-recommends $missing >/dev/null

@@ -1,0 +1,2 @@
+/* main.c — placeholder until the module lands. */
+int main(void) { return 0; }

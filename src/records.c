@@ -1,0 +1,1 @@
+/* records.c — placeholder until the module lands. */

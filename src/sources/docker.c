@@ -1,0 +1,1 @@
+/* docker.c — placeholder until the module lands. */

@@ -1,0 +1,1 @@
+/* hosts.c — placeholder until the module lands. */

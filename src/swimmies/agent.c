@@ -1,0 +1,2 @@
+/* agent.c — placeholder until the module lands. */
+int main(void) { return 0; }

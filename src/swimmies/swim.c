@@ -1,0 +1,1 @@
+/* swim.c — placeholder until the module lands. */
