@@ -1,0 +1,51 @@
+/* dns/server.h — the DNS server: one SO_REUSEPORT UDP socket per worker thread (batched
+ * recvmmsg/sendmmsg) and a TCP listener, answering from the record table's lock-free snapshot. */
+#ifndef JOYRIDE_DNS_SERVER_H
+#define JOYRIDE_DNS_SERVER_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "records.h"
+
+enum dns_unknown_action { DNS_UNKNOWN_NXDOMAIN, DNS_UNKNOWN_REFUSED, DNS_UNKNOWN_DROP };
+
+struct dns_server_config {
+    const char *bind_address; /* IPv4 or IPv6 literal */
+    uint16_t port;
+    int workers; /* UDP worker threads, >= 1 */
+    uint32_t ttl;
+    enum dns_unknown_action unknown_action;
+    const char *const *domains; /* normalized (lowercase, no trailing dot); may be NULL */
+    size_t n_domains;
+    int tcp_idle_timeout_ms; /* 0: default (10 s) */
+    int tcp_max_connections; /* 0: default (256) */
+};
+
+#define DNS_LATENCY_BUCKETS 12
+/* Upper bounds in seconds of the answer-latency histogram buckets (the last is +Inf). */
+extern const double dns_latency_bounds[DNS_LATENCY_BUCKETS];
+
+struct dns_stats {
+    uint64_t queries_udp, queries_tcp;
+    uint64_t rcode[16];   /* responses sent, by RCODE */
+    uint64_t dropped;     /* queries not answered (DNS_UNKNOWN_DROP, unparseable garbage) */
+    uint64_t truncated;   /* UDP answers sent with TC */
+    uint64_t tcp_connections_total, tcp_connections_open, tcp_connections_refused;
+    uint64_t latency_count;
+    double latency_sum;                          /* seconds */
+    uint64_t latency_bucket[DNS_LATENCY_BUCKETS]; /* cumulative, Prometheus style */
+};
+
+struct dns_server;
+
+/* Binds UDP and TCP and starts the workers. On failure returns NULL with a one-line reason in
+ * err (e.g. "DNS port 5353 on 0.0.0.0 is already in use") and errno set (EADDRINUSE, ...). */
+struct dns_server *dns_server_start(const struct dns_server_config *cfg, struct records *t,
+                                    char *err, size_t errlen);
+/* Stops and joins every thread, closes every socket; returns within about 100 ms. */
+void dns_server_stop(struct dns_server *s);
+/* Thread-safe; sums the per-worker counters. */
+void dns_server_get_stats(struct dns_server *s, struct dns_stats *out);
+
+#endif

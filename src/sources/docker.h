@@ -1,0 +1,42 @@
+/* sources/docker.h — Docker source: containers labelled joyride.host.name become records owned by
+ * this node ("docker:<container id>"), following the Engine API event stream on its own thread. */
+#ifndef JOYRIDE_SOURCES_DOCKER_H
+#define JOYRIDE_SOURCES_DOCKER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "records.h"
+
+struct docker_config {
+    const char *docker_host; /* as DOCKER_HOST: unix:///var/run/docker.sock or tcp://host:port */
+    const char *labels;      /* comma-separated label keys, e.g. "joyride.host.name" */
+    struct rec_addr host_ip; /* address names resolve to unless joyride.host.ip says otherwise */
+};
+
+enum docker_action {
+    DOCKER_EV_START, DOCKER_EV_UNPAUSE, DOCKER_EV_DIE, DOCKER_EV_STOP, DOCKER_EV_KILL,
+    DOCKER_EV_PAUSE, DOCKER_EV_DESTROY, DOCKER_EV_OTHER, DOCKER_EV_COUNT
+};
+extern const char *const docker_action_names[DOCKER_EV_COUNT];
+
+struct docker_status {
+    bool running;   /* the monitor thread runs */
+    bool connected; /* currently following the event stream */
+    char api_version[16];
+    size_t containers_tracked;
+    char last_error[256];
+    uint64_t events[DOCKER_EV_COUNT];
+    uint64_t reconnects;
+};
+
+/* Starts the monitor thread; never fails because the daemon is missing (it retries with backoff).
+ * Returns NULL only on allocation failure. */
+struct docker_source *docker_source_start(const struct docker_config *cfg, struct records *t);
+/* Stops the thread (closing the event stream at once) and joins it. */
+void docker_source_stop(struct docker_source *d);
+/* Thread-safe. */
+void docker_source_get_status(struct docker_source *d, struct docker_status *out);
+
+#endif
