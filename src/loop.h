@@ -21,7 +21,8 @@ int loop_mod_fd(struct loop *l, int fd, uint32_t events);
 void loop_del_fd(struct loop *l, int fd);
 
 /* One-shot timer after delay_ms. The handle is valid until the callback starts or until
- * loop_timer_cancel; cancelling from inside its own callback is not allowed (it is already gone). */
+ * loop_timer_cancel; cancelling from inside its own callback is not allowed (it is already gone).
+ */
 struct loop_timer *loop_timer_add(struct loop *l, uint64_t delay_ms, loop_cb cb, void *ctx);
 void loop_timer_cancel(struct loop *l, struct loop_timer *t);
 

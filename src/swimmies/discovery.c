@@ -1,0 +1,394 @@
+/* swimmies/discovery.c — UDP broadcast discovery: JSON announce at start, heartbeat every
+ * interval, goodbye at stop; received messages maintain an expiring table of known nodes. */
+#include "swimmies/discovery.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <jansson.h>
+#include <netinet/in.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "log.h"
+
+#define MOD "discovery"
+#define MSG_MAX 2048
+
+struct discovery {
+    struct loop *loop;
+    struct discovery_config cfg;
+    char *strings; /* owned copies of the cfg strings, one allocation */
+    int rx_fd, tx_fd;
+    struct sockaddr_in bcast;
+    struct loop_timer *timer;
+    discovery_cb cb;
+    void *ctx;
+    pthread_mutex_t mu; /* guards nodes, n_nodes, stats (read by other threads) */
+    struct discovery_node *nodes;
+    size_t n_nodes, cap_nodes;
+    struct discovery_stats stats;
+    bool clash_logged, send_error_logged;
+};
+
+static double wall_now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+int discovery_encode(const struct discovery_config *cfg, const char *type, double now, char *buf,
+                     size_t cap)
+{
+    json_t *msg =
+        json_pack("{s:s, s:{s:s, s:s, s:s, s:i, s:s, s:f, s:{s:s, s:s, s:i}}, s:f}", "message_type",
+                  type, "node_info", "node_id", cfg->node_id, "hostname", cfg->hostname,
+                  "ip_address", cfg->ip_address, "port", (int)cfg->service_port, "service_type",
+                  cfg->service_type, "last_seen", now, "metadata", "version", cfg->version, "role",
+                  cfg->role, "swim_port", (int)cfg->swim_port, "timestamp", now);
+    if (!msg)
+        return -1;
+    size_t n = json_dumpb(msg, buf, cap, JSON_COMPACT);
+    json_decref(msg);
+    return n == 0 || n > cap ? -1 : (int)n;
+}
+
+static bool copy_str(json_t *obj, const char *key, char *dst, size_t cap, bool required)
+{
+    json_t *v = json_object_get(obj, key);
+    if (!v || !json_is_string(v)) {
+        dst[0] = 0;
+        return !required;
+    }
+    size_t len = json_string_length(v);
+    if (len >= cap || len == 0)
+        return false;
+    memcpy(dst, json_string_value(v), len + 1);
+    return true;
+}
+
+static bool get_port(json_t *obj, const char *key, uint16_t *out)
+{
+    json_t *v = json_object_get(obj, key);
+    if (!v || !json_is_integer(v))
+        return false;
+    json_int_t p = json_integer_value(v);
+    if (p < 1 || p > 65535)
+        return false;
+    *out = (uint16_t)p;
+    return true;
+}
+
+bool discovery_decode(const char *buf, size_t len, struct discovery_node *out, char *type_out,
+                      size_t type_cap, char *service_type_out, size_t service_cap)
+{
+    memset(out, 0, sizeof *out);
+    json_t *root = json_loadb(buf, len, JSON_REJECT_DUPLICATES, NULL);
+    if (!root)
+        return false;
+    bool ok = false;
+    json_t *info = json_object_get(root, "node_info");
+    json_t *meta = info ? json_object_get(info, "metadata") : NULL;
+    struct in_addr ia;
+    if (!json_is_object(root) || !json_is_object(info) || !json_is_object(meta))
+        goto done;
+    if (!copy_str(root, "message_type", type_out, type_cap, true) ||
+        !copy_str(info, "service_type", service_type_out, service_cap, true) ||
+        !copy_str(info, "node_id", out->node_id, sizeof out->node_id, true) ||
+        !copy_str(info, "ip_address", out->ip_address, sizeof out->ip_address, true) ||
+        !copy_str(info, "hostname", out->hostname, sizeof out->hostname, false) ||
+        !copy_str(meta, "version", out->version, sizeof out->version, false) ||
+        !copy_str(meta, "role", out->role, sizeof out->role, false))
+        goto done;
+    if (inet_pton(AF_INET, out->ip_address, &ia) != 1)
+        goto done;
+    if (!get_port(meta, "swim_port", &out->swim_port))
+        goto done;
+    if (!get_port(info, "port", &out->port))
+        out->port = 0;
+    ok = true;
+done:
+    json_decref(root);
+    return ok;
+}
+
+static void send_msg(struct discovery *d, const char *type)
+{
+    char buf[MSG_MAX];
+    int n = discovery_encode(&d->cfg, type, wall_now(), buf, sizeof buf);
+    if (n < 0)
+        return;
+    ssize_t r = sendto(d->tx_fd, buf, (size_t)n, 0, (struct sockaddr *)&d->bcast, sizeof d->bcast);
+    pthread_mutex_lock(&d->mu);
+    if (r < 0)
+        d->stats.send_errors++;
+    else
+        d->stats.sent++;
+    pthread_mutex_unlock(&d->mu);
+    if (r < 0 && !d->send_error_logged) {
+        log_warn(MOD, "cannot send %s to %s:%u: %s (will keep trying)", type, d->cfg.broadcast,
+                 d->cfg.port, strerror(errno));
+        d->send_error_logged = true;
+    } else if (r >= 0 && d->send_error_logged) {
+        log_info(MOD, "sending to %s:%u works again", d->cfg.broadcast, d->cfg.port);
+        d->send_error_logged = false;
+    }
+}
+
+void discovery_announce(struct discovery *d)
+{
+    send_msg(d, "heartbeat");
+}
+
+static ssize_t find_node(struct discovery *d, const char *id)
+{
+    for (size_t i = 0; i < d->n_nodes; i++)
+        if (strcmp(d->nodes[i].node_id, id) == 0)
+            return (ssize_t)i;
+    return -1;
+}
+
+static void remove_node(struct discovery *d, size_t i)
+{
+    d->nodes[i] = d->nodes[--d->n_nodes];
+}
+
+static void expire(struct discovery *d)
+{
+    double now = wall_now();
+    double limit = (double)d->cfg.timeout_ms / 1000.0;
+    for (size_t i = 0; i < d->n_nodes;) {
+        if (now - d->nodes[i].last_seen > limit) {
+            struct discovery_node gone = d->nodes[i];
+            pthread_mutex_lock(&d->mu);
+            remove_node(d, i);
+            pthread_mutex_unlock(&d->mu);
+            d->cb(DISCOVERY_LOST, &gone, d->ctx);
+        } else {
+            i++;
+        }
+    }
+}
+
+static void on_timer(void *ctx)
+{
+    struct discovery *d = ctx;
+    d->timer = loop_timer_add(d->loop, d->cfg.interval_ms, on_timer, d);
+    send_msg(d, "heartbeat");
+    expire(d);
+}
+
+static void handle(struct discovery *d, const char *buf, size_t len)
+{
+    struct discovery_node n;
+    char type[16], service[DISC_STR_MAX + 1];
+    if (!discovery_decode(buf, len, &n, type, sizeof type, service, sizeof service)) {
+        pthread_mutex_lock(&d->mu);
+        d->stats.malformed++;
+        pthread_mutex_unlock(&d->mu);
+        return;
+    }
+    bool own = strcmp(n.node_id, d->cfg.node_id) == 0;
+    if (own && strcmp(n.ip_address, d->cfg.ip_address) != 0 && !d->clash_logged) {
+        log_error(MOD, "node id '%s' is also used by the node at %s: every node needs a unique id",
+                  n.node_id, n.ip_address);
+        d->clash_logged = true;
+    }
+    if (own || strcmp(service, d->cfg.service_type) != 0) {
+        pthread_mutex_lock(&d->mu);
+        d->stats.ignored++;
+        pthread_mutex_unlock(&d->mu);
+        return;
+    }
+    n.last_seen = wall_now();
+    pthread_mutex_lock(&d->mu);
+    d->stats.received++;
+    ssize_t i = find_node(d, n.node_id);
+    enum discovery_event ev;
+    if (strcmp(type, "goodbye") == 0) {
+        if (i >= 0)
+            remove_node(d, (size_t)i);
+        ev = DISCOVERY_GOODBYE;
+    } else if (i >= 0) {
+        bool changed = strcmp(d->nodes[i].ip_address, n.ip_address) != 0 ||
+                       d->nodes[i].swim_port != n.swim_port;
+        d->nodes[i] = n;
+        ev = changed ? DISCOVERY_FOUND : DISCOVERY_UPDATED;
+    } else {
+        if (d->n_nodes == d->cap_nodes) {
+            size_t cap = d->cap_nodes ? d->cap_nodes * 2 : 8;
+            struct discovery_node *nn = realloc(d->nodes, cap * sizeof *nn);
+            if (!nn) {
+                pthread_mutex_unlock(&d->mu);
+                return;
+            }
+            d->nodes = nn;
+            d->cap_nodes = cap;
+        }
+        d->nodes[d->n_nodes++] = n;
+        ev = DISCOVERY_FOUND;
+    }
+    pthread_mutex_unlock(&d->mu);
+    if (ev != DISCOVERY_GOODBYE || i >= 0)
+        d->cb(ev, &n, d->ctx);
+}
+
+static void on_readable(int fd, uint32_t events, void *ctx)
+{
+    (void)events;
+    struct discovery *d = ctx;
+    char buf[MSG_MAX];
+    for (int k = 0; k < 64; k++) {
+        ssize_t r = recv(fd, buf, sizeof buf, MSG_DONTWAIT | MSG_TRUNC);
+        if (r < 0)
+            return;
+        if ((size_t)r > sizeof buf) {
+            pthread_mutex_lock(&d->mu);
+            d->stats.malformed++;
+            pthread_mutex_unlock(&d->mu);
+            continue;
+        }
+        handle(d, buf, (size_t)r);
+    }
+}
+
+static char *dup_into(char **cursor, const char *s)
+{
+    char *p = *cursor;
+    size_t n = strlen(s ? s : "") + 1;
+    memcpy(p, s ? s : "", n);
+    *cursor += n;
+    return p;
+}
+
+static int open_sockets(struct discovery *d, char *err, size_t errlen)
+{
+    const struct discovery_config *c = &d->cfg;
+    memset(&d->bcast, 0, sizeof d->bcast);
+    d->bcast.sin_family = AF_INET;
+    d->bcast.sin_port = htons(c->port);
+    if (inet_pton(AF_INET, c->broadcast, &d->bcast.sin_addr) != 1) {
+        snprintf(err, errlen, "DISCOVERY_BROADCAST: '%s' is not an IPv4 address", c->broadcast);
+        return -1;
+    }
+    /* Receive: bound to the broadcast address itself when it is a subnet broadcast (so only
+     * that network's announcements arrive), to any address for 255.255.255.255. Several nodes
+     * on one host share the port. */
+    struct sockaddr_in rx = d->bcast;
+    if (rx.sin_addr.s_addr == htonl(INADDR_BROADCAST))
+        rx.sin_addr.s_addr = htonl(INADDR_ANY);
+    int one = 1;
+    d->rx_fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+    d->tx_fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+    if (d->rx_fd < 0 || d->tx_fd < 0) {
+        snprintf(err, errlen, "discovery socket: %s", strerror(errno));
+        return -1;
+    }
+    setsockopt(d->rx_fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+    setsockopt(d->rx_fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof one);
+    if (bind(d->rx_fd, (struct sockaddr *)&rx, sizeof rx) < 0) {
+        snprintf(err, errlen, "DISCOVERY_PORT %u: cannot bind %s: %s", c->port, c->broadcast,
+                 strerror(errno));
+        return -1;
+    }
+    setsockopt(d->tx_fd, SOL_SOCKET, SO_BROADCAST, &one, sizeof one);
+    if (c->bind_address && c->bind_address[0] && strcmp(c->bind_address, "0.0.0.0") != 0) {
+        struct sockaddr_in tx = {.sin_family = AF_INET};
+        if (inet_pton(AF_INET, c->bind_address, &tx.sin_addr) != 1 ||
+            bind(d->tx_fd, (struct sockaddr *)&tx, sizeof tx) < 0) {
+            snprintf(err, errlen, "discovery: cannot bind the sending socket to %s: %s",
+                     c->bind_address, strerror(errno));
+            return -1;
+        }
+    }
+    return 0;
+}
+
+struct discovery *discovery_start(struct loop *l, const struct discovery_config *cfg,
+                                  discovery_cb cb, void *ctx, char *err, size_t errlen)
+{
+    struct discovery *d = calloc(1, sizeof *d);
+    if (!d) {
+        snprintf(err, errlen, "discovery: out of memory");
+        return NULL;
+    }
+    d->loop = l;
+    d->cb = cb;
+    d->ctx = ctx;
+    d->rx_fd = d->tx_fd = -1;
+    pthread_mutex_init(&d->mu, NULL);
+    const char *strs[] = {cfg->node_id,      cfg->hostname, cfg->ip_address,   cfg->version,
+                          cfg->service_type, cfg->role,     cfg->bind_address, cfg->broadcast};
+    size_t total = 0;
+    for (size_t i = 0; i < sizeof strs / sizeof strs[0]; i++)
+        total += strlen(strs[i] ? strs[i] : "") + 1;
+    d->strings = malloc(total);
+    if (!d->strings) {
+        snprintf(err, errlen, "discovery: out of memory");
+        discovery_stop(d);
+        return NULL;
+    }
+    char *cur = d->strings;
+    d->cfg = *cfg;
+    d->cfg.node_id = dup_into(&cur, cfg->node_id);
+    d->cfg.hostname = dup_into(&cur, cfg->hostname);
+    d->cfg.ip_address = dup_into(&cur, cfg->ip_address);
+    d->cfg.version = dup_into(&cur, cfg->version);
+    d->cfg.service_type = dup_into(&cur, cfg->service_type);
+    d->cfg.role = dup_into(&cur, cfg->role);
+    d->cfg.bind_address = dup_into(&cur, cfg->bind_address);
+    d->cfg.broadcast = dup_into(&cur, cfg->broadcast);
+    if (open_sockets(d, err, errlen) < 0 || loop_add_fd(l, d->rx_fd, EPOLLIN, on_readable, d) < 0) {
+        d->loop = NULL;
+        discovery_stop(d);
+        return NULL;
+    }
+    send_msg(d, "announce");
+    d->timer = loop_timer_add(l, d->cfg.interval_ms, on_timer, d);
+    log_info(MOD, "announcing %s (%s, swim port %u) to %s:%u every %u ms", d->cfg.node_id,
+             d->cfg.ip_address, d->cfg.swim_port, d->cfg.broadcast, d->cfg.port,
+             d->cfg.interval_ms);
+    return d;
+}
+
+void discovery_stop(struct discovery *d)
+{
+    if (!d)
+        return;
+    if (d->loop) {
+        send_msg(d, "goodbye");
+        loop_timer_cancel(d->loop, d->timer);
+        loop_del_fd(d->loop, d->rx_fd);
+    }
+    if (d->rx_fd >= 0)
+        close(d->rx_fd);
+    if (d->tx_fd >= 0)
+        close(d->tx_fd);
+    pthread_mutex_destroy(&d->mu);
+    free(d->nodes);
+    free(d->strings);
+    free(d);
+}
+
+size_t discovery_nodes(struct discovery *d, struct discovery_node *out, size_t max)
+{
+    pthread_mutex_lock(&d->mu);
+    size_t n = d->n_nodes;
+    for (size_t i = 0; i < n && i < max; i++)
+        out[i] = d->nodes[i];
+    pthread_mutex_unlock(&d->mu);
+    return n;
+}
+
+void discovery_get_stats(struct discovery *d, struct discovery_stats *out)
+{
+    pthread_mutex_lock(&d->mu);
+    *out = d->stats;
+    pthread_mutex_unlock(&d->mu);
+}
