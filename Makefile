@@ -56,9 +56,10 @@ bench: build
 format:
 	clang-format -i $$(git ls-files '*.c' '*.h')
 
-lint:
+lint: $(TESTBUILD)/build.ninja
 	cppcheck --quiet --error-exitcode=1 --enable=warning,performance,portability \
-	    --inline-suppr -I src $$(git ls-files 'src/*.c')
+	    --inline-suppr -D__GNUC__ -I src $$(git ls-files 'src/*.c')
+	clang-tidy --quiet -p $(TESTBUILD) $$(git ls-files 'src/*.c')
 
 clean:
 	rm -rf $(BUILD) $(TESTBUILD) $(FUZZBUILD)
