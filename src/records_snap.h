@@ -1,0 +1,28 @@
+/* records_snap.h — internal to the record table: building the immutable reader snapshot (an
+ * open-addressing hash table keyed by wire-format name, in one allocation) from served pairs. */
+#ifndef JOYRIDE_RECORDS_SNAP_H
+#define JOYRIDE_RECORDS_SNAP_H
+
+#include "records.h"
+
+/* One served (name, address) pair; name is a normalized presentation name. */
+struct snap_pair {
+    const char *name;
+    struct rec_addr addr;
+};
+
+/* Sorts and deduplicates pairs in place, then builds a snapshot holding every name, its A and
+ * AAAA addresses, and every ancestor name as an empty non-terminal. NULL on allocation failure. */
+struct rec_snapshot *snap_build(struct snap_pair *pairs, size_t n, uint64_t version);
+void snap_free(struct rec_snapshot *s);
+
+/* Content fingerprint: equal snapshots have equal digests (used to skip no-op publications). */
+uint64_t snap_digest(const struct rec_snapshot *s);
+
+/* Retired-list link used by the table while a snapshot waits for a grace period. */
+struct rec_snapshot **snap_next(struct rec_snapshot *s);
+
+/* Converts a normalized presentation name to uncompressed wire format; returns the length. */
+size_t snap_name_to_wire(const char *name, uint8_t out[REC_WIRE_MAX]);
+
+#endif
