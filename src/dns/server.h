@@ -28,13 +28,14 @@ extern const double dns_latency_bounds[DNS_LATENCY_BUCKETS];
 
 struct dns_stats {
     uint64_t queries_udp, queries_tcp;
-    uint64_t rcode[16];   /* responses sent, by RCODE */
-    uint64_t dropped;     /* queries not answered (DNS_UNKNOWN_DROP, unparseable garbage) */
-    uint64_t truncated;   /* UDP answers sent with TC */
+    uint64_t rcode[16]; /* responses sent, by RCODE */
+    uint64_t dropped;   /* queries not answered (DNS_UNKNOWN_DROP, unparseable garbage) */
+    uint64_t truncated; /* UDP answers sent with TC */
     uint64_t tcp_connections_total, tcp_connections_open, tcp_connections_refused;
     uint64_t latency_count;
-    double latency_sum;                          /* seconds */
+    double latency_sum;                           /* seconds */
     uint64_t latency_bucket[DNS_LATENCY_BUCKETS]; /* cumulative, Prometheus style */
+    uint64_t rcode_badvers; /* responses with the extended rcode BADVERS (16), not in rcode[] */
 };
 
 struct dns_server;
@@ -45,6 +46,8 @@ struct dns_server *dns_server_start(const struct dns_server_config *cfg, struct 
                                     char *err, size_t errlen);
 /* Stops and joins every thread, closes every socket; returns within about 100 ms. */
 void dns_server_stop(struct dns_server *s);
+/* The port actually bound (cfg->port, or the kernel's choice when it was 0). */
+uint16_t dns_server_port(const struct dns_server *s);
 /* Thread-safe; sums the per-worker counters. */
 void dns_server_get_stats(struct dns_server *s, struct dns_stats *out);
 

@@ -1,0 +1,56 @@
+/* dns/respond.h — the answer policy: turns one query packet into one response packet from a
+ * record snapshot, the TTL, the unknown-name action and the authoritative domains. No I/O and no
+ * allocation, so every server thread calls it on its own buffers. */
+#ifndef JOYRIDE_DNS_RESPOND_H
+#define JOYRIDE_DNS_RESPOND_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "dns/server.h"
+#include "dns/wire.h"
+#include "records.h"
+
+/* A domain Joyride is authoritative for, in lowercase wire form. */
+struct dns_zone {
+    uint8_t wire[DNS_NAME_MAX];
+    uint16_t len;
+};
+
+struct dns_policy {
+    uint32_t ttl;
+    enum dns_unknown_action unknown;
+    const struct dns_zone *zones;
+    size_t n_zones;
+};
+
+/* SOA timers other than the serial and minimum (which come from the snapshot and the TTL). */
+#define DNS_SOA_REFRESH 3600
+#define DNS_SOA_RETRY 600
+#define DNS_SOA_EXPIRE 86400
+
+struct dns_outcome {
+    int rcode;      /* rcode sent (BADVERS is 16); -1 when the query was dropped */
+    bool truncated; /* TC set */
+};
+
+/* The answer for a parsed, well formed query (dns_parse_query returned DNS_PARSE_OK).
+ * rr: what records_lookup found for q->qname (NULL: the name does not exist); serial: the SOA
+ * serial; rotate: round-robin start for multiple addresses. Returns the length written to out,
+ * 0 when the query is to be dropped. */
+size_t dns_answer(const struct dns_policy *p, const struct dns_query *q, const struct rec_rrset *rr,
+                  uint32_t serial, bool tcp, uint32_t rotate, uint8_t *out, size_t outsize,
+                  struct dns_outcome *res);
+
+/* Parses in[0..inlen) and answers it from snap (the caller holds records_read_lock).
+ * Returns the response length, 0 when nothing is to be sent. */
+size_t dns_respond(const struct dns_policy *p, const struct rec_snapshot *snap, const uint8_t *in,
+                   size_t inlen, bool tcp, uint32_t rotate, uint8_t *out, size_t outsize,
+                   struct dns_outcome *res);
+
+/* Builds p's zone list from presentation names; zones must hold n entries. Returns false (and
+ * the index of the bad name in *bad) when a name is not a valid domain. */
+bool dns_zones_from_text(const char *const *names, size_t n, struct dns_zone *zones, size_t *bad);
+
+#endif

@@ -1,0 +1,366 @@
+/* tcp.c — DNS over TCP on one thread: a non-blocking listener and connections in epoll, 2-byte
+ * length framing, several pipelined queries per read answered with one write, partial reads and
+ * writes kept per connection, idle connections closed after a timeout (least recently active
+ * first), and a cap on open connections (beyond it a new connection is accepted and closed). */
+#include <errno.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "dns/internal.h"
+#include "log.h"
+
+#define IN_CAP 4096                     /* a query longer than this closes the connection */
+#define OUT_CAP (2 * (DNS_MSG_MAX + 2)) /* scratch for the answers to one read */
+#define MAX_EVENTS 64
+#define ACCEPT_PAUSE_MS 100 /* after EMFILE/ENFILE */
+
+struct conn {
+    int fd;
+    struct conn *prev, *next; /* activity list, least recently active first */
+    uint64_t last_ms;
+    uint8_t *pending; /* answers not yet written */
+    size_t pending_len, pending_off;
+    size_t in_len;
+    uint8_t in[IN_CAP];
+};
+
+struct tcp_server {
+    struct dns_counters ctr;
+    struct dns_server *srv;
+    int listen_fd, ep;
+    pthread_t thread;
+    bool started;
+    bool accept_paused;
+    uint64_t accept_resume_ms;
+    uint32_t rotate;
+    struct conn *head, *tail;
+    uint8_t out[OUT_CAP];
+};
+
+/* Markers for the epoll data of the two non-connection fds. */
+static char listen_marker, stop_marker;
+
+static uint64_t now_ms(void)
+{
+    return dns_now_ns() / 1000000u;
+}
+
+static void list_remove(struct tcp_server *t, struct conn *c)
+{
+    if (c->prev)
+        c->prev->next = c->next;
+    else
+        t->head = c->next;
+    if (c->next)
+        c->next->prev = c->prev;
+    else
+        t->tail = c->prev;
+    c->prev = c->next = NULL;
+}
+
+static void list_append(struct tcp_server *t, struct conn *c)
+{
+    c->prev = t->tail;
+    c->next = NULL;
+    if (t->tail)
+        t->tail->next = c;
+    else
+        t->head = c;
+    t->tail = c;
+}
+
+static void touch(struct tcp_server *t, struct conn *c)
+{
+    c->last_ms = now_ms();
+    if (t->tail != c) {
+        list_remove(t, c);
+        list_append(t, c);
+    }
+}
+
+static void conn_close(struct tcp_server *t, struct conn *c)
+{
+    list_remove(t, c);
+    epoll_ctl(t->ep, EPOLL_CTL_DEL, c->fd, NULL);
+    close(c->fd);
+    free(c->pending);
+    free(c);
+    ctr_add(&t->ctr.tcp_open, (uint64_t)-1);
+}
+
+struct tcp_server *tcp_server_new(struct dns_server *s, int listen_fd)
+{
+    struct tcp_server *t = NULL;
+    if (posix_memalign((void **)&t, 64, sizeof *t) != 0)
+        return NULL;
+    memset(t, 0, offsetof(struct tcp_server, out));
+    t->srv = s;
+    t->listen_fd = listen_fd;
+    t->ep = epoll_create1(EPOLL_CLOEXEC);
+    struct epoll_event ev = {.events = EPOLLIN, .data.ptr = &listen_marker};
+    struct epoll_event sv = {.events = EPOLLIN, .data.ptr = &stop_marker};
+    if (t->ep < 0 || epoll_ctl(t->ep, EPOLL_CTL_ADD, listen_fd, &ev) < 0 ||
+        epoll_ctl(t->ep, EPOLL_CTL_ADD, s->stop_fd, &sv) < 0) {
+        if (t->ep >= 0)
+            close(t->ep);
+        free(t);
+        return NULL;
+    }
+    return t;
+}
+
+const struct dns_counters *tcp_server_counters(const struct tcp_server *t)
+{
+    return &t->ctr;
+}
+
+static void accept_all(struct tcp_server *t)
+{
+    for (;;) {
+        int fd = accept4(t->listen_fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+        if (fd < 0) {
+            if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM) {
+                log_warn("dns", "TCP accept paused: %s", strerror(errno));
+                struct epoll_event ev = {.events = 0, .data.ptr = &listen_marker};
+                epoll_ctl(t->ep, EPOLL_CTL_MOD, t->listen_fd, &ev);
+                t->accept_paused = true;
+                t->accept_resume_ms = now_ms() + ACCEPT_PAUSE_MS;
+            }
+            return; /* EAGAIN, or a connection that died in the backlog */
+        }
+        ctr_add(&t->ctr.tcp_total, 1);
+        if ((int)ctr_get(&t->ctr.tcp_open) >= t->srv->tcp_max) {
+            ctr_add(&t->ctr.tcp_refused, 1);
+            close(fd);
+            continue;
+        }
+        struct conn *c = malloc(sizeof *c);
+        struct epoll_event ev = {.events = EPOLLIN, .data.ptr = c};
+        if (!c || epoll_ctl(t->ep, EPOLL_CTL_ADD, fd, &ev) < 0) {
+            ctr_add(&t->ctr.tcp_refused, 1);
+            free(c);
+            close(fd);
+            continue;
+        }
+        c->fd = fd;
+        c->pending = NULL;
+        c->pending_len = c->pending_off = 0;
+        c->in_len = 0;
+        c->last_ms = now_ms();
+        list_append(t, c);
+        ctr_add(&t->ctr.tcp_open, 1);
+    }
+}
+
+/* Writes as much of buf as the socket takes; keeps the rest as pending. false: close. */
+static bool conn_write(struct tcp_server *t, struct conn *c, const uint8_t *buf, size_t len)
+{
+    size_t off = 0;
+    while (off < len) {
+        ssize_t n = send(c->fd, buf + off, len - off, MSG_NOSIGNAL | MSG_DONTWAIT);
+        if (n > 0) {
+            off += (size_t)n;
+            continue;
+        }
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+            break;
+        return false;
+    }
+    if (off == len)
+        return true;
+    c->pending = malloc(len - off);
+    if (!c->pending)
+        return false;
+    memcpy(c->pending, buf + off, len - off);
+    c->pending_len = len - off;
+    c->pending_off = 0;
+    struct epoll_event ev = {.events = EPOLLOUT, .data.ptr = c};
+    return epoll_ctl(t->ep, EPOLL_CTL_MOD, c->fd, &ev) == 0;
+}
+
+/* Answers every complete query in c->in (while nothing is pending) and writes the answers.
+ * false: the connection is to be closed. */
+static bool conn_process(struct tcp_server *t, struct conn *c, uint64_t t0)
+{
+    struct dns_server *s = t->srv;
+    size_t off = 0;
+    bool ok = true;
+    while (ok && !c->pending) {
+        size_t out_len = 0, answered = 0;
+        records_read_lock();
+        const struct rec_snapshot *snap = records_snapshot(s->records);
+        while (c->in_len - off >= 2 && out_len + 2 + DNS_MSG_MAX <= OUT_CAP) {
+            size_t mlen = (size_t)c->in[off] << 8 | c->in[off + 1];
+            if (mlen == 0 || mlen > IN_CAP - 2) {
+                ctr_add(&t->ctr.dropped, 1);
+                ok = false; /* cannot be a query we would answer; framing is lost */
+                break;
+            }
+            if (c->in_len - off - 2 < mlen)
+                break;
+            struct dns_outcome o;
+            size_t len = dns_respond(&s->policy, snap, c->in + off + 2, mlen, true, t->rotate++,
+                                     t->out + out_len + 2, DNS_MSG_MAX, &o);
+            ctr_add(&t->ctr.queries, 1);
+            dns_count_outcome(&t->ctr, &o);
+            if (len) {
+                t->out[out_len] = (uint8_t)(len >> 8);
+                t->out[out_len + 1] = (uint8_t)len;
+                out_len += 2 + len;
+                answered++;
+            }
+            off += 2 + mlen;
+        }
+        records_read_unlock();
+        if (out_len == 0)
+            break;
+        if (!conn_write(t, c, t->out, out_len))
+            return false;
+        dns_count_latency(&t->ctr, dns_now_ns() - t0, answered);
+    }
+    if (off) {
+        memmove(c->in, c->in + off, c->in_len - off);
+        c->in_len -= off;
+    }
+    return ok;
+}
+
+static bool conn_readable(struct tcp_server *t, struct conn *c)
+{
+    for (;;) {
+        if (c->pending)
+            return true; /* answers first; reading resumes when they are written */
+        ssize_t n = recv(c->fd, c->in + c->in_len, IN_CAP - c->in_len, 0);
+        if (n == 0)
+            return false;
+        if (n < 0)
+            return errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR;
+        c->in_len += (size_t)n;
+        touch(t, c);
+        if (!conn_process(t, c, dns_now_ns()))
+            return false;
+        if (c->in_len == IN_CAP)
+            return false; /* unreachable: a full buffer always holds a complete query */
+    }
+}
+
+static bool conn_writable(struct tcp_server *t, struct conn *c)
+{
+    while (c->pending_off < c->pending_len) {
+        ssize_t n = send(c->fd, c->pending + c->pending_off, c->pending_len - c->pending_off,
+                         MSG_NOSIGNAL | MSG_DONTWAIT);
+        if (n > 0) {
+            c->pending_off += (size_t)n;
+            touch(t, c);
+            continue;
+        }
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+            return true;
+        return false;
+    }
+    free(c->pending);
+    c->pending = NULL;
+    c->pending_len = c->pending_off = 0;
+    struct epoll_event ev = {.events = EPOLLIN, .data.ptr = c};
+    if (epoll_ctl(t->ep, EPOLL_CTL_MOD, c->fd, &ev) < 0)
+        return false;
+    /* Queries that arrived while we were blocked on writing. */
+    if (!conn_process(t, c, dns_now_ns()))
+        return false;
+    return conn_readable(t, c);
+}
+
+/* Closes idle connections; returns the epoll timeout until the next one may expire. */
+static int expire_idle(struct tcp_server *t)
+{
+    uint64_t now = now_ms();
+    uint64_t idle = (uint64_t)t->srv->tcp_idle_ms;
+    while (t->head && t->head->last_ms + idle <= now)
+        conn_close(t, t->head);
+    int timeout = -1;
+    if (t->head)
+        timeout = (int)(t->head->last_ms + idle - now);
+    if (t->accept_paused) {
+        if (t->accept_resume_ms <= now) {
+            struct epoll_event ev = {.events = EPOLLIN, .data.ptr = &listen_marker};
+            epoll_ctl(t->ep, EPOLL_CTL_MOD, t->listen_fd, &ev);
+            t->accept_paused = false;
+        } else {
+            int w = (int)(t->accept_resume_ms - now);
+            if (timeout < 0 || w < timeout)
+                timeout = w;
+        }
+    }
+    return timeout;
+}
+
+static void *tcp_main(void *arg)
+{
+    struct tcp_server *t = arg;
+    struct epoll_event ev[MAX_EVENTS];
+    pthread_setname_np(pthread_self(), "dns-tcp");
+    records_reader_register();
+    while (!dns_stopping(t->srv)) {
+        int timeout = expire_idle(t);
+        int n = epoll_wait(t->ep, ev, MAX_EVENTS, timeout);
+        if (n < 0 && errno != EINTR) {
+            log_error("dns", "TCP epoll_wait failed: %s", strerror(errno));
+            break;
+        }
+        for (int i = 0; i < n; i++) {
+            void *p = ev[i].data.ptr;
+            if (p == &stop_marker)
+                goto out;
+            if (p == &listen_marker) {
+                accept_all(t);
+                continue;
+            }
+            struct conn *c = p;
+            bool keep;
+            if (ev[i].events & (EPOLLERR | EPOLLHUP) && !(ev[i].events & EPOLLIN))
+                keep = false;
+            else if (c->pending)
+                keep = conn_writable(t, c);
+            else
+                keep = conn_readable(t, c);
+            if (!keep)
+                conn_close(t, c);
+        }
+    }
+out:
+    records_reader_unregister();
+    return NULL;
+}
+
+int tcp_server_start(struct tcp_server *t)
+{
+    int rc = dns_thread_create(&t->thread, tcp_main, t);
+    t->started = rc == 0;
+    return rc;
+}
+
+void tcp_server_join(struct tcp_server *t)
+{
+    if (t->started)
+        pthread_join(t->thread, NULL);
+    t->started = false;
+}
+
+void tcp_server_free(struct tcp_server *t)
+{
+    if (!t)
+        return;
+    while (t->head)
+        conn_close(t, t->head);
+    close(t->ep);
+    close(t->listen_fd);
+    free(t);
+}

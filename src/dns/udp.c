@@ -1,0 +1,251 @@
+/* udp.c — one UDP worker thread: its own SO_REUSEPORT socket, queries received and answers sent
+ * in batches (recvmmsg/sendmmsg), answered into preallocated buffers from the record snapshot
+ * read under the RCU read lock. When bound to a wildcard address, each reply leaves from the
+ * local address its query arrived on (IP_PKTINFO / IPV6_PKTINFO). */
+#include <errno.h>
+#include <poll.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "dns/internal.h"
+#include "log.h"
+
+#define BATCH 32
+#define RX_SIZE 2048 /* larger datagrams arrive cut (MSG_TRUNC) and get FORMERR */
+#define CTRL_SIZE 64 /* room for one in_pktinfo or in6_pktinfo cmsg */
+
+struct udp_worker {
+    struct dns_counters ctr; /* first: aligned, written only by this worker */
+    struct dns_server *srv;
+    int fd;
+    int index;
+    pthread_t thread;
+    bool started;
+    uint32_t rotate;
+    struct mmsghdr rx[BATCH], tx[BATCH];
+    struct iovec rx_iov[BATCH], tx_iov[BATCH];
+    struct sockaddr_storage peer[BATCH];
+    uint8_t rx_ctrl[BATCH][CTRL_SIZE] __attribute__((aligned(8)));
+    uint8_t tx_ctrl[BATCH][CTRL_SIZE] __attribute__((aligned(8)));
+    uint8_t rx_buf[BATCH][RX_SIZE];
+    uint8_t tx_buf[BATCH][DNS_EDNS_PAYLOAD];
+};
+
+struct udp_worker *udp_worker_new(struct dns_server *s, int fd, int index)
+{
+    struct udp_worker *w = NULL;
+    if (posix_memalign((void **)&w, 64, sizeof *w) != 0)
+        return NULL;
+    memset(&w->ctr, 0, sizeof w->ctr);
+    w->srv = s;
+    w->fd = fd;
+    w->index = index;
+    w->started = false;
+    w->rotate = (uint32_t)index * 7919u;
+    for (int i = 0; i < BATCH; i++) {
+        w->rx_iov[i].iov_base = w->rx_buf[i];
+        w->rx_iov[i].iov_len = RX_SIZE;
+        w->tx_iov[i].iov_base = w->tx_buf[i];
+    }
+    return w;
+}
+
+const struct dns_counters *udp_worker_counters(const struct udp_worker *w)
+{
+    return &w->ctr;
+}
+
+static void prepare_rx(struct udp_worker *w)
+{
+    for (int i = 0; i < BATCH; i++) {
+        struct msghdr *h = &w->rx[i].msg_hdr;
+        h->msg_name = &w->peer[i];
+        h->msg_namelen = sizeof w->peer[i];
+        h->msg_iov = &w->rx_iov[i];
+        h->msg_iovlen = 1;
+        h->msg_control = w->srv->wildcard ? w->rx_ctrl[i] : NULL;
+        h->msg_controllen = w->srv->wildcard ? CTRL_SIZE : 0;
+        h->msg_flags = 0;
+    }
+}
+
+/* Copies the destination address of a received query into the reply's source-address cmsg. */
+static void reply_from(struct msghdr *rx, struct msghdr *tx, uint8_t *ctrl)
+{
+    tx->msg_control = NULL;
+    tx->msg_controllen = 0;
+    for (struct cmsghdr *c = CMSG_FIRSTHDR(rx); c; c = CMSG_NXTHDR(rx, c)) {
+        if (c->cmsg_level == IPPROTO_IP && c->cmsg_type == IP_PKTINFO) {
+            struct in_pktinfo pi;
+            memcpy(&pi, CMSG_DATA(c), sizeof pi);
+            pi.ipi_spec_dst = pi.ipi_addr;
+            pi.ipi_ifindex = 0;
+            tx->msg_control = ctrl;
+            tx->msg_controllen = CMSG_SPACE(sizeof pi);
+            struct cmsghdr *o = CMSG_FIRSTHDR(tx);
+            o->cmsg_level = IPPROTO_IP;
+            o->cmsg_type = IP_PKTINFO;
+            o->cmsg_len = CMSG_LEN(sizeof pi);
+            memcpy(CMSG_DATA(o), &pi, sizeof pi);
+            return;
+        }
+        if (c->cmsg_level == IPPROTO_IPV6 && c->cmsg_type == IPV6_PKTINFO) {
+            struct in6_pktinfo pi;
+            memcpy(&pi, CMSG_DATA(c), sizeof pi);
+            pi.ipi6_ifindex = 0;
+            tx->msg_control = ctrl;
+            tx->msg_controllen = CMSG_SPACE(sizeof pi);
+            struct cmsghdr *o = CMSG_FIRSTHDR(tx);
+            o->cmsg_level = IPPROTO_IPV6;
+            o->cmsg_type = IPV6_PKTINFO;
+            o->cmsg_len = CMSG_LEN(sizeof pi);
+            memcpy(CMSG_DATA(o), &pi, sizeof pi);
+            return;
+        }
+    }
+}
+
+/* Answers the n received datagrams; returns how many replies are ready in tx[0..). */
+static int answer_batch(struct udp_worker *w, int n)
+{
+    struct dns_server *s = w->srv;
+    int m = 0;
+    records_read_lock();
+    const struct rec_snapshot *snap = records_snapshot(s->records);
+    for (int i = 0; i < n; i++) {
+        struct msghdr *h = &w->rx[i].msg_hdr;
+        struct dns_outcome o;
+        size_t len;
+        if (h->msg_flags & MSG_TRUNC) {
+            /* Bigger than any query we accept: FORMERR from the header alone. */
+            struct dns_query q;
+            int rc = dns_parse_query(w->rx_buf[i], DNS_HEADER_LEN, &q);
+            q.has_question = false;
+            q.has_edns = false;
+            len = rc == DNS_PARSE_DROP
+                      ? 0
+                      : dns_build_error(&q, DNS_RCODE_FORMERR, w->tx_buf[m], DNS_UDP_MIN);
+            o.rcode = len ? DNS_RCODE_FORMERR : -1;
+            o.truncated = false;
+        } else {
+            len = dns_respond(&s->policy, snap, w->rx_buf[i], w->rx[i].msg_len, false, w->rotate++,
+                              w->tx_buf[m], DNS_EDNS_PAYLOAD, &o);
+        }
+        ctr_add(&w->ctr.queries, 1);
+        dns_count_outcome(&w->ctr, &o);
+        if (len == 0)
+            continue;
+        struct msghdr *t = &w->tx[m].msg_hdr;
+        if (m != i)
+            memcpy(&w->peer[m], &w->peer[i], h->msg_namelen);
+        t->msg_name = &w->peer[m];
+        t->msg_namelen = h->msg_namelen;
+        w->tx_iov[m].iov_len = len;
+        t->msg_iov = &w->tx_iov[m];
+        t->msg_iovlen = 1;
+        t->msg_flags = 0;
+        if (s->wildcard)
+            reply_from(h, t, w->tx_ctrl[m]);
+        else {
+            t->msg_control = NULL;
+            t->msg_controllen = 0;
+        }
+        m++;
+    }
+    records_read_unlock();
+    return m;
+}
+
+static void send_batch(struct udp_worker *w, int m)
+{
+    int sent = 0;
+    while (sent < m) {
+        int r = sendmmsg(w->fd, w->tx + sent, (unsigned)(m - sent), 0);
+        if (r > 0) {
+            sent += r;
+        } else if (r < 0 && errno == EINTR) {
+            continue;
+        } else {
+            /* This datagram cannot be sent (e.g. unreachable peer): skip it. */
+            ctr_add(&w->ctr.dropped, 1);
+            sent++;
+        }
+    }
+}
+
+/* Waits until the socket is readable or the server stops; returns false when stopping. */
+static bool wait_readable(struct udp_worker *w)
+{
+    struct pollfd p[2] = {{.fd = w->fd, .events = POLLIN},
+                          {.fd = w->srv->stop_fd, .events = POLLIN}};
+    for (;;) {
+        if (dns_stopping(w->srv))
+            return false;
+        int r = poll(p, 2, -1);
+        if (r < 0 && errno == EINTR)
+            continue;
+        if (r < 0 || (p[1].revents & POLLIN))
+            return false;
+        if (p[0].revents)
+            return true;
+    }
+}
+
+static void *udp_main(void *arg)
+{
+    struct udp_worker *w = arg;
+    char name[16];
+    snprintf(name, sizeof name, "dns-udp-%d", w->index);
+    pthread_setname_np(pthread_self(), name);
+    records_reader_register();
+    while (!dns_stopping(w->srv)) {
+        prepare_rx(w);
+        int n = recvmmsg(w->fd, w->rx, BATCH, MSG_DONTWAIT, NULL);
+        if (n < 0) {
+            if (errno == EAGAIN || errno == EWOULDBLOCK) {
+                if (!wait_readable(w))
+                    break;
+            } else if (errno != EINTR) {
+                log_warn("dns", "UDP receive failed: %s", strerror(errno));
+                if (!wait_readable(w))
+                    break;
+            }
+            continue;
+        }
+        uint64_t t0 = dns_now_ns();
+        int m = answer_batch(w, n);
+        if (m > 0) {
+            send_batch(w, m);
+            dns_count_latency(&w->ctr, dns_now_ns() - t0, (uint64_t)m);
+        }
+    }
+    records_reader_unregister();
+    return NULL;
+}
+
+int udp_worker_start(struct udp_worker *w)
+{
+    int rc = dns_thread_create(&w->thread, udp_main, w);
+    w->started = rc == 0;
+    return rc;
+}
+
+void udp_worker_join(struct udp_worker *w)
+{
+    if (w->started)
+        pthread_join(w->thread, NULL);
+    w->started = false;
+}
+
+void udp_worker_free(struct udp_worker *w)
+{
+    if (!w)
+        return;
+    if (w->fd >= 0)
+        close(w->fd);
+    free(w);
+}
