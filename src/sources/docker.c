@@ -1,45 +1,550 @@
-/* docker.c — Docker source: monitor thread lifecycle and status. (First version: the thread
- * runs and stops promptly; the Engine API client follows.) */
+/* docker.c — the Docker source's monitor thread: connect (API version negotiation), subscribe to
+ * the event stream, take the full container list and reconcile it with the docker:* sources in the
+ * table, then apply events in order; reconnect with capped exponential backoff. Status for /status
+ * and /metrics is kept under a mutex.
+ *
+ * Race-free start: the event stream is opened first and its response headers awaited (dockerd
+ * registers the subscriber before it sends them), only then is the list taken. Events that arrive
+ * meanwhile wait in the stream buffer and are applied after the list, in order. Every event carries
+ * the whole truth for its container (add with the labels from Actor.Attributes, or remove), so
+ * replaying an event the list already reflects is harmless and the last event per container wins.
+ */
 #include "sources/docker.h"
 
+#include <curl/curl.h>
+#include <jansson.h>
 #include <pthread.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/types.h>
 
-const char *const docker_action_names[DOCKER_EV_COUNT] = {"start", "unpause", "die",     "stop",
-                                                          "kill",  "pause",   "destroy", "other"};
+#include "log.h"
+#include "loop.h"
+#include "sources/docker_client.h"
+#include "sources/docker_host.h"
+#include "sources/docker_json.h"
+#include "sources/docker_labels.h"
+
+#define MOD "docker"
+#define BACKOFF_MIN_MS 250L
+#define BACKOFF_MAX_MS 30000L
+#define PING_TIMEOUT_MS 5000L
+#define LIST_TIMEOUT_MS 30000L
+#define STREAM_HEADERS_TIMEOUT_MS 10000L
+#define SOURCE_PREFIX "docker:"
+
+/* Container ids that currently have records in the table (for containers_tracked and to skip
+ * table calls for containers we never published). */
+struct idset {
+    char (*ids)[DOCKER_ID_MAX + 1];
+    size_t n, cap;
+};
 
 struct docker_source {
+    struct records *t;
+    struct docker_endpoint ep;
+    struct docker_keys keys;
+    struct rec_addr host_ip;
+    bool config_ok;
+    char config_err[256];
+    struct docker_client *client;
     pthread_t thread;
-    pthread_mutex_t mu;
-    pthread_cond_t cv;
-    bool stopping;
+
+    pthread_mutex_t mu; /* guards st */
     struct docker_status st;
+
+    /* monitor thread only */
+    char api[DOCKER_API_VERSION_MAX + 1];
+    struct idset tracked;
+    bool outage;           /* an outage has been logged and not yet resolved */
+    uint64_t outage_since; /* loop_now_ms() when it started */
+    bool ever_connected;
 };
+
+/* ---- small helpers ---- */
+
+static ssize_t idset_find(const struct idset *s, const char *id)
+{
+    for (size_t i = 0; i < s->n; i++) {
+        if (strcmp(s->ids[i], id) == 0)
+            return (ssize_t)i;
+    }
+    return -1;
+}
+
+static void idset_put(struct idset *s, const char *id)
+{
+    if (idset_find(s, id) >= 0)
+        return;
+    if (s->n == s->cap) {
+        size_t cap = s->cap ? s->cap * 2 : 16;
+        void *v = realloc(s->ids, cap * sizeof *s->ids);
+        if (!v)
+            return; /* only the tracked count suffers; the table stays right */
+        s->ids = v;
+        s->cap = cap;
+    }
+    snprintf(s->ids[s->n++], DOCKER_ID_MAX + 1, "%s", id);
+}
+
+static void idset_del(struct idset *s, const char *id)
+{
+    ssize_t i = idset_find(s, id);
+    if (i < 0)
+        return;
+    s->n--;
+    if ((size_t)i != s->n)
+        memcpy(s->ids[i], s->ids[s->n], sizeof s->ids[i]);
+}
+
+static void status_update(struct docker_source *d, void (*fn)(struct docker_status *, void *),
+                          void *arg)
+{
+    pthread_mutex_lock(&d->mu);
+    fn(&d->st, arg);
+    d->st.containers_tracked = d->tracked.n;
+    pthread_mutex_unlock(&d->mu);
+}
+
+static void st_set_error(struct docker_status *st, void *arg)
+{
+    st->connected = false;
+    snprintf(st->last_error, sizeof st->last_error, "%s", (const char *)arg);
+}
+
+static void st_count(struct docker_status *st, void *arg)
+{
+    st->events[*(enum docker_action *)arg]++;
+}
+
+static void st_stopped(struct docker_status *st, void *arg)
+{
+    (void)arg;
+    st->running = false;
+    st->connected = false;
+}
+
+static void st_nothing(struct docker_status *st, void *arg)
+{
+    (void)st;
+    (void)arg;
+}
+
+/* Percent-encodes s for a query string. */
+static bool urlencode(const char *s, char *out, size_t outlen)
+{
+    static const char hex[] = "0123456789ABCDEF";
+    size_t o = 0;
+    for (; *s; s++) {
+        unsigned char c = (unsigned char)*s;
+        bool plain = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+                     c == '-' || c == '_' || c == '.' || c == '~';
+        if (o + 4 > outlen)
+            return false;
+        if (plain) {
+            out[o++] = (char)c;
+        } else {
+            out[o++] = '%';
+            out[o++] = hex[c >> 4];
+            out[o++] = hex[c & 15];
+        }
+    }
+    out[o] = '\0';
+    return true;
+}
+
+/* "?filters=<url-encoded JSON>" for the given filter object (consumed). */
+static bool filter_query(json_t *filters, char *out, size_t outlen)
+{
+    char *js = json_dumps(filters, JSON_COMPACT);
+    json_decref(filters);
+    if (!js)
+        return false;
+    bool ok = outlen > 10 && urlencode(js, out + 9, outlen - 9);
+    if (ok)
+        memcpy(out, "?filters=", 9);
+    free(js);
+    return ok;
+}
+
+/* ---- publishing ---- */
+
+static void source_name(char out[REC_SOURCE_MAX + 1], const char *id)
+{
+    snprintf(out, REC_SOURCE_MAX + 1, SOURCE_PREFIX "%s", id);
+}
+
+static void remove_container(struct docker_source *d, const char *id, const char *name,
+                             const char *why)
+{
+    if (idset_find(&d->tracked, id) < 0)
+        return;
+    char src[REC_SOURCE_MAX + 1];
+    source_name(src, id);
+    int changes = records_set_source(d->t, src, NULL, 0);
+    if (changes < 0) {
+        log_error(MOD, "container %s: cannot remove records (out of memory)", name);
+        return;
+    }
+    idset_del(&d->tracked, id);
+    log_info(MOD, "container %s (%.12s) %s: records removed", name, id, why);
+}
+
+/* Publishes the records of a running container from its labels (n == 0 removes). */
+static void publish_container(struct docker_source *d, const char *id, const char *name,
+                              const json_t *labels, const char *why)
+{
+    struct docker_recs recs = {0};
+    enum docker_labels_result r = docker_labels_records(&d->keys, labels, &d->host_ip, name, &recs);
+    if (r == DOCKER_LABELS_NOMEM) {
+        log_error(MOD, "container %s: out of memory building records", name);
+        docker_recs_free(&recs);
+        return;
+    }
+    if (r != DOCKER_LABELS_OK || recs.n == 0) {
+        docker_recs_free(&recs);
+        remove_container(d, id, name, why);
+        return;
+    }
+    char src[REC_SOURCE_MAX + 1];
+    source_name(src, id);
+    int changes = records_set_source(d->t, src, recs.v, recs.n);
+    if (changes < 0) {
+        log_error(MOD, "container %s: cannot publish records (out of memory)", name);
+    } else {
+        idset_put(&d->tracked, id);
+        if (changes > 0) {
+            char addr[46];
+            log_info(MOD, "container %s (%.12s) %s: %zu name(s) -> %s, first %s", name, id, why,
+                     recs.n, records_format_addr(&recs.v[0].addr, addr), recs.v[0].name);
+        }
+    }
+    docker_recs_free(&recs);
+}
+
+/* Looks a container up when its event carried no attributes. STOPPED only on shutdown. */
+static enum docker_io inspect_and_apply(struct docker_source *d, const char *id, const char *why)
+{
+    char path[128], err[256];
+    snprintf(path, sizeof path, "/v%s/containers/%s/json", d->api, id);
+    struct docker_response resp;
+    enum docker_io rc = docker_client_get(d->client, path, LIST_TIMEOUT_MS, &resp, err, sizeof err);
+    if (rc != DOCKER_IO_OK)
+        return rc == DOCKER_IO_STOPPED ? rc : DOCKER_IO_ERROR;
+    if (resp.status == 404) {
+        remove_container(d, id, id, "gone");
+    } else if (resp.status == 200) {
+        struct docker_container c;
+        json_t *root = NULL;
+        if (docker_inspect_decode(resp.body, resp.len, &c, &root, err, sizeof err)) {
+            if (c.running)
+                publish_container(d, c.id, c.name, c.labels, why);
+            else
+                remove_container(d, c.id, c.name, "not running");
+            json_decref(root);
+        } else {
+            log_warn(MOD, "container %.12s: %s", id, err);
+        }
+    } else {
+        log_warn(MOD, "container %.12s: inspect answered HTTP %ld", id, resp.status);
+    }
+    docker_response_free(&resp);
+    return DOCKER_IO_OK;
+}
+
+static enum docker_io apply_event(struct docker_source *d, const struct docker_event *ev)
+{
+    const char *why = docker_action_names[ev->action];
+    const char *name = ev->name[0] ? ev->name : ev->id;
+    switch (ev->effect) {
+    case DOCKER_EFFECT_ADD:
+        if (!ev->attributes)
+            return inspect_and_apply(d, ev->id, why);
+        publish_container(d, ev->id, name, ev->attributes, why);
+        break;
+    case DOCKER_EFFECT_REMOVE:
+        remove_container(d, ev->id, name, why);
+        break;
+    case DOCKER_EFFECT_NONE:
+        break;
+    }
+    return DOCKER_IO_OK;
+}
+
+/* ---- the full list and the reconcile ---- */
+
+struct listed {
+    struct docker_source *d;
+    struct idset seen; /* running containers with one of our labels */
+};
+
+static void on_listed(const struct docker_container *c, void *arg)
+{
+    struct listed *l = arg;
+    if (!c->running || idset_find(&l->seen, c->id) >= 0)
+        return; /* paused, or already seen under another label key */
+    idset_put(&l->seen, c->id);
+    publish_container(l->d, c->id, c->name, c->labels, "listed");
+}
+
+struct stale {
+    const struct idset *keep;
+    struct idset drop;
+};
+
+static void on_source(const char *source, size_t nrecords, void *arg)
+{
+    (void)nrecords;
+    struct stale *s = arg;
+    const char *id = source + strlen(SOURCE_PREFIX);
+    if (docker_id_valid(id) && idset_find(s->keep, id) < 0)
+        idset_put(&s->drop, id);
+}
+
+static enum docker_io list_and_reconcile(struct docker_source *d, char *err, size_t errlen)
+{
+    struct listed l = {.d = d};
+    enum docker_io rc = DOCKER_IO_OK;
+    for (size_t k = 0; k < d->keys.n && rc == DOCKER_IO_OK; k++) {
+        char query[1024], path[1200];
+        json_t *f = json_pack("{s:[s], s:[s]}", "label", d->keys.keys[k], "status", "running");
+        if (!f || !filter_query(f, query, sizeof query)) {
+            snprintf(err, errlen, "cannot build the list filter for label %s", d->keys.keys[k]);
+            rc = DOCKER_IO_ERROR;
+            break;
+        }
+        snprintf(path, sizeof path, "/v%s/containers/json%s", d->api, query);
+        struct docker_response resp;
+        rc = docker_client_get(d->client, path, LIST_TIMEOUT_MS, &resp, err, errlen);
+        if (rc != DOCKER_IO_OK)
+            break;
+        if (resp.status != 200) {
+            snprintf(err, errlen, "container list answered HTTP %ld", resp.status);
+            rc = DOCKER_IO_ERROR;
+        } else if (!docker_list_decode(resp.body, resp.len, on_listed, &l, NULL, err, errlen)) {
+            rc = DOCKER_IO_ERROR;
+        }
+        docker_response_free(&resp);
+    }
+    if (rc == DOCKER_IO_OK) {
+        /* anything published before that is not running now: removed while we were away */
+        struct stale s = {.keep = &l.seen};
+        records_foreach_source(d->t, SOURCE_PREFIX, on_source, &s);
+        for (size_t i = 0; i < s.drop.n; i++) {
+            idset_put(&d->tracked, s.drop.ids[i]); /* make sure remove_container acts */
+            remove_container(d, s.drop.ids[i], s.drop.ids[i], "gone while disconnected");
+        }
+        /* tracked containers the table does not know (cannot happen unless a removal failed) */
+        for (size_t i = 0; i < d->tracked.n;) {
+            if (idset_find(&l.seen, d->tracked.ids[i]) < 0)
+                idset_del(&d->tracked, d->tracked.ids[i]);
+            else
+                i++;
+        }
+        free(s.drop.ids);
+    }
+    free(l.seen.ids);
+    return rc;
+}
+
+/* ---- one connection ---- */
+
+static enum docker_io negotiate(struct docker_source *d, char *err, size_t errlen)
+{
+    struct docker_response resp;
+    enum docker_io rc = docker_client_get(d->client, "/_ping", PING_TIMEOUT_MS, &resp, err, errlen);
+    if (rc != DOCKER_IO_OK)
+        return rc;
+    long status = resp.status;
+    snprintf(d->api, sizeof d->api, "%s", resp.api_version);
+    docker_response_free(&resp);
+    if (status != 200) {
+        snprintf(err, errlen, "/_ping answered HTTP %ld", status);
+        return DOCKER_IO_ERROR;
+    }
+    if (!docker_api_version_valid(d->api)) {
+        rc = docker_client_get(d->client, "/version", PING_TIMEOUT_MS, &resp, err, errlen);
+        if (rc != DOCKER_IO_OK)
+            return rc;
+        bool ok = resp.status == 200 && docker_version_decode(resp.body, resp.len, d->api);
+        docker_response_free(&resp);
+        if (!ok) {
+            snprintf(err, errlen, "the daemon reports no API version (/_ping, /version)");
+            return DOCKER_IO_ERROR;
+        }
+    }
+    if (docker_api_version_cmp(d->api, DOCKER_API_MIN) < 0) {
+        snprintf(err, errlen, "daemon API %s is older than the %s we need", d->api, DOCKER_API_MIN);
+        return DOCKER_IO_ERROR;
+    }
+    return DOCKER_IO_OK;
+}
+
+static void st_connected(struct docker_status *st, void *arg)
+{
+    const struct docker_source *d = arg;
+    st->connected = true;
+    snprintf(st->api_version, sizeof st->api_version, "%s", d->api);
+    if (d->ever_connected)
+        st->reconnects++;
+}
+
+/* Connects, syncs and follows events until the stream fails (ERROR) or stop (STOPPED). Sets
+ * *synced once the list has been applied. */
+static enum docker_io session(struct docker_source *d, bool *synced, char *err, size_t errlen)
+{
+    enum docker_io rc = negotiate(d, err, errlen);
+    if (rc != DOCKER_IO_OK)
+        return rc;
+
+    char query[512], path[600];
+    json_t *f = json_pack("{s:[s], s:[s,s,s,s,s,s,s]}", "type", "container", "event", "start",
+                          "unpause", "die", "stop", "kill", "pause", "destroy");
+    if (!f || !filter_query(f, query, sizeof query)) {
+        snprintf(err, errlen, "cannot build the events filter");
+        return DOCKER_IO_ERROR;
+    }
+    snprintf(path, sizeof path, "/v%s/events%s", d->api, query);
+    rc = docker_stream_open(d->client, path, STREAM_HEADERS_TIMEOUT_MS, err, errlen);
+    if (rc != DOCKER_IO_OK)
+        return rc;
+    size_t before = d->tracked.n;
+    rc = list_and_reconcile(d, err, errlen);
+    if (rc != DOCKER_IO_OK) {
+        docker_stream_close(d->client);
+        return rc;
+    }
+    *synced = true;
+    status_update(d, st_connected, d);
+    if (d->outage) {
+        log_info(MOD,
+                 "connected again to %s (API %s) after %.1f s: %zu container(s) tracked, "
+                 "was %zu",
+                 d->ep.display, d->api, (double)(loop_now_ms() - d->outage_since) / 1000.0,
+                 d->tracked.n, before);
+    } else {
+        log_info(MOD, "connected to %s (API %s): %zu container(s) tracked", d->ep.display, d->api,
+                 d->tracked.n);
+    }
+    d->outage = false;
+    d->ever_connected = true;
+
+    for (;;) {
+        const char *line;
+        size_t len;
+        rc = docker_stream_next(d->client, &line, &len, 60000, err, errlen);
+        if (rc == DOCKER_IO_TIMEOUT)
+            continue;
+        if (rc != DOCKER_IO_OK)
+            break;
+        struct docker_event ev;
+        char derr[200];
+        enum docker_decode dr = docker_event_decode(line, len, &ev, derr, sizeof derr);
+        if (dr == DOCKER_DECODE_BAD) {
+            log_warn(MOD, "ignoring an event: %s", derr);
+            continue;
+        }
+        if (dr == DOCKER_DECODE_IGNORE)
+            continue;
+        status_update(d, st_count, &ev.action);
+        log_debug(MOD, "event %s %.12s (%s)", docker_action_names[ev.action], ev.id, ev.name);
+        rc = apply_event(d, &ev);
+        docker_event_free(&ev);
+        status_update(d, st_nothing, NULL);
+        if (rc == DOCKER_IO_STOPPED)
+            break;
+        if (rc != DOCKER_IO_OK) {
+            snprintf(err, errlen, "inspect failed");
+            break;
+        }
+    }
+    docker_stream_close(d->client);
+    return rc;
+}
 
 static void *monitor_main(void *arg)
 {
     struct docker_source *d = arg;
-    pthread_mutex_lock(&d->mu);
-    while (!d->stopping)
-        pthread_cond_wait(&d->cv, &d->mu);
-    pthread_mutex_unlock(&d->mu);
+    if (!d->config_ok) {
+        log_error(MOD, "%s; the Docker source stays idle", d->config_err);
+        while (docker_client_sleep(d->client, 3600 * 1000L) != DOCKER_IO_STOPPED)
+            ;
+        status_update(d, st_stopped, NULL);
+        return NULL;
+    }
+    long backoff = BACKOFF_MIN_MS;
+    while (!docker_client_interrupted(d->client)) {
+        char err[256] = "";
+        bool synced = false;
+        enum docker_io rc = session(d, &synced, err, sizeof err);
+        if (rc == DOCKER_IO_STOPPED)
+            break;
+        status_update(d, st_set_error, err);
+        if (synced)
+            backoff = BACKOFF_MIN_MS;
+        if (!d->outage) {
+            d->outage = true;
+            d->outage_since = loop_now_ms();
+            if (synced)
+                log_warn(MOD, "lost %s: %s; reconnecting (backoff up to %ld s)", d->ep.display, err,
+                         BACKOFF_MAX_MS / 1000);
+            else
+                log_warn(MOD,
+                         "cannot reach %s: %s; retrying in the background (backoff up to "
+                         "%ld s)",
+                         d->ep.display, err, BACKOFF_MAX_MS / 1000);
+        } else {
+            log_debug(MOD, "still cannot reach %s: %s; next try in %ld ms", d->ep.display, err,
+                      backoff);
+        }
+        if (docker_client_sleep(d->client, backoff) == DOCKER_IO_STOPPED)
+            break;
+        backoff = backoff * 2 > BACKOFF_MAX_MS ? BACKOFF_MAX_MS : backoff * 2;
+    }
+    status_update(d, st_stopped, NULL);
     return NULL;
+}
+
+/* ---- public API ---- */
+
+bool docker_config_validate(const struct docker_config *cfg, char *err, size_t errlen)
+{
+    struct docker_endpoint ep;
+    struct docker_keys keys;
+    return docker_endpoint_parse(cfg->docker_host, &ep, err, errlen) &&
+           docker_keys_parse(cfg->labels, &keys, err, errlen);
 }
 
 struct docker_source *docker_source_start(const struct docker_config *cfg, struct records *t)
 {
-    (void)cfg;
-    (void)t;
     struct docker_source *d = calloc(1, sizeof *d);
     if (!d)
         return NULL;
+    d->t = t;
+    d->host_ip = cfg->host_ip;
+    d->config_ok =
+        docker_endpoint_parse(cfg->docker_host, &d->ep, d->config_err, sizeof d->config_err) &&
+        docker_keys_parse(cfg->labels, &d->keys, d->config_err, sizeof d->config_err);
+    /* balanced by curl_global_cleanup in docker_source_stop; reference-counted by libcurl */
+    if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
+        free(d);
+        return NULL;
+    }
+    d->client = docker_client_new(&d->ep);
+    if (!d->client) {
+        curl_global_cleanup();
+        free(d);
+        return NULL;
+    }
     pthread_mutex_init(&d->mu, NULL);
-    pthread_cond_init(&d->cv, NULL);
     d->st.running = true;
+    if (!d->config_ok)
+        snprintf(d->st.last_error, sizeof d->st.last_error, "%s", d->config_err);
     if (pthread_create(&d->thread, NULL, monitor_main, d) != 0) {
+        docker_client_free(d->client);
+        curl_global_cleanup();
         pthread_mutex_destroy(&d->mu);
-        pthread_cond_destroy(&d->cv);
         free(d);
         return NULL;
     }
@@ -50,13 +555,12 @@ void docker_source_stop(struct docker_source *d)
 {
     if (!d)
         return;
-    pthread_mutex_lock(&d->mu);
-    d->stopping = true;
-    pthread_cond_signal(&d->cv);
-    pthread_mutex_unlock(&d->mu);
+    docker_client_interrupt(d->client);
     pthread_join(d->thread, NULL);
+    docker_client_free(d->client);
+    curl_global_cleanup();
     pthread_mutex_destroy(&d->mu);
-    pthread_cond_destroy(&d->cv);
+    free(d->tracked.ids);
     free(d);
 }
 

@@ -16,8 +16,15 @@ struct docker_config {
 };
 
 enum docker_action {
-    DOCKER_EV_START, DOCKER_EV_UNPAUSE, DOCKER_EV_DIE, DOCKER_EV_STOP, DOCKER_EV_KILL,
-    DOCKER_EV_PAUSE, DOCKER_EV_DESTROY, DOCKER_EV_OTHER, DOCKER_EV_COUNT
+    DOCKER_EV_START,
+    DOCKER_EV_UNPAUSE,
+    DOCKER_EV_DIE,
+    DOCKER_EV_STOP,
+    DOCKER_EV_KILL,
+    DOCKER_EV_PAUSE,
+    DOCKER_EV_DESTROY,
+    DOCKER_EV_OTHER,
+    DOCKER_EV_COUNT
 };
 extern const char *const docker_action_names[DOCKER_EV_COUNT];
 
@@ -30,6 +37,10 @@ struct docker_status {
     uint64_t events[DOCKER_EV_COUNT];
     uint64_t reconnects;
 };
+
+/* Checks DOCKER_HOST and DOCKER_LABELS as docker_source_start will read them; false with a
+ * one-line message in err (e.g. for config validation at startup). */
+bool docker_config_validate(const struct docker_config *cfg, char *err, size_t errlen);
 
 /* Starts the monitor thread; never fails because the daemon is missing (it retries with backoff).
  * Returns NULL only on allocation failure. */

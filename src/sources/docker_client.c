@@ -1,0 +1,387 @@
+/* docker_client.c — Engine API over libcurl multi: requests, the event stream, interruptible
+ * waits. Only the owning thread drives the multi handle; docker_client_interrupt may come from
+ * any thread (curl_multi_wakeup is documented thread-safe). */
+#include "sources/docker_client.h"
+
+#include <curl/curl.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+#define CONNECT_TIMEOUT_MS 3000L
+
+struct xfer {
+    CURL *easy;
+    char *buf;
+    size_t len, cap, max;
+    size_t consumed; /* stream: bytes already returned as lines */
+    bool done;
+    CURLcode result;
+    bool headers_done; /* a final (non-1xx) header block ended */
+    long status;
+    char api_version[DOCKER_API_VERSION_MAX + 1];
+    char errbuf[CURL_ERROR_SIZE];
+};
+
+struct docker_client {
+    struct docker_endpoint ep;
+    CURLM *multi;
+    atomic_bool stopping;
+    struct xfer *stream; /* NULL when no stream is open */
+};
+
+static long now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (long)ts.tv_sec * 1000L + ts.tv_nsec / 1000000L;
+}
+
+static void set_err(char *err, size_t errlen, const char *fmt, const char *a, const char *b)
+{
+    if (err && errlen)
+        snprintf(err, errlen, fmt, a, b);
+}
+
+struct docker_client *docker_client_new(const struct docker_endpoint *ep)
+{
+    struct docker_client *c = calloc(1, sizeof *c);
+    if (!c)
+        return NULL;
+    c->ep = *ep;
+    c->multi = curl_multi_init();
+    if (!c->multi) {
+        free(c);
+        return NULL;
+    }
+    atomic_init(&c->stopping, false);
+    return c;
+}
+
+static void xfer_free(struct docker_client *c, struct xfer *x)
+{
+    if (!x)
+        return;
+    if (x->easy) {
+        curl_multi_remove_handle(c->multi, x->easy);
+        curl_easy_cleanup(x->easy);
+    }
+    free(x->buf);
+    free(x);
+}
+
+void docker_client_free(struct docker_client *c)
+{
+    if (!c)
+        return;
+    docker_stream_close(c);
+    curl_multi_cleanup(c->multi);
+    free(c);
+}
+
+void docker_client_interrupt(struct docker_client *c)
+{
+    atomic_store(&c->stopping, true);
+    curl_multi_wakeup(c->multi);
+}
+
+bool docker_client_interrupted(struct docker_client *c)
+{
+    return atomic_load(&c->stopping);
+}
+
+static size_t on_body(char *data, size_t size, size_t nmemb, void *arg)
+{
+    struct xfer *x = arg;
+    size_t n = size * nmemb;
+    if (x->len - x->consumed + n > x->max)
+        return 0; /* makes curl fail the transfer with CURLE_WRITE_ERROR */
+    if (x->len + n + 1 > x->cap) {
+        size_t cap = x->cap ? x->cap : 4096;
+        while (cap < x->len + n + 1)
+            cap *= 2;
+        char *b = realloc(x->buf, cap);
+        if (!b)
+            return 0;
+        x->buf = b;
+        x->cap = cap;
+    }
+    memcpy(x->buf + x->len, data, n);
+    x->len += n;
+    x->buf[x->len] = '\0';
+    return n;
+}
+
+static size_t on_header(char *data, size_t size, size_t nmemb, void *arg)
+{
+    struct xfer *x = arg;
+    size_t n = size * nmemb;
+    static const char key[] = "api-version:";
+    if (n > sizeof key - 1 && strncasecmp(data, key, sizeof key - 1) == 0) {
+        const char *v = data + sizeof key - 1;
+        size_t vl = n - (sizeof key - 1);
+        while (vl > 0 && (*v == ' ' || *v == '\t'))
+            v++, vl--;
+        while (vl > 0 && (v[vl - 1] == '\r' || v[vl - 1] == '\n' || v[vl - 1] == ' '))
+            vl--;
+        if (vl <= DOCKER_API_VERSION_MAX) {
+            memcpy(x->api_version, v, vl);
+            x->api_version[vl] = '\0';
+        }
+    } else if ((n == 2 && data[0] == '\r' && data[1] == '\n') || (n == 1 && data[0] == '\n')) {
+        long code = 0;
+        curl_easy_getinfo(x->easy, CURLINFO_RESPONSE_CODE, &code);
+        if (code >= 200) {
+            x->status = code;
+            x->headers_done = true;
+        }
+    }
+    return n;
+}
+
+static struct xfer *xfer_new(struct docker_client *c, const char *path, long timeout_ms, size_t max)
+{
+    struct xfer *x = calloc(1, sizeof *x);
+    if (!x)
+        return NULL;
+    x->max = max;
+    x->easy = curl_easy_init();
+    char url[DOCKER_URL_MAX + 1024];
+    int n = snprintf(url, sizeof url, "%s%s", c->ep.base_url, path);
+    if (!x->easy || n < 0 || (size_t)n >= sizeof url) {
+        if (x->easy)
+            curl_easy_cleanup(x->easy);
+        free(x);
+        return NULL;
+    }
+    CURL *e = x->easy;
+    curl_easy_setopt(e, CURLOPT_URL, url);
+    if (c->ep.is_unix)
+        curl_easy_setopt(e, CURLOPT_UNIX_SOCKET_PATH, c->ep.unix_path);
+    curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http");
+    curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
+    curl_easy_setopt(e, CURLOPT_NOPROXY, "*");
+    curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS, CONNECT_TIMEOUT_MS);
+    if (timeout_ms > 0)
+        curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, timeout_ms);
+    curl_easy_setopt(e, CURLOPT_TCP_KEEPALIVE, 1L);
+    curl_easy_setopt(e, CURLOPT_TCP_KEEPIDLE, 30L);
+    curl_easy_setopt(e, CURLOPT_TCP_KEEPINTVL, 10L);
+    curl_easy_setopt(e, CURLOPT_USERAGENT, "joyride/" JOYRIDE_VERSION);
+    curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, on_body);
+    curl_easy_setopt(e, CURLOPT_WRITEDATA, x);
+    curl_easy_setopt(e, CURLOPT_HEADERFUNCTION, on_header);
+    curl_easy_setopt(e, CURLOPT_HEADERDATA, x);
+    curl_easy_setopt(e, CURLOPT_ERRORBUFFER, x->errbuf);
+    curl_easy_setopt(e, CURLOPT_PRIVATE, x);
+    if (curl_multi_add_handle(c->multi, e) != CURLM_OK) {
+        curl_easy_cleanup(e);
+        free(x);
+        return NULL;
+    }
+    return x;
+}
+
+/* Runs transfers once and records finished ones. */
+static void perform(struct docker_client *c)
+{
+    int running = 0;
+    curl_multi_perform(c->multi, &running);
+    CURLMsg *m;
+    int left;
+    while ((m = curl_multi_info_read(c->multi, &left))) {
+        if (m->msg != CURLMSG_DONE)
+            continue;
+        struct xfer *x = NULL;
+        curl_easy_getinfo(m->easy_handle, CURLINFO_PRIVATE, (char **)&x);
+        if (x) {
+            x->done = true;
+            x->result = m->data.result;
+            if (x->status == 0)
+                curl_easy_getinfo(x->easy, CURLINFO_RESPONSE_CODE, &x->status);
+        }
+    }
+}
+
+/* One round: run transfers, wait for activity up to timeout_ms, run again. */
+static enum docker_io pump(struct docker_client *c, long timeout_ms)
+{
+    perform(c);
+    if (atomic_load(&c->stopping))
+        return DOCKER_IO_STOPPED;
+    int nfds = 0;
+    if (timeout_ms < 0)
+        timeout_ms = 0;
+    curl_multi_poll(c->multi, NULL, 0, (int)(timeout_ms > 60000 ? 60000 : timeout_ms), &nfds);
+    if (atomic_load(&c->stopping))
+        return DOCKER_IO_STOPPED;
+    perform(c);
+    return DOCKER_IO_OK;
+}
+
+static const char *xfer_error(const struct xfer *x)
+{
+    return x->errbuf[0] ? x->errbuf : curl_easy_strerror(x->result);
+}
+
+void docker_response_free(struct docker_response *r)
+{
+    free(r->body);
+    r->body = NULL;
+    r->len = 0;
+}
+
+enum docker_io docker_client_get(struct docker_client *c, const char *path, long timeout_ms,
+                                 struct docker_response *r, char *err, size_t errlen)
+{
+    memset(r, 0, sizeof *r);
+    if (atomic_load(&c->stopping))
+        return DOCKER_IO_STOPPED;
+    struct xfer *x = xfer_new(c, path, timeout_ms, DOCKER_BODY_MAX);
+    if (!x) {
+        set_err(err, errlen, "cannot start request %s%s", path, "");
+        return DOCKER_IO_ERROR;
+    }
+    enum docker_io rc = DOCKER_IO_OK;
+    while (!x->done && rc == DOCKER_IO_OK)
+        rc = pump(c, 1000);
+    if (rc == DOCKER_IO_OK && x->result != CURLE_OK) {
+        set_err(err, errlen, "GET %s: %s", path, xfer_error(x));
+        rc = DOCKER_IO_ERROR;
+    }
+    if (rc == DOCKER_IO_OK) {
+        r->status = x->status;
+        r->len = x->len;
+        r->body = x->buf ? x->buf : calloc(1, 1);
+        x->buf = NULL;
+        if (!r->body) {
+            set_err(err, errlen, "out of memory for %s%s", path, "");
+            rc = DOCKER_IO_ERROR;
+        }
+        memcpy(r->api_version, x->api_version, sizeof r->api_version);
+    }
+    xfer_free(c, x);
+    return rc;
+}
+
+enum docker_io docker_client_sleep(struct docker_client *c, long ms)
+{
+    long deadline = now_ms() + ms;
+    for (;;) {
+        if (atomic_load(&c->stopping))
+            return DOCKER_IO_STOPPED;
+        long left = deadline - now_ms();
+        if (left <= 0)
+            return DOCKER_IO_OK;
+        if (pump(c, left) == DOCKER_IO_STOPPED)
+            return DOCKER_IO_STOPPED;
+    }
+}
+
+enum docker_io docker_stream_open(struct docker_client *c, const char *path, long timeout_ms,
+                                  char *err, size_t errlen)
+{
+    docker_stream_close(c);
+    if (atomic_load(&c->stopping))
+        return DOCKER_IO_STOPPED;
+    struct xfer *x = xfer_new(c, path, 0, DOCKER_STREAM_MAX);
+    if (!x) {
+        set_err(err, errlen, "cannot start request %s%s", path, "");
+        return DOCKER_IO_ERROR;
+    }
+    c->stream = x;
+    long deadline = now_ms() + timeout_ms;
+    while (!x->headers_done && !x->done) {
+        long left = deadline - now_ms();
+        if (left <= 0) {
+            set_err(err, errlen, "GET %s: no response headers in time%s", path, "");
+            docker_stream_close(c);
+            return DOCKER_IO_ERROR;
+        }
+        if (pump(c, left) == DOCKER_IO_STOPPED) {
+            docker_stream_close(c);
+            return DOCKER_IO_STOPPED;
+        }
+    }
+    if (x->done && x->result != CURLE_OK) {
+        set_err(err, errlen, "GET %s: %s", path, xfer_error(x));
+        docker_stream_close(c);
+        return DOCKER_IO_ERROR;
+    }
+    if (x->status != 200) {
+        char code[16];
+        snprintf(code, sizeof code, "%ld", x->status);
+        set_err(err, errlen, "GET %s: HTTP %s", path, code);
+        docker_stream_close(c);
+        return DOCKER_IO_ERROR;
+    }
+    return DOCKER_IO_OK;
+}
+
+enum docker_io docker_stream_next(struct docker_client *c, const char **line, size_t *len,
+                                  long timeout_ms, char *err, size_t errlen)
+{
+    struct xfer *x = c->stream;
+    if (!x) {
+        set_err(err, errlen, "event stream not open%s%s", "", "");
+        return DOCKER_IO_ERROR;
+    }
+    /* the line returned last time is no longer needed: drop consumed bytes */
+    if (x->consumed > 0) {
+        memmove(x->buf, x->buf + x->consumed, x->len - x->consumed);
+        x->len -= x->consumed;
+        x->consumed = 0;
+        x->buf[x->len] = '\0';
+    }
+    long deadline = now_ms() + timeout_ms;
+    size_t scanned = 0;
+    for (;;) {
+        if (atomic_load(&c->stopping))
+            return DOCKER_IO_STOPPED;
+        while (scanned < x->len) {
+            char *start = x->buf + x->consumed;
+            char *nl = memchr(x->buf + scanned, '\n', x->len - scanned);
+            if (!nl) {
+                scanned = x->len;
+                break;
+            }
+            size_t l = (size_t)(nl - start);
+            x->consumed = (size_t)(nl - x->buf) + 1;
+            scanned = x->consumed;
+            while (l > 0 && start[l - 1] == '\r')
+                l--;
+            if (l == 0)
+                continue;
+            start[l] = '\0';
+            *line = start;
+            *len = l;
+            return DOCKER_IO_OK;
+        }
+        if (x->done) {
+            if (x->result == CURLE_OK)
+                set_err(err, errlen, "the daemon closed the event stream%s%s", "", "");
+            else
+                set_err(err, errlen, "event stream: %s%s", xfer_error(x), "");
+            return DOCKER_IO_ERROR;
+        }
+        long left = deadline - now_ms();
+        if (left <= 0)
+            return DOCKER_IO_TIMEOUT;
+        if (pump(c, left) == DOCKER_IO_STOPPED)
+            return DOCKER_IO_STOPPED;
+    }
+}
+
+size_t docker_stream_pending(struct docker_client *c)
+{
+    return c->stream ? c->stream->len - c->stream->consumed : 0;
+}
+
+void docker_stream_close(struct docker_client *c)
+{
+    xfer_free(c, c->stream);
+    c->stream = NULL;
+}

@@ -1,0 +1,74 @@
+/* sources/docker_json.h — decoding the Engine API's JSON: one event of the /events stream, the
+ * /containers/json list, a /containers/{id}/json inspect and /version. Pure, no I/O. */
+#ifndef JOYRIDE_SOURCES_DOCKER_JSON_H
+#define JOYRIDE_SOURCES_DOCKER_JSON_H
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "sources/docker.h"
+
+#define DOCKER_ID_MAX 64     /* full container id: 64 lowercase hex digits */
+#define DOCKER_CNAME_MAX 128 /* container name as shown in logs (longer ones are cut) */
+
+/* What an event does to the container's records. */
+enum docker_effect { DOCKER_EFFECT_NONE, DOCKER_EFFECT_ADD, DOCKER_EFFECT_REMOVE };
+
+struct docker_event {
+    enum docker_action action;
+    enum docker_effect effect;
+    char id[DOCKER_ID_MAX + 1];
+    char name[DOCKER_CNAME_MAX + 1]; /* from Actor.Attributes.name; "" when absent */
+    int signal;                      /* kill: the signal number; -1 when absent */
+    int64_t time_nano;               /* 0 when absent */
+    const json_t *attributes;        /* Actor.Attributes (labels live here) or NULL; in root */
+    json_t *root;                    /* owned; docker_event_free releases it */
+};
+
+enum docker_decode {
+    DOCKER_DECODE_OK,     /* a container event; ev is filled */
+    DOCKER_DECODE_IGNORE, /* valid JSON but not a container event (other Type) */
+    DOCKER_DECODE_BAD,    /* malformed: err says why */
+};
+
+/* Decodes one line of the event stream (without its newline). On OK the caller frees ev. */
+enum docker_decode docker_event_decode(const char *buf, size_t len, struct docker_event *ev,
+                                       char *err, size_t errlen);
+void docker_event_free(struct docker_event *ev);
+
+/* "start" -> DOCKER_EV_START, ...; anything else is DOCKER_EV_OTHER. */
+enum docker_action docker_action_parse(const char *s);
+
+/* The effect of an action: start/unpause add; die/stop/pause/destroy remove; kill removes only
+ * for SIGKILL/SIGTERM or when the event names no signal (signal < 0): `docker kill -s HUP` is a
+ * reload, not a stop; if the container does die, its die event removes. */
+enum docker_effect docker_action_effect(enum docker_action a, int signal);
+
+/* A container as listed or inspected. labels points into the decoded JSON. */
+struct docker_container {
+    char id[DOCKER_ID_MAX + 1];
+    char name[DOCKER_CNAME_MAX + 1]; /* without the leading '/' */
+    bool running;                    /* running and not paused */
+    const json_t *labels;            /* object or NULL */
+};
+
+/* Decodes a /containers/json body; cb is called for each valid entry (entries without a valid
+ * Id are skipped and counted in *skipped, which may be NULL). Returns false on a malformed body. */
+bool docker_list_decode(const char *body, size_t len,
+                        void (*cb)(const struct docker_container *c, void *ctx), void *ctx,
+                        size_t *skipped, char *err, size_t errlen);
+
+/* Decodes a /containers/{id}/json body. On success *root owns the JSON that out->labels points
+ * into (json_decref it). */
+bool docker_inspect_decode(const char *body, size_t len, struct docker_container *out,
+                           json_t **root, char *err, size_t errlen);
+
+/* ApiVersion from a /version body; false when absent or not a valid version. */
+bool docker_version_decode(const char *body, size_t len, char out[16]);
+
+/* Full container id: exactly 64 lowercase hex digits. */
+bool docker_id_valid(const char *s);
+
+#endif
