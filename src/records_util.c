@@ -38,8 +38,8 @@ bool records_normalize_name(const char *in, char out[REC_NAME_MAX + 1])
             return false;
         out[i] = (c >= 'A' && c <= 'Z') ? (char)(c - 'A' + 'a') : c;
     }
-    if (in[len - 1] == '-')
-        return false;
+    if (label == 0 || in[len - 1] == '-')
+        return false; /* empty last label ("a..") or trailing '-' */
     out[len] = '\0';
     return true;
 }
