@@ -70,9 +70,15 @@ ssize_t sw_encrypt_payload(const struct sw_key *key, int vsn, const uint8_t *non
                            uint8_t *out, size_t cap);
 /* Low level: try every key on [vsn][nonce][ct][tag]; plaintext (padding removed for vsn 0) into
  * out. Returns plaintext length, SW_EMALFORMED (too short), SW_EUNSUPPORTED (vsn > 1),
- * SW_ENOSPACE, or SW_EDECRYPT (counted in auth_failures). out may equal payload (in place). */
+ * SW_ENOSPACE, or SW_EDECRYPT (counted in auth_failures). out must not overlap payload. */
 ssize_t sw_decrypt_payload(struct sw_keyring *kr, const uint8_t *payload, size_t len,
                            const uint8_t *aad, size_t aad_len, uint8_t *out, size_t cap);
+
+/* In-place seal for building packets without a copy: the plaintext is already at
+ * buf[13 .. 13+len); writes vsn 1 at buf[0], a random nonce at buf[1..13), encrypts in place and
+ * appends the tag. Returns 13 + len + 16 or -1 (cap too small, crypto failure). */
+ssize_t sw_seal_inplace(const struct sw_key *key, uint8_t *buf, size_t cap, size_t len,
+                        const uint8_t *aad, size_t aad_len);
 
 /* UDP: encrypt msg with the primary key (vsn 1). Returns datagram length or -1 (no key / no room).
  */

@@ -1,1 +1,457 @@
-/* proto.c — placeholder until the module lands. */
+/* proto.c — memberlist message structs <-> type byte + msgpack map (encoders exact, decoders
+ * tolerant). */
+#include "swimmies/proto.h"
+
+#include <stddef.h>
+#include <string.h>
+
+#include "swimmies/msgpack.h"
+
+struct sw_bytes sw_str(const char *s)
+{
+    struct sw_bytes b = {(const uint8_t *)s, s ? strlen(s) : 0};
+    return b;
+}
+
+struct sw_bytes sw_mem(const void *p, size_t len)
+{
+    struct sw_bytes b = {(const uint8_t *)p, len};
+    return b;
+}
+
+bool sw_bytes_eq_str(struct sw_bytes b, const char *s)
+{
+    size_t n = strlen(s);
+    return b.len == n && (n == 0 || memcmp(b.p, s, n) == 0);
+}
+
+const char *sw_strerror(int status)
+{
+    switch (status) {
+    case SW_OK:
+        return "ok";
+    case SW_EMALFORMED:
+        return "malformed message";
+    case SW_ETRUNC:
+        return "truncated message";
+    case SW_ENOSPACE:
+        return "message too large";
+    case SW_ECRC:
+        return "invalid checksum";
+    case SW_EDECRYPT:
+        return "No installed keys could decrypt the message";
+    case SW_EPLAINTEXT:
+        return "Encryption is configured but remote state is not encrypted";
+    case SW_ENOKEY:
+        return "Remote state is encrypted and encryption is not configured";
+    case SW_EUNSUPPORTED:
+        return "unsupported message type or algorithm";
+    default:
+        return "unknown error";
+    }
+}
+
+/* ---- table-driven decoding ---- */
+
+enum fkind { F_U8, F_U16, F_U32, F_BOOL, F_BYTES, F_VSN };
+
+struct field {
+    const char *key;
+    enum fkind kind;
+    size_t off;     /* offset of the value in the struct */
+    size_t len_off; /* F_VSN: offset of the count byte */
+};
+
+static bool key_is(struct sw_bytes k, const char *name)
+{
+    return k.p && sw_bytes_eq_str(k, name);
+}
+
+static int decode_fields(const uint8_t *p, size_t len, void *out, size_t out_size,
+                         const struct field *fields, size_t nfields, size_t *used)
+{
+    struct mp_reader r = {p, p + len};
+    uint32_t n;
+    int rc;
+    memset(out, 0, out_size);
+    if ((rc = mp_read_map(&r, &n)))
+        return rc;
+    for (uint32_t i = 0; i < n; i++) {
+        struct sw_bytes key;
+        if ((rc = mp_read_bytes(&r, &key)))
+            return rc;
+        const struct field *f = NULL;
+        for (size_t j = 0; j < nfields; j++) {
+            if (key_is(key, fields[j].key)) {
+                f = &fields[j];
+                break;
+            }
+        }
+        if (!f) {
+            if ((rc = mp_skip(&r)))
+                return rc;
+            continue;
+        }
+        uint8_t *dst = (uint8_t *)out + f->off;
+        uint64_t v;
+        switch (f->kind) {
+        case F_U8:
+        case F_U16:
+        case F_U32: {
+            uint64_t max = f->kind == F_U8 ? 0xff : f->kind == F_U16 ? 0xffff : 0xffffffffu;
+            if ((rc = mp_read_uint(&r, max, &v)))
+                return rc;
+            if (f->kind == F_U8) {
+                uint8_t x = (uint8_t)v;
+                memcpy(dst, &x, sizeof x);
+            } else if (f->kind == F_U16) {
+                uint16_t x = (uint16_t)v;
+                memcpy(dst, &x, sizeof x);
+            } else {
+                uint32_t x = (uint32_t)v;
+                memcpy(dst, &x, sizeof x);
+            }
+            break;
+        }
+        case F_BOOL: {
+            bool b;
+            if ((rc = mp_read_bool(&r, &b)))
+                return rc;
+            memcpy(dst, &b, sizeof b);
+            break;
+        }
+        case F_BYTES: {
+            struct sw_bytes b;
+            if ((rc = mp_read_bytes(&r, &b)))
+                return rc;
+            memcpy(dst, &b, sizeof b);
+            break;
+        }
+        case F_VSN:
+            if ((rc = mp_read_u8_list(&r, dst, SW_VSN_LEN, (uint8_t *)out + f->len_off)))
+                return rc;
+            break;
+        }
+    }
+    if (used)
+        *used = (size_t)(r.p - p);
+    return SW_OK;
+}
+
+#define FLD(T, key, kind, member)                                                                  \
+    {                                                                                              \
+        key, kind, offsetof(T, member), 0                                                          \
+    }
+#define DECODER(name, T, table)                                                                    \
+    int sw_decode_##name(const uint8_t *p, size_t len, T *out, size_t *used)                       \
+    {                                                                                              \
+        return decode_fields(p, len, out, sizeof *out, table, sizeof table / sizeof table[0],      \
+                             used);                                                                \
+    }
+
+static const struct field ping_fields[] = {
+    FLD(struct sw_ping, "SeqNo", F_U32, seq_no),
+    FLD(struct sw_ping, "Node", F_BYTES, node),
+    FLD(struct sw_ping, "SourceAddr", F_BYTES, source_addr),
+    FLD(struct sw_ping, "SourcePort", F_U16, source_port),
+    FLD(struct sw_ping, "SourceNode", F_BYTES, source_node),
+};
+DECODER(ping, struct sw_ping, ping_fields)
+
+static const struct field indirect_fields[] = {
+    FLD(struct sw_indirect_ping, "SeqNo", F_U32, seq_no),
+    FLD(struct sw_indirect_ping, "Target", F_BYTES, target),
+    FLD(struct sw_indirect_ping, "Port", F_U16, port),
+    FLD(struct sw_indirect_ping, "Node", F_BYTES, node),
+    FLD(struct sw_indirect_ping, "Nack", F_BOOL, nack),
+    FLD(struct sw_indirect_ping, "SourceAddr", F_BYTES, source_addr),
+    FLD(struct sw_indirect_ping, "SourcePort", F_U16, source_port),
+    FLD(struct sw_indirect_ping, "SourceNode", F_BYTES, source_node),
+};
+DECODER(indirect_ping, struct sw_indirect_ping, indirect_fields)
+
+static const struct field ack_fields[] = {
+    FLD(struct sw_ack, "SeqNo", F_U32, seq_no),
+    FLD(struct sw_ack, "Payload", F_BYTES, payload),
+};
+DECODER(ack, struct sw_ack, ack_fields)
+
+static const struct field nack_fields[] = {
+    FLD(struct sw_nack, "SeqNo", F_U32, seq_no),
+};
+DECODER(nack, struct sw_nack, nack_fields)
+
+static const struct field suspect_fields[] = {
+    FLD(struct sw_suspect, "Incarnation", F_U32, incarnation),
+    FLD(struct sw_suspect, "Node", F_BYTES, node),
+    FLD(struct sw_suspect, "From", F_BYTES, from),
+};
+DECODER(suspect, struct sw_suspect, suspect_fields)
+
+static const struct field dead_fields[] = {
+    FLD(struct sw_dead, "Incarnation", F_U32, incarnation),
+    FLD(struct sw_dead, "Node", F_BYTES, node),
+    FLD(struct sw_dead, "From", F_BYTES, from),
+};
+DECODER(dead, struct sw_dead, dead_fields)
+
+static const struct field alive_fields[] = {
+    FLD(struct sw_alive, "Incarnation", F_U32, incarnation),
+    FLD(struct sw_alive, "Node", F_BYTES, node),
+    FLD(struct sw_alive, "Addr", F_BYTES, addr),
+    FLD(struct sw_alive, "Port", F_U16, port),
+    FLD(struct sw_alive, "Meta", F_BYTES, meta),
+    {"Vsn", F_VSN, offsetof(struct sw_alive, vsn), offsetof(struct sw_alive, vsn_len)},
+};
+DECODER(alive, struct sw_alive, alive_fields)
+
+static const struct field pp_header_fields[] = {
+    FLD(struct sw_push_pull_header, "Nodes", F_U32, nodes),
+    FLD(struct sw_push_pull_header, "UserStateLen", F_U32, user_state_len),
+    FLD(struct sw_push_pull_header, "Join", F_BOOL, join),
+};
+DECODER(push_pull_header, struct sw_push_pull_header, pp_header_fields)
+
+static const struct field push_node_fields[] = {
+    FLD(struct sw_push_node, "Name", F_BYTES, name),
+    FLD(struct sw_push_node, "Addr", F_BYTES, addr),
+    FLD(struct sw_push_node, "Port", F_U16, port),
+    FLD(struct sw_push_node, "Meta", F_BYTES, meta),
+    FLD(struct sw_push_node, "Incarnation", F_U32, incarnation),
+    FLD(struct sw_push_node, "State", F_U8, state),
+    {"Vsn", F_VSN, offsetof(struct sw_push_node, vsn), offsetof(struct sw_push_node, vsn_len)},
+};
+DECODER(push_node, struct sw_push_node, push_node_fields)
+
+static const struct field user_header_fields[] = {
+    FLD(struct sw_user_header, "UserMsgLen", F_U32, user_msg_len),
+};
+DECODER(user_header, struct sw_user_header, user_header_fields)
+
+static const struct field compress_fields[] = {
+    FLD(struct sw_compress, "Algo", F_U32, algo),
+    FLD(struct sw_compress, "Buf", F_BYTES, buf),
+};
+DECODER(compress, struct sw_compress, compress_fields)
+
+static const struct field err_fields[] = {
+    FLD(struct sw_err, "Error", F_BYTES, error),
+};
+DECODER(err, struct sw_err, err_fields)
+
+/* ---- encoders (keys in the sorted order go-msgpack emits) ---- */
+
+static void writer_init(struct mp_writer *w, uint8_t *buf, size_t cap, uint8_t type)
+{
+    w->p = buf;
+    w->end = buf + cap;
+    w->overflow = false;
+    mp_put_byte(w, type);
+}
+
+static ssize_t writer_done(const struct mp_writer *w, const uint8_t *buf)
+{
+    return w->overflow ? -1 : (ssize_t)(w->p - buf);
+}
+
+static bool present(struct sw_bytes b)
+{
+    return b.p && b.len > 0;
+}
+
+/* Optional Source* trio of ping and indirect ping: count of present fields. */
+static uint32_t source_count(struct sw_bytes addr, struct sw_bytes node, uint16_t port)
+{
+    return (uint32_t)present(addr) + (uint32_t)present(node) + (uint32_t)(port != 0);
+}
+
+static void put_sources(struct mp_writer *w, struct sw_bytes addr, struct sw_bytes node,
+                        uint16_t port)
+{
+    if (present(addr)) {
+        mp_put_key(w, "SourceAddr");
+        mp_put_str(w, addr.p, addr.len);
+    }
+    if (present(node)) {
+        mp_put_key(w, "SourceNode");
+        mp_put_str(w, node.p, node.len);
+    }
+    if (port) {
+        mp_put_key(w, "SourcePort");
+        mp_put_uint(w, port);
+    }
+}
+
+ssize_t sw_encode_ping(uint8_t *buf, size_t cap, const struct sw_ping *m)
+{
+    struct mp_writer w;
+    writer_init(&w, buf, cap, SW_MSG_PING);
+    mp_put_map(&w, 2 + source_count(m->source_addr, m->source_node, m->source_port));
+    mp_put_key(&w, "Node");
+    mp_put_string(&w, m->node);
+    mp_put_key(&w, "SeqNo");
+    mp_put_uint(&w, m->seq_no);
+    put_sources(&w, m->source_addr, m->source_node, m->source_port);
+    return writer_done(&w, buf);
+}
+
+ssize_t sw_encode_indirect_ping(uint8_t *buf, size_t cap, const struct sw_indirect_ping *m)
+{
+    struct mp_writer w;
+    writer_init(&w, buf, cap, SW_MSG_INDIRECT_PING);
+    mp_put_map(&w, 5 + source_count(m->source_addr, m->source_node, m->source_port));
+    mp_put_key(&w, "Nack");
+    mp_put_bool(&w, m->nack);
+    mp_put_key(&w, "Node");
+    mp_put_string(&w, m->node);
+    mp_put_key(&w, "Port");
+    mp_put_uint(&w, m->port);
+    mp_put_key(&w, "SeqNo");
+    mp_put_uint(&w, m->seq_no);
+    put_sources(&w, m->source_addr, m->source_node, m->source_port);
+    mp_put_key(&w, "Target");
+    mp_put_byteslice(&w, m->target);
+    return writer_done(&w, buf);
+}
+
+ssize_t sw_encode_ack(uint8_t *buf, size_t cap, const struct sw_ack *m)
+{
+    struct mp_writer w;
+    writer_init(&w, buf, cap, SW_MSG_ACK);
+    mp_put_map(&w, 2);
+    mp_put_key(&w, "Payload");
+    mp_put_byteslice(&w, m->payload);
+    mp_put_key(&w, "SeqNo");
+    mp_put_uint(&w, m->seq_no);
+    return writer_done(&w, buf);
+}
+
+ssize_t sw_encode_nack(uint8_t *buf, size_t cap, const struct sw_nack *m)
+{
+    struct mp_writer w;
+    writer_init(&w, buf, cap, SW_MSG_NACK);
+    mp_put_map(&w, 1);
+    mp_put_key(&w, "SeqNo");
+    mp_put_uint(&w, m->seq_no);
+    return writer_done(&w, buf);
+}
+
+static ssize_t encode_from_inc_node(uint8_t *buf, size_t cap, uint8_t type, struct sw_bytes from,
+                                    uint32_t inc, struct sw_bytes node)
+{
+    struct mp_writer w;
+    writer_init(&w, buf, cap, type);
+    mp_put_map(&w, 3);
+    mp_put_key(&w, "From");
+    mp_put_string(&w, from);
+    mp_put_key(&w, "Incarnation");
+    mp_put_uint(&w, inc);
+    mp_put_key(&w, "Node");
+    mp_put_string(&w, node);
+    return writer_done(&w, buf);
+}
+
+ssize_t sw_encode_suspect(uint8_t *buf, size_t cap, const struct sw_suspect *m)
+{
+    return encode_from_inc_node(buf, cap, SW_MSG_SUSPECT, m->from, m->incarnation, m->node);
+}
+
+ssize_t sw_encode_dead(uint8_t *buf, size_t cap, const struct sw_dead *m)
+{
+    return encode_from_inc_node(buf, cap, SW_MSG_DEAD, m->from, m->incarnation, m->node);
+}
+
+ssize_t sw_encode_alive(uint8_t *buf, size_t cap, const struct sw_alive *m)
+{
+    struct mp_writer w;
+    writer_init(&w, buf, cap, SW_MSG_ALIVE);
+    mp_put_map(&w, 6);
+    mp_put_key(&w, "Addr");
+    mp_put_byteslice(&w, m->addr);
+    mp_put_key(&w, "Incarnation");
+    mp_put_uint(&w, m->incarnation);
+    mp_put_key(&w, "Meta");
+    mp_put_byteslice(&w, m->meta);
+    mp_put_key(&w, "Node");
+    mp_put_string(&w, m->node);
+    mp_put_key(&w, "Port");
+    mp_put_uint(&w, m->port);
+    mp_put_key(&w, "Vsn");
+    mp_put_str(&w, m->vsn, SW_VSN_LEN);
+    return writer_done(&w, buf);
+}
+
+ssize_t sw_encode_push_pull_header(uint8_t *buf, size_t cap, const struct sw_push_pull_header *m)
+{
+    struct mp_writer w;
+    writer_init(&w, buf, cap, SW_MSG_PUSH_PULL);
+    mp_put_map(&w, 3);
+    mp_put_key(&w, "Join");
+    mp_put_bool(&w, m->join);
+    mp_put_key(&w, "Nodes");
+    mp_put_uint(&w, m->nodes);
+    mp_put_key(&w, "UserStateLen");
+    mp_put_uint(&w, m->user_state_len);
+    return writer_done(&w, buf);
+}
+
+ssize_t sw_encode_push_node(uint8_t *buf, size_t cap, const struct sw_push_node *m)
+{
+    struct mp_writer w = {buf, buf + cap, false};
+    mp_put_map(&w, 7);
+    mp_put_key(&w, "Addr");
+    mp_put_byteslice(&w, m->addr);
+    mp_put_key(&w, "Incarnation");
+    mp_put_uint(&w, m->incarnation);
+    mp_put_key(&w, "Meta");
+    mp_put_byteslice(&w, m->meta);
+    mp_put_key(&w, "Name");
+    mp_put_string(&w, m->name);
+    mp_put_key(&w, "Port");
+    mp_put_uint(&w, m->port);
+    mp_put_key(&w, "State");
+    mp_put_uint(&w, m->state);
+    mp_put_key(&w, "Vsn");
+    mp_put_str(&w, m->vsn, SW_VSN_LEN);
+    return writer_done(&w, buf);
+}
+
+ssize_t sw_encode_user_header(uint8_t *buf, size_t cap, const struct sw_user_header *m)
+{
+    struct mp_writer w;
+    writer_init(&w, buf, cap, SW_MSG_USER);
+    mp_put_map(&w, 1);
+    mp_put_key(&w, "UserMsgLen");
+    mp_put_uint(&w, m->user_msg_len);
+    return writer_done(&w, buf);
+}
+
+ssize_t sw_encode_user_udp(uint8_t *buf, size_t cap, const uint8_t *payload, size_t len)
+{
+    struct mp_writer w;
+    writer_init(&w, buf, cap, SW_MSG_USER);
+    mp_put_raw(&w, payload, len);
+    return writer_done(&w, buf);
+}
+
+ssize_t sw_encode_compress(uint8_t *buf, size_t cap, const struct sw_compress *m)
+{
+    struct mp_writer w;
+    writer_init(&w, buf, cap, SW_MSG_COMPRESS);
+    mp_put_map(&w, 2);
+    mp_put_key(&w, "Algo");
+    mp_put_uint(&w, m->algo);
+    mp_put_key(&w, "Buf");
+    mp_put_byteslice(&w, m->buf);
+    return writer_done(&w, buf);
+}
+
+ssize_t sw_encode_err(uint8_t *buf, size_t cap, const struct sw_err *m)
+{
+    struct mp_writer w;
+    writer_init(&w, buf, cap, SW_MSG_ERR);
+    mp_put_map(&w, 1);
+    mp_put_key(&w, "Error");
+    mp_put_string(&w, m->error);
+    return writer_done(&w, buf);
+}

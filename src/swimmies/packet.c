@@ -1,0 +1,265 @@
+/* packet.c — UDP packet layers: compound, hasCrc, compress wrappers, the outgoing wrap and the
+ * receive-side walker that expands them into individual messages. */
+#include <string.h>
+
+#include "swimmies/keyring.h"
+#include "swimmies/lzw.h"
+#include "swimmies/proto.h"
+
+/* Nibble table for the reflected IEEE polynomial 0xEDB88320. */
+static const uint32_t crc_nibble[16] = {
+    0x00000000, 0x1db71064, 0x3b6e20c8, 0x26d930ac, 0x76dc4190, 0x6b6b51f4, 0x4db26158, 0x5005713c,
+    0xedb88320, 0xf00f9344, 0xd6d6a3e8, 0xcb61b38c, 0x9b64c2b0, 0x86d3d2d4, 0xa00ae278, 0xbdbdf21c,
+};
+
+uint32_t sw_crc32(const uint8_t *p, size_t len)
+{
+    uint32_t c = 0xffffffffu;
+    for (size_t i = 0; i < len; i++) {
+        c ^= p[i];
+        c = (c >> 4) ^ crc_nibble[c & 0x0f];
+        c = (c >> 4) ^ crc_nibble[c & 0x0f];
+    }
+    return c ^ 0xffffffffu;
+}
+
+static void put_be32(uint8_t *p, uint32_t v)
+{
+    p[0] = (uint8_t)(v >> 24);
+    p[1] = (uint8_t)(v >> 16);
+    p[2] = (uint8_t)(v >> 8);
+    p[3] = (uint8_t)v;
+}
+
+ssize_t sw_compound_build(uint8_t *buf, size_t cap, const struct sw_bytes *parts, size_t n)
+{
+    if (n > SW_COMPOUND_MAX_PARTS)
+        return -1;
+    size_t total = sw_compound_overhead(n);
+    for (size_t i = 0; i < n; i++) {
+        if (parts[i].len > 0xffff)
+            return -1;
+        total += parts[i].len;
+    }
+    if (total > cap)
+        return -1;
+    buf[0] = SW_MSG_COMPOUND;
+    buf[1] = (uint8_t)n;
+    size_t off = 2 + 2 * n;
+    for (size_t i = 0; i < n; i++) {
+        buf[2 + 2 * i] = (uint8_t)(parts[i].len >> 8);
+        buf[3 + 2 * i] = (uint8_t)parts[i].len;
+        if (parts[i].len)
+            memcpy(buf + off, parts[i].p, parts[i].len);
+        off += parts[i].len;
+    }
+    return (ssize_t)off;
+}
+
+ssize_t sw_crc_wrap(uint8_t *buf, size_t cap, const uint8_t *msg, size_t len)
+{
+    if (cap < 5 || cap - 5 < len)
+        return -1;
+    buf[0] = SW_MSG_HAS_CRC;
+    put_be32(buf + 1, sw_crc32(msg, len));
+    memcpy(buf + 5, msg, len);
+    return (ssize_t)(len + 5);
+}
+
+/* 09 82 a4 "Algo" 00 a3 "Buf" is 12 bytes, then the str header of Buf. */
+#define COMPRESS_FIXED_HDR 12
+
+static size_t str_header_len(size_t n)
+{
+    return n < 32 ? 1 : n <= 0xffff ? 3 : 5;
+}
+
+ssize_t sw_compress_wrap(uint8_t *buf, size_t cap, const uint8_t *msg, size_t len)
+{
+    if (cap < COMPRESS_FIXED_HDR + 1)
+        return -1;
+    ssize_t n = sw_lzw_compress(msg, len, NULL, cap - COMPRESS_FIXED_HDR - 1);
+    if (n < 0)
+        return -1;
+    size_t hdr = COMPRESS_FIXED_HDR + str_header_len((size_t)n);
+    if (hdr + (size_t)n > cap)
+        return -1;
+    static const uint8_t fixed[COMPRESS_FIXED_HDR] = {
+        SW_MSG_COMPRESS, 0x82, 0xa4, 'A', 'l', 'g', 'o', 0x00, 0xa3, 'B', 'u', 'f'};
+    memcpy(buf, fixed, sizeof fixed);
+    uint8_t *h = buf + COMPRESS_FIXED_HDR;
+    if (n < 32) {
+        h[0] = (uint8_t)(0xa0 | n);
+    } else if (n <= 0xffff) {
+        h[0] = 0xda;
+        h[1] = (uint8_t)(n >> 8);
+        h[2] = (uint8_t)n;
+    } else {
+        h[0] = 0xdb;
+        put_be32(h + 1, (uint32_t)n);
+    }
+    if (sw_lzw_compress(msg, len, buf + hdr, (size_t)n) != n)
+        return -1;
+    return (ssize_t)(hdr + (size_t)n);
+}
+
+ssize_t sw_decompress_body(const uint8_t *p, size_t len, uint8_t *out, size_t cap)
+{
+    struct sw_compress c;
+    int rc = sw_decode_compress(p, len, &c, NULL);
+    if (rc)
+        return SW_EMALFORMED;
+    if (c.algo != 0)
+        return SW_EUNSUPPORTED;
+    if (!c.buf.p)
+        return SW_EMALFORMED;
+    return sw_lzw_decompress(c.buf.p, c.buf.len, out, cap);
+}
+
+ssize_t sw_packet_wrap(uint8_t *buf, size_t cap, const uint8_t *msg, size_t len, bool compress,
+                       bool crc, const struct sw_keyring *kr)
+{
+    bool enc = sw_keyring_enabled(kr);
+    size_t pre = (enc ? SW_ENC_VSN_SIZE + SW_ENC_NONCE_SIZE : 0) + (crc ? 5 : 0);
+    size_t post = enc ? SW_ENC_TAG_SIZE : 0;
+    if (cap < pre + post)
+        return -1;
+    uint8_t *inner = buf + pre;
+    size_t room = cap - pre - post;
+    ssize_t n = -1;
+    if (compress && len > 1) {
+        /* Only worth it if strictly smaller, as memberlist decides. */
+        n = sw_compress_wrap(inner, room < len - 1 ? room : len - 1, msg, len);
+    }
+    if (n < 0) {
+        if (room < len)
+            return -1;
+        memcpy(inner, msg, len);
+        n = (ssize_t)len;
+    }
+    size_t plain_off = enc ? SW_ENC_VSN_SIZE + SW_ENC_NONCE_SIZE : 0;
+    if (crc) {
+        buf[plain_off] = SW_MSG_HAS_CRC;
+        put_be32(buf + plain_off + 1, sw_crc32(inner, (size_t)n));
+        n += 5;
+    }
+    if (!enc)
+        return n;
+    return sw_seal_inplace(&kr->keys[0], buf, cap, (size_t)n, NULL, 0);
+}
+
+/* ---- receive-side walker ---- */
+
+struct walk {
+    sw_msg_cb cb;
+    void *ctx;
+    uint8_t *scratch;
+    size_t cap;
+    struct sw_walk_stats *st;
+};
+
+static void walk_msg(struct walk *w, const uint8_t *p, size_t len, int depth, size_t scratch_used);
+
+static void walk_compound(struct walk *w, const uint8_t *p, size_t len, int depth,
+                          size_t scratch_used)
+{
+    if (len < 1) {
+        w->st->errors++;
+        return;
+    }
+    size_t n = p[0];
+    if (len - 1 < 2 * n) {
+        w->st->errors++;
+        return;
+    }
+    const uint8_t *lens = p + 1;
+    const uint8_t *part = p + 1 + 2 * n;
+    size_t left = len - 1 - 2 * n;
+    for (size_t i = 0; i < n; i++) {
+        size_t plen = (size_t)lens[2 * i] << 8 | lens[2 * i + 1];
+        if (plen > left) {
+            w->st->truncated += (unsigned)(n - i);
+            return;
+        }
+        walk_msg(w, part, plen, depth + 1, scratch_used);
+        part += plen;
+        left -= plen;
+    }
+}
+
+static void walk_compress(struct walk *w, const uint8_t *p, size_t len, int depth,
+                          size_t scratch_used)
+{
+    uint8_t *out = w->scratch + scratch_used;
+    ssize_t n = sw_decompress_body(p, len, out, w->cap - scratch_used);
+    if (n < 0) {
+        w->st->errors++;
+        return;
+    }
+    walk_msg(w, out, (size_t)n, depth + 1, scratch_used + (size_t)n);
+}
+
+static void walk_msg(struct walk *w, const uint8_t *p, size_t len, int depth, size_t scratch_used)
+{
+    if (len < 1 || depth > SW_NEST_MAX) {
+        w->st->errors++;
+        return;
+    }
+    uint8_t type = p[0];
+    switch (type) {
+    case SW_MSG_COMPOUND:
+        walk_compound(w, p + 1, len - 1, depth, scratch_used);
+        break;
+    case SW_MSG_COMPRESS:
+        walk_compress(w, p + 1, len - 1, depth, scratch_used);
+        break;
+    case SW_MSG_HAS_CRC: /* only valid as the outermost layer */
+    case SW_MSG_ENCRYPT: /* TCP only */
+        w->st->errors++;
+        break;
+    default:
+        w->st->messages++;
+        w->cb(w->ctx, type, p + 1, len - 1);
+        break;
+    }
+}
+
+int sw_packet_walk(const uint8_t *pkt, size_t len, uint8_t *scratch, size_t scratch_cap,
+                   sw_msg_cb cb, void *ctx, struct sw_walk_stats *stats)
+{
+    struct sw_walk_stats local;
+    struct sw_walk_stats *st = stats ? stats : &local;
+    memset(st, 0, sizeof *st);
+    if (len >= 5 && pkt[0] == SW_MSG_HAS_CRC) {
+        uint32_t want =
+            (uint32_t)pkt[1] << 24 | (uint32_t)pkt[2] << 16 | (uint32_t)pkt[3] << 8 | pkt[4];
+        if (sw_crc32(pkt + 5, len - 5) != want)
+            return SW_ECRC;
+        st->had_crc = true;
+        pkt += 5;
+        len -= 5;
+    }
+    struct walk w = {cb, ctx, scratch, scratch ? scratch_cap : 0, st};
+    walk_msg(&w, pkt, len, 0, 0);
+    return st->errors || st->truncated ? SW_EMALFORMED : SW_OK;
+}
+
+int sw_packet_receive(const uint8_t *pkt, size_t len, struct sw_keyring *kr, bool verify_incoming,
+                      uint8_t *scratch, size_t scratch_cap, sw_msg_cb cb, void *ctx,
+                      struct sw_walk_stats *stats)
+{
+    if (sw_keyring_enabled(kr)) {
+        ssize_t n = sw_decrypt_udp(kr, pkt, len, scratch, scratch_cap);
+        if (n >= 0) {
+            /* Plaintext sits at the start of scratch; the walker uses the rest. */
+            return sw_packet_walk(scratch, (size_t)n, scratch + n, scratch_cap - (size_t)n, cb, ctx,
+                                  stats);
+        }
+        if (verify_incoming) {
+            if (stats)
+                memset(stats, 0, sizeof *stats);
+            return (int)n;
+        }
+    }
+    return sw_packet_walk(pkt, len, scratch, scratch_cap, cb, ctx, stats);
+}
