@@ -1,0 +1,174 @@
+/* broadcast.c — retransmit-limited gossip queues (memberlist queue.go): each message is sent
+ * RetransmitMult * ceil(log10(N + 1)) times, least-transmitted first, newest first within a
+ * transmit count; a newer message about a node (or a named user broadcast) replaces the queued
+ * older one. Two queues: membership messages, then user broadcasts in the space left. */
+#include <errno.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "swimmies/swim_int.h"
+
+uint32_t retransmit_limit(uint32_t mult, size_t n)
+{
+    double scale = ceil(log10((double)n + 1.0));
+    return mult * (uint32_t)scale;
+}
+
+static void level_link(struct bqueue *q, struct bq_item *it)
+{
+    uint32_t lv = it->transmits < BQ_LEVELS ? it->transmits : BQ_LEVELS - 1;
+    it->prev = NULL;
+    it->next = q->head[lv];
+    if (it->next)
+        it->next->prev = it;
+    q->head[lv] = it;
+}
+
+static void level_unlink(struct bqueue *q, struct bq_item *it)
+{
+    uint32_t lv = it->transmits < BQ_LEVELS ? it->transmits : BQ_LEVELS - 1;
+    if (it->prev)
+        it->prev->next = it->next;
+    else
+        q->head[lv] = it->next;
+    if (it->next)
+        it->next->prev = it->prev;
+    it->prev = it->next = NULL;
+}
+
+/* Unlinks and frees; a finished or replaced leave broadcast completes the leave. */
+static void item_finish(struct swim *s, struct bqueue *q, struct bq_item *it)
+{
+    level_unlink(q, it);
+    q->count--;
+    if (it->owner && it->owner->bcast == it)
+        it->owner->bcast = NULL;
+    if (it->notify_leave)
+        s->leave_done = true;
+    free(it->name);
+    free(it);
+}
+
+void bq_free_all(struct swim *s, struct bqueue *q)
+{
+    for (int lv = 0; lv < BQ_LEVELS; lv++)
+        while (q->head[lv])
+            item_finish(s, q, q->head[lv]);
+}
+
+static struct bq_item *item_new(const uint8_t *msg, size_t len)
+{
+    struct bq_item *it = calloc(1, sizeof(*it) + len);
+    if (!it)
+        return NULL;
+    it->len = len;
+    memcpy(it->data, msg, len);
+    return it;
+}
+
+int bq_queue_member(struct swim *s, struct member *m, const uint8_t *msg, size_t len,
+                    bool notify_leave)
+{
+    struct bq_item *it = item_new(msg, len);
+    if (!it)
+        return -ENOMEM;
+    if (m->bcast)
+        item_finish(s, &s->bq, m->bcast);
+    it->owner = m;
+    it->notify_leave = notify_leave;
+    m->bcast = it;
+    level_link(&s->bq, it);
+    s->bq.count++;
+    return 0;
+}
+
+void bq_drop_member(struct swim *s, struct member *m)
+{
+    if (m->bcast)
+        item_finish(s, &s->bq, m->bcast);
+}
+
+int bq_queue_user(struct swim *s, const char *name, const uint8_t *msg, size_t len)
+{
+    struct bq_item *it = item_new(msg, len);
+    if (!it)
+        return -ENOMEM;
+    if (name) {
+        it->name = strdup(name);
+        if (!it->name) {
+            free(it);
+            return -ENOMEM;
+        }
+        for (int lv = 0; lv < BQ_LEVELS; lv++) {
+            for (struct bq_item *o = s->uq.head[lv]; o;) {
+                struct bq_item *nx = o->next;
+                if (o->name && strcmp(o->name, name) == 0)
+                    item_finish(s, &s->uq, o);
+                o = nx;
+            }
+        }
+    }
+    level_link(&s->uq, it);
+    s->uq.count++;
+    s->m.broadcasts_queued++;
+    return 0;
+}
+
+/* Picks from one queue; returns parts added. */
+static size_t take_from(struct swim *s, struct bqueue *q, size_t overhead, size_t limit,
+                        size_t *used, struct sw_bytes *parts, size_t max_parts, uint8_t *store,
+                        size_t store_cap, size_t *store_used)
+{
+    if (!q->count)
+        return 0;
+    uint32_t tlimit = retransmit_limit(s->cfg.retransmit_mult, s->n_nodes);
+    struct bq_item *picked[SW_COMPOUND_MAX_PARTS];
+    size_t np = 0;
+    for (int lv = 0; lv < BQ_LEVELS && np < max_parts; lv++) {
+        struct bq_item *it = q->head[lv];
+        while (it && np < max_parts) {
+            struct bq_item *nx = it->next;
+            if (*used + overhead >= limit)
+                goto done;
+            size_t free_bytes = limit - *used - overhead;
+            if (it->len <= free_bytes && *store_used + it->len <= store_cap) {
+                level_unlink(q, it);
+                picked[np] = it;
+                parts[np].p = store + *store_used;
+                parts[np].len = it->len;
+                memcpy(store + *store_used, it->data, it->len);
+                *store_used += it->len;
+                *used += overhead + it->len;
+                np++;
+            }
+            it = nx;
+        }
+    }
+done:
+    for (size_t i = 0; i < np; i++) {
+        struct bq_item *it = picked[i];
+        if (it->transmits + 1 >= tlimit) {
+            /* item_finish unlinks; relink first so the lists stay consistent */
+            level_link(q, it);
+            item_finish(s, q, it);
+        } else {
+            it->transmits++;
+            level_link(q, it);
+        }
+    }
+    return np;
+}
+
+size_t bq_take(struct swim *s, size_t overhead, size_t limit, struct sw_bytes *parts,
+               size_t max_parts, uint8_t *store, size_t store_cap)
+{
+    size_t used = 0, store_used = 0;
+    if (max_parts > SW_COMPOUND_MAX_PARTS)
+        max_parts = SW_COMPOUND_MAX_PARTS;
+    size_t n = take_from(s, &s->bq, overhead, limit, &used, parts, max_parts, store, store_cap,
+                         &store_used);
+    n += take_from(s, &s->uq, overhead, limit, &used, parts + n, max_parts - n, store, store_cap,
+                   &store_used);
+    return n;
+}

@@ -1,0 +1,186 @@
+/* swim.h — public API of swimmies, a SWIM membership library speaking the HashiCorp memberlist
+ * wire protocol (protocol version 2 semantics; probes, indirect probes with nacks, TCP ping
+ * fallback, Lifeguard suspicion and local health, piggybacked gossip, TCP push/pull).
+ *
+ * The core is sans-IO: it is fed the current time (milliseconds, any monotonic origin), received
+ * UDP packets and complete TCP stream messages, and asks a transport (function pointers in the
+ * config) to send. swim_next_deadline() tells the driver when swim_tick() must run next. The real
+ * UDP/TCP transport driven by the event loop lives in transport_udp.h; tests plug in a simulated
+ * network instead. Not thread-safe: one thread drives one struct swim. */
+#ifndef SWIMMIES_SWIM_H
+#define SWIMMIES_SWIM_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct swim;
+struct sw_keyring;
+
+/* An IPv4 (ip_len 4) or IPv6 (ip_len 16) address and port, as memberlist carries them. */
+struct swim_addr {
+    uint8_t ip[16];
+    uint8_t ip_len;
+    uint16_t port;
+};
+
+enum swim_state { SWIM_ALIVE = 0, SWIM_SUSPECT = 1, SWIM_DEAD = 2, SWIM_LEFT = 3 };
+
+enum swim_event {
+    SWIM_EV_JOIN,    /* a node became known or came back from dead/left */
+    SWIM_EV_UPDATE,  /* an alive node's meta (or address) changed */
+    SWIM_EV_SUSPECT, /* a node is suspected of having failed */
+    SWIM_EV_ALIVE,   /* a suspected node refuted the suspicion */
+    SWIM_EV_FAIL,    /* a node was declared dead */
+    SWIM_EV_LEAVE,   /* a node left gracefully */
+};
+
+/* A read-only view of one member, valid only during the callback or iteration that gave it. */
+struct swim_member {
+    const char *name;
+    struct swim_addr addr;
+    const uint8_t *meta;
+    size_t meta_len;
+    enum swim_state state;
+    uint32_t incarnation;
+    uint8_t vsn[6]; /* PMin PMax PCur DMin DMax DCur */
+    uint64_t state_change_ms;
+    bool is_self;
+};
+
+/* Transport: how the core sends. All bytes are final wire bytes (already encrypted).
+ * stream_send opens a TCP connection to `to` and writes buf. When token != 0 the caller waits
+ * for one reply message, which the transport hands back with swim_stream_reply(token, ...), or a
+ * failure with swim_stream_reply(token, NULL, 0) (connect/read error, timeout). */
+struct swim_transport {
+    void *ctx;
+    int (*send_packet)(void *ctx, const struct swim_addr *to, const uint8_t *buf, size_t len);
+    int (*stream_send)(void *ctx, const struct swim_addr *to, const uint8_t *buf, size_t len,
+                       uint64_t token);
+};
+
+/* Application hooks; every pointer may be NULL. */
+struct swim_delegate {
+    void *ctx;
+    /* Membership events. */
+    void (*on_event)(void *ctx, enum swim_event ev, const struct swim_member *m);
+    /* A user message arrived (gossip part, best-effort UDP or reliable TCP). */
+    void (*on_user_msg)(void *ctx, const uint8_t *msg, size_t len);
+    /* Push/pull: produce this node's user state (malloc'd; *out may stay NULL for none). */
+    void (*local_state)(void *ctx, bool join, uint8_t **out, size_t *out_len);
+    /* Push/pull: a peer's user state arrived. */
+    void (*merge_remote_state)(void *ctx, const uint8_t *buf, size_t len, bool join);
+    /* Optional admission check before a push/pull merge on join; return false to refuse. */
+    bool (*accept_merge)(void *ctx, const struct swim_member *nodes, size_t n);
+};
+
+/* Configuration; swim_config_default() fills memberlist's LAN defaults. */
+struct swim_config {
+    const char *name;           /* unique node name (required) */
+    struct swim_addr advertise; /* address and port peers reach us on (required) */
+    const uint8_t *meta;        /* node metadata (<= 512 bytes) */
+    size_t meta_len;
+    uint8_t vsn[6]; /* advertised versions; default 1 5 2 2 5 4 */
+
+    uint32_t probe_interval_ms;          /* 1000 */
+    uint32_t probe_timeout_ms;           /* 500 */
+    uint32_t gossip_interval_ms;         /* 200 */
+    uint32_t gossip_nodes;               /* 3 */
+    uint32_t gossip_to_dead_ms;          /* 30000 */
+    uint32_t indirect_checks;            /* 3 */
+    uint32_t retransmit_mult;            /* 4 */
+    uint32_t suspicion_mult;             /* 4 */
+    uint32_t suspicion_max_timeout_mult; /* 6 */
+    uint32_t awareness_max_mult;         /* 8 */
+    uint32_t pushpull_interval_ms;       /* 30000; 0 disables periodic push/pull */
+    uint32_t dead_node_reclaim_ms;       /* 0: never reuse a dead node's name for a new address */
+    uint32_t tcp_timeout_ms;             /* 10000 (used by transports) */
+    uint32_t udp_buffer_size;            /* 1400 */
+    bool disable_tcp_pings;              /* false */
+    bool compress_udp;                   /* false: LZW on UDP only when it pays; receive always */
+    bool compress_tcp;                   /* true: streams are LZW-wrapped as memberlist does */
+    uint64_t seed;                       /* RNG seed; 0 picks one from the clock */
+
+    struct sw_keyring *keyring; /* NULL: plaintext; borrowed, must outlive the swim */
+    struct swim_transport transport;
+    struct swim_delegate delegate;
+};
+
+/* Counters for /metrics; monotonically increasing except where noted. */
+struct swim_metrics {
+    uint64_t packets_in, packets_out, bytes_in, bytes_out;
+    uint64_t streams_in, streams_out, stream_bytes_in, stream_bytes_out;
+    uint64_t dropped_decrypt;   /* packets/streams that did not authenticate */
+    uint64_t dropped_malformed; /* undecodable or bad CRC */
+    uint64_t dropped_plaintext; /* plaintext stream to an encrypted node */
+    uint64_t dropped_other;     /* wrong target, unknown type, version mismatch */
+    uint64_t probes, probe_failures, indirect_probes, tcp_fallback_probes;
+    uint64_t suspects, deaths, refutes;
+    uint64_t pushpulls, pushpull_failures;
+    uint64_t gossip_packets, user_msgs_in, broadcasts_queued;
+    /* gauges */
+    uint32_t members_alive, members_suspect, members_dead, members_left;
+    uint32_t health_score, queued_broadcasts;
+};
+
+void swim_config_default(struct swim_config *c);
+
+/* Creates the node; it knows only itself until swim_join. Returns NULL on bad config/ENOMEM. */
+struct swim *swim_new(const struct swim_config *c, uint64_t now_ms);
+void swim_free(struct swim *s);
+
+/* Starts a joining push/pull with each seed (asynchronous; progress shows as JOIN events).
+ * Returns the number of push/pulls started. */
+int swim_join(struct swim *s, uint64_t now_ms, const struct swim_addr *seeds, size_t n);
+/* Graceful leave: broadcasts dead(From == self). Keep ticking for a moment so it spreads;
+ * swim_leave_done() becomes true once it has been sent to peers (or nobody is alive). */
+int swim_leave(struct swim *s, uint64_t now_ms);
+bool swim_leave_done(const struct swim *s);
+/* Replaces this node's meta and broadcasts alive with a bumped incarnation. */
+int swim_update_meta(struct swim *s, uint64_t now_ms, const uint8_t *meta, size_t len);
+
+/* User broadcast piggybacked on gossip. With a name, a newer broadcast of the same name replaces
+ * a queued older one. Returns 0 or -EINVAL/-ENOMEM/-EMSGSIZE. */
+int swim_broadcast(struct swim *s, const char *name, const uint8_t *msg, size_t len);
+/* Best-effort UDP user message / reliable TCP user message to one member by name. */
+int swim_send_user(struct swim *s, const char *node, const uint8_t *msg, size_t len, bool reliable);
+
+/* Driving. */
+void swim_tick(struct swim *s, uint64_t now_ms);
+uint64_t swim_next_deadline(const struct swim *s);
+void swim_recv_packet(struct swim *s, uint64_t now_ms, const struct swim_addr *from,
+                      const uint8_t *buf, size_t len);
+/* Bytes read so far from an accepted TCP connection (the whole buffer each time, growing).
+ * Returns 1 when more bytes are needed, 0 when the request was handled (then *reply, malloc'd or
+ * NULL, is what the transport writes back before closing), -1 when the stream is rejected (the
+ * transport writes *reply if set, an err message, and closes). */
+int swim_recv_stream(struct swim *s, uint64_t now_ms, const struct swim_addr *from,
+                     const uint8_t *buf, size_t len, uint8_t **reply, size_t *reply_len);
+/* The reply bytes read so far for a stream_send(token != 0), or buf NULL when the stream failed
+ * (connect/read error, timeout, closed early). Returns 1 when more bytes are needed, else 0 (the
+ * token is finished; the transport closes the connection). */
+int swim_stream_reply(struct swim *s, uint64_t now_ms, uint64_t token, const uint8_t *buf,
+                      size_t len);
+
+/* Introspection. */
+const char *swim_name(const struct swim *s);
+size_t swim_num_members(const struct swim *s); /* every known node, self included */
+size_t swim_num_alive(const struct swim *s);   /* alive + suspect, self included */
+/* Calls fn for every known member (self included); stop early by returning false. */
+void swim_foreach_member(const struct swim *s, bool (*fn)(void *ctx, const struct swim_member *m),
+                         void *ctx);
+/* Looks one member up by name; false when unknown. */
+bool swim_get_member(const struct swim *s, const char *name, struct swim_member *out);
+void swim_get_metrics(const struct swim *s, struct swim_metrics *out);
+int swim_health_score(const struct swim *s);
+
+/* Helpers. */
+const char *swim_state_name(enum swim_state st);
+const char *swim_event_name(enum swim_event ev);
+/* "a.b.c.d:port" or "[v6]:port" into buf (>= 48 bytes). */
+const char *swim_addr_str(const struct swim_addr *a, char *buf, size_t len);
+/* Parses "ip:port" / "[v6]:port"; default_port when no port. Returns 0 or -1. */
+int swim_addr_parse(const char *s, uint16_t default_port, struct swim_addr *out);
+bool swim_addr_eq(const struct swim_addr *a, const struct swim_addr *b);
+
+#endif

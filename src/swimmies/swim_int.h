@@ -1,0 +1,227 @@
+/* swim_int.h — internal structures of the swimmies core shared by its files (members table,
+ * probe state, suspicion timers, broadcast queues, pending streams). Not a public header. */
+#ifndef SWIMMIES_SWIM_INT_H
+#define SWIMMIES_SWIM_INT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "swimmies/proto.h"
+#include "swimmies/swim.h"
+
+#define SWIM_LOG "swim"
+#define SWIM_PKT_MAX 65536 /* largest datagram we accept or build */
+#define BQ_LEVELS 64       /* transmit counts tracked by the broadcast queue */
+
+struct member;
+
+/* One queued broadcast: a complete message (type byte + body) retransmitted up to the limit. */
+struct bq_item {
+    struct bq_item *prev, *next;
+    uint32_t transmits;
+    struct member *owner; /* membership broadcast about owner (owner->bcast == this) */
+    char *name;           /* named user broadcast (NULL: never replaced) */
+    bool notify_leave;    /* finishing this one completes a graceful leave */
+    size_t len;
+    uint8_t data[];
+};
+
+/* Retransmit-limited queue: one list per transmit count, newest first inside a level. */
+struct bqueue {
+    struct bq_item *head[BQ_LEVELS];
+    size_t count;
+};
+
+/* Lifeguard suspicion timer of one suspect member (memberlist suspicion.go). */
+struct suspicion {
+    uint32_t n;        /* confirmations received after the first */
+    uint32_t k;        /* confirmations expected */
+    uint64_t min, max; /* timeout bounds (ms) */
+    uint64_t start;
+    uint64_t deadline;
+    uint32_t nconf;
+    uint64_t conf[]; /* hashes of the names that confirmed (k + 1 slots) */
+};
+
+struct member {
+    char *name;
+    size_t name_len;
+    uint64_t hash;
+    struct swim_addr addr;
+    uint8_t *meta;
+    size_t meta_len;
+    uint8_t vsn[6];
+    uint32_t incarnation;
+    enum swim_state state;
+    uint64_t state_change;
+    struct suspicion *susp; /* while suspect */
+    struct bq_item *bcast;  /* queued membership broadcast about this member */
+    size_t idx;             /* position in swim.nodes */
+    size_t sidx;            /* position in swim.suspects while susp != NULL */
+};
+
+/* The probe in flight (memberlist probeNode, unrolled into phases on virtual time). */
+enum probe_phase { PROBE_IDLE, PROBE_DIRECT, PROBE_INDIRECT };
+struct probe {
+    enum probe_phase phase;
+    uint32_t seq;
+    char *target; /* member name */
+    uint64_t sent, timeout_at, deadline;
+    uint32_t expected_nacks, nacks;
+    uint64_t fallback_token; /* TCP ping in flight */
+    bool fallback_contact;
+};
+
+/* An indirect ping we relay for someone else (memberlist handleIndirectPing). */
+struct relay {
+    uint32_t local_seq, orig_seq;
+    struct swim_addr origin;
+    bool nack;
+    uint64_t deadline;
+};
+
+enum stream_kind { ST_PUSHPULL, ST_PUSHPULL_JOIN, ST_TCP_PING, ST_ONEWAY };
+struct pending_stream {
+    uint64_t token;
+    enum stream_kind kind;
+    uint32_t seq;
+    uint64_t deadline;
+};
+
+struct swim {
+    struct swim_config cfg; /* copy; name/meta point at our own copies */
+    char *name;
+    struct member *self;
+
+    struct member **nodes; /* probe order (shuffled), self included */
+    size_t n_nodes, cap_nodes;
+    size_t name_len;
+    struct member **table; /* open addressing by name hash */
+    size_t table_cap, table_used;
+    struct member **suspects;
+    size_t n_suspects, cap_suspects;
+
+    size_t probe_index;
+    uint32_t seq;
+    uint32_t incarnation;
+    int awareness;
+    uint64_t rng;
+    uint64_t now;
+
+    uint64_t next_probe, next_gossip, next_pushpull;
+    struct probe probe;
+    struct relay *relays;
+    size_t n_relays, cap_relays;
+    struct pending_stream *streams;
+    size_t n_streams, cap_streams;
+    uint64_t next_token;
+
+    struct bqueue bq; /* membership messages */
+    struct bqueue uq; /* user broadcasts (framed 08 + payload) */
+
+    bool left, leave_done;
+    struct swim_metrics m;
+
+    uint8_t *rx_scratch; /* packet walk (decrypt + decompress) */
+    size_t rx_scratch_cap;
+    uint8_t *tx_store; /* piggybacked parts */
+    uint8_t *tx_buf;   /* compound assembly */
+    uint8_t *tx_wire;  /* wrapped (crc, compress, encrypt) datagram */
+};
+
+/* members.c */
+uint64_t swim_rand(struct swim *s);
+uint32_t swim_rand_below(struct swim *s, uint32_t n);
+uint64_t swim_hash_name(const uint8_t *p, size_t len);
+struct member *members_find(const struct swim *s, const uint8_t *name, size_t len);
+struct member *members_add(struct swim *s, const uint8_t *name, size_t len);
+void members_remove(struct swim *s, struct member *m);
+void members_shuffle(struct swim *s);
+void members_reap(struct swim *s); /* drop dead/left older than gossip_to_dead, reshuffle */
+size_t members_k_random(struct swim *s, size_t k, struct member **out,
+                        bool (*skip)(struct swim *s, struct member *m, void *ctx), void *ctx);
+void members_fill_view(const struct swim *s, const struct member *m, struct swim_member *out);
+int members_set_meta(struct member *m, const uint8_t *meta, size_t len);
+void members_suspect_add(struct swim *s, struct member *m);
+void members_suspect_del(struct swim *s, struct member *m);
+
+/* awareness.c */
+void awareness_apply(struct swim *s, int delta);
+uint64_t awareness_scale(const struct swim *s, uint64_t timeout);
+
+/* suspicion.c */
+uint64_t suspicion_timeout_ms(uint32_t mult, size_t n, uint64_t interval);
+uint64_t suspicion_remaining(uint32_t n, uint32_t k, uint64_t elapsed, uint64_t min, uint64_t max);
+struct suspicion *suspicion_new(uint64_t now, const uint8_t *from, size_t from_len, uint32_t k,
+                                uint64_t min, uint64_t max);
+/* True when from is a new confirmation (the deadline moved earlier). */
+bool suspicion_confirm(struct suspicion *sp, uint64_t now, const uint8_t *from, size_t from_len);
+
+/* broadcast.c */
+uint32_t retransmit_limit(uint32_t mult, size_t n);
+void bq_free_all(struct swim *s, struct bqueue *q);
+/* Queue a membership message about m (replaces an older one about m). */
+int bq_queue_member(struct swim *s, struct member *m, const uint8_t *msg, size_t len,
+                    bool notify_leave);
+void bq_drop_member(struct swim *s, struct member *m);
+int bq_queue_user(struct swim *s, const char *name, const uint8_t *msg, size_t len);
+/* Take broadcasts fitting in limit bytes (each costing overhead more) from both queues, the
+ * membership queue first; copies them into store and fills parts. Returns the number of parts. */
+size_t bq_take(struct swim *s, size_t overhead, size_t limit, struct sw_bytes *parts,
+               size_t max_parts, uint8_t *store, size_t store_cap);
+
+/* state.c */
+struct alive_in {
+    const uint8_t *node;
+    size_t node_len;
+    const uint8_t *addr;
+    size_t addr_len;
+    uint16_t port;
+    const uint8_t *meta;
+    size_t meta_len;
+    uint32_t incarnation;
+    const uint8_t *vsn;
+    size_t vsn_len;
+};
+void state_alive(struct swim *s, const struct alive_in *a, bool bootstrap);
+void state_suspect(struct swim *s, const uint8_t *node, size_t node_len, uint32_t inc,
+                   const uint8_t *from, size_t from_len);
+void state_dead(struct swim *s, const uint8_t *node, size_t node_len, uint32_t inc,
+                const uint8_t *from, size_t from_len);
+void state_suspicion_timeouts(struct swim *s);
+void state_emit(struct swim *s, enum swim_event ev, const struct member *m);
+
+/* probe.c */
+void probe_tick(struct swim *s);
+void probe_handle_ack(struct swim *s, uint32_t seq);
+void probe_handle_nack(struct swim *s, uint32_t seq);
+void probe_fallback_result(struct swim *s, uint64_t token, bool contact);
+void probe_handle_ping(struct swim *s, const struct swim_addr *from, const uint8_t *body,
+                       size_t len);
+void probe_handle_indirect(struct swim *s, const struct swim_addr *from, const uint8_t *body,
+                           size_t len);
+void probe_relay_timeouts(struct swim *s);
+uint64_t probe_next_deadline(const struct swim *s);
+void probe_forget(struct swim *s);
+
+/* net.c */
+/* Send one message over UDP, piggybacking queued broadcasts; crc_node (may be NULL) decides
+ * the CRC wrapper by its PMax. */
+void net_send_msg(struct swim *s, const struct swim_addr *to, const struct member *crc_node,
+                  const uint8_t *msg, size_t len, bool piggyback);
+void net_gossip(struct swim *s);
+/* Wrap a stream message for TCP and hand it to the transport. Returns 0 or -1. */
+int net_stream_send(struct swim *s, const struct swim_addr *to, const uint8_t *msg, size_t len,
+                    enum stream_kind kind, uint32_t seq);
+void net_streams_timeouts(struct swim *s);
+void ip_to_addr(const uint8_t *ip, size_t ip_len, uint16_t port, struct swim_addr *out);
+
+/* pushpull.c */
+/* Encode the local state as a push/pull stream message (type byte included; malloc'd). */
+int pushpull_encode(struct swim *s, bool join, uint8_t **out, size_t *out_len);
+/* Verify and merge a received push/pull message. Returns 0 or -1 (refused). */
+int pushpull_merge(struct swim *s, const struct sw_stream_msg *msg, bool join);
+void pushpull_periodic(struct swim *s);
+
+#endif
