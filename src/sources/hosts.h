@@ -21,12 +21,37 @@ void hosts_source_stop(struct hosts_source *h);
 struct hosts_status {
     bool enabled;
     char directory[4096];
-    bool running;        /* the directory exists and is being watched */
+    bool running; /* the directory exists and is being watched */
     size_t records_count;
     size_t files;
     uint64_t reloads;
 };
 /* Thread-safe (called from HTTP threads). */
 void hosts_source_get_status(struct hosts_source *h, struct hosts_status *out);
+
+/* ---- The parser (a pure function; exposed for tests and fuzzing). ---- */
+
+/* Records parsed from one file. */
+struct hosts_parsed {
+    struct rec_input *v;
+    size_t n, cap;
+    size_t bad_lines; /* lines skipped as invalid */
+};
+
+/* Called once per invalid line with its 1-based number and the reason. */
+typedef void (*hosts_warn_fn)(size_t line, const char *reason, void *ctx);
+
+/* Parses text[0..len) in /etc/hosts format: "<address> <name> [<name>...]" per line, IPv4 or
+ * IPv6 address (zone ids are rejected), names separated by spaces or tabs, '#' starting a comment
+ * anywhere, blank lines ignored, CR LF accepted. A line with an invalid address or any invalid
+ * name is skipped whole (warn is called; may be NULL). Names are validated and lowercased.
+ * Appends to out (zero it first); returns 0, or -1 on allocation failure. */
+int hosts_parse(const char *text, size_t len, struct hosts_parsed *out, hosts_warn_fn warn,
+                void *ctx);
+void hosts_parsed_free(struct hosts_parsed *p);
+
+/* Whether a directory entry name is a hosts file: not hidden, not an editor's temporary or backup
+ * file (*~, *.swp, *.swo, *.swx, *.tmp, #*#). */
+bool hosts_name_eligible(const char *name);
 
 #endif

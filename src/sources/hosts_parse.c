@@ -1,0 +1,154 @@
+/* sources/hosts_parse.c — the /etc/hosts format parser (pure: bytes in, records and per-line
+ * warnings out) and the rule for which directory entries count as hosts files. */
+#include "sources/hosts.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define TOKEN_MAX 260 /* longer than any valid address or name (253 + trailing dot) */
+
+static bool is_space(char c)
+{
+    return c == ' ' || c == '\t' || c == '\r' || c == '\v' || c == '\f';
+}
+
+static int push(struct hosts_parsed *out, const struct rec_input *r)
+{
+    if (out->n == out->cap) {
+        size_t cap = out->cap ? out->cap * 2 : 16;
+        struct rec_input *v = realloc(out->v, cap * sizeof *v);
+        if (!v)
+            return -1;
+        out->v = v;
+        out->cap = cap;
+    }
+    out->v[out->n++] = *r;
+    return 0;
+}
+
+/* Copies a token into buf as a C string; false when it is too long or holds a NUL byte. */
+static bool token(const char *p, size_t len, char buf[TOKEN_MAX + 1])
+{
+    if (len > TOKEN_MAX || memchr(p, '\0', len))
+        return false;
+    memcpy(buf, p, len);
+    buf[len] = '\0';
+    return true;
+}
+
+static void warnf(hosts_warn_fn warn, void *ctx, size_t line, const char *fmt, const char *tok,
+                  size_t toklen)
+{
+    if (!warn)
+        return;
+    char shown[72];
+    size_t n = toklen < 64 ? toklen : 64;
+    for (size_t i = 0; i < n; i++) /* keep logs one line and printable */
+        shown[i] = (tok[i] >= 0x20 && tok[i] < 0x7f) ? tok[i] : '?';
+    if (toklen > n)
+        memcpy(shown + n, "...", 4);
+    else
+        shown[n] = '\0';
+    char reason[160];
+    snprintf(reason, sizeof reason, fmt, shown);
+    warn(line, reason, ctx);
+}
+
+/* Parses one line (no newline, comment already cut). Returns 0, or -1 on allocation failure. */
+static int parse_line(const char *p, size_t len, size_t lineno, struct hosts_parsed *out,
+                      hosts_warn_fn warn, void *ctx)
+{
+    size_t i = 0;
+    while (i < len && is_space(p[i]))
+        i++;
+    if (i == len)
+        return 0; /* blank */
+    size_t a0 = i;
+    while (i < len && !is_space(p[i]))
+        i++;
+    size_t a1 = i;
+    char tok[TOKEN_MAX + 1];
+    struct rec_input r;
+    memset(&r, 0, sizeof r);
+    if (memchr(p + a0, '%', i - a0)) {
+        warnf(warn, ctx, lineno, "IPv6 zone ids are not supported: '%s'", p + a0, i - a0);
+        goto bad;
+    }
+    if (!token(p + a0, i - a0, tok) || !records_parse_addr(tok, &r.addr)) {
+        warnf(warn, ctx, lineno, "invalid address '%s'", p + a0, i - a0);
+        goto bad;
+    }
+    size_t first = out->n, names = 0;
+    for (;;) {
+        while (i < len && is_space(p[i]))
+            i++;
+        if (i == len)
+            break;
+        size_t n0 = i;
+        while (i < len && !is_space(p[i]))
+            i++;
+        if (!token(p + n0, i - n0, tok) || !records_normalize_name(tok, r.name)) {
+            warnf(warn, ctx, lineno, "invalid name '%s'", p + n0, i - n0);
+            out->n = first; /* the whole line is skipped */
+            goto bad;
+        }
+        if (push(out, &r) < 0) {
+            out->n = first;
+            return -1;
+        }
+        names++;
+    }
+    if (names == 0) {
+        warnf(warn, ctx, lineno, "address '%s' without any name", p + a0, a1 - a0);
+        goto bad;
+    }
+    return 0;
+bad:
+    out->bad_lines++;
+    return 0;
+}
+
+int hosts_parse(const char *text, size_t len, struct hosts_parsed *out, hosts_warn_fn warn,
+                void *ctx)
+{
+    size_t lineno = 0;
+    const char *p = text, *end = text + len;
+    while (p < end) {
+        lineno++;
+        const char *nl = memchr(p, '\n', (size_t)(end - p));
+        const char *eol = nl ? nl : end;
+        const char *hash = memchr(p, '#', (size_t)(eol - p));
+        const char *stop = hash ? hash : eol;
+        if (parse_line(p, (size_t)(stop - p), lineno, out, warn, ctx) < 0)
+            return -1;
+        p = nl ? nl + 1 : end;
+    }
+    return 0;
+}
+
+void hosts_parsed_free(struct hosts_parsed *p)
+{
+    free(p->v);
+    memset(p, 0, sizeof *p);
+}
+
+static bool ends_with(const char *s, size_t len, const char *suffix)
+{
+    size_t sl = strlen(suffix);
+    return len >= sl && memcmp(s + len - sl, suffix, sl) == 0;
+}
+
+bool hosts_name_eligible(const char *name)
+{
+    size_t len = strlen(name);
+    if (len == 0 || name[0] == '.')
+        return false;
+    if (name[len - 1] == '~' || (name[0] == '#' && name[len - 1] == '#'))
+        return false;
+    static const char *const temp[] = {".swp", ".swo", ".swx", ".tmp"};
+    for (size_t i = 0; i < sizeof temp / sizeof temp[0]; i++)
+        if (ends_with(name, len, temp[i]))
+            return false;
+    return true;
+}
