@@ -1,0 +1,47 @@
+/* dnstest.h — helpers for the DNS tests: build query packets, and an independent strict parser
+ * for the responses (follows compression pointers with loop detection, checks every length). */
+#ifndef JOYRIDE_TEST_DNSTEST_H
+#define JOYRIDE_TEST_DNSTEST_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* Builds a query for name (presentation form, case kept). edns_size < 0: no OPT.
+ * Returns the length. */
+size_t dt_query(uint8_t *buf, uint16_t id, const char *name, uint16_t qtype, uint16_t qclass,
+                int edns_size, bool do_bit);
+
+#define DT_MAX_RR 512
+
+struct dt_rr {
+    char name[256]; /* decompressed, presentation form, lowercase kept as sent */
+    uint16_t type, cls;
+    uint32_t ttl;
+    uint16_t rdlen;
+    const uint8_t *rdata;
+    size_t rdata_off; /* offset of rdata in the message */
+    char soa_mname[256], soa_rname[256];
+    uint32_t soa[5]; /* serial refresh retry expire minimum */
+};
+
+struct dt_msg {
+    uint16_t id;
+    bool qr, aa, tc, rd, cd;
+    uint8_t opcode;
+    uint16_t rcode; /* with the extended bits of OPT */
+    uint16_t qd, an, ns, ar;
+    char qname[256];
+    uint16_t qtype, qclass;
+    struct dt_rr rr[DT_MAX_RR]; /* answer, authority, additional in order */
+    size_t nrr;
+    bool has_opt;
+    uint16_t opt_size;
+    uint8_t opt_version;
+    bool opt_do;
+};
+
+/* Parses a response strictly. Returns NULL on success, otherwise a description of the problem. */
+const char *dt_parse(const uint8_t *p, size_t len, struct dt_msg *m);
+
+#endif
