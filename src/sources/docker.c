@@ -333,7 +333,9 @@ static enum docker_io list_and_reconcile(struct docker_source *d, char *err, siz
         records_foreach_source(d->t, SOURCE_PREFIX, on_source, &s);
         for (size_t i = 0; i < s.drop.n; i++) {
             idset_put(&d->tracked, s.drop.ids[i]); /* make sure remove_container acts */
-            remove_container(d, s.drop.ids[i], s.drop.ids[i], "gone while disconnected");
+            char shortid[13];
+            snprintf(shortid, sizeof shortid, "%.12s", s.drop.ids[i]);
+            remove_container(d, s.drop.ids[i], shortid, "gone while disconnected");
         }
         /* tracked containers the table does not know (cannot happen unless a removal failed) */
         for (size_t i = 0; i < d->tracked.n;) {
@@ -409,7 +411,6 @@ static enum docker_io session(struct docker_source *d, bool *synced, char *err, 
     rc = docker_stream_open(d->client, path, STREAM_HEADERS_TIMEOUT_MS, err, errlen);
     if (rc != DOCKER_IO_OK)
         return rc;
-    size_t before = d->tracked.n;
     rc = list_and_reconcile(d, err, errlen);
     if (rc != DOCKER_IO_OK) {
         docker_stream_close(d->client);
@@ -418,11 +419,9 @@ static enum docker_io session(struct docker_source *d, bool *synced, char *err, 
     *synced = true;
     status_update(d, st_connected, d);
     if (d->outage) {
-        log_info(MOD,
-                 "connected again to %s (API %s) after %.1f s: %zu container(s) tracked, "
-                 "was %zu",
+        log_info(MOD, "connected again to %s (API %s) after %.1f s: %zu container(s) tracked",
                  d->ep.display, d->api, (double)(loop_now_ms() - d->outage_since) / 1000.0,
-                 d->tracked.n, before);
+                 d->tracked.n);
     } else {
         log_info(MOD, "connected to %s (API %s): %zu container(s) tracked", d->ep.display, d->api,
                  d->tracked.n);

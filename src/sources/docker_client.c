@@ -222,8 +222,17 @@ static enum docker_io pump(struct docker_client *c, long timeout_ms)
     return DOCKER_IO_OK;
 }
 
-static const char *xfer_error(const struct xfer *x)
+/* A message for a failed transfer; a refused or missing socket names the endpoint, not curl's
+ * placeholder host. */
+static const char *xfer_error(struct docker_client *c, struct xfer *x)
 {
+    if (x->result == CURLE_COULDNT_CONNECT) {
+        long os_errno = 0;
+        curl_easy_getinfo(x->easy, CURLINFO_OS_ERRNO, &os_errno);
+        snprintf(x->errbuf, sizeof x->errbuf, "cannot connect to %.160s: %.60s", c->ep.display,
+                 os_errno ? strerror((int)os_errno) : "connection failed");
+        return x->errbuf;
+    }
     return x->errbuf[0] ? x->errbuf : curl_easy_strerror(x->result);
 }
 
@@ -249,7 +258,10 @@ enum docker_io docker_client_get(struct docker_client *c, const char *path, long
     while (!x->done && rc == DOCKER_IO_OK)
         rc = pump(c, 1000);
     if (rc == DOCKER_IO_OK && x->result != CURLE_OK) {
-        set_err(err, errlen, "GET %s: %s", path, xfer_error(x));
+        if (x->result == CURLE_COULDNT_CONNECT)
+            set_err(err, errlen, "%s%s", xfer_error(c, x), "");
+        else
+            set_err(err, errlen, "GET %s: %s", path, xfer_error(c, x));
         rc = DOCKER_IO_ERROR;
     }
     if (rc == DOCKER_IO_OK) {
@@ -307,7 +319,7 @@ enum docker_io docker_stream_open(struct docker_client *c, const char *path, lon
         }
     }
     if (x->done && x->result != CURLE_OK) {
-        set_err(err, errlen, "GET %s: %s", path, xfer_error(x));
+        set_err(err, errlen, "GET %s: %s", path, xfer_error(c, x));
         docker_stream_close(c);
         return DOCKER_IO_ERROR;
     }
@@ -364,7 +376,7 @@ enum docker_io docker_stream_next(struct docker_client *c, const char **line, si
             if (x->result == CURLE_OK)
                 set_err(err, errlen, "the daemon closed the event stream%s%s", "", "");
             else
-                set_err(err, errlen, "event stream: %s%s", xfer_error(x), "");
+                set_err(err, errlen, "event stream: %s%s", xfer_error(c, x), "");
             return DOCKER_IO_ERROR;
         }
         long left = deadline - now_ms();
