@@ -1,2 +1,250 @@
-/* main.c — placeholder until the module lands. */
-int main(void) { return 0; }
+/* main.c — wiring and lifecycle: parses the configuration, starts every module in order (record
+ * table, event loop, DNS server, hosts and Docker sources, HTTP API), runs the control loop until
+ * SIGTERM/SIGINT, then stops everything in reverse order. The only file that knows every module. */
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/signalfd.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "config.h"
+#include "dns/server.h"
+#include "http/api.h"
+#include "log.h"
+#include "loop.h"
+#include "records.h"
+#include "sources/docker.h"
+#include "sources/hosts.h"
+
+extern char **environ;
+
+struct app {
+    struct config cfg;
+    uint64_t started_ms;
+    int sigfd;
+    int stop_signal;
+    struct records *records;
+    struct loop *loop;
+    struct dns_server *dns;
+    struct hosts_source *hosts;
+    struct docker_source *docker;
+    struct http_api *http;
+};
+
+static void on_signal(int fd, uint32_t events, void *ctx)
+{
+    struct app *app = ctx;
+    (void)events;
+    struct signalfd_siginfo si;
+    while (read(fd, &si, sizeof si) == (ssize_t)sizeof si) {
+        if (!app->stop_signal) {
+            app->stop_signal = (int)si.ssi_signo;
+            log_info("main", "%s received, stopping", strsignal((int)si.ssi_signo));
+            loop_stop(app->loop);
+        }
+    }
+}
+
+/* SIGTERM and SIGINT are blocked in every thread (threads inherit the mask, so this runs before
+ * any module starts one) and read from a signalfd on the control loop. */
+static int block_signals(void)
+{
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, SIGTERM);
+    sigaddset(&set, SIGINT);
+    if (pthread_sigmask(SIG_BLOCK, &set, NULL) != 0)
+        return -1;
+    signal(SIGPIPE, SIG_IGN);
+    return signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
+}
+
+static uint64_t realtime_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+static const char *hostport(const char *addr, unsigned port, char *buf, size_t len)
+{
+    snprintf(buf, len, strchr(addr, ':') ? "[%s]:%u" : "%s:%u", addr, port);
+    return buf;
+}
+
+static int start_dns(struct app *app)
+{
+    const struct config *c = &app->cfg;
+    struct dns_server_config dc = {
+        .bind_address = c->dns_bind_address,
+        .port = c->dns_port,
+        .workers = c->dns_workers,
+        .ttl = c->dns_ttl,
+        .unknown_action = c->dns_unknown_action,
+        .domains = (const char *const *)c->dns_domains,
+        .n_domains = c->n_dns_domains,
+    };
+    char err[256] = "";
+    app->dns = dns_server_start(&dc, app->records, err, sizeof err);
+    if (!app->dns) {
+        fprintf(stderr, "joyride: %s\n", err[0] ? err : strerror(errno));
+        return -1;
+    }
+    return 0;
+}
+
+static int start_sources(struct app *app)
+{
+    const struct config *c = &app->cfg;
+    if (c->hosts_directory && c->hosts_directory[0]) {
+        app->hosts = hosts_source_start(app->loop, c->hosts_directory, app->records);
+        if (!app->hosts) {
+            fprintf(stderr, "joyride: hosts directory %s: cannot start watching (%s)\n",
+                    c->hosts_directory, strerror(errno));
+            return -1;
+        }
+    } else {
+        log_info("main", "hosts source disabled (HOSTS_DIRECTORY is empty)");
+    }
+    /* Docker is optional: the source retries with backoff on its own thread. */
+    struct docker_config dc = {
+        .docker_host = c->docker_host,
+        .labels = c->docker_labels,
+        .host_ip = c->hostip_addr,
+    };
+    app->docker = docker_source_start(&dc, app->records);
+    if (!app->docker) {
+        fprintf(stderr, "joyride: Docker source: out of memory\n");
+        return -1;
+    }
+    return 0;
+}
+
+/* Cluster sync seam: the sync module (sync.h) is started here, after the local sources and
+ * before the HTTP API, and hands the API its http_cluster_hooks. Until then the API answers
+ * /dns/cluster and POST /dns/sync with 503 and reports dns_sync_cluster.running = false. */
+static const struct http_cluster_hooks *start_cluster(struct app *app)
+{
+    if (app->cfg.enable_dns_sync)
+        log_warn("main", "ENABLE_DNS_SYNC is set but this build has no cluster sync; "
+                         "running as a single node");
+    return NULL;
+}
+
+static int start_http(struct app *app, const struct http_cluster_hooks *cluster)
+{
+    struct http_api_config hc = {
+        .cfg = &app->cfg,
+        .started_ms = app->started_ms,
+        .records = app->records,
+        .dns = app->dns,
+        .hosts = app->hosts,
+        .docker = app->docker,
+        .cluster = cluster,
+    };
+    char err[256] = "";
+    app->http = http_api_start(&hc, err, sizeof err);
+    if (!app->http) {
+        fprintf(stderr, "joyride: %s\n", err[0] ? err : strerror(errno));
+        return -1;
+    }
+    return 0;
+}
+
+static void log_started(const struct app *app)
+{
+    const struct config *c = &app->cfg;
+    char dns[64], http[64];
+    log_info("main",
+             "%s %s started: DNS %s (UDP+TCP, %d workers, TTL %u, unknown names: %s), HTTP %s, "
+             "node %s, HOSTIP %s%s",
+             c->service_name, c->semantic_version,
+             hostport(c->dns_bind_address, dns_server_port(app->dns), dns, sizeof dns),
+             c->dns_workers, c->dns_ttl, config_unknown_action_name(c->dns_unknown_action),
+             hostport(c->http_bind_address, http_api_port(app->http), http, sizeof http),
+             c->node_id, c->hostip, c->hostip_detected ? " (from the default route)" : "");
+    for (size_t i = 0; i < c->n_dns_domains; i++)
+        log_info("main", "authoritative for %s", c->dns_domains[i]);
+    log_info("main", "environment %s; hosts directory %s; Docker %s (labels %s)", c->environment,
+             c->hosts_directory[0] ? c->hosts_directory : "(disabled)", c->docker_host,
+             c->docker_labels);
+}
+
+/* Stops whatever was started, in reverse order. */
+static void shutdown_all(struct app *app)
+{
+    uint64_t t0 = loop_now_ms();
+    http_api_stop(app->http);
+    if (app->docker)
+        docker_source_stop(app->docker);
+    if (app->hosts)
+        hosts_source_stop(app->hosts);
+    if (app->dns)
+        dns_server_stop(app->dns);
+    if (app->loop) {
+        if (app->sigfd >= 0)
+            loop_del_fd(app->loop, app->sigfd);
+        loop_free(app->loop);
+    }
+    if (app->sigfd >= 0)
+        close(app->sigfd);
+    if (app->records)
+        records_free(app->records);
+    if (app->stop_signal)
+        log_info("main", "stopped in %llu ms", (unsigned long long)(loop_now_ms() - t0));
+    config_free(&app->cfg);
+}
+
+int main(int argc, char **argv)
+{
+    struct app app = {.started_ms = loop_now_ms(), .sigfd = -1};
+    uint64_t boot_epoch = realtime_ns();
+    char err[512];
+
+    switch (config_parse(&app.cfg, argc, argv, environ, ".env", err, sizeof err)) {
+    case CONFIG_HELP:
+        config_print_help(stdout, "joyride");
+        return 0;
+    case CONFIG_VERSION:
+        config_print_version(stdout);
+        return 0;
+    case CONFIG_ERROR:
+        fprintf(stderr, "joyride: %s\n", err);
+        return 2;
+    case CONFIG_OK:
+        break;
+    }
+    log_set_level(app.cfg.log_level);
+
+    int rc = 1;
+    app.sigfd = block_signals();
+    if (app.sigfd < 0) {
+        fprintf(stderr, "joyride: signalfd: %s\n", strerror(errno));
+        goto out;
+    }
+    app.records = records_new(app.cfg.node_id, boot_epoch);
+    app.loop = loop_new();
+    if (!app.records || !app.loop) {
+        fprintf(stderr, "joyride: out of memory\n");
+        goto out;
+    }
+    if (loop_add_fd(app.loop, app.sigfd, EPOLLIN, on_signal, &app) != 0) {
+        fprintf(stderr, "joyride: cannot watch signals\n");
+        goto out;
+    }
+    if (start_dns(&app) != 0 || start_sources(&app) != 0)
+        goto out;
+    if (start_http(&app, start_cluster(&app)) != 0)
+        goto out;
+
+    log_started(&app);
+    loop_run(app.loop);
+    rc = 0;
+out:
+    shutdown_all(&app);
+    return rc;
+}

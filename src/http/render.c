@@ -1,0 +1,167 @@
+/* http/render.c — the JSON documents of the API (/health, /status, /dns/records, errors), built
+ * from a gathered struct http_view so they are pure functions of their inputs. */
+#include <math.h>
+#include <stdio.h>
+#include <time.h>
+
+#include "http/internal.h"
+
+const char *http_iso8601(double unix_seconds, char buf[32])
+{
+    time_t sec = (time_t)floor(unix_seconds);
+    long ms = (long)((unix_seconds - (double)sec) * 1000.0);
+    if (ms > 999)
+        ms = 999;
+    if (ms < 0)
+        ms = 0;
+    struct tm tm;
+    gmtime_r(&sec, &tm);
+    size_t n = strftime(buf, 24, "%Y-%m-%dT%H:%M:%S", &tm);
+    snprintf(buf + n, 32 - n, ".%03ldZ", ms);
+    return buf;
+}
+
+static void set(json_t *o, const char *key, json_t *value)
+{
+    json_object_set_new(o, key, value ? value : json_null());
+}
+
+static json_t *str_or_null(const char *s)
+{
+    return s && s[0] ? json_string(s) : json_null();
+}
+
+static json_t *base_object(const struct config *cfg, const struct http_view *v, const char *status)
+{
+    char ts[32];
+    json_t *o = json_object();
+    set(o, "status", json_string(status));
+    set(o, "timestamp", json_string(http_iso8601(v->now, ts)));
+    set(o, "service", json_string(cfg->service_name));
+    set(o, "version", json_string(cfg->semantic_version));
+    return o;
+}
+
+json_t *http_health_json(const struct config *cfg, const struct http_view *v)
+{
+    return base_object(cfg, v, "healthy");
+}
+
+static json_t *dns_server_json(const struct config *cfg, const struct http_view *v)
+{
+    json_t *d = json_object();
+    set(d, "port", json_integer(v->dns_port));
+    set(d, "bind_address", json_string(cfg->dns_bind_address));
+    set(d, "running", json_boolean(v->dns_running));
+    set(d, "workers", json_integer(cfg->dns_workers));
+    set(d, "queries_total", json_integer((json_int_t)(v->dns.queries_udp + v->dns.queries_tcp)));
+    set(d, "queries_udp", json_integer((json_int_t)v->dns.queries_udp));
+    set(d, "queries_tcp", json_integer((json_int_t)v->dns.queries_tcp));
+    set(d, "ttl", json_integer(cfg->dns_ttl));
+    set(d, "unknown_action", json_string(config_unknown_action_name(cfg->dns_unknown_action)));
+    json_t *domains = json_array();
+    for (size_t i = 0; i < cfg->n_dns_domains; i++)
+        json_array_append_new(domains, json_string(cfg->dns_domains[i]));
+    set(d, "domains", domains);
+    return d;
+}
+
+static json_t *docker_json(const struct config *cfg, const struct http_view *v)
+{
+    const struct docker_status *s = &v->docker;
+    json_t *d = json_object();
+    set(d, "running", json_boolean(v->docker_enabled && s->running));
+    set(d, "connected", json_boolean(v->docker_enabled && s->connected));
+    set(d, "api_version", str_or_null(v->docker_enabled ? s->api_version : NULL));
+    set(d, "containers_tracked", json_integer((json_int_t)s->containers_tracked));
+    set(d, "last_error", str_or_null(v->docker_enabled ? s->last_error : NULL));
+    set(d, "docker_host", json_string(cfg->docker_host));
+    set(d, "labels", json_string(cfg->docker_labels));
+    set(d, "reconnects", json_integer((json_int_t)s->reconnects));
+    json_t *ev = json_object();
+    for (int i = 0; i < DOCKER_EV_COUNT; i++)
+        set(ev, docker_action_names[i], json_integer((json_int_t)s->events[i]));
+    set(d, "events", ev);
+    return d;
+}
+
+static json_t *hosts_json(const struct config *cfg, const struct http_view *v)
+{
+    json_t *h = json_object();
+    set(h, "enabled", json_boolean(v->hosts_enabled));
+    set(h, "directory",
+        v->hosts_enabled ? json_string(v->hosts.directory) : str_or_null(cfg->hosts_directory));
+    set(h, "running", json_boolean(v->hosts_enabled && v->hosts.running));
+    set(h, "records_count", json_integer((json_int_t)v->hosts.records_count));
+    set(h, "files", json_integer((json_int_t)v->hosts.files));
+    set(h, "reloads", json_integer((json_int_t)v->hosts.reloads));
+    return h;
+}
+
+json_t *http_status_json(const struct config *cfg, const struct http_view *v)
+{
+    char ts[32];
+    json_t *o = base_object(cfg, v, "running");
+    set(o, "environment", json_string(cfg->environment));
+    set(o, "uptime", json_real(floor(v->uptime * 1000.0) / 1000.0));
+    set(o, "started_at", json_string(http_iso8601(v->now - v->uptime, ts)));
+    set(o, "node_id", json_string(cfg->node_id));
+    set(o, "hostip", json_string(cfg->hostip));
+    set(o, "dns_server", dns_server_json(cfg, v));
+
+    json_t *http = json_object();
+    set(http, "port", json_integer(cfg->http_port));
+    set(http, "bind_address", json_string(cfg->http_bind_address));
+    set(o, "http_server", http);
+
+    set(o, "docker_monitor", docker_json(cfg, v));
+    set(o, "hosts_monitor", hosts_json(cfg, v));
+
+    json_t *sync = json_object();
+    set(sync, "enabled", json_boolean(cfg->enable_dns_sync));
+    set(sync, "running", json_boolean(v->sync_running));
+    set(o, "dns_sync_cluster", sync);
+
+    json_t *rec = json_object();
+    set(rec, "served", json_integer((json_int_t)v->rec.served));
+    set(rec, "version", json_integer((json_int_t)v->rec.version));
+    set(rec, "owners", json_integer((json_int_t)v->rec.owners));
+    set(rec, "remote", json_integer((json_int_t)v->remote));
+    json_t *kinds = json_object();
+    for (int k = 0; k < KIND_COUNT; k++)
+        set(kinds, http_source_kind_names[k], json_integer((json_int_t)v->by_kind[k]));
+    set(rec, "by_source", kinds);
+    set(o, "records", rec);
+    return o;
+}
+
+json_t *http_records_json(const struct config *cfg, const struct http_view *v)
+{
+    json_t *o = json_object();
+    json_t *list = json_array();
+    for (size_t i = 0; i < v->n_records; i++) {
+        const struct http_record *r = &v->records[i];
+        char addr[46];
+        json_t *e = json_object();
+        set(e, "hostname", json_string(r->name));
+        set(e, "ip_address", json_string(records_format_addr(&r->addr, addr)));
+        set(e, "ttl", json_integer(cfg->dns_ttl));
+        set(e, "type", json_string(r->addr.type == REC_AAAA ? "AAAA" : "A"));
+        set(e, "source", json_string(r->source));
+        set(e, "source_type", json_string(http_source_kind_names[http_source_kind(r->source)]));
+        set(e, "owner", json_string(r->owner));
+        json_array_append_new(list, e);
+    }
+    set(o, "status", json_string("success"));
+    set(o, "total_records", json_integer((json_int_t)v->n_records));
+    set(o, "records", list);
+    return o;
+}
+
+json_t *http_error_json(const char *status, const char *message)
+{
+    json_t *o = json_object();
+    set(o, "status", json_string(status));
+    set(o, "message", json_string(message));
+    return o;
+}
