@@ -1,0 +1,217 @@
+/* test_hosts_parse.c — unit tests of the /etc/hosts parser and of which directory entries count
+ * as hosts files. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <stdio.h>
+#include <string.h>
+
+#include "sources/hosts.h"
+
+struct warnings {
+    size_t lines[32];
+    char reasons[32][160];
+    int n;
+};
+
+static void on_warn(size_t line, const char *reason, void *ctx)
+{
+    struct warnings *w = ctx;
+    if (w->n < 32) {
+        w->lines[w->n] = line;
+        snprintf(w->reasons[w->n], sizeof w->reasons[0], "%s", reason);
+    }
+    w->n++;
+}
+
+static struct hosts_parsed parse(const char *text, struct warnings *w)
+{
+    struct hosts_parsed p = {0};
+    memset(w, 0, sizeof *w);
+    assert_int_equal(hosts_parse(text, strlen(text), &p, on_warn, w), 0);
+    return p;
+}
+
+static void expect(const struct hosts_parsed *p, size_t i, const char *name, const char *addr)
+{
+    assert_true(i < p->n);
+    assert_string_equal(p->v[i].name, name);
+    char buf[46];
+    assert_string_equal(records_format_addr(&p->v[i].addr, buf), addr);
+}
+
+static void test_basic_lines(void **state)
+{
+    (void)state;
+    struct warnings w;
+    struct hosts_parsed p = parse("127.0.0.1 localhost\n"
+                                  "10.0.0.1\tWeb.Example.COM  www.example.com\t\tw\n"
+                                  "fd00::1 v6.example\n"
+                                  "::1 ip6-localhost ip6-loopback\n",
+                                  &w);
+    assert_int_equal(w.n, 0);
+    assert_int_equal(p.bad_lines, 0);
+    assert_int_equal(p.n, 7);
+    expect(&p, 0, "localhost", "127.0.0.1");
+    expect(&p, 1, "web.example.com", "10.0.0.1");
+    expect(&p, 2, "www.example.com", "10.0.0.1");
+    expect(&p, 3, "w", "10.0.0.1");
+    expect(&p, 4, "v6.example", "fd00::1");
+    expect(&p, 5, "ip6-localhost", "::1");
+    expect(&p, 6, "ip6-loopback", "::1");
+    hosts_parsed_free(&p);
+}
+
+static void test_comments_blanks_crlf(void **state)
+{
+    (void)state;
+    struct warnings w;
+    struct hosts_parsed p = parse("# a whole-line comment\n"
+                                  "\n"
+                                  "   \t  \n"
+                                  "  # indented comment\n"
+                                  "10.0.0.1 a.example # trailing comment 10.0.0.9 x\n"
+                                  "10.0.0.2 b.example#glued\n"
+                                  "10.0.0.3 c.example\r\n"
+                                  "\t10.0.0.4\td.example.\n"
+                                  "#10.0.0.5 commented.example\n"
+                                  "10.0.0.6 last.example", /* no final newline */
+                                  &w);
+    assert_int_equal(w.n, 0);
+    assert_int_equal(p.n, 5);
+    expect(&p, 0, "a.example", "10.0.0.1");
+    expect(&p, 1, "b.example", "10.0.0.2");
+    expect(&p, 2, "c.example", "10.0.0.3");
+    expect(&p, 3, "d.example", "10.0.0.4");
+    expect(&p, 4, "last.example", "10.0.0.6");
+    hosts_parsed_free(&p);
+}
+
+static void test_invalid_lines_skipped_with_line_numbers(void **state)
+{
+    (void)state;
+    struct warnings w;
+    struct hosts_parsed p = parse("10.0.0.1 good.example\n"         /* 1 */
+                                  "10.0.0.300 bad-addr.example\n"   /* 2 */
+                                  "banana split.example\n"          /* 3 */
+                                  "fe80::1%eth0 zoned.example\n"    /* 4 */
+                                  "10.0.0.2 ok.example bad..name\n" /* 5: whole line skipped */
+                                  "10.0.0.3\n"                      /* 6: no names */
+                                  "10.0.0.4 -lead.example\n"        /* 7 */
+                                  "10.0.0.5 under_score.example\n"  /* 8: accepted */
+                                  "1.2.3 short.example\n"           /* 9 */
+                                  "10.0.0.6 good2.example\n",       /* 10 */
+                                  &w);
+    assert_int_equal(p.n, 3);
+    expect(&p, 0, "good.example", "10.0.0.1");
+    expect(&p, 1, "under_score.example", "10.0.0.5");
+    expect(&p, 2, "good2.example", "10.0.0.6");
+    assert_int_equal(p.bad_lines, 7);
+    assert_int_equal(w.n, 7);
+    const size_t lines[] = {2, 3, 4, 5, 6, 7, 9};
+    for (int i = 0; i < 7; i++)
+        assert_int_equal(w.lines[i], lines[i]);
+    assert_non_null(strstr(w.reasons[0], "invalid address '10.0.0.300'"));
+    assert_non_null(strstr(w.reasons[2], "zone"));
+    assert_non_null(strstr(w.reasons[3], "invalid name 'bad..name'"));
+    assert_non_null(strstr(w.reasons[4], "without any name"));
+    hosts_parsed_free(&p);
+}
+
+static void test_long_tokens_and_binary(void **state)
+{
+    (void)state;
+    char text[2048];
+    char label[70];
+    memset(label, 'a', 64);
+    label[64] = '\0';
+    snprintf(text, sizeof text, "10.0.0.1 %s.example\n10.0.0.2 ok.example\n", label);
+    struct warnings w;
+    struct hosts_parsed p = parse(text, &w);
+    assert_int_equal(p.n, 1);
+    assert_int_equal(w.n, 1);
+    hosts_parsed_free(&p);
+
+    /* A name of 253 characters passes; longer tokens are rejected without overflow. */
+    char name[600];
+    memset(name, 0, sizeof name);
+    for (int i = 0; i < 253; i++)
+        name[i] = (i % 4 == 3) ? '.' : 'b';
+    snprintf(text, sizeof text, "10.0.0.1 %s\n", name);
+    p = parse(text, &w);
+    assert_int_equal(p.n, 1);
+    hosts_parsed_free(&p);
+    memset(name, 'c', 590);
+    snprintf(text, sizeof text, "10.0.0.1 %s\n%s 10.0.0.1\n", name, name);
+    p = parse(text, &w);
+    assert_int_equal(p.n, 0);
+    assert_int_equal(w.n, 2);
+    hosts_parsed_free(&p);
+
+    /* Embedded NUL bytes and control characters make a line invalid, not the parse. */
+    const char bin[] = "10.0.0.1 a\0b.example\n10.0.0.2 ok.example\n\x01\x02 \xff\n";
+    p = (struct hosts_parsed){0};
+    memset(&w, 0, sizeof w);
+    assert_int_equal(hosts_parse(bin, sizeof bin - 1, &p, on_warn, &w), 0);
+    assert_int_equal(p.n, 1);
+    expect(&p, 0, "ok.example", "10.0.0.2");
+    assert_int_equal(w.n, 2);
+    hosts_parsed_free(&p);
+
+    /* Empty input; NULL warning callback. */
+    p = (struct hosts_parsed){0};
+    assert_int_equal(hosts_parse("", 0, &p, NULL, NULL), 0);
+    assert_int_equal(p.n, 0);
+    assert_int_equal(hosts_parse("x y\n", 4, &p, NULL, NULL), 0);
+    assert_int_equal(p.bad_lines, 1);
+    hosts_parsed_free(&p);
+}
+
+static void test_many_lines(void **state)
+{
+    (void)state;
+    enum { N = 5000 };
+    static char text[N * 40];
+    size_t o = 0;
+    for (int i = 0; i < N; i++)
+        o += (size_t)snprintf(text + o, sizeof text - o, "10.%d.%d.%d h%d.example\n", i >> 16,
+                              (i >> 8) & 255, i & 255, i);
+    struct hosts_parsed p = {0};
+    assert_int_equal(hosts_parse(text, o, &p, NULL, NULL), 0);
+    assert_int_equal(p.n, N);
+    expect(&p, N - 1, "h4999.example", "10.0.19.135");
+    hosts_parsed_free(&p);
+}
+
+static void test_name_eligible(void **state)
+{
+    (void)state;
+    assert_true(hosts_name_eligible("hosts"));
+    assert_true(hosts_name_eligible("lab.hosts"));
+    assert_true(hosts_name_eligible("a"));
+    assert_false(hosts_name_eligible(""));
+    assert_false(hosts_name_eligible(".hidden"));
+    assert_false(hosts_name_eligible(".hosts.swp"));
+    assert_false(hosts_name_eligible("hosts~"));
+    assert_false(hosts_name_eligible("hosts.swp"));
+    assert_false(hosts_name_eligible("hosts.swx"));
+    assert_false(hosts_name_eligible("hosts.tmp"));
+    assert_false(hosts_name_eligible("#hosts#"));
+    assert_true(hosts_name_eligible("#hosts"));
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_basic_lines),
+        cmocka_unit_test(test_comments_blanks_crlf),
+        cmocka_unit_test(test_invalid_lines_skipped_with_line_numbers),
+        cmocka_unit_test(test_long_tokens_and_binary),
+        cmocka_unit_test(test_many_lines),
+        cmocka_unit_test(test_name_eligible),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
