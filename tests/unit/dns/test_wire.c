@@ -139,8 +139,8 @@ static void test_parse_root_and_max_name(void **state)
 static void test_parse_lowercases_ascii_only(void **state)
 {
     (void)state;
-    uint8_t b[64] = {0x00, 0x01, 0x00, 0x00, 0x00, 0x01, 0, 0, 0, 0, 0, 0,
-                     4, 'A', 'z', 0xC4, '@', 0, 0, 1, 0, 1};
+    uint8_t b[64] = {0x00, 0x01, 0x00, 0x00, 0x00, 0x01, 0, 0, 0, 0, 0,
+                     0,    4,    'A',  'z',  0xC4, '@',  0, 0, 1, 0, 1};
     struct dns_query q;
     assert_int_equal(parse_exact(b, 22, &q), DNS_PARSE_OK);
     assert_memory_equal(q.qname, "\4az\xC4@\0", 6);
@@ -443,9 +443,9 @@ static void test_error_response_shapes(void **state)
     assert_string_equal(m.qname, "Mixed.Case");
     assert_true(m.has_opt);
     /* Exact bytes: header, echoed question, OPT. */
-    static const uint8_t want[] = {0xBE, 0xEF, 0x81, 0x15, 0, 1, 0, 0, 0, 0, 0, 1,
-                                   5, 'M', 'i', 'x', 'e', 'd', 4, 'C', 'a', 's', 'e', 0,
-                                   0, 252, 0, 1, 0, 0, 41, 0x04, 0xD0, 0, 0, 0, 0, 0, 0};
+    static const uint8_t want[] = {
+        0xBE, 0xEF, 0x81, 0x15, 0, 1,   0, 0, 0, 0, 0,  1,    5,    'M', 'i', 'x', 'e', 'd', 4, 'C',
+        'a',  's',  'e',  0,    0, 252, 0, 1, 0, 0, 41, 0x04, 0xD0, 0,   0,   0,   0,   0,   0};
     assert_int_equal(len, sizeof want);
     assert_memory_equal(out, want, sizeof want);
     /* Too small a buffer: nothing. */
@@ -484,9 +484,9 @@ static void test_answer_a_bytes(void **state)
     struct dt_msg m;
     size_t len = answer(&p, "Ab.C", DNS_TYPE_A, -1, &rr, 0, false, out, sizeof out, &m, NULL);
     static const uint8_t want[] = {
-        0x42, 0x42, 0x85, 0x00, 0, 1, 0, 1, 0, 0, 0, 0,   /* QR AA RD, NOERROR */
-        2, 'A', 'b', 1, 'C', 0, 0, 1, 0, 1,                /* question as sent */
-        0xC0, 12, 0, 1, 0, 1, 0, 0, 0, 60, 0, 4, 10, 0, 0, 1, /* answer, compressed */
+        0x42, 0x42, 0x85, 0x00, 0,   1, 0, 1, 0, 0,  0, 0,              /* QR AA RD, NOERROR */
+        2,    'A',  'b',  1,    'C', 0, 0, 1, 0, 1,                     /* question as sent */
+        0xC0, 12,   0,    1,    0,   1, 0, 0, 0, 60, 0, 4, 10, 0, 0, 1, /* answer, compressed */
     };
     assert_int_equal(len, sizeof want);
     assert_memory_equal(out, want, sizeof want);
@@ -585,7 +585,7 @@ static void check_soa(const struct dt_rr *r, const char *owner, uint32_t ttl)
     assert_string_equal(r->soa_mname, owner);
     snprintf(rname, sizeof rname, "hostmaster.%s", owner);
     assert_string_equal(r->soa_rname, rname);
-    assert_int_equal(r->soa[0], 77); /* serial */
+    assert_int_equal(r->soa[0], 77);  /* serial */
     assert_int_equal(r->soa[4], ttl); /* minimum = TTL */
 }
 
@@ -654,15 +654,14 @@ static void test_soa_bytes(void **state)
     struct dt_msg m;
     struct dns_policy p;
     zones_setup(&p, DNS_UNKNOWN_NXDOMAIN);
-    size_t len = answer(&p, "n.example.com", DNS_TYPE_A, -1, NULL, 0, false, out, sizeof out, &m,
-                        NULL);
-    static const uint8_t want[] = {
-        0x42, 0x42, 0x85, 0x03, 0, 1, 0, 0, 0, 1, 0, 0, 1, 'n', 7, 'e', 'x', 'a', 'm', 'p', 'l',
-        'e', 3, 'c', 'o', 'm', 0, 0, 1, 0, 1,
-        /* SOA owner -> offset 14 (example.com inside the question) */
-        0xC0, 14, 0, 6, 0, 1, 0, 0, 0, 30, 0, 35, 0xC0, 14, 10, 'h', 'o', 's', 't', 'm', 'a', 's',
-        't', 'e', 'r', 0xC0, 14, 0, 0, 0, 77, 0, 0, 0x0E, 0x10, 0, 0, 0x02, 0x58, 0, 1, 0x51, 0x80,
-        0, 0, 0, 30};
+    size_t len =
+        answer(&p, "n.example.com", DNS_TYPE_A, -1, NULL, 0, false, out, sizeof out, &m, NULL);
+    static const uint8_t want[] = {0x42, 0x42, 0x85, 0x03, 0, 1, 0, 0, 0, 1, 0, 0, 1, 'n', 7, 'e',
+                                   'x', 'a', 'm', 'p', 'l', 'e', 3, 'c', 'o', 'm', 0, 0, 1, 0, 1,
+                                   /* SOA owner -> offset 14 (example.com inside the question) */
+                                   0xC0, 14, 0, 6, 0, 1, 0, 0, 0, 30, 0, 35, 0xC0, 14, 10, 'h', 'o',
+                                   's', 't', 'm', 'a', 's', 't', 'e', 'r', 0xC0, 14, 0, 0, 0, 77, 0,
+                                   0, 0x0E, 0x10, 0, 0, 0x02, 0x58, 0, 1, 0x51, 0x80, 0, 0, 0, 30};
     assert_int_equal(len, sizeof want);
     assert_memory_equal(out, want, sizeof want);
 }
