@@ -182,14 +182,25 @@ void sync_status_free(struct sync_status *st)
 
 /* ---- joining peers ---- */
 
-static int resolve(const char *host, uint16_t port, struct swim_addr *out)
+/* An IP literal (IPv6 with or without brackets) and a port (0 allowed: picked at bind). */
+static int parse_ip(const char *ip, uint16_t port, struct swim_addr *out)
 {
     char buf[300];
-    if (strchr(host, ':'))
-        snprintf(buf, sizeof buf, "[%s]:%u", host, port);
-    else
-        snprintf(buf, sizeof buf, "%s:%u", host, port);
-    if (swim_addr_parse(buf, port, out) == 0)
+    snprintf(buf, sizeof buf, strchr(ip, ':') && ip[0] != '[' ? "[%s]" : "%s", ip);
+    if (swim_addr_parse(buf, 0, out) != 0)
+        return -1;
+    out->port = port;
+    return 0;
+}
+
+uint16_t sync_swim_port(const struct sync *s)
+{
+    return s ? s->port : 0;
+}
+
+static int resolve(const char *host, uint16_t port, struct swim_addr *out)
+{
+    if (parse_ip(host, port, out) == 0)
         return 0;
     struct addrinfo hints = {.ai_socktype = SOCK_DGRAM}, *res = NULL;
     if (getaddrinfo(host, NULL, &hints, &res) != 0 || !res)
@@ -404,9 +415,7 @@ struct sync *sync_start(struct loop *loop, struct records *records, const struct
     swim_config_default(&sc);
     sc.name = s->cfg.node_id;
     char addr[300];
-    snprintf(addr, sizeof addr, strchr(cfg->advertise_ip, ':') ? "[%s]:%u" : "%s:%u",
-             cfg->advertise_ip, cfg->swim_port);
-    if (swim_addr_parse(addr, cfg->swim_port, &sc.advertise) != 0) {
+    if (parse_ip(cfg->advertise_ip, cfg->swim_port, &sc.advertise) != 0) {
         snprintf(err, errlen, "HOSTIP: %s is not an IP address to advertise", cfg->advertise_ip);
         goto fail;
     }
@@ -429,19 +438,20 @@ struct sync *sync_start(struct loop *loop, struct records *records, const struct
         .merge_remote_state = sync_repl_merge_remote_state,
     };
     const char *bind = cfg->bind_address && *cfg->bind_address ? cfg->bind_address : "0.0.0.0";
-    char baddr[300];
     struct swim_addr ba;
-    snprintf(baddr, sizeof baddr, strchr(bind, ':') ? "[%s]:%u" : "%s:%u", bind, cfg->swim_port);
-    if (swim_addr_parse(baddr, cfg->swim_port, &ba) != 0) {
+    if (parse_ip(bind, cfg->swim_port, &ba) != 0) {
         snprintf(err, errlen, "CLUSTER_BIND_ADDRESS: %s is not an IP address", bind);
         goto fail;
     }
     s->net = swim_net_new(loop, &ba, &sc);
     if (!s->net) {
-        snprintf(err, errlen, "cluster: cannot listen for SWIM (UDP+TCP) on %s", baddr);
+        snprintf(err, errlen, "cluster: cannot listen for SWIM (UDP+TCP) on %s port %u", bind,
+                 cfg->swim_port);
         goto fail;
     }
     s->swim = swim_net_swim(s->net);
+    s->port = swim_net_bound(s->net).port;
+    swim_addr_str(&sc.advertise, addr, sizeof addr);
 
     if (cfg->discovery_port) {
         struct discovery_config dc = {
@@ -449,7 +459,7 @@ struct sync *sync_start(struct loop *loop, struct records *records, const struct
             .hostname = s->cfg.hostname,
             .ip_address = s->cfg.advertise_ip,
             .service_port = cfg->service_port,
-            .swim_port = cfg->swim_port,
+            .swim_port = s->port,
             .version = s->cfg.version ? s->cfg.version : JOYRIDE_VERSION,
             .service_type = "joyride-dns",
             .role = "dns-server",
@@ -473,8 +483,8 @@ struct sync *sync_start(struct loop *loop, struct records *records, const struct
     log_info(SYNC_MOD, "DNS sync manager started successfully");
     log_info(SYNC_MOD,
              "node %s: SWIM on %s:%u (advertised %s), discovery %s, %zu seeds, encryption %s",
-             s->cfg.node_id, cfg->bind_address ? cfg->bind_address : "0.0.0.0", cfg->swim_port,
-             addr, cfg->discovery_port ? "on" : "off", cfg->n_seeds, cfg->n_keys ? "on" : "off");
+             s->cfg.node_id, bind, s->port, addr, cfg->discovery_port ? "on" : "off", cfg->n_seeds,
+             cfg->n_keys ? "on" : "off");
     return s;
 fail:
     if (s->discovery)

@@ -114,6 +114,9 @@ struct sync *sync_start(struct loop *loop, struct records *records, const struct
  * which must not be running), stops observing the table and frees everything. NULL-safe. */
 void sync_stop(struct sync *s);
 
+/* The SWIM port actually bound (cfg swim_port 0 picks a free one). */
+uint16_t sync_swim_port(const struct sync *s);
+
 /* Thread-safe copy of the current status; release with sync_status_free. */
 void sync_get_status(struct sync *s, struct sync_status *out);
 void sync_status_free(struct sync_status *st);

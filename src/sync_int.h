@@ -52,6 +52,7 @@ struct sync {
     struct sw_keyring keyring;
     struct swim *swim;
     struct swim_net *net; /* UDP/TCP transport; owns swim */
+    uint16_t port;        /* bound SWIM port */
     struct discovery *discovery;
     struct loop_timer *seed_timer, *status_timer;
     uint32_t seed_backoff_ms;

@@ -1,0 +1,540 @@
+/* test_sync.c — the cluster sync layer: payload codec round trips and hostile input, then three
+ * sync managers on one event loop over real loopback UDP/TCP exchanging records end to end
+ * (initial state, gossip of changes, repair of a missed change within 1 s, on-demand sync,
+ * graceful leave). */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cmocka.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "log.h"
+#include "sync_codec.h"
+#include "sync_int.h"
+
+/* ---- codec ---- */
+
+static struct rec_delta mk_delta(const char *owner, uint64_t epoch, uint64_t seq, enum rec_op op,
+                                 const char *source, const char *name, const char *ip)
+{
+    struct rec_delta d;
+    memset(&d, 0, sizeof d);
+    snprintf(d.owner, sizeof d.owner, "%s", owner);
+    d.ver = (struct rec_version){epoch, seq};
+    d.op = op;
+    snprintf(d.source, sizeof d.source, "%s", source);
+    snprintf(d.name, sizeof d.name, "%s", name);
+    assert_true(records_parse_addr(ip, &d.addr));
+    return d;
+}
+
+static void test_deltas_roundtrip(void **state)
+{
+    (void)state;
+    struct rec_delta in[3] = {
+        mk_delta("node-a", 1700000000123456789ull, 7, REC_OP_ADD, "hosts:/h/a", "web.example.com",
+                 "10.0.0.1"),
+        mk_delta("node-a", 1700000000123456789ull, 8, REC_OP_DEL, "docker:abc", "db.example.com",
+                 "fd00::5"),
+        mk_delta("node-a", 1700000000123456789ull, 9, REC_OP_ADD, "hosts:/h/a", "x", "1.2.3.4"),
+    };
+    struct sync_buf b = {0};
+    assert_int_equal(sync_encode_deltas(&b, in, 3, SYNC_GOSSIP_MAX), 3);
+    assert_int_equal(sync_payload_kind(b.p, b.len), SYNC_KIND_DELTAS);
+    assert_int_equal(b.p[0], SYNC_MAGIC);
+    assert_true(b.p[0] > 9); /* never a serf message type */
+    struct rec_delta *out;
+    size_t n;
+    assert_true(sync_decode_deltas(b.p, b.len, &out, &n));
+    assert_int_equal(n, 3);
+    for (size_t i = 0; i < 3; i++) {
+        assert_string_equal(out[i].owner, in[i].owner);
+        assert_true(out[i].ver.epoch == in[i].ver.epoch && out[i].ver.seq == in[i].ver.seq);
+        assert_int_equal(out[i].op, in[i].op);
+        assert_string_equal(out[i].source, in[i].source);
+        assert_string_equal(out[i].name, in[i].name);
+        assert_int_equal(out[i].addr.type, in[i].addr.type);
+        assert_memory_equal(out[i].addr.bytes, in[i].addr.bytes, 16);
+    }
+    free(out);
+    sync_buf_free(&b);
+}
+
+static void test_deltas_split_by_size_and_owner(void **state)
+{
+    (void)state;
+    enum { N = 40 };
+    struct rec_delta in[N];
+    char name[64];
+    for (int i = 0; i < N; i++) {
+        snprintf(name, sizeof name, "a-fairly-long-service-name-%02d.example.com", i);
+        in[i] = mk_delta("node-a", 5, (uint64_t)i + 1, REC_OP_ADD, "hosts:/etc/joyride/hosts", name,
+                         "10.1.2.3");
+    }
+    snprintf(in[30].owner, sizeof in[30].owner, "node-b"); /* a different owner ends a batch */
+    struct sync_buf b = {0};
+    size_t done = 0, msgs = 0;
+    while (done < N) {
+        size_t k = sync_encode_deltas(&b, in + done, N - done, 600);
+        assert_true(k > 0);
+        assert_true(b.len <= 600);
+        struct rec_delta *out;
+        size_t n;
+        assert_true(sync_decode_deltas(b.p, b.len, &out, &n));
+        assert_int_equal(n, k);
+        for (size_t i = 0; i < n; i++) {
+            assert_string_equal(out[i].name, in[done + i].name);
+            assert_string_equal(out[i].owner, in[done].owner);
+        }
+        free(out);
+        done += k;
+        msgs++;
+        assert_true(done != 30 || strcmp(in[done].owner, "node-b") == 0);
+    }
+    assert_true(msgs >= 4);
+    /* too small for even one delta */
+    assert_int_equal(sync_encode_deltas(&b, in, N, 20), 0);
+    sync_buf_free(&b);
+}
+
+static struct rec_view mk_view(const char *owner, const char *source, const char *name,
+                               const char *ip, uint64_t seq, bool tomb)
+{
+    struct rec_view v = {.owner = owner,
+                         .source = source,
+                         .name = name,
+                         .seq = seq,
+                         .tombstone = tomb,
+                         .served = !tomb};
+    assert_true(records_parse_addr(ip, &v.addr));
+    return v;
+}
+
+static void encode_sample_state(struct sync_buf *b)
+{
+    sync_encode_state_begin(b, "node-a", SYNC_STATE_WANT_REPLY);
+    sync_encode_state_owner(b, "node-a", (struct rec_version){11, 3});
+    struct rec_view v1 = mk_view("node-a", "hosts:/a", "one.example", "10.0.0.1", 1, false);
+    struct rec_view v2 = mk_view("node-a", "hosts:/a", "two.example", "fd00::2", 3, true);
+    sync_encode_state_entry(b, &v1);
+    sync_encode_state_entry(b, &v2);
+    sync_encode_state_owner_end(b);
+    sync_encode_state_owner(b, "node-b", (struct rec_version){22, 0});
+    sync_encode_state_owner_end(b);
+    sync_encode_state_owner(b, "node-c", (struct rec_version){33, 9});
+    struct rec_view v3 = mk_view("node-c", "docker:ff", "c.example", "192.168.1.9", 9, false);
+    sync_encode_state_entry(b, &v3);
+    sync_encode_state_owner_end(b);
+    assert_true(sync_encode_state_end(b));
+}
+
+static void test_state_roundtrip(void **state)
+{
+    (void)state;
+    struct sync_buf b = {0};
+    encode_sample_state(&b);
+    struct sync_state st;
+    assert_true(sync_decode_state(b.p, b.len, &st));
+    assert_string_equal(st.sender, "node-a");
+    assert_int_equal(st.flags, SYNC_STATE_WANT_REPLY);
+    assert_int_equal(st.n_owners, 3);
+    assert_int_equal(st.n_entries, 3);
+    assert_string_equal(st.owners[0].owner, "node-a");
+    assert_true(st.owners[0].ver.epoch == 11 && st.owners[0].ver.seq == 3);
+    assert_int_equal(st.owners[0].n, 2);
+    assert_string_equal(st.owners[0].entries[1].name, "two.example");
+    assert_true(st.owners[0].entries[1].tombstone);
+    assert_false(st.owners[0].entries[1].served);
+    assert_int_equal(st.owners[0].entries[1].addr.type, REC_AAAA);
+    assert_int_equal(st.owners[1].n, 0);
+    assert_string_equal(st.owners[2].entries[0].owner, "node-c");
+    assert_string_equal(st.owners[2].entries[0].source, "docker:ff");
+    assert_true(st.owners[2].entries[0].seq == 9);
+    sync_state_free(&st);
+    sync_buf_free(&b);
+}
+
+static void test_repair_req_roundtrip(void **state)
+{
+    (void)state;
+    struct sync_repair_req q = {.requester = "node-b", .owner = "node-a", .have = {42, 17}}, r;
+    struct sync_buf b = {0};
+    assert_true(sync_encode_repair_req(&b, &q));
+    assert_int_equal(sync_payload_kind(b.p, b.len), SYNC_KIND_REPAIR_REQ);
+    assert_true(sync_decode_repair_req(b.p, b.len, &r));
+    assert_string_equal(r.requester, "node-b");
+    assert_string_equal(r.owner, "node-a");
+    assert_true(r.have.epoch == 42 && r.have.seq == 17);
+    /* kinds never decode as each other */
+    struct sync_state st;
+    struct rec_delta *d;
+    size_t n;
+    assert_false(sync_decode_state(b.p, b.len, &st));
+    assert_false(sync_decode_deltas(b.p, b.len, &d, &n));
+    sync_buf_free(&b);
+}
+
+/* Decodes buf[0..len) with every decoder; none may crash or read outside (ASan checks). */
+static int decode_any(const uint8_t *buf, size_t len)
+{
+    int ok = 0;
+    struct rec_delta *d;
+    size_t n;
+    if (sync_decode_deltas(buf, len, &d, &n)) {
+        assert_true(n > 0);
+        free(d);
+        ok++;
+    }
+    struct sync_state st;
+    if (sync_decode_state(buf, len, &st)) {
+        sync_state_free(&st);
+        ok++;
+    }
+    struct sync_repair_req q;
+    if (sync_decode_repair_req(buf, len, &q))
+        ok++;
+    return ok;
+}
+
+static uint8_t *copy_exact(const uint8_t *p, size_t n)
+{
+    uint8_t *c = malloc(n ? n : 1); /* exact size, so ASan sees any over-read */
+    assert_non_null(c);
+    memcpy(c, p, n);
+    return c;
+}
+
+static void test_hostile_input(void **state)
+{
+    (void)state;
+    struct sync_buf bufs[3] = {{0}};
+    struct rec_delta in[2] = {
+        mk_delta("node-a", 5, 1, REC_OP_ADD, "hosts:/a", "web.example", "10.0.0.1"),
+        mk_delta("node-a", 5, 2, REC_OP_DEL, "hosts:/a", "db.example", "fd00::1"),
+    };
+    assert_int_equal(sync_encode_deltas(&bufs[0], in, 2, 1000), 2);
+    encode_sample_state(&bufs[1]);
+    struct sync_repair_req q = {.requester = "b", .owner = "a", .have = {1, 2}};
+    assert_true(sync_encode_repair_req(&bufs[2], &q));
+    for (int k = 0; k < 3; k++) {
+        struct sync_buf *b = &bufs[k];
+        assert_int_equal(decode_any(b->p, b->len), 1);
+        /* every truncation is rejected */
+        for (size_t len = 0; len < b->len; len++) {
+            uint8_t *c = copy_exact(b->p, len);
+            assert_int_equal(decode_any(c, len), 0);
+            free(c);
+        }
+        /* a trailing byte is rejected */
+        uint8_t *c = copy_exact(b->p, b->len + 1);
+        c[b->len] = 0;
+        memcpy(c, b->p, b->len);
+        assert_int_equal(decode_any(c, b->len + 1), 0);
+        free(c);
+        /* every single-byte corruption: never a crash; whatever decodes is well formed */
+        for (size_t i = 0; i < b->len; i++) {
+            for (int v = 0; v < 256; v += 51) {
+                c = copy_exact(b->p, b->len);
+                c[i] = (uint8_t)(c[i] ^ (v ? v : 0x80));
+                decode_any(c, b->len);
+                free(c);
+            }
+        }
+    }
+    /* specific lies */
+    uint8_t *p = copy_exact(bufs[0].p, bufs[0].len);
+    p[0] = 8; /* a memberlist/serf user message type */
+    assert_int_equal(sync_payload_kind(p, bufs[0].len), -1);
+    p[0] = SYNC_MAGIC;
+    p[1] = SYNC_VERSION + 1;
+    assert_int_equal(sync_payload_kind(p, bufs[0].len), -1);
+    free(p);
+
+    /* a huge claimed count with little data */
+    struct sync_buf b = {0};
+    sync_encode_state_begin(&b, "x", 0);
+    assert_true(sync_encode_state_end(&b));
+    b.p[b.len - 2] = 0xff;
+    b.p[b.len - 1] = 0xff;
+    assert_false(sync_decode_state(b.p, b.len, &(struct sync_state){0}));
+    sync_buf_free(&b);
+
+    /* names must be valid and already normalized, addresses 4 or 16 bytes, ops known */
+    struct rec_delta bad = in[0];
+    snprintf(bad.name, sizeof bad.name, "Web.Example");
+    assert_int_equal(sync_encode_deltas(&b, &bad, 1, 1000), 1);
+    struct rec_delta *d;
+    size_t n;
+    assert_false(sync_decode_deltas(b.p, b.len, &d, &n));
+    bad = in[0];
+    snprintf(bad.name, sizeof bad.name, "bad..name");
+    assert_int_equal(sync_encode_deltas(&b, &bad, 1, 1000), 1);
+    assert_false(sync_decode_deltas(b.p, b.len, &d, &n));
+    bad = in[0];
+    bad.op = (enum rec_op)9;
+    assert_int_equal(sync_encode_deltas(&b, &bad, 1, 1000), 1);
+    assert_false(sync_decode_deltas(b.p, b.len, &d, &n));
+    assert_int_equal(sync_encode_deltas(&b, in, 1, 1000), 1);
+    b.p[b.len - 5] = 5; /* address family byte */
+    assert_false(sync_decode_deltas(b.p, b.len, &d, &n));
+    sync_buf_free(&b);
+    for (int k = 0; k < 3; k++)
+        sync_buf_free(&bufs[k]);
+}
+
+/* ---- three managers on one loop over loopback ---- */
+
+#define NODES 3
+
+struct node {
+    struct records *rec;
+    struct sync *sync;
+    char id[32];
+};
+
+struct cluster {
+    struct loop *loop;
+    struct node n[NODES];
+};
+
+struct waiter {
+    struct loop *loop;
+    bool (*pred)(struct cluster *);
+    struct cluster *c;
+    uint64_t deadline;
+    bool met;
+};
+
+static void poll_cb(void *ctx)
+{
+    struct waiter *w = ctx;
+    if (w->pred(w->c)) {
+        w->met = true;
+        loop_stop(w->loop);
+    } else if (loop_now_ms() >= w->deadline) {
+        loop_stop(w->loop);
+    } else {
+        loop_timer_add(w->loop, 5, poll_cb, w);
+    }
+}
+
+/* Runs the loop until pred holds (true) or timeout_ms passes (false). */
+static bool run_until(struct cluster *c, bool (*pred)(struct cluster *), uint64_t timeout_ms)
+{
+    struct waiter w = {c->loop, pred, c, loop_now_ms() + timeout_ms, false};
+    if (pred(c))
+        return true;
+    loop_timer_add(c->loop, 5, poll_cb, &w);
+    loop_run(c->loop);
+    return w.met;
+}
+
+struct find {
+    const char *name, *owner;
+    bool found;
+};
+
+static void find_cb(const struct rec_view *v, void *ctx)
+{
+    struct find *f = ctx;
+    if (strcmp(v->name, f->name) == 0 && (!f->owner || strcmp(v->owner, f->owner) == 0))
+        f->found = true;
+}
+
+static bool serves(struct records *r, const char *name, const char *owner)
+{
+    struct find f = {name, owner, false};
+    records_foreach(r, true, find_cb, &f);
+    return f.found;
+}
+
+static void set_name(struct records *r, const char *source, const char *name, const char *ip)
+{
+    struct rec_input in;
+    memset(&in, 0, sizeof in);
+    snprintf(in.name, sizeof in.name, "%s", name);
+    assert_true(records_parse_addr(ip, &in.addr));
+    assert_true(records_set_source(r, source, &in, 1) >= 0);
+}
+
+static bool all_serve_initial(struct cluster *c)
+{
+    char name[64];
+    for (int i = 0; i < NODES; i++) {
+        if (!c->n[i].sync)
+            continue;
+        for (int k = 0; k < NODES; k++) {
+            if (!c->n[k].sync)
+                continue;
+            snprintf(name, sizeof name, "n%d.example", k);
+            if (!serves(c->n[i].rec, name, c->n[k].id))
+                return false;
+        }
+    }
+    return true;
+}
+
+static bool all_serve_changed(struct cluster *c)
+{
+    for (int i = 0; i < NODES; i++)
+        if (!serves(c->n[i].rec, "changed.example", "node-1") ||
+            serves(c->n[i].rec, "n1.example", "node-1"))
+            return false;
+    return true;
+}
+
+static bool all_serve_late(struct cluster *c)
+{
+    for (int i = 0; i < NODES; i++)
+        if (!serves(c->n[i].rec, "late3.example", "node-0") ||
+            !serves(c->n[i].rec, "late1.example", "node-0"))
+            return false;
+    return true;
+}
+
+static bool all_members_alive(struct cluster *c)
+{
+    for (int i = 0; i < NODES; i++) {
+        struct sync_status st;
+        sync_get_status(c->n[i].sync, &st);
+        bool ok = st.alive == NODES;
+        sync_status_free(&st);
+        if (!ok)
+            return false;
+    }
+    return true;
+}
+
+static uint64_t merged_before;
+
+static bool exchange_done(struct cluster *c)
+{
+    struct sync_status st;
+    sync_get_status(c->n[0].sync, &st);
+    /* both peers answered our state with theirs */
+    bool ok = st.stats.states_merged >= merged_before + NODES - 1;
+    sync_status_free(&st);
+    return ok;
+}
+
+static bool left_dropped(struct cluster *c)
+{
+    for (int i = 0; i < 2; i++)
+        if (serves(c->n[i].rec, "n2.example", "node-2"))
+            return false;
+    return true;
+}
+
+static void start_node(struct cluster *c, int i, uint16_t seed_port)
+{
+    struct node *n = &c->n[i];
+    snprintf(n->id, sizeof n->id, "node-%d", i);
+    n->rec = records_new(n->id, 1000 + (uint64_t)i);
+    assert_non_null(n->rec);
+    char name[64];
+    snprintf(name, sizeof name, "n%d.example", i);
+    set_name(n->rec, "hosts:/test", name, i == 1 ? "fd00::1" : "10.9.0.1");
+    struct sync_config cfg;
+    sync_config_default(&cfg);
+    cfg.node_id = n->id;
+    cfg.hostname = n->id;
+    cfg.advertise_ip = "127.0.0.1";
+    cfg.bind_address = "127.0.0.1";
+    cfg.swim_port = 0;
+    cfg.discovery_port = 0;
+    struct sync_seed seed = {"127.0.0.1", seed_port};
+    cfg.seeds = seed_port ? &seed : NULL;
+    cfg.n_seeds = seed_port ? 1 : 0;
+    cfg.probe_interval_ms = 200;
+    cfg.probe_timeout_ms = 100;
+    cfg.gossip_interval_ms = 50;
+    cfg.pushpull_interval_ms = 600000; /* anti-entropy must not hide a broken repair path */
+    char err[256] = "";
+    n->sync = sync_start(c->loop, n->rec, &cfg, err, sizeof err);
+    if (!n->sync)
+        fail_msg("sync_start: %s", err);
+    assert_true(sync_swim_port(n->sync) > 0);
+}
+
+static void test_three_nodes_end_to_end(void **state)
+{
+    (void)state;
+    struct cluster c;
+    memset(&c, 0, sizeof c);
+    c.loop = loop_new();
+    assert_non_null(c.loop);
+    start_node(&c, 0, 0);
+    uint16_t p0 = sync_swim_port(c.n[0].sync);
+    for (int i = 1; i < NODES; i++)
+        start_node(&c, i, p0);
+
+    /* joins via the seed; records loaded before start travel in the join exchange */
+    assert_true(run_until(&c, all_members_alive, 10000));
+    assert_true(run_until(&c, all_serve_initial, 10000));
+
+    /* a change on node-1 is gossiped */
+    set_name(c.n[1].rec, "hosts:/test", "changed.example", "10.9.9.9");
+    uint64_t t0 = loop_now_ms();
+    assert_true(run_until(&c, all_serve_changed, 5000));
+    print_message("change propagated to all in %llu ms\n",
+                  (unsigned long long)(loop_now_ms() - t0));
+
+    /* node-0 changes twice without gossiping (as if both broadcasts were lost), then once more:
+     * the others see the gap and repair it from node-0 at once (push/pull is 10 min away). */
+    records_set_observer(c.n[0].rec, NULL, NULL);
+    set_name(c.n[0].rec, "hosts:/late1", "late1.example", "10.9.1.1");
+    set_name(c.n[0].rec, "hosts:/late2", "late2.example", "10.9.1.2");
+    records_set_observer(c.n[0].rec, sync_repl_on_delta, c.n[0].sync);
+    set_name(c.n[0].rec, "hosts:/late3", "late3.example", "10.9.1.3");
+    t0 = loop_now_ms();
+    assert_true(run_until(&c, all_serve_late, 3000));
+    uint64_t took = loop_now_ms() - t0;
+    struct sync_status st;
+    sync_get_status(c.n[1].sync, &st);
+    print_message("gap repaired everywhere in %llu ms (node-1: %llu gaps, last repair %.0f ms)\n",
+                  (unsigned long long)took, (unsigned long long)st.stats.gaps,
+                  st.stats.last_repair_ms);
+    assert_true(st.stats.gaps >= 1);
+    assert_true(st.stats.repairs_requested >= 1);
+    assert_true(took < 1000);
+    assert_true(st.n_members == NODES);
+    assert_true(st.dns_version > 0);
+    sync_status_free(&st);
+
+    /* on-demand full exchange */
+    sync_get_status(c.n[0].sync, &st);
+    merged_before = st.stats.states_merged;
+    sync_status_free(&st);
+    assert_int_equal(sync_request_now(c.n[0].sync), 0);
+    assert_true(run_until(&c, exchange_done, 5000));
+
+    /* graceful leave: the others drop node-2's records at once */
+    sync_stop(c.n[2].sync);
+    c.n[2].sync = NULL;
+    assert_true(run_until(&c, left_dropped, 3000));
+
+    for (int i = 0; i < NODES; i++) {
+        sync_stop(c.n[i].sync);
+        records_free(c.n[i].rec);
+    }
+    loop_free(c.loop);
+}
+
+int main(void)
+{
+    log_set_level(getenv("SYNC_TEST_DEBUG") ? LOG_DEBUG : LOG_WARNING);
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_deltas_roundtrip),
+        cmocka_unit_test(test_deltas_split_by_size_and_owner),
+        cmocka_unit_test(test_state_roundtrip),
+        cmocka_unit_test(test_repair_req_roundtrip),
+        cmocka_unit_test(test_hostile_input),
+        cmocka_unit_test(test_three_nodes_end_to_end),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
