@@ -620,7 +620,8 @@ int records_set_source(struct records *t, const char *source, const struct rec_i
     int changes = 0, rc = 0;
     lock(t);
     struct owner *o = t->local;
-    for (struct entry *e = o->head; e; e = e->onext) {
+    for (struct entry *e = o->head, *nx; e; e = nx) {
+        nx = e->onext;
         if (e->tomb || strcmp(e->source, source) != 0)
             continue;
         struct rec_input key;
@@ -632,6 +633,9 @@ int records_set_source(struct records *t, const char *source, const struct rec_i
         local_bump(t, e);
         emit(t, REC_OP_DEL, e);
         changes++;
+        /* Tombstones exist for peers; with nobody observing there are none to tell. */
+        if (!t->obs)
+            entry_del(t, e);
     }
     for (size_t i = 0; i < m; i++) {
         struct entry *e = entry_find(t, o, source, v[i].name, &v[i].addr);

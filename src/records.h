@@ -84,7 +84,8 @@ void records_foreach_source(struct records *t, const char *prefix,
                            void (*cb)(const char *source, size_t nrecords, void *ctx), void *ctx);
 
 /* Observer of local changes (the sync layer gossips them). Called with the table lock held, in
- * seq order; it must not call back into the table. One observer; NULL removes it. */
+ * seq order; it must not call back into the table. One observer; NULL removes it. While no
+ * observer is set, local removals leave no tombstone (nobody replicates them). */
 typedef void (*records_delta_cb)(const struct rec_delta *d, void *ctx);
 void records_set_observer(struct records *t, records_delta_cb cb, void *ctx);
 

@@ -540,6 +540,8 @@ static struct rec_view view(const char *source, const char *name, const char *ad
 static void test_export_merge_roundtrip(void **state)
 {
     struct records *a = *state;
+    struct seen_deltas sd = {0};
+    records_set_observer(a, on_delta, &sd); /* observed: removals leave tombstones */
     struct rec_input v[] = {in("m1.example", "10.4.0.1"), in("m2.example", "10.4.0.2"),
                             in("m3.example", "fd00::4")};
     records_set_source(a, "docker:c", v, 3);
@@ -697,6 +699,8 @@ static void test_dormant_owner_and_drop(void **state)
 static void test_gc_tombstones(void **state)
 {
     struct records *t = *state;
+    struct seen_deltas sd = {0};
+    records_set_observer(t, on_delta, &sd);
     struct rec_input v[] = {in("g1.example", "10.8.0.1"), in("g2.example", "10.8.0.2")};
     records_set_source(t, "docker:g", v, 2);    /* seq 1, 2 */
     records_set_source(t, "docker:g", v, 1);    /* g2 tombstone at seq 3 */
@@ -721,6 +725,21 @@ static void test_gc_tombstones(void **state)
     assert_int_equal(lookup(t, "r2.example", NULL, NULL, NULL), -1);
     assert_int_equal(records_gc_tombstones(t, "node-b", 100), 1);
     assert_int_equal(records_gc_tombstones(t, "nobody", 100), 0);
+}
+
+static void test_unobserved_removals_leave_no_tombstones(void **state)
+{
+    struct records *t = *state;
+    struct rec_input v[] = {in("u1.example", "10.8.2.1"), in("u2.example", "10.8.2.2")};
+    for (int i = 0; i < 100; i++) {
+        assert_int_equal(records_set_source(t, "docker:u", v, 2), 2);
+        assert_int_equal(records_set_source(t, "docker:u", NULL, 0), 2);
+    }
+    struct records_stats st;
+    records_get_stats(t, &st);
+    assert_int_equal(st.entries, 0);
+    assert_int_equal(st.tombstones, 0);
+    assert_int_equal(st.local.seq, 400);
 }
 
 /* ---- concurrency: readers never see a half-applied set ---- */
@@ -852,6 +871,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_local_hosts_shadow_remote, setup, teardown),
         cmocka_unit_test_setup_teardown(test_dormant_owner_and_drop, setup, teardown),
         cmocka_unit_test_setup_teardown(test_gc_tombstones, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_unobserved_removals_leave_no_tombstones, setup,
+                                        teardown),
         cmocka_unit_test_setup_teardown(test_concurrent_readers_see_whole_sets, setup, teardown),
         cmocka_unit_test_setup_teardown(test_write_inside_read_section, setup, teardown),
     };
