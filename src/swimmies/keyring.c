@@ -262,13 +262,12 @@ ssize_t sw_seal_inplace(const struct sw_key *key, uint8_t *buf, size_t cap, size
 ssize_t sw_decrypt_payload(struct sw_keyring *kr, const uint8_t *payload, size_t len,
                            const uint8_t *aad, size_t aad_len, uint8_t *out, size_t cap)
 {
-    if (len < 1)
-        return SW_EMALFORMED;
-    int vsn = payload[0];
-    if (vsn > 1)
-        return SW_EUNSUPPORTED;
-    if (len < sw_encrypted_len(vsn, 0))
-        return SW_EMALFORMED;
+    int vsn = len ? payload[0] : -1;
+    if (vsn > 1 || vsn < 0 || len < sw_encrypted_len(vsn, 0)) {
+        if (kr)
+            kr->auth_failures++;
+        return vsn > 1 ? SW_EUNSUPPORTED : SW_EMALFORMED;
+    }
     size_t ctlen = len - HDR - SW_ENC_TAG_SIZE;
     if (ctlen > cap)
         return SW_ENOSPACE;
@@ -280,8 +279,10 @@ ssize_t sw_decrypt_payload(struct sw_keyring *kr, const uint8_t *payload, size_t
             continue;
         if (vsn == 0) {
             uint8_t pad = ctlen ? out[ctlen - 1] : 0;
-            if (pad == 0 || pad > AES_BLOCK || pad > ctlen)
+            if (pad == 0 || pad > AES_BLOCK || pad > ctlen) {
+                kr->auth_failures++;
                 return SW_EMALFORMED;
+            }
             return (ssize_t)(ctlen - pad);
         }
         return (ssize_t)ctlen;

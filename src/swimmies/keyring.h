@@ -70,7 +70,8 @@ ssize_t sw_encrypt_payload(const struct sw_key *key, int vsn, const uint8_t *non
                            uint8_t *out, size_t cap);
 /* Low level: try every key on [vsn][nonce][ct][tag]; plaintext (padding removed for vsn 0) into
  * out. Returns plaintext length, SW_EMALFORMED (too short), SW_EUNSUPPORTED (vsn > 1),
- * SW_ENOSPACE, or SW_EDECRYPT (counted in auth_failures). out must not overlap payload. */
+ * SW_ENOSPACE, or SW_EDECRYPT. Every failure except SW_ENOSPACE is counted in auth_failures.
+ * out must not overlap payload. */
 ssize_t sw_decrypt_payload(struct sw_keyring *kr, const uint8_t *payload, size_t len,
                            const uint8_t *aad, size_t aad_len, uint8_t *out, size_t cap);
 

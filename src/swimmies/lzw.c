@@ -72,11 +72,12 @@ ssize_t sw_lzw_compress(const uint8_t *in, size_t len, uint8_t *out, size_t cap)
     struct lzw_enc e;
     memset(&e, 0, sizeof(e));
     e.w.out = out;
-    e.w.cap = out ? cap : cap;
+    e.w.cap = cap;
     e.w.width = 9;
     e.hi = LZW_EOF;
     e.overflow = 512;
 
+    /* Go writes a clear code first; for empty input only Close's clear is written. */
     if (emit(&e.w, LZW_CLEAR))
         return -1;
     if (len > 0) {
@@ -112,9 +113,6 @@ ssize_t sw_lzw_compress(const uint8_t *in, size_t len, uint8_t *out, size_t cap)
         if (emit(&e.w, code))
             return -1;
         if (inc_hi(&e) < 0)
-            return -1;
-    } else {
-        if (emit(&e.w, LZW_CLEAR))
             return -1;
     }
     if (emit(&e.w, LZW_EOF))

@@ -255,10 +255,10 @@ int sw_packet_receive(const uint8_t *pkt, size_t len, struct sw_keyring *kr, boo
             return sw_packet_walk(scratch, (size_t)n, scratch + n, scratch_cap - (size_t)n, cb, ctx,
                                   stats);
         }
-        if (verify_incoming) {
+        if (verify_incoming || n == SW_ENOSPACE) {
             if (stats)
                 memset(stats, 0, sizeof *stats);
-            return (int)n;
+            return n == SW_ENOSPACE ? SW_ENOSPACE : SW_EDECRYPT;
         }
     }
     return sw_packet_walk(pkt, len, scratch, scratch_cap, cb, ctx, stats);

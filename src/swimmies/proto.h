@@ -269,7 +269,8 @@ int sw_packet_walk(const uint8_t *pkt, size_t len, uint8_t *scratch, size_t scra
                    sw_msg_cb cb, void *ctx, struct sw_walk_stats *stats);
 
 /* Full receive path for a UDP datagram: if kr is non-NULL and has keys, decrypt first (into
- * scratch; on failure SW_EDECRYPT, unless verify_incoming is false, then the datagram is walked
+ * scratch; on any failure SW_EDECRYPT, counted in kr->auth_failures, or SW_ENOSPACE if scratch is
+ * too small; unless verify_incoming is false, then the datagram is walked
  * as plaintext like memberlist's GossipVerifyIncoming=false), then sw_packet_walk. */
 int sw_packet_receive(const uint8_t *pkt, size_t len, struct sw_keyring *kr, bool verify_incoming,
                       uint8_t *scratch, size_t scratch_cap, sw_msg_cb cb, void *ctx,
