@@ -46,9 +46,9 @@ struct opt {
     const char *def_help;
     const char *help;
     enum kind kind;
+    bool empty_ok; /* "" is a value; otherwise "" counts as not set */
     size_t off;
     uint64_t min, max;
-    bool empty_ok; /* "" is a value; otherwise "" counts as not set */
     bool (*set)(struct config *c, const char *v, char *msg, size_t msglen);
 };
 
@@ -68,94 +68,94 @@ static bool set_node_failure(struct config *c, const char *v, char *msg, size_t 
 
 static const struct opt opts[] = {
     {"DNS server", "DNS_PORT", NULL, "dns-port", "PORT", "5353", NULL,
-     "DNS listen port (UDP and TCP)", K_PORT, F(dns_port), 0, 0, false, NULL},
+     "DNS listen port (UDP and TCP)", K_PORT, false, F(dns_port), 0, 0, NULL},
     {NULL, "DNS_BIND_ADDRESS", NULL, "dns-bind-address", "ADDR", "0.0.0.0", NULL,
-     "DNS listen address (IPv4 or IPv6 literal)", K_BIND, F(dns_bind_address), 0, 0, false, NULL},
-    {NULL, "DNS_TTL", NULL, "dns-ttl", "SECONDS", "60", NULL, "TTL of answers", K_UINT32,
-     F(dns_ttl), 0, 2147483647, false, NULL},
+     "DNS listen address (IPv4 or IPv6 literal)", K_BIND, false, F(dns_bind_address), 0, 0, NULL},
+    {NULL, "DNS_TTL", NULL, "dns-ttl", "SECONDS", "60", NULL, "TTL of answers", K_UINT32, false,
+     F(dns_ttl), 0, 2147483647, NULL},
     {NULL, "DNS_UNKNOWN_ACTION", NULL, "dns-unknown-action", "ACTION", "nxdomain", NULL,
-     "unknown names: nxdomain, refused or drop (no answer)", K_CUSTOM, 0, 0, 0, false,
+     "unknown names: nxdomain, refused or drop (no answer)", K_CUSTOM, false, 0, 0, 0,
      set_unknown_action},
     {NULL, "DNS_DOMAINS", NULL, "dns-domains", "LIST", "", NULL,
      "domains Joyride is authoritative for (comma separated): unknown names inside get NXDOMAIN "
      "with a SOA, names outside get REFUSED; empty answers every name",
-     K_CUSTOM, 0, 0, 0, true, set_domains},
+     K_CUSTOM, true, 0, 0, 0, set_domains},
     {NULL, "DNS_WORKERS", NULL, "dns-workers", "N", NULL, "number of CPUs", "UDP worker threads",
-     K_INT, F(dns_workers), 1, MAX_WORKERS, false, NULL},
+     K_INT, false, F(dns_workers), 1, MAX_WORKERS, NULL},
 
     {"HTTP API", "HTTP_PORT", "FLASK_PORT", "http-port", "PORT", "5000", NULL,
-     "HTTP API and status page port (FLASK_PORT is accepted too)", K_PORT, F(http_port), 0, 0,
-     false, NULL},
+     "HTTP API and status page port (FLASK_PORT is accepted too)", K_PORT, false, F(http_port), 0,
+     0, NULL},
     {NULL, "HTTP_BIND_ADDRESS", NULL, "http-bind-address", "ADDR", "0.0.0.0", NULL,
-     "HTTP listen address (IPv4 or IPv6 literal)", K_BIND, F(http_bind_address), 0, 0, false, NULL},
+     "HTTP listen address (IPv4 or IPv6 literal)", K_BIND, false, F(http_bind_address), 0, 0, NULL},
 
     {"Records", "HOSTIP", NULL, "hostip", "ADDR", NULL,
      "the address of the interface on the default route, else 127.0.0.1",
-     "address container names resolve to; advertised to peers", K_CUSTOM, 0, 0, 0, false,
+     "address container names resolve to; advertised to peers", K_CUSTOM, false, 0, 0, 0,
      set_hostip},
     {NULL, "HOSTS_DIRECTORY", NULL, "hosts-directory", "DIR", "/app/hosts", NULL,
-     "directory of hosts files; empty disables", K_CUSTOM, 0, 0, 0, true, set_hosts_directory},
+     "directory of hosts files; empty disables", K_CUSTOM, true, 0, 0, 0, set_hosts_directory},
     {NULL, "DOCKER_HOST", NULL, "docker-host", "URL", "unix:///var/run/docker.sock", NULL,
-     "Docker Engine API: unix:///path or tcp://host:port", K_CUSTOM, 0, 0, 0, false,
+     "Docker Engine API: unix:///path or tcp://host:port", K_CUSTOM, false, 0, 0, 0,
      set_docker_host},
     {NULL, "DOCKER_LABELS", NULL, "docker-labels", "KEYS", "joyride.host.name", NULL,
-     "container label keys holding host names (comma separated)", K_CUSTOM, 0, 0, 0, false,
+     "container label keys holding host names (comma separated)", K_CUSTOM, false, 0, 0, 0,
      set_docker_labels},
 
     {"Cluster", "ENABLE_DNS_SYNC", NULL, "enable-dns-sync", "BOOL", "true", NULL,
-     "run discovery, SWIM membership and record replication", K_BOOL, F(enable_dns_sync), 0, 0,
-     false, NULL},
+     "run discovery, SWIM membership and record replication", K_BOOL, false, F(enable_dns_sync), 0,
+     0, NULL},
     {NULL, "NODE_ID", NULL, "node-id", "ID", NULL, "joyride-<pid>",
-     "node identity; must be unique in the cluster", K_CUSTOM, 0, 0, 0, false, set_node_id},
+     "node identity; must be unique in the cluster", K_CUSTOM, false, 0, 0, 0, set_node_id},
     {NULL, "SWIM_PORT", NULL, "swim-port", "PORT", "8890", NULL,
-     "SWIM membership port (UDP and TCP)", K_PORT, F(swim_port), 0, 0, false, NULL},
+     "SWIM membership port (UDP and TCP)", K_PORT, false, F(swim_port), 0, 0, NULL},
     {NULL, "CLUSTER_BIND_ADDRESS", NULL, "cluster-bind-address", "ADDR", "0.0.0.0", NULL,
-     "SWIM and discovery listen address; peers are told HOSTIP", K_BIND, F(cluster_bind_address), 0,
-     0, false, NULL},
+     "SWIM and discovery listen address; peers are told HOSTIP", K_BIND, false,
+     F(cluster_bind_address), 0, 0, NULL},
     {NULL, "DISCOVERY_PORT", NULL, "discovery-port", "PORT", "8889", NULL,
-     "UDP broadcast discovery port; 0 turns discovery off", K_PORT0, F(discovery_port), 0, 0, false,
+     "UDP broadcast discovery port; 0 turns discovery off", K_PORT0, false, F(discovery_port), 0, 0,
      NULL},
     {NULL, "DISCOVERY_BROADCAST", NULL, "discovery-broadcast", "ADDR", "255.255.255.255", NULL,
-     "IPv4 broadcast address discovery announces go to", K_IPV4, F(discovery_broadcast), 0, 0,
-     false, NULL},
+     "IPv4 broadcast address discovery announces go to", K_IPV4, false, F(discovery_broadcast), 0,
+     0, NULL},
     {NULL, "DISCOVERY_INTERVAL", NULL, "discovery-interval", "DURATION", "5s", NULL,
-     "time between discovery heartbeats", K_MS, F(discovery_interval_ms), 0, 0, false, NULL},
+     "time between discovery heartbeats", K_MS, false, F(discovery_interval_ms), 0, 0, NULL},
     {NULL, "DISCOVERY_TIMEOUT", NULL, "discovery-timeout", "DURATION", NULL,
      "3 x DISCOVERY_INTERVAL", "a discovered node not heard from for this long is forgotten", K_MS,
-     F(discovery_timeout_ms), 0, 0, false, NULL},
+     false, F(discovery_timeout_ms), 0, 0, NULL},
     {NULL, "CLUSTER_SEEDS", NULL, "cluster-seeds", "LIST", "", NULL,
-     "static peers, host:port,... (port defaults to SWIM_PORT)", K_CUSTOM, 0, 0, 0, true,
+     "static peers, host:port,... (port defaults to SWIM_PORT)", K_CUSTOM, true, 0, 0, 0,
      set_seeds},
     {NULL, "CLUSTER_SECRET", NULL, "cluster-secret", "KEYS", "", NULL,
      "base64 AES keys of 16, 24 or 32 bytes, comma separated, first is primary; empty: no "
      "encryption",
-     K_CUSTOM, 0, 0, 0, true, set_secret},
+     K_CUSTOM, true, 0, 0, 0, set_secret},
     {NULL, "RECORDS_ON_NODE_FAILURE", NULL, "records-on-node-failure", "POLICY", "withdraw", NULL,
-     "a dead node's records: withdraw (stop serving until it is back) or keep", K_CUSTOM, 0, 0, 0,
-     false, set_node_failure},
+     "a dead node's records: withdraw (stop serving until it is back) or keep", K_CUSTOM, false, 0,
+     0, 0, set_node_failure},
     {NULL, "SWIM_PROBE_INTERVAL", NULL, "swim-probe-interval", "DURATION", "1s", NULL,
-     "time between failure-detection probes", K_MS, F(swim_probe_interval_ms), 0, 0, false, NULL},
+     "time between failure-detection probes", K_MS, false, F(swim_probe_interval_ms), 0, 0, NULL},
     {NULL, "SWIM_PROBE_TIMEOUT", NULL, "swim-probe-timeout", "DURATION", "500ms", NULL,
-     "time to wait for a probe's ack", K_MS, F(swim_probe_timeout_ms), 0, 0, false, NULL},
+     "time to wait for a probe's ack", K_MS, false, F(swim_probe_timeout_ms), 0, 0, NULL},
     {NULL, "SWIM_GOSSIP_INTERVAL", NULL, "swim-gossip-interval", "DURATION", "200ms", NULL,
-     "time between gossip rounds", K_MS, F(swim_gossip_interval_ms), 0, 0, false, NULL},
+     "time between gossip rounds", K_MS, false, F(swim_gossip_interval_ms), 0, 0, NULL},
     {NULL, "SWIM_SUSPICION_MULT", NULL, "swim-suspicion-mult", "N", "4", NULL,
-     "suspicion timeout multiplier (x log(N+1) x probe interval)", K_UINT32, F(swim_suspicion_mult),
-     1, 100, false, NULL},
+     "suspicion timeout multiplier (x log(N+1) x probe interval)", K_UINT32, false,
+     F(swim_suspicion_mult), 1, 100, NULL},
     {NULL, "SWIM_PUSHPULL_INTERVAL", NULL, "swim-pushpull-interval", "DURATION", "30s", NULL,
-     "time between full-state push/pull syncs", K_MS, F(swim_pushpull_interval_ms), 0, 0, false,
+     "time between full-state push/pull syncs", K_MS, false, F(swim_pushpull_interval_ms), 0, 0,
      NULL},
 
     {"Service", "LOG_LEVEL", NULL, "log-level", "LEVEL", "INFO", NULL,
-     "DEBUG, INFO, WARNING or ERROR", K_CUSTOM, 0, 0, 0, false, set_log_level},
+     "DEBUG, INFO, WARNING or ERROR", K_CUSTOM, false, 0, 0, 0, set_log_level},
     {NULL, "SERVICE_NAME", NULL, "service-name", "TEXT", "Joyride DNS", NULL,
-     "service name shown by the API and the status page", K_TEXT, F(service_name), 0, 0, false,
+     "service name shown by the API and the status page", K_TEXT, false, F(service_name), 0, 0,
      NULL},
     {NULL, "ENVIRONMENT", NULL, "environment", "TEXT", "development", NULL,
-     "environment name shown by the API and the status page", K_TEXT, F(environment), 0, 0, false,
+     "environment name shown by the API and the status page", K_TEXT, false, F(environment), 0, 0,
      NULL},
     {NULL, "SEMANTIC_VERSION", NULL, "semantic-version", "TEXT", JOYRIDE_VERSION, NULL,
-     "version shown by the API and the status page", K_TEXT, F(semantic_version), 0, 0, false,
+     "version shown by the API and the status page", K_TEXT, false, F(semantic_version), 0, 0,
      NULL},
 };
 
@@ -557,7 +557,7 @@ void config_detect_hostip(char *buf, size_t len)
      * 192.0.2.1 (TEST-NET-1) is not local, so it follows the default route. */
     struct sockaddr_in dst = {.sin_family = AF_INET, .sin_port = htons(53)};
     inet_pton(AF_INET, "192.0.2.1", &dst.sin_addr);
-    struct sockaddr_in me;
+    struct sockaddr_in me = {0};
     socklen_t mlen = sizeof me;
     if (connect(fd, (struct sockaddr *)&dst, sizeof dst) == 0 &&
         getsockname(fd, (struct sockaddr *)&me, &mlen) == 0 && me.sin_addr.s_addr != 0) {

@@ -241,10 +241,10 @@ bool cv_host_port(const char *s, uint16_t default_port, char **host, uint16_t *p
 const char *cv_show(const char *s, char buf[80])
 {
     size_t i = 0;
-    for (; s[i] && i < 60; i++)
+    for (; i < 60 && s[i]; i++)
         buf[i] = (s[i] >= 0x20 && s[i] < 0x7f) ? s[i] : '?';
     buf[i] = '\0';
     if (s[i])
-        strcpy(buf + i, "...");
+        memcpy(buf + i, "...", 4);
     return buf;
 }

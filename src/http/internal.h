@@ -54,20 +54,20 @@ struct http_record {
 struct http_view {
     double now;    /* unix seconds */
     double uptime; /* seconds */
-    bool dns_running;
-    uint16_t dns_port;
     struct dns_stats dns;
-    bool hosts_enabled;
     struct hosts_status hosts;
-    bool docker_enabled;
     struct docker_status docker;
-    bool sync_running;
     struct records_stats rec;
     size_t by_kind[KIND_COUNT];  /* served records by source kind */
     size_t remote;               /* served records owned by other nodes */
     size_t by_type[2];           /* served A, AAAA */
     struct http_record *records; /* served records (only when asked), sorted by name then address */
     size_t n_records;
+    uint16_t dns_port;
+    bool dns_running;
+    bool hosts_enabled;
+    bool docker_enabled;
+    bool sync_running;
     bool records_failed; /* out of memory while copying records: answer 500 */
 };
 

@@ -20,21 +20,17 @@ static void put(struct out *o, const char *fmt, ...)
 {
     if (o->failed)
         return;
-    for (;;) {
-        va_list ap;
-        va_start(ap, fmt);
-        int n = vsnprintf(o->s ? o->s + o->len : NULL, o->s ? o->cap - o->len : 0, fmt, ap);
-        va_end(ap);
-        if (n < 0) {
-            o->failed = true;
-            return;
-        }
-        if (o->s && o->len + (size_t)n < o->cap) {
-            o->len += (size_t)n;
-            return;
-        }
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(NULL, 0, fmt, ap);
+    va_end(ap);
+    if (n < 0) {
+        o->failed = true;
+        return;
+    }
+    if (o->len + (size_t)n + 1 > o->cap) {
         size_t cap = o->cap ? o->cap : 4096;
-        while (cap <= o->len + (size_t)n)
+        while (cap < o->len + (size_t)n + 1)
             cap *= 2;
         char *s = realloc(o->s, cap);
         if (!s) {
@@ -44,6 +40,10 @@ static void put(struct out *o, const char *fmt, ...)
         o->s = s;
         o->cap = cap;
     }
+    va_start(ap, fmt);
+    vsnprintf(o->s + o->len, o->cap - o->len, fmt, ap);
+    va_end(ap);
+    o->len += (size_t)n;
 }
 
 /* A label value with \, " and newlines escaped, as the exposition format requires. */

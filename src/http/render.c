@@ -54,7 +54,8 @@ static json_t *dns_server_json(const struct config *cfg, const struct http_view 
     set(d, "bind_address", json_string(cfg->dns_bind_address));
     set(d, "running", json_boolean(v->dns_running));
     set(d, "workers", json_integer(cfg->dns_workers));
-    set(d, "queries_total", json_integer((json_int_t)(v->dns.queries_udp + v->dns.queries_tcp)));
+    set(d, "queries_total",
+        json_integer((json_int_t)v->dns.queries_udp + (json_int_t)v->dns.queries_tcp));
     set(d, "queries_udp", json_integer((json_int_t)v->dns.queries_udp));
     set(d, "queries_tcp", json_integer((json_int_t)v->dns.queries_tcp));
     set(d, "ttl", json_integer(cfg->dns_ttl));
