@@ -11,8 +11,10 @@ struct snap_pair {
     struct rec_addr addr;
 };
 
-/* Sorts and deduplicates pairs in place, then builds a snapshot holding every name, its A and
- * AAAA addresses, and every ancestor name as an empty non-terminal. NULL on allocation failure. */
+/* Builds a snapshot holding every name of pairs with its A and AAAA addresses (sorted, each
+ * distinct address once) and every ancestor name as an empty non-terminal, in time linear in n
+ * (hashing, no global sort). Zeroes the unused bytes of A addresses in pairs. NULL on allocation
+ * failure. */
 struct rec_snapshot *snap_build(struct snap_pair *pairs, size_t n, uint64_t version);
 void snap_free(struct rec_snapshot *s);
 
