@@ -5,6 +5,8 @@ import datetime
 import json
 import math
 import re
+import shutil
+import subprocess
 import time
 
 import dns.rcode
@@ -195,6 +197,26 @@ def test_status_page(node):
     # no CDN or other external resource
     assert not re.search(r"""(src|href)\s*=\s*["']?(https?:)?//""", page, re.I)
     assert "@import" not in page
+
+
+def test_status_page_renders_in_browser(node, tmp_path):
+    """The page's script fills every section from the live API (headless chromium's DOM after
+    the scripts ran)."""
+    browser = shutil.which("chromium") or shutil.which("chromium-browser")
+    if not browser:
+        pytest.skip("chromium is not installed (apt-get install chromium)")
+    out = subprocess.run(
+        [browser, "--headless", "--no-sandbox", "--disable-gpu", "--user-data-dir=%s" % tmp_path,
+         "--virtual-time-budget=5000", "--dump-dom", node.url("/")],
+        capture_output=True, text=True, timeout=60).stdout
+    assert re.search(r'id="conn" class="ok">live<', out), out[-2000:]
+    assert re.search(r'id="r-total">%d<' % len(EXPECTED), out)
+    for name, addr, _ in EXPECTED:
+        assert ">%s<" % name in out and ">%s<" % addr in out
+    assert re.search(r'id="s-dns"[^>]*>%s:%d udp\+tcp<' % (re.escape(node.addr), node.dns_port), out)
+    assert re.search(r'id="s-environment"[^>]*>ci<', out)
+    assert re.search(r'id="h-records"[^>]*>%d<' % len(EXPECTED), out)
+    assert "DNS synchronization is not enabled" in out
 
 
 # ---- metrics ----
