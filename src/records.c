@@ -21,6 +21,32 @@
 #include "log.h"
 #include "records_snap.h"
 
+/* ThreadSanitizer does not see liburcu's ordering (publication by xchg, reclamation after a
+ * grace period). In TSan builds the pointer goes through C11 atomics and a grace period is
+ * modelled as: every read section released before synchronize_rcu() returns. */
+#if defined(__has_feature)
+#if __has_feature(thread_sanitizer)
+#define RECORDS_TSAN 1
+#endif
+#endif
+#if defined(__SANITIZE_THREAD__)
+#define RECORDS_TSAN 1
+#endif
+#ifdef RECORDS_TSAN
+void __tsan_acquire(void *addr);
+void __tsan_release(void *addr);
+static char tsan_grace;
+#define SNAP_PUBLISH(pp, v) __atomic_exchange_n((pp), (v), __ATOMIC_ACQ_REL)
+#define SNAP_READ(pp) __atomic_load_n((pp), __ATOMIC_ACQUIRE)
+#define GRACE_READER_DONE() __tsan_release(&tsan_grace)
+#define GRACE_WRITER_WAITED() __tsan_acquire(&tsan_grace)
+#else
+#define SNAP_PUBLISH(pp, v) rcu_xchg_pointer((pp), (v))
+#define SNAP_READ(pp) rcu_dereference(*(pp))
+#define GRACE_READER_DONE() ((void)0)
+#define GRACE_WRITER_WAITED() ((void)0)
+#endif
+
 #define MOD "records"
 #define PENDING_MAX 4096 /* out-of-order seqs remembered per owner above the contiguous mark */
 
@@ -424,7 +450,7 @@ static void publish(struct records *t)
         return;
     }
     t->version++;
-    struct rec_snapshot *old = rcu_xchg_pointer(&t->snap, s);
+    struct rec_snapshot *old = SNAP_PUBLISH(&t->snap, s);
     if (old) {
         *snap_next(old) = t->retired;
         t->retired = old;
@@ -452,6 +478,7 @@ static void unlock_publish(struct records *t)
     if (!list)
         return;
     urcu_memb_synchronize_rcu();
+    GRACE_WRITER_WAITED();
     while (list) {
         struct rec_snapshot *n = *snap_next(list);
         snap_free(list);
@@ -489,8 +516,10 @@ void records_free(struct records *t)
 {
     if (!t)
         return;
-    if (!urcu_memb_read_ongoing())
+    if (!urcu_memb_read_ongoing()) {
         urcu_memb_synchronize_rcu();
+        GRACE_WRITER_WAITED();
+    }
     while (t->retired) {
         struct rec_snapshot *n = *snap_next(t->retired);
         snap_free(t->retired);
@@ -955,12 +984,13 @@ void records_read_lock(void)
 
 void records_read_unlock(void)
 {
+    GRACE_READER_DONE();
     urcu_memb_read_unlock();
 }
 
 const struct rec_snapshot *records_snapshot(const struct records *t)
 {
-    return rcu_dereference(t->snap);
+    return SNAP_READ(&((struct records *)t)->snap);
 }
 
 /* ---- listings ---- */
