@@ -95,7 +95,7 @@ def test_uptime_is_real(node):
     _, b = wait_until(lambda: (lambda s: s if s[1]["uptime"] >= a["uptime"] + 0.2 else None)(
         node.json("/status")), timeout=5, what="uptime to grow")
     elapsed = time.monotonic() - t0
-    assert b["uptime"] - a["uptime"] <= elapsed + 0.1
+    assert b["uptime"] - a["uptime"] <= elapsed + 0.5
 
 
 def test_docker_last_error_reported(node):
@@ -310,18 +310,21 @@ def test_metrics_follow_queries(node):
     r = node.query("missing.test", "A")
     assert r.rcode() == dns.rcode.NXDOMAIN
 
-    def moved():
+    expected = {
+        ("joyride_dns_queries_total", (("protocol", "udp"),)): 6,
+        ("joyride_dns_queries_total", (("protocol", "tcp"),)): 2,
+        ("joyride_dns_responses_total", (("rcode", "NOERROR"),)): 7,
+        ("joyride_dns_responses_total", (("rcode", "NXDOMAIN"),)): 1,
+        ("joyride_dns_answer_latency_seconds_count", ()): 8,
+    }
+
+    def deltas():
         after, _ = get_metrics(node)
-        d = lambda name, **l: (metric(after, name, **l) or 0) - (metric(before, name, **l) or 0)
-        return after if (d("joyride_dns_queries_total", protocol="udp") >= 6
-                         and d("joyride_dns_queries_total", protocol="tcp") >= 2) else None
-    after = wait_until(moved, timeout=5, what="query counters to move")
+        got = {k: after.get(k, 0) - before.get(k, 0) for k in expected}
+        return (after, got) if got == expected else None
+    # counters are updated as answers go out: poll until they all settle on the exact values
+    after, _ = wait_until(deltas, timeout=5, what="query counters to move by %r" % expected)
     d = lambda name, **l: (metric(after, name, **l) or 0) - (metric(before, name, **l) or 0)
-    assert d("joyride_dns_queries_total", protocol="udp") == 6
-    assert d("joyride_dns_queries_total", protocol="tcp") == 2
-    assert d("joyride_dns_responses_total", rcode="NOERROR") == 7
-    assert d("joyride_dns_responses_total", rcode="NXDOMAIN") == 1
-    assert d("joyride_dns_answer_latency_seconds_count") == 8
     assert d("joyride_dns_answer_latency_seconds_sum") > 0
     _, s1 = node.json("/status")
     assert s1["dns_server"]["queries_total"] - s0["dns_server"]["queries_total"] == 8
