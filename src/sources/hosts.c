@@ -237,6 +237,7 @@ static void load(struct hosts_source *h, const char *name)
     struct warn_ctx wc = {h->dir, name};
     int rc = hosts_parse(text, len, &parsed, on_parse_warning, &wc);
     free(text);
+    hosts_parsed_dedupe(&parsed);
     if (rc < 0 || records_set_source(h->t, src, parsed.v, parsed.n) < 0) {
         log_error(MOD, "%s: out of memory; file not loaded", path);
         hosts_parsed_free(&parsed);

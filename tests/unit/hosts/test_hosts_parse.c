@@ -186,6 +186,25 @@ static void test_many_lines(void **state)
     hosts_parsed_free(&p);
 }
 
+static void test_dedupe(void **state)
+{
+    (void)state;
+    struct warnings w;
+    struct hosts_parsed p = parse("10.0.0.2 b.example a.example\n"
+                                  "10.0.0.1 a.example A.example.\n"
+                                  "10.0.0.2 a.example\n"
+                                  "fd00::1 a.example\n",
+                                  &w);
+    assert_int_equal(p.n, 6);
+    assert_int_equal(hosts_parsed_dedupe(&p), 4);
+    expect(&p, 0, "a.example", "10.0.0.1");
+    expect(&p, 1, "a.example", "10.0.0.2");
+    expect(&p, 2, "a.example", "fd00::1");
+    expect(&p, 3, "b.example", "10.0.0.2");
+    hosts_parsed_free(&p);
+    assert_int_equal(hosts_parsed_dedupe(&p), 0);
+}
+
 static void test_name_eligible(void **state)
 {
     (void)state;
@@ -211,6 +230,7 @@ int main(void)
         cmocka_unit_test(test_invalid_lines_skipped_with_line_numbers),
         cmocka_unit_test(test_long_tokens_and_binary),
         cmocka_unit_test(test_many_lines),
+        cmocka_unit_test(test_dedupe),
         cmocka_unit_test(test_name_eligible),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
