@@ -631,7 +631,8 @@ int records_set_source(struct records *t, const char *source, const struct rec_i
     }
     size_t m = 0;
     for (size_t i = 0; i < n; i++) {
-        if (!valid_addr(&in[i].addr) || !records_normalize_name(in[i].name, v[m].name))
+        if (!valid_addr(&in[i].addr) || !memchr(in[i].name, '\0', sizeof in[i].name) ||
+            !records_normalize_name(in[i].name, v[m].name))
             continue;
         v[m].addr = in[i].addr;
         if (v[m].addr.type == REC_A)

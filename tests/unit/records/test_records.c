@@ -293,6 +293,10 @@ static void test_invalid_inputs_skipped(void **state)
     v[2].addr.type = 99;
     assert_int_equal(records_set_source(t, "hosts:/x", v, 3), 1);
     assert_int_equal(served(t), 1);
+    /* A name without its terminating NUL is skipped, not over-read. */
+    struct rec_input unterminated = in("z.example", "10.0.0.4");
+    memset(unterminated.name, 'a', sizeof unterminated.name);
+    assert_int_equal(records_set_source(t, "hosts:/y", &unterminated, 1), 0);
     /* Uppercase input is normalized. */
     struct rec_input u[] = {in("UP.Example", "10.0.0.9")};
     assert_int_equal(records_set_source(t, "hosts:/u", u, 1), 1);
