@@ -195,20 +195,12 @@ int dns_parse_query(const uint8_t *pkt, size_t len, struct dns_query *q)
         return DNS_RCODE_FORMERR; /* bytes after the last counted record */
     if (q->has_edns && q->edns_version != 0)
         return DNS_RCODE_BADVERS;
-    switch (q->qtype) {
-    case DNS_TYPE_OPT:
-        return DNS_RCODE_FORMERR; /* a pseudo-type cannot be asked for */
-    case DNS_TYPE_AXFR:
-    case DNS_TYPE_IXFR:
+    if (q->qtype == DNS_TYPE_AXFR || q->qtype == DNS_TYPE_IXFR)
         return DNS_RCODE_REFUSED; /* no zone transfers */
-    case DNS_TYPE_MAILA:
-    case DNS_TYPE_MAILB:
-        return DNS_RCODE_NOTIMP;
-    default:
-        break;
-    }
-    if (q->qclass != DNS_CLASS_IN)
-        return DNS_RCODE_REFUSED; /* we only serve the Internet class */
+    if (q->qtype == 0)
+        return DNS_RCODE_NOTIMP; /* reserved type (as Knot answers) */
+    if (q->qclass != DNS_CLASS_IN && q->qclass != DNS_CLASS_ANY)
+        return DNS_RCODE_REFUSED; /* we only serve the Internet class; ANY matches it */
     return DNS_PARSE_OK;
 }
 

@@ -22,8 +22,6 @@ enum dns_type {
     DNS_TYPE_OPT = 41,
     DNS_TYPE_IXFR = 251,
     DNS_TYPE_AXFR = 252,
-    DNS_TYPE_MAILB = 253,
-    DNS_TYPE_MAILA = 254,
     DNS_TYPE_ANY = 255,
 };
 

@@ -364,12 +364,17 @@ def test_zone_transfers_refused(joyride):
         assert r.rcode() == dns.rcode.REFUSED, rdtype
 
 
-def test_other_classes_refused(joyride):
+def test_classes(joyride):
     n = start(joyride)
-    for cls in (dns.rdataclass.CH, dns.rdataclass.ANY):
+    for cls in (dns.rdataclass.CH, dns.rdataclass.HS):
         q = dns.message.make_query("version.bind", "TXT", rdclass=cls)
         r = dns.query.udp(q, n.addr, port=n.dns_port, timeout=3)
         assert r.rcode() == dns.rcode.REFUSED
+    # QCLASS ANY matches the Internet class.
+    q = dns.message.make_query("web.example.com", "A", rdclass=dns.rdataclass.ANY)
+    r = dns.query.udp(q, n.addr, port=n.dns_port, timeout=3)
+    assert r.rcode() == dns.rcode.NOERROR
+    assert r.answer[0].rdclass == dns.rdataclass.IN
 
 
 def test_malformed_packets_do_not_kill_the_server(joyride):
