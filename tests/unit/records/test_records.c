@@ -781,7 +781,7 @@ static void *reader_main(void *arg)
         for (int i = 0; i < CONC_NAMES; i++) {
             const struct rec_rrset *rr = records_lookup(s, wires[i], lens[i]);
             if (!rr || rr->n_a != 1) {
-                bad = k != -2 && i > 0; /* all present or all absent */
+                bad |= k != -2 && i > 0; /* all present or all absent */
                 k = -2;
                 continue;
             }
