@@ -67,6 +67,7 @@ struct member_collect {
     uint32_t counts[4];
     double now_wall;
     uint64_t now_ms;
+    const char *self;
 };
 
 static bool collect_member(void *ctx, const struct swim_member *sm)
@@ -88,20 +89,21 @@ static bool collect_member(void *ctx, const struct swim_member *sm)
     swim_addr_str(&sm->addr, m->address, sizeof m->address);
     m->state = sm->state;
     m->incarnation = sm->incarnation;
-    m->is_self = sm->is_self;
+    m->is_self = sm->is_self || strcmp(sm->name, c->self) == 0;
     uint64_t ago = c->now_ms > sm->state_change_ms ? c->now_ms - sm->state_change_ms : 0;
     m->last_change = c->now_wall - (double)ago / 1000.0;
     return true;
 }
 
 /* Rebuilds the member table and metrics HTTP threads copy (loop thread). */
-static void refresh_status(struct sync *s)
+void sync_refresh_status(struct sync *s)
 {
     if (!s->swim)
         return;
     struct member_collect c = {0};
     c.now_wall = sync_wall_now();
     c.now_ms = loop_now_ms();
+    c.self = s->cfg.node_id;
     swim_foreach_member(s->swim, collect_member, &c);
     if (c.n)
         qsort(c.m, c.n, sizeof *c.m, cmp_member);
@@ -123,7 +125,7 @@ static void status_tick(void *ctx)
 {
     struct sync *s = ctx;
     s->status_timer = NULL;
-    refresh_status(s);
+    sync_refresh_status(s);
     sync_repl_housekeeping(s);
     swim_net_kick(s->net);
     if (!s->stopping)
@@ -477,7 +479,7 @@ struct sync *sync_start(struct loop *loop, struct records *records, const struct
     records_set_observer(records, sync_repl_on_delta, s);
     if (cfg->n_seeds)
         seed_tick(s);
-    refresh_status(s);
+    sync_refresh_status(s);
     s->status_timer = loop_timer_add(loop, STATUS_PERIOD_MS, status_tick, s);
     swim_net_kick(s->net);
     log_info(SYNC_MOD, "DNS sync manager started successfully");

@@ -85,6 +85,8 @@ struct sync {
 };
 
 double sync_wall_now(void);
+/* Rebuilds the status snapshot HTTP threads copy (loop thread; after membership changes). */
+void sync_refresh_status(struct sync *s);
 
 /* ---- sync_repl.c: the swimmies delegate and the local delta queue ---- */
 void sync_repl_on_delta(const struct rec_delta *d, void *ctx); /* records observer */

@@ -16,7 +16,8 @@
 bool sync_member_live(struct sync *s, const char *name)
 {
     struct swim_member m;
-    if (!s->swim || !swim_get_member(s->swim, name, &m) || m.is_self)
+    if (!s->swim || strcmp(name, s->cfg.node_id) == 0 || !swim_get_member(s->swim, name, &m) ||
+        m.is_self)
         return false;
     return m.state == SWIM_ALIVE || m.state == SWIM_SUSPECT;
 }
@@ -303,12 +304,15 @@ void sync_repl_merge_remote_state(void *ctx, const uint8_t *buf, size_t len, boo
 struct name_list {
     char (*ids)[REC_OWNER_MAX + 1];
     size_t n, cap;
+    const char *self;
 };
 
 static bool collect_live(void *ctx, const struct swim_member *m)
 {
     struct name_list *l = ctx;
     if (m->is_self || (m->state != SWIM_ALIVE && m->state != SWIM_SUSPECT))
+        return true;
+    if (l->self && strcmp(m->name, l->self) == 0)
         return true;
     if (l->n == l->cap) {
         size_t cap = l->cap ? l->cap * 2 : 8;
@@ -324,7 +328,7 @@ static bool collect_live(void *ctx, const struct swim_member *m)
 
 void sync_repl_exchange_all(struct sync *s)
 {
-    struct name_list l = {0};
+    struct name_list l = {.self = s->cfg.node_id};
     swim_foreach_member(s->swim, collect_live, &l);
     if (l.n == 0) {
         free(l.ids);
@@ -375,7 +379,7 @@ static void repair_ask(struct sync *s, struct sync_repair *r)
     if (sync_member_live(s, r->owner) && r->tries % 2 == 0) {
         snprintf(target, sizeof target, "%s", r->owner);
     } else {
-        struct name_list l = {0};
+        struct name_list l = {.self = s->cfg.node_id};
         swim_foreach_member(s->swim, collect_live, &l);
         size_t pick = SIZE_MAX;
         for (size_t k = 0; k < l.n; k++) {
@@ -594,19 +598,23 @@ static void run_deferred(void *ctx)
 {
     struct sync *s = ctx;
     s->dq_posted = false;
+    bool events = false;
     while (s->dq_head) {
         struct sync_deferred *d = s->dq_head;
         s->dq_head = d->next;
         if (!s->dq_head)
             s->dq_tail = NULL;
         if (!s->stopping) {
-            if (d->is_event)
+            if (d->is_event) {
                 handle_event(s, d->ev, d->name);
-            else
+                events = true;
+            } else
                 handle_user_msg(s, d->msg, d->len);
         }
         free(d);
     }
+    if (events && !s->stopping)
+        sync_refresh_status(s);
     if (s->net)
         swim_net_kick(s->net);
 }
@@ -626,7 +634,7 @@ static void defer(struct sync *s, struct sync_deferred *d)
 void sync_repl_on_event(void *ctx, enum swim_event ev, const struct swim_member *m)
 {
     struct sync *s = ctx;
-    if (m->is_self)
+    if (m->is_self || strcmp(m->name, s->cfg.node_id) == 0)
         return;
     struct sync_deferred *d = calloc(1, sizeof *d);
     if (!d)
@@ -671,7 +679,7 @@ void sync_repl_housekeeping(struct sync *s)
 
     /* Tombstones of our own records can go once every live member has told us (in a full
      * state) that it holds our records past them. */
-    struct name_list l = {0};
+    struct name_list l = {.self = s->cfg.node_id};
     swim_foreach_member(s->swim, collect_live, &l);
     struct rec_version mine;
     if (l.n > 0 && records_owner_version(s->records, s->cfg.node_id, &mine)) {

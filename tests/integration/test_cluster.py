@@ -1,0 +1,413 @@
+"""The cluster end to end: real joyride processes in network namespaces on a private bridge that
+each test creates and removes (netns.py). Measured figures are printed as "MEASURED ..." lines
+(run with -s to see them)."""
+
+import base64
+import os
+import shutil
+import signal
+import socket
+import statistics
+import struct
+import threading
+import time
+
+import pytest
+
+from conftest import JOYRIDE, SAN_ENV
+from netns import Lab, NsNode
+
+pytestmark = pytest.mark.skipif(
+    os.geteuid() != 0 or not shutil.which("ip") or not JOYRIDE.exists(),
+    reason="needs root, iproute2 and a built joyride")
+
+NAME = "n%d.cluster.test"
+
+
+def measured(what, value):
+    print("MEASURED %s: %s" % (what, value))
+
+
+def poll(pred, timeout, interval=0.01, what="condition"):
+    """Polls pred until truthy; returns seconds taken. Fails with `what` after timeout."""
+    t0 = time.monotonic()
+    last = None
+    while time.monotonic() - t0 < timeout:
+        try:
+            last = pred()
+            if last:
+                return time.monotonic() - t0
+        except Exception as e:  # noqa: BLE001 - a node may be starting or briefly unreachable
+            last = e
+        time.sleep(interval)
+    raise AssertionError("timed out after %.1fs waiting for %s (last: %r)" % (timeout, what, last))
+
+
+def answers(node, name, timeout=0.3):
+    try:
+        return node.addresses(name, timeout=timeout)
+    except Exception:  # noqa: BLE001 - timeouts count as "no answer yet"
+        return None
+
+
+def hosts_line(node, name=None):
+    return "%s %s\n" % (node.addr, name or NAME % node.i)
+
+
+def all_answer(nodes, owners):
+    return all(answers(n, NAME % o.i) == [o.addr] for n in nodes for o in owners)
+
+
+def none_answer(nodes, name):
+    return all(answers(n, name) == [] for n in nodes)
+
+
+def finish(lab, nodes):
+    """Stops every node; a sanitizer exit code (98/99) fails the test."""
+    bad = []
+    for n in nodes:
+        rc = n.stop()
+        if rc in (98, 99):
+            bad.append("node%d exited %d:\n%s" % (n.i, rc, n.log()[-3000:]))
+    lab.close()
+    if bad:
+        pytest.fail("\n".join(bad))
+
+
+def make_nodes(lab, tmp_path, count, env=None, per_node=None):
+    nodes = []
+    for i in range(1, count + 1):
+        extra = dict(env or {})
+        extra.update((per_node or {}).get(i, {}))
+        nodes.append(NsNode(lab, i, JOYRIDE, tmp_path, env_extra=extra,
+                            hosts={"local": "%s %s\n" % (lab.ip(i), NAME % i)}, san_env=SAN_ENV))
+    return nodes
+
+
+def skip_without_cluster(node):
+    poll(lambda: "started:" in node.log() or not node.alive(), 15, what="node start")
+    if "no cluster sync" in node.log():
+        pytest.skip("this joyride binary was built without the cluster wired in")
+
+
+@pytest.fixture(scope="module")
+def trio(tmp_path_factory):
+    """Three nodes that find each other by broadcast only (no seeds)."""
+    tmp = tmp_path_factory.mktemp("trio")
+    lab = Lab(3)
+    nodes = make_nodes(lab, tmp, 3)
+    try:
+        for n in nodes:
+            n.start()
+        t_last = nodes[-1].started_at
+        skip_without_cluster(nodes[0])
+        took = poll(lambda: all_answer(nodes, nodes), 10, what="every node answering every name")
+        since_last = time.monotonic() - t_last
+        measured("3 nodes, no seeds: every node answers every name after the last start (s)",
+                 "%.2f" % since_last)
+        assert since_last < 3.0, "cluster formed %.2fs after the last start" % since_last
+        del took
+        yield lab, nodes
+    finally:
+        finish(lab, nodes)
+
+
+def test_discovery_logs_and_members(trio):
+    lab, nodes = trio
+
+    def logged():
+        for n in nodes:
+            log = n.log()
+            want = ["DNS sync manager started successfully", "Received DNS sync with"]
+            for o in nodes:
+                if o is not n:
+                    want.append("Discovered DNS node: %s at %s" % (o.node_id, o.addr))
+                    want.append("SWIM member joined: %s" % o.node_id)
+            missing = [w for w in want if w not in log]
+            if missing:
+                return False
+        return True
+    # discovery heartbeats run every second in these tests
+    poll(logged, 5, interval=0.1, what="the documented log lines")
+
+
+def wait_all(nodes, name, want, timeout=5.0):
+    """Polls every node until each answers `want` for name; returns (seconds until the first node
+    answered it, seconds until the last one did)."""
+    t0 = time.monotonic()
+    seen = {}
+    while time.monotonic() - t0 < timeout:
+        for n in nodes:
+            if n.i not in seen and answers(n, name) == want:
+                seen[n.i] = time.monotonic() - t0
+        if len(seen) == len(nodes):
+            return min(seen.values()), max(seen.values())
+        time.sleep(0.005)
+    raise AssertionError("%s: only nodes %s answer %r after %.1fs" % (name, sorted(seen), want,
+                                                                      timeout))
+
+
+def test_change_propagates(trio):
+    lab, nodes = trio
+    n1 = nodes[0]
+    total, spread = [], []
+    # add, change and remove names on node1; every node follows
+    for k in range(8):
+        name = "p%d.cluster.test" % k
+        n1.write_hosts("extra", hosts_line(n1) + "%s %s\n" % (lab.ip(100 + k), name))
+        first, last = wait_all(nodes, name, [lab.ip(100 + k)])
+        total.append(last)
+        spread.append(last - first)
+    n1.write_hosts("extra", "%s p7.cluster.test\n" % lab.ip(200))
+    first, last = wait_all(nodes, "p7.cluster.test", [lab.ip(200)])
+    total.append(last)
+    spread.append(last - first)
+    n1.remove_hosts("extra")
+    first, last = wait_all(nodes, "p7.cluster.test", [])
+    total.append(last)
+    spread.append(last - first)
+    measured("change propagation, hosts file write -> all 3 nodes answer, n=%d" % len(total),
+             "median %.3f s, max %.3f s" % (statistics.median(total), max(total)))
+    measured("change propagation, origin answers -> all 3 nodes answer (the cluster's part)",
+             "median %.3f s, max %.3f s" % (statistics.median(spread), max(spread)))
+    assert max(total) < 2.0
+
+
+def test_cluster_api_shape_and_values(trio):
+    lab, nodes = trio
+    n1 = nodes[0]
+    status, body = n1.json("/dns/cluster")
+    assert status == 200
+    assert body["status"] == "success"
+    c = body["cluster"]
+    for key in ("node_id", "running", "discovered_nodes", "statistics", "nodes", "swim_cluster"):
+        assert key in c
+    assert c["node_id"] == "node1" and c["running"] is True
+    assert c["discovered_nodes"] == 2
+    st = c["statistics"]
+    for key in ("nodes_discovered", "nodes_active", "dns_records_synced", "sync_operations",
+                "last_sync"):
+        assert key in st
+    assert st["nodes_discovered"] == 2 and st["nodes_active"] == 3
+    assert st["dns_records_synced"] >= 2 and st["sync_operations"] >= 2
+    assert isinstance(st["last_sync"], str) and st["last_sync"].endswith("Z")
+    assert sorted(n["node_id"] for n in c["nodes"]) == ["node2", "node3"]
+    for n in c["nodes"]:
+        assert n["ip_address"] == lab.ip(int(n["node_id"][-1]))
+        assert n["last_seen"].endswith("Z")
+        assert n["metadata"] == {"role": "dns-server", "swim_port": 8890}
+    sw = c["swim_cluster"]
+    assert sw["alive_members"] == 3
+    assert sw["member_counts"] == {"alive": 3, "suspect": 0, "failed": 0, "left": 0}
+    v1 = sw["dns_version"]
+    assert isinstance(v1, int)
+    states = {m["node_id"]: m for m in sw["members"]}
+    assert set(states) == {"node1", "node2", "node3"}
+    assert all(m["state"] == "alive" for m in states.values())
+    # dns_version follows the served record set
+    nodes[1].write_hosts("v", "%s version-bump.cluster.test\n" % lab.ip(2))
+    poll(lambda: answers(n1, "version-bump.cluster.test") == [lab.ip(2)], 5, what="bump")
+    assert n1.json("/dns/cluster")[1]["cluster"]["swim_cluster"]["dns_version"] != v1
+    nodes[1].remove_hosts("v")
+    poll(lambda: answers(n1, "version-bump.cluster.test") == [], 5, what="bump removed")
+
+    status, body = n1.json("/dns/sync", method="POST", data=b"")
+    assert status == 200
+    assert body == {"status": "success", "message": "DNS synchronization initiated"}
+    status, metrics = n1.http("/metrics")
+    assert status == 200
+    assert b'joyride_cluster_members{state="alive"} 3' in metrics
+    status, body = n1.json("/status")
+    assert body["dns_sync_cluster"]["enabled"] is True
+    assert body["dns_sync_cluster"]["running"] is True
+
+
+def test_sync_now_repairs_dropped_gossip(trio):
+    lab, nodes = trio
+    n1, n3 = nodes[0], nodes[2]
+    # node3 stops hearing node1's UDP (gossip); probes still succeed through node2
+    rules = """table inet jrgossip {
+  chain in { type filter hook input priority 0; policy accept;
+             ip saddr %s udp dport 8890 drop; }
+}
+""" % n1.addr
+    lab.run(3, ["nft", "-f", "-"], input=rules, text=True, check=True, capture_output=True)
+    try:
+        n1.write_hosts("gossip", "%s lost-gossip.cluster.test\n" % lab.ip(77))
+        poll(lambda: answers(nodes[1], "lost-gossip.cluster.test") == [lab.ip(77)], 5,
+             what="node2 got the change")
+        # node1's retransmissions of that broadcast run out within a second or two
+        time.sleep(2.0)
+        assert answers(n3, "lost-gossip.cluster.test") == []
+    finally:
+        lab.run(3, ["nft", "delete", "table", "inet", "jrgossip"], capture_output=True)
+    status, body = n3.json("/dns/sync", method="POST", data=b"")
+    assert status == 200 and body["status"] == "success"
+    took = poll(lambda: answers(n3, "lost-gossip.cluster.test") == [lab.ip(77)], 5,
+                what="node3 repaired by POST /dns/sync")
+    measured("POST /dns/sync repaired a node that missed a change in (s)", "%.3f" % took)
+    n1.remove_hosts("gossip")
+    poll(lambda: none_answer(nodes, "lost-gossip.cluster.test"), 5, what="cleanup")
+
+
+def test_sigkill_withdraws_and_restart_restores(trio):
+    lab, nodes = trio
+    n1, n2, n3 = nodes
+    n3.proc.send_signal(signal.SIGKILL)
+    n3.proc.wait()
+    took = poll(lambda: none_answer([n1, n2], NAME % 3), 30, interval=0.05,
+                what="node3's names withdrawn")
+    measured("SIGKILL -> names withdrawn on the others (s)", "%.2f" % took)
+    assert took < 15.0
+    # the members' view says failed
+    poll(lambda: n1.json("/dns/cluster")[1]["cluster"]["swim_cluster"]["member_counts"]
+         ["failed"] == 1, 2, what="node3 failed in /dns/cluster")
+    assert all_answer([n1, n2], [n1, n2])
+    n3._log.close()
+    n3.start()
+    took = poll(lambda: all_answer(nodes, nodes), 10, what="node3 back everywhere")
+    measured("restart after SIGKILL -> every node answers every name (s)", "%.2f" % took)
+
+
+def test_partition_heals(trio):
+    lab, nodes = trio
+    n1, n2, n3 = nodes
+    lab.cut(3)
+    t_cut = time.monotonic()
+    try:
+        poll(lambda: none_answer([n1, n2], NAME % 3), 30, interval=0.1,
+             what="cut node withdrawn")
+        # both sides change something while apart
+        n1.write_hosts("split", "%s during-split-1.cluster.test\n" % lab.ip(51))
+        n3.write_hosts("split", "%s during-split-3.cluster.test\n" % lab.ip(53))
+        poll(lambda: answers(n2, "during-split-1.cluster.test") == [lab.ip(51)], 5, what="n2")
+        time.sleep(max(0.0, 20.0 - (time.monotonic() - t_cut)))  # a 20 s cut
+    finally:
+        lab.heal(3)
+    t0 = time.monotonic()
+
+    def converged():
+        return (all_answer(nodes, nodes)
+                and all(answers(n, "during-split-1.cluster.test") == [lab.ip(51)] for n in nodes)
+                and all(answers(n, "during-split-3.cluster.test") == [lab.ip(53)] for n in nodes))
+    poll(converged, 20, interval=0.05, what="convergence after heal")
+    took = time.monotonic() - t0
+    measured("20 s partition healed -> every node answers every name (s)", "%.2f" % took)
+    n1.remove_hosts("split")
+    n3.remove_hosts("split")
+
+
+def test_graceful_leave_drops_at_once(trio):
+    lab, nodes = trio
+    n1, n2, n3 = nodes
+    assert all_answer(nodes, nodes)
+    t0 = time.monotonic()
+    rc = n2.stop()
+    assert rc == 0
+    poll(lambda: none_answer([n1, n3], NAME % 2), 5, what="node2's names dropped")
+    took = time.monotonic() - t0
+    measured("SIGTERM (goodbye + leave) -> names dropped on the others (s, incl. shutdown)",
+             "%.2f" % took)
+    assert took < 2.0
+    poll(lambda: n1.json("/dns/cluster")[1]["cluster"]["swim_cluster"]["member_counts"]
+         == {"alive": 2, "suspect": 0, "failed": 0, "left": 1}, 2, what="node2 left")
+
+
+def test_seeds_without_discovery(tmp_path):
+    lab = Lab(3)
+    seeds = "%s:8890" % lab.ip(1)
+    nodes = make_nodes(lab, tmp_path, 3, env={"DISCOVERY_PORT": "0"},
+                       per_node={2: {"CLUSTER_SEEDS": seeds}, 3: {"CLUSTER_SEEDS": seeds}})
+    try:
+        # the seed starts last: the others retry until it answers
+        nodes[1].start()
+        nodes[2].start()
+        skip_without_cluster(nodes[1])
+        time.sleep(1.2)
+        nodes[0].start()
+        took = poll(lambda: all_answer(nodes, nodes), 15, what="seeded cluster")
+        measured("CLUSTER_SEEDS, discovery off, seed started 1.2 s late: converged after (s)",
+                 "%.2f" % took)
+        for n in nodes:
+            assert "Discovered DNS node" not in n.log()
+        c = nodes[0].json("/dns/cluster")[1]["cluster"]
+        assert c["discovered_nodes"] == 0 and c["swim_cluster"]["alive_members"] == 3
+    finally:
+        finish(lab, nodes)
+
+
+class Capture(threading.Thread):
+    """Raw frames on one bridge port (root namespace), keeping the payloads of SWIM traffic."""
+
+    def __init__(self, ifname, port=8890):
+        super().__init__(daemon=True)
+        self.sock = socket.socket(socket.AF_PACKET, socket.SOCK_RAW, socket.htons(0x0003))
+        self.sock.bind((ifname, 0))
+        self.sock.settimeout(0.2)
+        self.port = port
+        self.payloads = []
+        self.stop = False
+
+    def run(self):
+        while not self.stop:
+            try:
+                frame = self.sock.recv(65535)
+            except socket.timeout:
+                continue
+            except OSError:
+                break
+            if len(frame) < 34 or frame[12:14] != b"\x08\x00":
+                continue
+            ihl = (frame[14] & 0x0F) * 4
+            proto = frame[23]
+            l4 = frame[14 + ihl:]
+            if proto == 17 and len(l4) >= 8:
+                sport, dport = struct.unpack("!HH", l4[:4])
+                data = l4[8:]
+            elif proto == 6 and len(l4) >= 20:
+                sport, dport = struct.unpack("!HH", l4[:4])
+                data = l4[(l4[12] >> 4) * 4:]
+            else:
+                continue
+            if self.port in (sport, dport) and data:
+                self.payloads.append(data)
+
+    def close(self):
+        self.stop = True
+        self.join(2)
+        self.sock.close()
+
+
+def test_secret_keeps_outsiders_out_and_names_hidden(tmp_path):
+    key = base64.b64encode(os.urandom(16)).decode()
+    other = base64.b64encode(os.urandom(32)).decode()
+    lab = Lab(4)
+    nodes = make_nodes(lab, tmp_path, 4, env={"CLUSTER_SECRET": key},
+                       per_node={4: {"CLUSTER_SECRET": other}})
+    cap = Capture(lab.veth(1))  # node1's port: it originates the secret name below
+    cap.start()
+    try:
+        for n in nodes:
+            n.start()
+        skip_without_cluster(nodes[0])
+        members = nodes[:3]
+        took = poll(lambda: all_answer(members, members), 10, what="encrypted cluster")
+        measured("CLUSTER_SECRET cluster of 3 formed after (s)", "%.2f" % took)
+        members[0].write_hosts("secret", "%s very-secret-name.cluster.test\n" % lab.ip(99))
+        poll(lambda: all(answers(n, "very-secret-name.cluster.test") == [lab.ip(99)]
+                         for n in members), 5, what="secret name everywhere")
+        # several discovery heartbeats later the outsider is still out
+        time.sleep(3.0)
+        assert answers(nodes[3], NAME % 1) == []
+        assert all(answers(n, NAME % 4) == [] for n in members)
+        c = members[0].json("/dns/cluster")[1]["cluster"]
+        assert sorted(m["node_id"] for m in c["swim_cluster"]["members"]) == [
+            "node1", "node2", "node3"]
+        assert c["swim_cluster"]["encrypted"] is True
+    finally:
+        cap.close()
+        finish(lab, nodes)
+    assert len(cap.payloads) > 10, "captured no SWIM traffic"
+    blob = b"".join(cap.payloads)
+    for secret in (b"very-secret-name", b"cluster", b"cluster.test", b"n1\x07cluster"):
+        assert secret not in blob, "%r seen in clear on the bridge" % secret
