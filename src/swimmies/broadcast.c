@@ -124,7 +124,7 @@ static size_t take_from(struct swim *s, struct bqueue *q, size_t overhead, size_
         return 0;
     uint32_t tlimit = retransmit_limit(s->cfg.retransmit_mult, s->n_nodes);
     struct bq_item *picked[SW_COMPOUND_MAX_PARTS];
-    size_t np = 0;
+    size_t np = 0, misses = 0;
     for (int lv = 0; lv < BQ_LEVELS && np < max_parts; lv++) {
         struct bq_item *it = q->head[lv];
         while (it && np < max_parts) {
@@ -132,6 +132,9 @@ static size_t take_from(struct swim *s, struct bqueue *q, size_t overhead, size_
             if (*used + overhead >= limit)
                 goto done;
             size_t free_bytes = limit - *used - overhead;
+            /* Messages are similar in size: after a run of misfits the packet is full. */
+            if (it->len > free_bytes && ++misses > 32)
+                goto done;
             if (it->len <= free_bytes && *store_used + it->len <= store_cap) {
                 level_unlink(q, it);
                 picked[np] = it;

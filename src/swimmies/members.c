@@ -31,6 +31,10 @@ uint64_t swim_hash_name(const uint8_t *p, size_t len)
         h ^= p[i];
         h *= 0x100000001b3ULL;
     }
+    /* FNV's low bits mix poorly and the table indexes by them: finish with a 64-bit mixer */
+    h ^= h >> 33;
+    h *= 0xff51afd7ed558ccdULL;
+    h ^= h >> 33;
     return h;
 }
 
@@ -205,6 +209,8 @@ void members_reap(struct swim *s)
         struct member *m = s->nodes[i];
         if (m != s->self && (m->state == SWIM_DEAD || m->state == SWIM_LEFT) &&
             s->now - m->state_change > s->cfg.gossip_to_dead_ms) {
+            if (m->state == SWIM_DEAD)
+                reconnect_remember(s, m);
             members_remove(s, m); /* moves the last one into i */
             continue;
         }

@@ -71,7 +71,7 @@ static void refute(struct swim *s, uint32_t accused)
 
 void state_alive(struct swim *s, const struct alive_in *a, bool bootstrap)
 {
-    bool is_local = a->node_len == s->name_len && memcmp(a->node, s->self->name, a->node_len) == 0;
+    bool is_local = a->node_len == s->name_len && memcmp(a->node, s->name, a->node_len) == 0;
     if (s->left && is_local)
         return;
     if (a->vsn_len >= 3) {
@@ -154,9 +154,11 @@ void state_alive(struct swim *s, const struct alive_in *a, bool bootstrap)
     }
     queue_alive(s, m);
 
-    if (old_state == SWIM_DEAD || old_state == SWIM_LEFT)
+    if (old_state == SWIM_DEAD || old_state == SWIM_LEFT) {
+        if (s->n_failed)
+            reconnect_forget(s, m->name);
         state_emit(s, SWIM_EV_JOIN, m);
-    else if (old_state == SWIM_SUSPECT)
+    } else if (old_state == SWIM_SUSPECT)
         state_emit(s, SWIM_EV_ALIVE, m);
     else if (meta_changed > 0 || addr_changed)
         state_emit(s, SWIM_EV_UPDATE, m);

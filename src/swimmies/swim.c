@@ -30,6 +30,8 @@ void swim_config_default(struct swim_config *c)
     c->awareness_max_mult = 8;
     c->pushpull_interval_ms = 30000;
     c->dead_node_reclaim_ms = 0;
+    c->reconnect_interval_ms = 30000;
+    c->reconnect_timeout_ms = 86400000;
     c->tcp_timeout_ms = 10000;
     c->udp_buffer_size = SW_UDP_BUFFER_SIZE;
     c->compress_tcp = true;
@@ -55,6 +57,7 @@ struct swim *swim_new(const struct swim_config *c, uint64_t now_ms)
         return NULL;
     s->cfg = *c;
     s->name = strdup(c->name);
+    s->name_len = strlen(c->name);
     s->rx_scratch_cap = 4 * SWIM_PKT_MAX;
     s->rx_scratch = malloc(s->rx_scratch_cap);
     s->tx_store = malloc(SWIM_PKT_MAX);
@@ -95,6 +98,7 @@ struct swim *swim_new(const struct swim_config *c, uint64_t now_ms)
     s->next_gossip = now_ms + swim_rand_below(s, c->gossip_interval_ms);
     s->next_pushpull =
         c->pushpull_interval_ms ? now_ms + swim_rand_below(s, c->pushpull_interval_ms) : UINT64_MAX;
+    s->next_reconnect = c->reconnect_interval_ms ? now_ms + c->reconnect_interval_ms : UINT64_MAX;
     return s;
 fail:
     swim_free(s);
@@ -110,6 +114,7 @@ void swim_free(struct swim *s)
     while (s->n_nodes)
         members_remove(s, s->nodes[s->n_nodes - 1]);
     probe_forget(s);
+    reconnect_free(s);
     free(s->nodes);
     free(s->table);
     free(s->suspects);
@@ -138,6 +143,10 @@ void swim_tick(struct swim *s, uint64_t now_ms)
         pushpull_periodic(s);
         s->next_pushpull = now_ms + pushpull_scale(s->cfg.pushpull_interval_ms, s->n_nodes);
     }
+    if (now_ms >= s->next_reconnect) {
+        reconnect_tick(s);
+        s->next_reconnect = now_ms + s->cfg.reconnect_interval_ms;
+    }
     net_streams_timeouts(s);
 }
 
@@ -148,6 +157,8 @@ uint64_t swim_next_deadline(const struct swim *s)
         d = s->next_gossip;
     if (s->next_pushpull < d)
         d = s->next_pushpull;
+    if (s->next_reconnect < d)
+        d = s->next_reconnect;
     for (size_t i = 0; i < s->n_suspects; i++)
         if (s->suspects[i]->susp->deadline < d)
             d = s->suspects[i]->susp->deadline;

@@ -94,12 +94,14 @@ struct swim_config {
     uint32_t awareness_max_mult;         /* 8 */
     uint32_t pushpull_interval_ms;       /* 30000; 0 disables periodic push/pull */
     uint32_t dead_node_reclaim_ms;       /* 0: never reuse a dead node's name for a new address */
-    uint32_t tcp_timeout_ms;             /* 10000 (used by transports) */
-    uint32_t udp_buffer_size;            /* 1400 */
-    bool disable_tcp_pings;              /* false */
-    bool compress_udp;                   /* false: LZW on UDP only when it pays; receive always */
-    bool compress_tcp;                   /* true: streams are LZW-wrapped as memberlist does */
-    uint64_t seed;                       /* RNG seed; 0 picks one from the clock */
+    uint32_t reconnect_interval_ms; /* 30000: retry failed members (heals partitions); 0: off */
+    uint32_t reconnect_timeout_ms;  /* 86400000: forget failed members after this long */
+    uint32_t tcp_timeout_ms;        /* 10000 (used by transports) */
+    uint32_t udp_buffer_size;       /* 1400 */
+    bool disable_tcp_pings;         /* false */
+    bool compress_udp;              /* false: LZW on UDP only when it pays; receive always */
+    bool compress_tcp;              /* true: streams are LZW-wrapped as memberlist does */
+    uint64_t seed;                  /* RNG seed; 0 picks one from the clock */
 
     struct sw_keyring *keyring; /* NULL: plaintext; borrowed, must outlive the swim */
     struct swim_transport transport;
@@ -116,7 +118,7 @@ struct swim_metrics {
     uint64_t dropped_other;     /* wrong target, unknown type, version mismatch */
     uint64_t probes, probe_failures, indirect_probes, tcp_fallback_probes;
     uint64_t suspects, deaths, refutes;
-    uint64_t pushpulls, pushpull_failures;
+    uint64_t pushpulls, pushpull_failures, reconnects;
     uint64_t gossip_packets, user_msgs_in, broadcasts_queued;
     /* gauges */
     uint32_t members_alive, members_suspect, members_dead, members_left;

@@ -89,6 +89,13 @@ struct pending_stream {
     uint64_t deadline;
 };
 
+/* A dead member that was reaped from the table but is retried now and then. */
+struct failed_member {
+    char *name;
+    struct swim_addr addr;
+    uint64_t since;
+};
+
 struct swim {
     struct swim_config cfg; /* copy; name/meta point at our own copies */
     char *name;
@@ -119,6 +126,10 @@ struct swim {
 
     struct bqueue bq; /* membership messages */
     struct bqueue uq; /* user broadcasts (framed 08 + payload) */
+
+    struct failed_member *failed; /* reaped dead members to retry (reconnect.c) */
+    size_t n_failed, cap_failed;
+    uint64_t next_reconnect;
 
     bool left, leave_done;
     struct swim_metrics m;
@@ -216,6 +227,12 @@ int net_stream_send(struct swim *s, const struct swim_addr *to, const uint8_t *m
                     enum stream_kind kind, uint32_t seq);
 void net_streams_timeouts(struct swim *s);
 void ip_to_addr(const uint8_t *ip, size_t ip_len, uint16_t port, struct swim_addr *out);
+
+/* reconnect.c */
+void reconnect_remember(struct swim *s, const struct member *m);
+void reconnect_forget(struct swim *s, const char *name);
+void reconnect_tick(struct swim *s);
+void reconnect_free(struct swim *s);
 
 /* pushpull.c */
 /* Encode the local state as a push/pull stream message (type byte included; malloc'd). */

@@ -1,0 +1,116 @@
+/* reconnect.c — retrying failed members, as serf does on top of memberlist: dead members that
+ * were reaped are remembered for reconnect_timeout and, every reconnect_interval, one failed
+ * member (dead or reaped) is sent a joining push/pull with probability failed/alive. This is what
+ * heals a cluster after a partition: once the two sides talk again, refutation brings each node
+ * back alive. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "log.h"
+#include "swimmies/swim_int.h"
+
+#define FAILED_MAX 4096
+
+void reconnect_remember(struct swim *s, const struct member *m)
+{
+    if (!s->cfg.reconnect_interval_ms)
+        return;
+    for (size_t i = 0; i < s->n_failed; i++) {
+        if (strcmp(s->failed[i].name, m->name) == 0) {
+            s->failed[i].addr = m->addr;
+            return;
+        }
+    }
+    if (s->n_failed >= FAILED_MAX)
+        return;
+    if (s->n_failed == s->cap_failed) {
+        size_t nc = s->cap_failed ? s->cap_failed * 2 : 16;
+        struct failed_member *nf = realloc(s->failed, nc * sizeof(*nf));
+        if (!nf)
+            return;
+        s->failed = nf;
+        s->cap_failed = nc;
+    }
+    char *name = strdup(m->name);
+    if (!name)
+        return;
+    s->failed[s->n_failed++] = (struct failed_member){name, m->addr, m->state_change};
+}
+
+static void drop_at(struct swim *s, size_t i)
+{
+    free(s->failed[i].name);
+    s->failed[i] = s->failed[--s->n_failed];
+}
+
+void reconnect_forget(struct swim *s, const char *name)
+{
+    for (size_t i = 0; i < s->n_failed; i++) {
+        if (strcmp(s->failed[i].name, name) == 0) {
+            drop_at(s, i);
+            return;
+        }
+    }
+}
+
+void reconnect_free(struct swim *s)
+{
+    while (s->n_failed)
+        drop_at(s, s->n_failed - 1);
+    free(s->failed);
+    s->failed = NULL;
+    s->cap_failed = 0;
+}
+
+void reconnect_tick(struct swim *s)
+{
+    for (size_t i = 0; i < s->n_failed;) {
+        if (s->now - s->failed[i].since > s->cfg.reconnect_timeout_ms)
+            drop_at(s, i);
+        else
+            i++;
+    }
+    size_t dead = 0, left = 0;
+    for (size_t i = 0; i < s->n_nodes; i++) {
+        if (s->nodes[i]->state == SWIM_DEAD)
+            dead++;
+        else if (s->nodes[i]->state == SWIM_LEFT)
+            left++;
+    }
+    size_t failed = dead + s->n_failed;
+    if (failed == 0)
+        return;
+    size_t alive = s->n_nodes - dead - left;
+    if (alive == 0)
+        alive = 1;
+    /* serf: reconnect with probability failed/alive, so a big healthy cluster is not flooded */
+    double prob = (double)failed / (double)alive;
+    double r = (double)(swim_rand(s) >> 11) / 9007199254740992.0;
+    if (r > prob)
+        return;
+    size_t pick = swim_rand_below(s, (uint32_t)failed);
+    struct swim_addr to;
+    if (pick < s->n_failed) {
+        to = s->failed[pick].addr;
+    } else {
+        pick -= s->n_failed;
+        const struct member *m = NULL;
+        for (size_t i = 0; i < s->n_nodes; i++) {
+            if (s->nodes[i]->state == SWIM_DEAD && pick-- == 0) {
+                m = s->nodes[i];
+                break;
+            }
+        }
+        if (!m)
+            return;
+        to = m->addr;
+    }
+    uint8_t *buf;
+    size_t len;
+    if (pushpull_encode(s, true, &buf, &len) < 0)
+        return;
+    s->m.reconnects++;
+    if (net_stream_send(s, &to, buf, len, ST_PUSHPULL_JOIN, 0) < 0)
+        s->m.pushpull_failures++;
+    free(buf);
+}
