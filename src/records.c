@@ -123,8 +123,8 @@ static bool addr_eq(const struct rec_addr *a, const struct rec_addr *b)
 static uint64_t key_hash(const struct owner *o, const char *source, const char *name,
                          const struct rec_addr *a)
 {
-    uint64_t h = 0xcbf29ce484222325ull;
-    h = fnv(h, &o, sizeof o);
+    uintptr_t op = (uintptr_t)o; /* entries of different owners hash apart */
+    uint64_t h = fnv(0xcbf29ce484222325ull, &op, sizeof op);
     h = fnv(h, source, strlen(source) + 1);
     h = fnv(h, name, strlen(name) + 1);
     h = fnv(h, &a->type, sizeof a->type);
@@ -149,7 +149,7 @@ static struct entry *entry_find(struct records *t, struct owner *o, const char *
 static bool grow_buckets(struct records *t)
 {
     size_t nb = t->nbuckets ? t->nbuckets * 2 : 64;
-    struct entry **bk = calloc(nb, sizeof *bk);
+    struct entry **bk = calloc(nb, sizeof(struct entry *));
     if (!bk)
         return false;
     for (size_t i = 0; i < t->nbuckets; i++) {

@@ -108,7 +108,7 @@ static uint32_t bfind(const struct builder *b, uint32_t h, const uint8_t *w, siz
 {
     for (size_t i = h & b->mask;; i = (i + 1) & b->mask) {
         uint32_t ix = b->table[i];
-        if (ix == SNAP_EMPTY)
+        if (ix == SNAP_EMPTY || !b->names)
             return SNAP_EMPTY;
         const struct bname *n = &b->names[ix];
         if (n->hash == h && n->len == wl && memcmp(b->blob + n->off, w, wl) == 0)
@@ -165,7 +165,7 @@ static uint32_t badd_name(struct builder *b, const char *name)
     uint32_t ix = bfind(b, h, w, wl);
     if (ix != SNAP_EMPTY)
         return ix;
-    if (b->blen + wl > b->bcap) {
+    if (!b->blob || b->blen + wl > b->bcap) {
         size_t cap = b->bcap ? b->bcap * 2 : 4096;
         while (cap < b->blen + wl)
             cap *= 2;
@@ -182,7 +182,7 @@ static uint32_t badd_name(struct builder *b, const char *name)
     if (ix == SNAP_EMPTY)
         return SNAP_EMPTY;
     /* Ancestors up to (not including) the root; stop at the first one already known. */
-    for (size_t k = (size_t)w[0] + 1; w[k] != 0; k += (size_t)w[k] + 1) {
+    for (size_t k = (size_t)w[0] + 1; k < wl && w[k] != 0; k += (size_t)w[k] + 1) {
         uint32_t ah = (uint32_t)wire_hash(w + k, wl - k);
         if (bfind(b, ah, w + k, wl - k) != SNAP_EMPTY)
             break;

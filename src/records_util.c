@@ -64,8 +64,7 @@ bool records_parse_addr(const char *s, struct rec_addr *out)
 const char *records_format_addr(const struct rec_addr *a, char buf[46])
 {
     int af = a->type == REC_A ? AF_INET : a->type == REC_AAAA ? AF_INET6 : 0;
-    if (!af || !inet_ntop(af, a->bytes, buf, 46)) {
-        strcpy(buf, "?");
-    }
+    if (!af || !inet_ntop(af, a->bytes, buf, 46))
+        memcpy(buf, "?", 2);
     return buf;
 }

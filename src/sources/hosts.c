@@ -343,9 +343,10 @@ static void watch_ancestor(struct hosts_source *h)
         while (n > 1 && p[n - 1] == '/')
             p[--n] = '\0';
         char *slash = strrchr(p, '/');
-        if (!slash)
-            strcpy(p, ".");
-        else if (slash == p)
+        if (!slash) {
+            p[0] = '.'; /* the current directory (p holds at least one character) */
+            p[1] = '\0';
+        } else if (slash == p)
             p[1] = '\0';
         else
             *slash = '\0';
