@@ -14,6 +14,8 @@
 /* Largest DELTAS payload gossiped: fits a 1400-byte packet with compound, user-message and
  * encryption overheads. */
 #define SYNC_GOSSIP_MAX 1000
+/* Up to this many live peers, deltas also go straight to each of them at once. */
+#define SYNC_DIRECT_MAX 16
 #define SYNC_REPAIR_RETRY_MS 500 /* a repair not answered by then is asked again elsewhere */
 
 /* Work from inside swimmies callbacks, run once the core has returned (the core is not

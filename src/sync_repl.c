@@ -37,6 +37,31 @@ static void send_reliable(struct sync *s, const char *to, const struct sync_buf 
         log_debug(SYNC_MOD, "sending %zu bytes to %s failed (%d)", b->len, to, rc);
 }
 
+struct name_list {
+    char (*ids)[REC_OWNER_MAX + 1];
+    size_t n, cap;
+    const char *self;
+};
+
+static bool collect_live(void *ctx, const struct swim_member *m)
+{
+    struct name_list *l = ctx;
+    if (m->is_self || (m->state != SWIM_ALIVE && m->state != SWIM_SUSPECT))
+        return true;
+    if (l->self && strcmp(m->name, l->self) == 0)
+        return true;
+    if (l->n == l->cap) {
+        size_t cap = l->cap ? l->cap * 2 : 8;
+        void *p = realloc(l->ids, cap * sizeof *l->ids);
+        if (!p)
+            return false;
+        l->ids = p;
+        l->cap = cap;
+    }
+    snprintf(l->ids[l->n++], sizeof l->ids[0], "%s", m->name);
+    return true;
+}
+
 /* ---- local deltas: observer (any thread) -> queue -> gossip (loop thread) ---- */
 
 static void flush_deltas(void *ctx)
@@ -55,6 +80,11 @@ static void flush_deltas(void *ctx)
 
     struct sync_buf b = {0};
     size_t done = 0, msgs = 0;
+    struct name_list direct = {.self = s->cfg.node_id};
+    if (n && s->swim)
+        swim_foreach_member(s->swim, collect_live, &direct);
+    if (direct.n > SYNC_DIRECT_MAX)
+        direct.n = 0;
     while (done < n && s->swim) {
         size_t k = sync_encode_deltas(&b, d + done, n - done, SYNC_GOSSIP_MAX);
         if (k == 0) {
@@ -67,8 +97,13 @@ static void flush_deltas(void *ctx)
             log_warn(SYNC_MOD, "gossip of %zu record changes failed (%d)", k, rc);
         else
             msgs++;
+        /* Small clusters: also send it straight to every live member now instead of waiting
+         * for the next gossip round; the gossip copy stays as the loss-tolerant path. */
+        for (size_t i = 0; i < direct.n; i++)
+            swim_send_user(s->swim, direct.ids[i], b.p, b.len, false);
         done += k;
     }
+    free(direct.ids);
     sync_buf_free(&b);
     free(d);
     if (msgs && s->net)
@@ -299,31 +334,6 @@ void sync_repl_merge_remote_state(void *ctx, const uint8_t *buf, size_t len, boo
     }
     merge_state(s, &st, join ? "join push/pull" : "push/pull");
     sync_state_free(&st);
-}
-
-struct name_list {
-    char (*ids)[REC_OWNER_MAX + 1];
-    size_t n, cap;
-    const char *self;
-};
-
-static bool collect_live(void *ctx, const struct swim_member *m)
-{
-    struct name_list *l = ctx;
-    if (m->is_self || (m->state != SWIM_ALIVE && m->state != SWIM_SUSPECT))
-        return true;
-    if (l->self && strcmp(m->name, l->self) == 0)
-        return true;
-    if (l->n == l->cap) {
-        size_t cap = l->cap ? l->cap * 2 : 8;
-        void *p = realloc(l->ids, cap * sizeof *l->ids);
-        if (!p)
-            return false;
-        l->ids = p;
-        l->cap = cap;
-    }
-    snprintf(l->ids[l->n++], sizeof l->ids[0], "%s", m->name);
-    return true;
 }
 
 void sync_repl_exchange_all(struct sync *s)
