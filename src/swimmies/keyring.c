@@ -273,6 +273,12 @@ ssize_t sw_decrypt_payload(struct sw_keyring *kr, const uint8_t *payload, size_t
         return SW_ENOSPACE;
     if (ctlen > (size_t)1 << 30)
         return SW_ENOSPACE;
+    uint8_t dummy[1];
+    if (!out) {
+        if (ctlen)
+            return SW_ENOSPACE;
+        out = dummy; /* empty plaintext, still authenticated */
+    }
     const uint8_t *tag = payload + HDR + ctlen;
     for (size_t i = 0; kr && i < kr->n; i++) {
         if (gcm_open(&kr->keys[i], payload + 1, payload + HDR, ctlen, tag, aad, aad_len, out))

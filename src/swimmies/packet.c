@@ -74,16 +74,8 @@ static size_t str_header_len(size_t n)
     return n < 32 ? 1 : n <= 0xffff ? 3 : 5;
 }
 
-ssize_t sw_compress_wrap(uint8_t *buf, size_t cap, const uint8_t *msg, size_t len)
+static size_t write_compress_header(uint8_t *buf, size_t n)
 {
-    if (cap < COMPRESS_FIXED_HDR + 1)
-        return -1;
-    ssize_t n = sw_lzw_compress(msg, len, NULL, cap - COMPRESS_FIXED_HDR - 1);
-    if (n < 0)
-        return -1;
-    size_t hdr = COMPRESS_FIXED_HDR + str_header_len((size_t)n);
-    if (hdr + (size_t)n > cap)
-        return -1;
     static const uint8_t fixed[COMPRESS_FIXED_HDR] = {
         SW_MSG_COMPRESS, 0x82, 0xa4, 'A', 'l', 'g', 'o', 0x00, 0xa3, 'B', 'u', 'f'};
     memcpy(buf, fixed, sizeof fixed);
@@ -98,6 +90,32 @@ ssize_t sw_compress_wrap(uint8_t *buf, size_t cap, const uint8_t *msg, size_t le
         h[0] = 0xdb;
         put_be32(h + 1, (uint32_t)n);
     }
+    return COMPRESS_FIXED_HDR + str_header_len(n);
+}
+
+ssize_t sw_compress_wrap(uint8_t *buf, size_t cap, const uint8_t *msg, size_t len)
+{
+    const size_t maxhdr = COMPRESS_FIXED_HDR + 5;
+    ssize_t n = -1;
+    /* Usually one pass: compress behind the largest header, then slide it down. */
+    if (cap > maxhdr)
+        n = sw_lzw_compress(msg, len, buf + maxhdr, cap - maxhdr);
+    if (n >= 0) {
+        size_t hdr = COMPRESS_FIXED_HDR + str_header_len((size_t)n);
+        memmove(buf + hdr, buf + maxhdr, (size_t)n);
+        write_compress_header(buf, (size_t)n);
+        return (ssize_t)(hdr + (size_t)n);
+    }
+    /* It may still fit behind a shorter header: measure, then write in place. */
+    if (cap < COMPRESS_FIXED_HDR + 1)
+        return -1;
+    n = sw_lzw_compress(msg, len, NULL, cap - COMPRESS_FIXED_HDR - 1);
+    if (n < 0)
+        return -1;
+    size_t hdr = COMPRESS_FIXED_HDR + str_header_len((size_t)n);
+    if (hdr + (size_t)n > cap)
+        return -1;
+    write_compress_header(buf, (size_t)n);
     if (sw_lzw_compress(msg, len, buf + hdr, (size_t)n) != n)
         return -1;
     return (ssize_t)(hdr + (size_t)n);
@@ -190,6 +208,10 @@ static void walk_compound(struct walk *w, const uint8_t *p, size_t len, int dept
 static void walk_compress(struct walk *w, const uint8_t *p, size_t len, int depth,
                           size_t scratch_used)
 {
+    if (!w->scratch) {
+        w->st->errors++;
+        return;
+    }
     uint8_t *out = w->scratch + scratch_used;
     ssize_t n = sw_decompress_body(p, len, out, w->cap - scratch_used);
     if (n < 0) {
@@ -252,8 +274,8 @@ int sw_packet_receive(const uint8_t *pkt, size_t len, struct sw_keyring *kr, boo
         ssize_t n = sw_decrypt_udp(kr, pkt, len, scratch, scratch_cap);
         if (n >= 0) {
             /* Plaintext sits at the start of scratch; the walker uses the rest. */
-            return sw_packet_walk(scratch, (size_t)n, scratch + n, scratch_cap - (size_t)n, cb, ctx,
-                                  stats);
+            return sw_packet_walk(scratch, (size_t)n, n ? scratch + n : scratch,
+                                  scratch_cap - (size_t)n, cb, ctx, stats);
         }
         if (verify_incoming || n == SW_ENOSPACE) {
             if (stats)
