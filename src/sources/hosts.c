@@ -418,8 +418,19 @@ static void on_timer(void *ctx)
     if (h->full) {
         rescan_full(h);
     } else {
-        for (size_t i = 0; i < h->npending; i++)
-            load(h, h->pending[i]);
+        /* Files that exist first, then the ones that went: a file renamed within the directory
+         * is published under its new name before it is withdrawn under the old one, so its
+         * names never disappear in between. */
+        for (int pass = 0; pass < 2; pass++) {
+            for (size_t i = 0; i < h->npending; i++) {
+                char path[4096];
+                bool exists = snprintf(path, sizeof path, "%s/%s", h->dir, h->pending[i]) <
+                                  (int)sizeof path &&
+                              access(path, F_OK) == 0;
+                if (exists == (pass == 0))
+                    load(h, h->pending[i]);
+            }
+        }
     }
     h->full = false;
     pending_clear(h);

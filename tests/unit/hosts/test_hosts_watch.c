@@ -121,6 +121,49 @@ static void run_for(struct env *e, uint64_t ms)
     loop_run(e->loop);
 }
 
+struct feed {
+    int n;
+    enum rec_op ops[8];
+    char sources[8][REC_SOURCE_MAX + 1];
+};
+
+static void on_delta(const struct rec_delta *d, void *ctx)
+{
+    struct feed *f = ctx;
+    if (f->n < 8) {
+        f->ops[f->n] = d->op;
+        snprintf(f->sources[f->n], sizeof f->sources[0], "%s", d->source);
+    }
+    f->n++;
+}
+
+struct feed_wait {
+    struct env *e;
+    struct feed *f;
+    int want;
+    uint64_t deadline;
+};
+
+static void feed_tick(void *ctx)
+{
+    struct feed_wait *w = ctx;
+    if (w->f->n >= w->want || loop_now_ms() >= w->deadline) {
+        loop_stop(w->e->loop);
+        return;
+    }
+    assert_non_null(loop_timer_add(w->e->loop, 1, feed_tick, w));
+}
+
+/* Runs the loop until the change feed holds at least want deltas (fails after the deadline). */
+static void run_until_feed(struct env *e, struct feed *f, int want)
+{
+    struct feed_wait w = {e, f, want, loop_now_ms() + DEADLINE_MS};
+    assert_non_null(loop_timer_add(e->loop, 0, feed_tick, &w));
+    loop_run(e->loop);
+    if (f->n < want)
+        fail_msg("only %d of %d changes within %d ms", f->n, want, DEADLINE_MS);
+}
+
 static void write_file(const char *dir, const char *name, const char *text)
 {
     char path[512];
@@ -286,11 +329,18 @@ static void test_rename_in_out_and_editor_replace(void **state)
     assert_int_equal(unlink(backup), 0);
     run_until(e, "moved.test", "10.2.0.4");
     assert_true(resolves_to(e->t, "extra.test", NULL));
-    /* Renamed within the directory: the old source goes, the new one comes. */
+    /* Renamed within the directory: the new source comes before the old one goes, so the name
+     * never stops resolving (the table's change feed shows the order). */
+    struct feed feed = {0};
+    records_set_observer(e->t, on_delta, &feed);
     char renamed[512];
     path_of(e, "renamed", renamed);
     assert_int_equal(rename(inside, renamed), 0);
-    run_for(e, 100);
+    run_until_feed(e, &feed, 2);
+    records_set_observer(e->t, NULL, NULL);
+    assert_int_equal(feed.ops[0], REC_OP_ADD);
+    assert_int_equal(feed.ops[1], REC_OP_DEL);
+    assert_true(strstr(feed.sources[0], "/renamed") != NULL);
     assert_true(resolves_to(e->t, "moved.test", "10.2.0.4"));
     struct hosts_status st;
     hosts_source_get_status(e->h, &st);
