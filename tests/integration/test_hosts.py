@@ -73,9 +73,20 @@ def test_live_reload_create_modify_delete_rename(joyride, tmp_path):
     wait_answer(node, "live.hosts.test", ["127.0.1.3"])
     wait_answer(node, "live.hosts.test", [], "AAAA")
 
-    # Rename within the directory: the records stay (now under the new file).
+    # Rename within the directory: the records move to the new file and the name answers
+    # throughout (checked on every poll until the API shows the new source).
     os.rename(f, hdir / "renamed")
-    time.sleep(0.05)  # give a wrong implementation the chance to drop them
+    new_source = "hosts:%s" % (hdir / "renamed")
+
+    seen = []
+
+    def moved():
+        seen.append(node.addresses("live.hosts.test"))
+        _, body = node.json("/dns/records")
+        return any(r["hostname"] == "live.hosts.test" and r["source"] == new_source
+                   for r in body["records"])
+    wait_until(moved, timeout=5.0, interval=0.002, what="records under %s" % new_source)
+    assert seen and all(a == ["127.0.1.3"] for a in seen), seen
     assert node.addresses("live.hosts.test") == ["127.0.1.3"]
 
     # Rename out of the directory, then back in.
