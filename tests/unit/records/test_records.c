@@ -759,16 +759,32 @@ struct conc {
     atomic_long versions_seen;
 };
 
+/* Whether the names of one group are all absent, or all present with the same single address. */
+static bool group_consistent(const struct rec_snapshot *s, uint8_t wires[][32], const size_t *lens)
+{
+    int k = -1; /* -1: nothing seen yet, -2: absent, else the address's last byte */
+    for (int i = 0; i < CONC_NAMES; i++) {
+        const struct rec_rrset *rr = records_lookup(s, wires[i], lens[i]);
+        int v = (!rr || rr->n_a != 1) ? -2 : rr->a[0][3];
+        if (k != -1 && v != k)
+            return false;
+        k = v;
+    }
+    return true;
+}
+
 static void *reader_main(void *arg)
 {
     struct conc *c = arg;
     records_reader_register();
-    uint8_t wires[CONC_NAMES][32];
-    size_t lens[CONC_NAMES];
-    for (int i = 0; i < CONC_NAMES; i++) {
-        char n[16];
-        snprintf(n, sizeof n, "x%d.conc", i + 1);
-        lens[i] = to_wire(n, wires[i]);
+    uint8_t wires[2][CONC_NAMES][32];
+    size_t lens[2][CONC_NAMES];
+    for (int g = 0; g < 2; g++) {
+        for (int i = 0; i < CONC_NAMES; i++) {
+            char n[16];
+            snprintf(n, sizeof n, "%c%d.conc", g ? 'y' : 'x', i + 1);
+            lens[g][i] = to_wire(n, wires[g][i]);
+        }
     }
     uint64_t last = 0;
     long seen = 0;
@@ -776,26 +792,9 @@ static void *reader_main(void *arg)
         records_read_lock();
         const struct rec_snapshot *s = records_snapshot(c->t);
         uint64_t ver = records_snapshot_version(s);
-        int k = -1;
-        bool bad = false;
-        for (int i = 0; i < CONC_NAMES; i++) {
-            const struct rec_rrset *rr = records_lookup(s, wires[i], lens[i]);
-            if (!rr || rr->n_a != 1) {
-                bad |= k != -2 && i > 0; /* all present or all absent */
-                k = -2;
-                continue;
-            }
-            if (k == -2) {
-                bad = true;
-                continue;
-            }
-            if (k == -1)
-                k = rr->a[0][3];
-            else if (k != rr->a[0][3])
-                bad = true;
-        }
+        bool ok = group_consistent(s, wires[0], lens[0]) && group_consistent(s, wires[1], lens[1]);
         records_read_unlock();
-        if (bad)
+        if (!ok)
             atomic_fetch_add(&c->torn, 1);
         if (ver != last) {
             last = ver;
@@ -808,6 +807,9 @@ static void *reader_main(void *arg)
     return NULL;
 }
 
+/* The writer flips two groups of ten names, each group always pointing at one address: x* as a
+ * local source (records_set_source), y* as a remote owner's full state (records_merge_owner with
+ * a new epoch each round, replacing the previous set wholesale) and its liveness. */
 static void test_concurrent_readers_see_whole_sets(void **state)
 {
     struct records *t = *state;
@@ -816,6 +818,8 @@ static void test_concurrent_readers_see_whole_sets(void **state)
     for (int i = 0; i < CONC_READERS; i++)
         assert_int_equal(pthread_create(&th[i], NULL, reader_main, &c), 0);
     struct rec_input v[CONC_NAMES];
+    struct rec_view rv[CONC_NAMES];
+    char ynames[CONC_NAMES][16];
     for (int round = 0; round < 400; round++) {
         char addr[32];
         snprintf(addr, sizeof addr, "10.9.0.%d", round % 250);
@@ -823,15 +827,16 @@ static void test_concurrent_readers_see_whole_sets(void **state)
             char n[16];
             snprintf(n, sizeof n, "x%d.conc", i + 1);
             v[i] = in(n, addr);
+            snprintf(ynames[i], sizeof ynames[i], "y%d.conc", i + 1);
+            rv[i] = view("docker:y", ynames[i], addr, (uint64_t)i + 1, false);
         }
         /* Every 10th round removes the whole set, so readers also cross "all absent". */
         size_t n = round % 10 == 9 ? 0 : CONC_NAMES;
         assert_true(records_set_source(t, "hosts:/conc", v, n) > 0);
-        /* Unrelated churn by another owner in between. */
-        struct rec_delta d = delta("node-b", 1, (uint64_t)round + 1, REC_OP_ADD, "docker:c",
-                                   "churn.example", "10.9.1.1");
-        d.addr.bytes[3] = (uint8_t)round;
-        assert_int_not_equal(records_apply_delta(t, &d), REC_REJECTED);
+        assert_true(records_merge_owner(t, "node-y", (struct rec_version){(uint64_t)round + 1, 10},
+                                        rv, n) >= 0);
+        if (round % 7 == 3)
+            records_set_owner_alive(t, "node-y", round % 2 == 0);
     }
     atomic_store(&c.stop, true);
     for (int i = 0; i < CONC_READERS; i++)
