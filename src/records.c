@@ -728,12 +728,10 @@ static bool delta_valid(const struct records *t, const struct rec_delta *d)
     return records_normalize_name(d->name, norm) && strcmp(norm, d->name) == 0;
 }
 
-enum rec_apply records_apply_delta(struct records *t, const struct rec_delta *d)
+/* Applies one validated delta; lock held. */
+static enum rec_apply apply_locked(struct records *t, const struct rec_delta *d)
 {
-    if (!d || !delta_valid(t, d))
-        return REC_REJECTED;
     enum rec_apply res;
-    lock(t);
     struct owner *o = owner_find(t, d->owner);
     if (!o) {
         o = owner_create(t, d->owner);
@@ -782,8 +780,33 @@ enum rec_apply records_apply_delta(struct records *t, const struct rec_delta *d)
     }
     res = gap ? REC_GAP : REC_APPLIED;
 out:
+    return res;
+}
+
+enum rec_apply records_apply_delta(struct records *t, const struct rec_delta *d)
+{
+    if (!d || !delta_valid(t, d))
+        return REC_REJECTED;
+    lock(t);
+    enum rec_apply res = apply_locked(t, d);
     unlock_publish(t);
     return res;
+}
+
+size_t records_apply_deltas(struct records *t, const struct rec_delta *d, size_t n,
+                            enum rec_apply *results)
+{
+    size_t applied = 0;
+    lock(t);
+    for (size_t i = 0; i < n; i++) {
+        enum rec_apply r = delta_valid(t, &d[i]) ? apply_locked(t, &d[i]) : REC_REJECTED;
+        if (r == REC_APPLIED || r == REC_GAP)
+            applied++;
+        if (results)
+            results[i] = r;
+    }
+    unlock_publish(t);
+    return applied;
 }
 
 bool records_owner_version(struct records *t, const char *owner, struct rec_version *out)

@@ -98,6 +98,10 @@ enum rec_apply {
     REC_REJECTED,  /* invalid (e.g. it claims to be from the local owner) */
 };
 enum rec_apply records_apply_delta(struct records *t, const struct rec_delta *d);
+/* Applies d[0..n) in order with one publication to readers (e.g. the deltas of one gossip
+ * message); results[i] (if not NULL) as records_apply_delta. Returns how many applied (incl. GAP). */
+size_t records_apply_deltas(struct records *t, const struct rec_delta *d, size_t n,
+                            enum rec_apply *results);
 
 /* The owner's version and contiguous seq we hold; false if the owner is unknown. */
 bool records_owner_version(struct records *t, const char *owner, struct rec_version *out);

@@ -433,6 +433,30 @@ static void test_delta_contiguous_gap_stale(void **state)
     assert_int_equal(lookup(t, "old.example", NULL, NULL, NULL), -1);
 }
 
+static void test_apply_deltas_batch(void **state)
+{
+    struct records *t = *state;
+    uint64_t v0 = version(t);
+    struct rec_delta d[5] = {
+        delta("node-b", 3, 1, REC_OP_ADD, "docker:x", "b1.example", "10.11.0.1"),
+        delta("node-b", 3, 2, REC_OP_ADD, "docker:x", "b2.example", "10.11.0.2"),
+        delta("node-b", 3, 2, REC_OP_ADD, "docker:x", "b2.example", "10.11.0.2"), /* repeat */
+        delta("node-a", 3, 1, REC_OP_ADD, "docker:x", "me.example", "10.11.0.3"), /* us */
+        delta("node-b", 3, 5, REC_OP_DEL, "docker:x", "b1.example", "10.11.0.1"), /* jump */
+    };
+    enum rec_apply r[5];
+    assert_int_equal(records_apply_deltas(t, d, 5, r), 3);
+    assert_int_equal(r[0], REC_APPLIED);
+    assert_int_equal(r[1], REC_APPLIED);
+    assert_int_equal(r[2], REC_STALE);
+    assert_int_equal(r[3], REC_REJECTED);
+    assert_int_equal(r[4], REC_GAP);
+    assert_int_equal(version(t), v0 + 1); /* one publication for the batch */
+    assert_int_equal(lookup(t, "b1.example", NULL, NULL, NULL), -1);
+    assert_true(has_a(t, "b2.example", "10.11.0.2"));
+    assert_int_equal(records_apply_deltas(t, d, 0, NULL), 0);
+}
+
 static void test_delta_rejected(void **state)
 {
     struct records *t = *state;
@@ -872,6 +896,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_empty_non_terminals_and_dedupe, setup, teardown),
         cmocka_unit_test_setup_teardown(test_many_names, setup, teardown),
         cmocka_unit_test_setup_teardown(test_delta_contiguous_gap_stale, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_apply_deltas_batch, setup, teardown),
         cmocka_unit_test_setup_teardown(test_delta_rejected, setup, teardown),
         cmocka_unit_test_setup_teardown(test_tombstone_beats_late_add, setup, teardown),
         cmocka_unit_test_setup_teardown(test_epoch_restart_supersedes, setup, teardown),
