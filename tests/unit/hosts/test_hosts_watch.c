@@ -167,7 +167,7 @@ static void run_until_feed(struct env *e, struct feed *f, int want)
 static void write_file(const char *dir, const char *name, const char *text)
 {
     char path[512];
-    snprintf(path, sizeof path, "%s/%s", dir, name);
+    assert_true(snprintf(path, sizeof path, "%s/%s", dir, name) < (int)sizeof path);
     FILE *f = fopen(path, "w");
     assert_non_null(f);
     fputs(text, f);
@@ -176,13 +176,13 @@ static void write_file(const char *dir, const char *name, const char *text)
 
 static void path_of(const struct env *e, const char *name, char out[512])
 {
-    snprintf(out, 512, "%s/%s", e->dir, name);
+    assert_true(snprintf(out, 512, "%s/%s", e->dir, name) < 512);
 }
 
 static void rm_rf(const char *path)
 {
     char cmd[600];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", path);
+    assert_true(snprintf(cmd, sizeof cmd, "rm -rf '%s'", path) < (int)sizeof cmd);
     assert_int_equal(system(cmd), 0);
 }
 
