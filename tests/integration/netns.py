@@ -165,6 +165,24 @@ table inet jrcut {
         subprocess.run(["ip", "netns", "exec", self.ns(i), "nft", "delete", "table", "inet",
                         "jrcut"], capture_output=True)
 
+    def loss(self, i, percent):
+        """Drops `percent` % of the packets node i receives from the other nodes, silently for
+        the sender (nftables random numbers, on input: works where the netem qdisc is
+        unavailable); percent None removes it."""
+        if percent is None:
+            subprocess.run(["ip", "netns", "exec", self.ns(i), "nft", "delete", "table", "inet",
+                            "jrloss"], capture_output=True)
+            return
+        rules = """table inet jrloss
+delete table inet jrloss
+table inet jrloss {
+  chain in { type filter hook input priority 0; policy accept;
+             iifname "eth0" ip saddr != %(h)s numgen random mod 100 < %(p)d drop; }
+}
+""" % {"h": self.host_ip, "p": percent}
+        subprocess.run(["ip", "netns", "exec", self.ns(i), "nft", "-f", "-"], input=rules,
+                       text=True, check=True, capture_output=True)
+
     def netem(self, i, spec):
         """e.g. netem(2, "loss 10%") on node i's eth0; spec None removes it."""
         if spec is None:
