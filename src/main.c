@@ -1,6 +1,7 @@
 /* main.c — wiring and lifecycle: parses the configuration, starts every module in order (record
- * table, event loop, DNS server, hosts and Docker sources, HTTP API), runs the control loop until
- * SIGTERM/SIGINT, then stops everything in reverse order. The only file that knows every module. */
+ * table, event loop, DNS server, hosts and Docker sources, cluster sync, HTTP API), runs the
+ * control loop until SIGTERM/SIGINT, then stops everything in reverse order. The only file that
+ * knows every module. */
 #include <errno.h>
 #include <signal.h>
 #include <stdio.h>
@@ -19,6 +20,7 @@
 #include "records.h"
 #include "sources/docker.h"
 #include "sources/hosts.h"
+#include "sync_app.h"
 
 extern char **environ;
 
@@ -32,6 +34,7 @@ struct app {
     struct dns_server *dns;
     struct hosts_source *hosts;
     struct docker_source *docker;
+    struct sync *sync;
     struct http_api *http;
 };
 
@@ -124,15 +127,24 @@ static int start_sources(struct app *app)
     return 0;
 }
 
-/* Cluster sync seam: the sync module (sync.h) is started here, after the local sources and
- * before the HTTP API, and hands the API its http_cluster_hooks. Until then the API answers
- * /dns/cluster and POST /dns/sync with 503 and reports dns_sync_cluster.running = false. */
-static const struct http_cluster_hooks *start_cluster(struct app *app)
+/* Cluster sync (discovery, SWIM membership, record replication) starts after the local sources
+ * and before the HTTP API, which gets its hooks; with ENABLE_DNS_SYNC=false the API answers
+ * /dns/cluster and POST /dns/sync with 503. */
+static int start_cluster(struct app *app, const struct http_cluster_hooks **hooks)
 {
-    if (app->cfg.enable_dns_sync)
-        log_warn("main", "ENABLE_DNS_SYNC is set but this build has no cluster sync; "
-                         "running as a single node");
-    return NULL;
+    *hooks = NULL;
+    if (!app->cfg.enable_dns_sync) {
+        log_info("main", "cluster sync disabled (ENABLE_DNS_SYNC=false)");
+        return 0;
+    }
+    char err[256] = "";
+    app->sync = sync_start_from_config(app->loop, app->records, &app->cfg, err, sizeof err);
+    if (!app->sync) {
+        fprintf(stderr, "joyride: %s\n", err[0] ? err : "cluster sync could not start");
+        return -1;
+    }
+    *hooks = sync_http_hooks(app->sync);
+    return 0;
 }
 
 static int start_http(struct app *app, const struct http_cluster_hooks *cluster)
@@ -179,6 +191,7 @@ static void shutdown_all(struct app *app)
 {
     uint64_t t0 = loop_now_ms();
     http_api_stop(app->http);
+    sync_stop(app->sync); /* leaves the cluster; runs the (stopped) loop briefly to send it */
     if (app->docker)
         docker_source_stop(app->docker);
     if (app->hosts)
@@ -236,9 +249,9 @@ int main(int argc, char **argv)
         fprintf(stderr, "joyride: cannot watch signals\n");
         goto out;
     }
-    if (start_dns(&app) != 0 || start_sources(&app) != 0)
-        goto out;
-    if (start_http(&app, start_cluster(&app)) != 0)
+    const struct http_cluster_hooks *hooks;
+    if (start_dns(&app) != 0 || start_sources(&app) != 0 || start_cluster(&app, &hooks) != 0 ||
+        start_http(&app, hooks) != 0)
         goto out;
 
     log_started(&app);

@@ -9,7 +9,7 @@ import time
 
 import pytest
 
-from conftest import JOYRIDE, free_port, node_env
+from conftest import JOYRIDE, free_port, node_env, wait_until
 
 STOP_BOUND_S = 1.0
 
@@ -118,3 +118,45 @@ def test_startup_log_line(joyride):
     assert "%s:%d" % (node.addr, node.dns_port) in line[0]
     assert "HTTP %s:%d" % (node.addr, node.http_port) in line[0]
     assert " INFO " in line[0] and "main:" in line[0]
+
+
+def cluster_env(joyride_env_extra=None):
+    """A node with cluster sync on: free SWIM port, no broadcast discovery."""
+    env = node_env(ENABLE_DNS_SYNC="true", DISCOVERY_PORT="0", **(joyride_env_extra or {}))
+    env["SWIM_PORT"] = str(free_port(env["CLUSTER_BIND_ADDRESS"]))
+    return env
+
+
+def test_stop_with_cluster_peer(joyride):
+    """With a live peer the node leaves the cluster on the way out, still within the bound."""
+    a_env = cluster_env()
+    a = joyride(env={k: a_env[k] for k in ("ENABLE_DNS_SYNC", "DISCOVERY_PORT", "SWIM_PORT")})
+    seed = "%s:%s" % (a.addr, a_env["SWIM_PORT"])
+    b_env = cluster_env({"CLUSTER_SEEDS": seed})
+    b = joyride(env={k: b_env[k] for k in ("ENABLE_DNS_SYNC", "DISCOVERY_PORT", "SWIM_PORT",
+                                           "CLUSTER_SEEDS")})
+
+    def joined():
+        code, body = b.json("/dns/cluster")
+        return code == 200 and body["cluster"]["swim_cluster"]["alive_members"] >= 2
+    wait_until(joined, timeout=15, what="the two nodes to form a cluster")
+    _, status = b.json("/status")
+    assert status["dns_sync_cluster"] == {"enabled": True, "running": True}
+    rc, took = timed_stop(b, signal.SIGTERM)
+    assert rc == 0, b.log()[-3000:]
+    assert took < STOP_BOUND_S, "stop took %.3f s" % took
+    assert "left the cluster" in b.log()
+
+
+def test_swim_port_in_use(tmp_path):
+    env = cluster_env()
+    addr, port = env["CLUSTER_BIND_ADDRESS"], int(env["SWIM_PORT"])
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    s.bind((addr, port))
+    try:
+        rc, err = start_expecting_exit(env, tmp_path)
+    finally:
+        s.close()
+    assert rc == 1, err
+    lines = [l for l in err.splitlines() if l.startswith("joyride: ")]
+    assert len(lines) == 1 and str(port) in lines[0], err
