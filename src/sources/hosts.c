@@ -214,10 +214,20 @@ static void load(struct hosts_source *h, const char *name)
         log_warn(MOD, "%s/%s: path too long; file ignored", h->dir, name);
         return;
     }
-    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
+    /* Only regular files (after symlinks) are opened at all: never a FIFO, device or socket.
+     * The type is checked again on the open descriptor in case the entry changed in between. */
     struct stat st;
+    int fd = -1;
+    bool special = false;
+    if (stat(path, &st) == 0) {
+        special = !S_ISREG(st.st_mode);
+        if (!special)
+            fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
+    }
     if (fd < 0 || fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
-        if (fd < 0 && errno != ENOENT)
+        if (special)
+            log_debug(MOD, "%s: not a regular file; ignored", path);
+        else if (fd < 0 && errno != ENOENT)
             log_warn(MOD, "%s: %s; file ignored", path, strerror(errno));
         if (fd >= 0)
             close(fd);

@@ -250,6 +250,9 @@ static void test_initial_load_and_ignored_files(void **state)
     path_of(e, "subdir", sub);
     assert_int_equal(mkdir(sub, 0755), 0);
     write_file(sub, "inner", "10.0.0.9 inner.lab\n");
+    char fifo[512];
+    path_of(e, "fifo", fifo);
+    assert_int_equal(mkfifo(fifo, 0644), 0); /* never opened: reading it would block */
     start(e);
     /* Loaded synchronously by start. */
     assert_true(resolves_to(e->t, "one.lab", "10.0.0.1"));
