@@ -48,6 +48,7 @@ static char tsan_grace;
 #endif
 
 #define MOD "records"
+#define AUTO_GC_TOMBS 64 /* remote tombstones held before an automatic collection */
 #define PENDING_MAX 4096 /* out-of-order seqs remembered per owner above the contiguous mark */
 
 struct owner;
@@ -76,6 +77,7 @@ struct owner {
     bool local, alive, has_state;
     struct entry *head, *tail;
     size_t nentries, ntombs;
+    uint64_t gc_mark; /* contig at the last automatic tombstone collection */
 };
 
 struct local_source {
@@ -285,6 +287,7 @@ static void owner_reset_seq(struct owner *o, uint64_t epoch, uint64_t seq)
     o->seq = seq;
     o->contig = seq;
     o->npending = 0;
+    o->gc_mark = 0;
 }
 
 /* Advances the contiguous mark over pending seqs it now reaches. */
@@ -347,6 +350,31 @@ static bool owner_note_seq(struct owner *o, uint64_t seq)
         o->npending++;
     }
     return true;
+}
+
+/* Removes o's tombstones with seq <= upto; returns how many. */
+static size_t collect_tombstones(struct records *t, struct owner *o, uint64_t upto)
+{
+    size_t n = 0;
+    for (struct entry *e = o->head, *nx; e && o->ntombs; e = nx) {
+        nx = e->onext;
+        if (e->tomb && e->seq <= upto) {
+            entry_del(t, e);
+            n++;
+        }
+    }
+    return n;
+}
+
+/* A remote owner's tombstones at or below its contiguous mark protect nothing any more: every
+ * older delta has arrived (later copies are refused as already seen) and merges skip entries of
+ * that age that we no longer hold. Collected in batches so the scan stays amortised. */
+static void auto_collect(struct records *t, struct owner *o)
+{
+    if (o->local || o->ntombs < AUTO_GC_TOMBS || o->contig <= o->gc_mark)
+        return;
+    collect_tombstones(t, o, o->contig);
+    o->gc_mark = o->contig;
 }
 
 static void owner_free(struct records *t, struct owner *o)
@@ -780,6 +808,8 @@ static enum rec_apply apply_locked(struct records *t, const struct rec_delta *d)
     }
     res = gap ? REC_GAP : REC_APPLIED;
 out:
+    if (o)
+        auto_collect(t, o);
     return res;
 }
 
@@ -882,11 +912,15 @@ int records_merge_owner(struct records *t, const char *owner, struct rec_version
         changes = -1;
         goto out;
     }
+    /* Every change up to `known` has reached us: an entry of that age we do not hold was
+     * removed and its tombstone collected, so the state must not bring it back. */
+    uint64_t known = o->contig;
     if (!o->has_state || ver.epoch > o->epoch) {
         /* Newer epoch (or first state): replace wholesale. */
         changes = (int)owner_clear(t, o);
         owner_reset_seq(o, ver.epoch, ver.seq);
         o->has_state = true;
+        known = 0;
     }
     for (struct entry *e = o->head; e; e = e->onext)
         e->mark = false;
@@ -895,6 +929,8 @@ int records_merge_owner(struct records *t, const char *owner, struct rec_version
             continue;
         const struct rec_view *v = &entries[i];
         struct entry *e = entry_find(t, o, v->source, v->name, &v->addr);
+        if (!e && v->seq <= known)
+            continue;
         if (!e) {
             e = entry_add(t, o, v->source, v->name, &v->addr, v->seq, v->tombstone);
             if (!e)
@@ -925,6 +961,7 @@ int records_merge_owner(struct records *t, const char *owner, struct rec_version
     if (ver.seq > o->seq)
         o->seq = ver.seq;
     owner_settle(o);
+    auto_collect(t, o);
     if (changes && o->alive)
         t->dirty = true;
     if (!o->alive)
@@ -977,13 +1014,7 @@ size_t records_gc_tombstones(struct records *t, const char *owner, uint64_t upto
          * late add could resurrect the entry. */
         if (!o->local && upto_seq > o->contig)
             upto_seq = o->contig;
-        for (struct entry *e = o->head, *nx; e; e = nx) {
-            nx = e->onext;
-            if (e->tomb && e->seq <= upto_seq) {
-                entry_del(t, e);
-                n++;
-            }
-        }
+        n = collect_tombstones(t, o, upto_seq);
     }
     pthread_mutex_unlock(&t->mu);
     return n;

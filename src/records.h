@@ -114,7 +114,9 @@ bool records_export_owner(struct records *t, const char *owner, struct rec_versi
 /* Merges a full state received for `owner` at version `ver`:
  *  - newer epoch than ours: replaces the owner's entries wholesale;
  *  - same epoch: entry-wise, the higher seq wins; entries we hold that the state lacks and whose
- *    seq <= ver.seq are dropped (the owner no longer has them);
+ *    seq <= ver.seq are dropped (the owner no longer has them); entries the state carries that we
+ *    do not hold although every change up to their seq reached us are ignored (they were removed
+ *    and the tombstone collected);
  *  - older epoch: ignored.
  * Returns the number of served-set changes, or -1 if rejected (local owner, stale). */
 int records_merge_owner(struct records *t, const char *owner, struct rec_version ver,
@@ -124,7 +126,9 @@ int records_merge_owner(struct records *t, const char *owner, struct rec_version
 void records_set_owner_alive(struct records *t, const char *owner, bool alive);
 /* Forgets an owner and all its entries (graceful leave). */
 void records_drop_owner(struct records *t, const char *owner);
-/* Collects tombstones whose removal every peer has seen (called by sync after a full round). */
+/* Collects tombstones whose removal every peer has seen (called by sync after a full round).
+ * A remote owner's tombstones at or below its contiguous seq are also collected automatically
+ * (in batches), as no delta or state can resurrect those entries any more. */
 size_t records_gc_tombstones(struct records *t, const char *owner, uint64_t upto_seq);
 
 /* ---- Readers. ---- */

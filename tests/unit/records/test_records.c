@@ -755,6 +755,44 @@ static void test_gc_tombstones(void **state)
     assert_int_equal(records_gc_tombstones(t, "nobody", 100), 0);
 }
 
+static void test_remote_tombstones_collected_automatically(void **state)
+{
+    struct records *t = *state;
+    /* 200 containers of node-b come and go, in order: seqs 1..400. */
+    for (int i = 0; i < 200; i++) {
+        char name[32];
+        snprintf(name, sizeof name, "c%d.example", i);
+        struct rec_delta d =
+            delta("node-b", 1, 2 * (uint64_t)i + 1, REC_OP_ADD, "docker:x", name, "10.12.0.1");
+        assert_int_equal(records_apply_delta(t, &d), REC_APPLIED);
+        d.op = REC_OP_DEL;
+        d.ver.seq++;
+        assert_int_equal(records_apply_delta(t, &d), REC_APPLIED);
+    }
+    struct records_stats st;
+    records_get_stats(t, &st);
+    assert_true(st.tombstones < 64); /* bounded, not 200 */
+    assert_int_equal(st.entries, st.tombstones);
+    /* A late copy of an old add is refused; nothing comes back. */
+    struct rec_delta late =
+        delta("node-b", 1, 1, REC_OP_ADD, "docker:x", "c0.example", "10.12.0.1");
+    assert_int_equal(records_apply_delta(t, &late), REC_STALE);
+    assert_int_equal(lookup(t, "c0.example", NULL, NULL, NULL), -1);
+    /* An old full state (seq 10, when c0..c4 had come and c4 was still there) does not
+     * resurrect c4 either, and a current one adds what is new. */
+    struct rec_view old_state[] = {view("docker:x", "c4.example", "10.12.0.1", 9, false)};
+    assert_int_equal(records_merge_owner(t, "node-b", (struct rec_version){1, 10}, old_state, 1),
+                     0);
+    assert_int_equal(lookup(t, "c4.example", NULL, NULL, NULL), -1);
+    struct rec_view new_state[] = {view("docker:x", "fresh.example", "10.12.0.2", 401, false)};
+    assert_int_equal(records_merge_owner(t, "node-b", (struct rec_version){1, 401}, new_state, 1),
+                     1);
+    assert_true(has_a(t, "fresh.example", "10.12.0.2"));
+    struct rec_version v;
+    assert_true(records_owner_version(t, "node-b", &v));
+    assert_int_equal(v.seq, 401);
+}
+
 static void test_unobserved_removals_leave_no_tombstones(void **state)
 {
     struct records *t = *state;
@@ -905,6 +943,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_local_hosts_shadow_remote, setup, teardown),
         cmocka_unit_test_setup_teardown(test_dormant_owner_and_drop, setup, teardown),
         cmocka_unit_test_setup_teardown(test_gc_tombstones, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_remote_tombstones_collected_automatically, setup,
+                                        teardown),
         cmocka_unit_test_setup_teardown(test_unobserved_removals_leave_no_tombstones, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_concurrent_readers_see_whole_sets, setup, teardown),
