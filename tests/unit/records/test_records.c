@@ -11,6 +11,7 @@
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "records.h"
@@ -808,6 +809,174 @@ static void test_unobserved_removals_leave_no_tombstones(void **state)
     assert_int_equal(st.local.seq, 400);
 }
 
+/* ---- convergence: random changes, deltas delivered out of order, duplicated, lost ---- */
+
+struct delta_log {
+    struct rec_delta *d;
+    size_t n, cap;
+};
+
+static void log_delta(const struct rec_delta *d, void *ctx)
+{
+    struct delta_log *l = ctx;
+    if (l->n == l->cap) {
+        l->cap = l->cap ? l->cap * 2 : 256;
+        l->d = realloc(l->d, l->cap * sizeof *l->d);
+        assert_non_null(l->d);
+    }
+    l->d[l->n++] = *d;
+}
+
+struct pairs {
+    char v[512][80];
+    int n;
+};
+
+static void collect_served(const struct rec_view *v, void *ctx)
+{
+    struct pairs *p = ctx;
+    if (strcmp(v->owner, "node-a") != 0)
+        return;
+    char buf[46];
+    assert_true(p->n < 512);
+    snprintf(p->v[p->n++], sizeof p->v[0], "%s %s %s", v->name, records_format_addr(&v->addr, buf),
+             v->source);
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+    return strcmp(a, b);
+}
+
+static void served_of(struct records *t, struct pairs *p)
+{
+    memset(p, 0, sizeof *p);
+    records_foreach(t, true, collect_served, p);
+    qsort(p->v, (size_t)p->n, sizeof p->v[0], cmp_str);
+}
+
+static void assert_same_served(struct records *a, struct records *b)
+{
+    static struct pairs pa, pb;
+    served_of(a, &pa);
+    served_of(b, &pb);
+    assert_int_equal(pa.n, pb.n);
+    for (int i = 0; i < pa.n; i++)
+        assert_string_equal(pa.v[i], pb.v[i]);
+}
+
+static uint32_t rnd(uint64_t *s)
+{
+    *s = *s * 6364136223846793005ull + 1442695040888963407ull;
+    return (uint32_t)(*s >> 33);
+}
+
+static struct rec_view *exported;
+static size_t n_exported;
+
+static void on_export_copy(const struct rec_view *v, void *ctx)
+{
+    (void)ctx;
+    exported = realloc(exported, (n_exported + 1) * sizeof *exported);
+    assert_non_null(exported);
+    exported[n_exported] = *v;
+    exported[n_exported].name = strdup(v->name);
+    exported[n_exported].source = strdup(v->source);
+    n_exported++;
+}
+
+static void free_exported(void)
+{
+    for (size_t i = 0; i < n_exported; i++) {
+        free((char *)exported[i].name);
+        free((char *)exported[i].source);
+    }
+    free(exported);
+    exported = NULL;
+    n_exported = 0;
+}
+
+/* Node a makes random changes to random sources; node b receives a's deltas shuffled (and some
+ * twice). With every delta delivered, b serves exactly what a serves; with some lost, b reports
+ * the gaps and a full-state merge brings it to the same served set. */
+static void test_convergence_random(void **state)
+{
+    (void)state;
+    for (uint64_t seed = 1; seed <= 12; seed++) {
+        uint64_t r = seed;
+        struct records *a = records_new("node-a", 100 + seed);
+        struct records *b = records_new("node-b", 200 + seed);
+        struct delta_log log = {0};
+        struct rec_version mid_ver = {0};
+        records_set_observer(a, log_delta, &log);
+        static const char *const names[] = {"n1.example", "n2.example", "n3.example", "n4.example"};
+        static const char *const addrs[] = {"10.13.0.1", "10.13.0.2", "fd00::13"};
+        for (int step = 0; step < 60; step++) {
+            char source[32];
+            snprintf(source, sizeof source, "docker:%u", rnd(&r) % 3);
+            struct rec_input v[4];
+            size_t n = rnd(&r) % 5;
+            for (size_t i = 0; i < n; i++)
+                v[i] = in(names[rnd(&r) % 4], addrs[rnd(&r) % 3]);
+            assert_true(records_set_source(a, source, v, n) >= 0);
+            if (step == 30) /* a collects some of its own tombstones midway */
+                records_gc_tombstones(a, "node-a", log.n / 2);
+            if (step == 40) /* a full state taken midway, merged while deltas still arrive */
+                assert_true(records_export_owner(a, "node-a", &mid_ver, on_export_copy, NULL));
+        }
+        /* Shuffle, duplicate some, and (for odd seeds) lose a few. */
+        size_t n = log.n;
+        struct rec_delta *d = calloc(2 * n + 1, sizeof *d);
+        assert_non_null(d);
+        size_t m = 0;
+        for (size_t i = 0; i < n; i++) {
+            if (seed % 2 && rnd(&r) % 10 == 0)
+                continue;
+            d[m++] = log.d[i];
+            if (rnd(&r) % 4 == 0)
+                d[m++] = log.d[i];
+        }
+        for (size_t i = m; i > 1; i--) {
+            size_t j = rnd(&r) % i;
+            struct rec_delta tmp = d[i - 1];
+            d[i - 1] = d[j];
+            d[j] = tmp;
+        }
+        bool gap = false;
+        size_t merge_at = m ? rnd(&r) % m : 0;
+        for (size_t i = 0; i < m; i++) {
+            if (i == merge_at && seed % 3 == 0) {
+                assert_true(records_merge_owner(b, "node-a", mid_ver, exported, n_exported) >= 0);
+                gap = true; /* seqs the state covered may now look out of order */
+            }
+            enum rec_apply res = records_apply_delta(b, &d[i]);
+            assert_int_not_equal(res, REC_REJECTED);
+            gap |= res == REC_GAP;
+        }
+        struct rec_version va, vb;
+        assert_true(records_owner_version(a, "node-a", &va));
+        assert_true(records_owner_version(b, "node-a", &vb));
+        if (seed % 2 == 0) {
+            assert_int_equal(vb.seq, va.seq); /* everything arrived: contiguous */
+            assert_same_served(a, b);
+        } else if (vb.seq < va.seq) {
+            assert_true(gap);
+        }
+        free_exported();
+        /* Full-state repair (also a no-op check when nothing was lost). */
+        assert_true(records_export_owner(a, "node-a", &va, on_export_copy, NULL));
+        assert_true(records_merge_owner(b, "node-a", va, exported, n_exported) >= 0);
+        free_exported();
+        assert_true(records_owner_version(b, "node-a", &vb));
+        assert_int_equal(vb.seq, va.seq);
+        assert_same_served(a, b);
+        free(d);
+        free(log.d);
+        records_free(a);
+        records_free(b);
+    }
+}
+
 /* ---- concurrency: readers never see a half-applied set ---- */
 
 #define CONC_NAMES 10
@@ -947,6 +1116,7 @@ int main(void)
                                         teardown),
         cmocka_unit_test_setup_teardown(test_unobserved_removals_leave_no_tombstones, setup,
                                         teardown),
+        cmocka_unit_test(test_convergence_random),
         cmocka_unit_test_setup_teardown(test_concurrent_readers_see_whole_sets, setup, teardown),
         cmocka_unit_test_setup_teardown(test_write_inside_read_section, setup, teardown),
     };
