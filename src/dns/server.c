@@ -145,6 +145,14 @@ static int open_udp(struct dns_server *s, const struct dns_server_config *cfg, c
     }
     setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof one);
     setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof rcvbuf);
+    /* DF set and the interface MTU used, whatever ICMP says (answers stay <= 1232 bytes): no
+     * fragments, and no per-datagram IP ID hashing. */
+    int probe = IP_PMTUDISC_PROBE;
+    setsockopt(fd, IPPROTO_IP, IP_MTU_DISCOVER, &probe, sizeof probe);
+    if (s->addr.ss_family == AF_INET6) {
+        int probe6 = IPV6_PMTUDISC_PROBE;
+        setsockopt(fd, IPPROTO_IPV6, IPV6_MTU_DISCOVER, &probe6, sizeof probe6);
+    }
     if (s->wildcard) {
         if (s->addr.ss_family == AF_INET6)
             setsockopt(fd, IPPROTO_IPV6, IPV6_RECVPKTINFO, &one, sizeof one);

@@ -1,13 +1,19 @@
 /* udp.c — one UDP worker thread: its own SO_REUSEPORT socket, queries received and answers sent
  * in batches (recvmmsg/sendmmsg), answered into preallocated buffers from the record snapshot
  * read under the RCU read lock. When bound to a wildcard address, each reply leaves from the
- * local address its query arrived on (IP_PKTINFO / IPV6_PKTINFO). */
+ * local address its query arrived on (IP_PKTINFO / IPV6_PKTINFO).
+ *
+ * Replies of one batch that go to the same client with the same size (a resolver or forwarder
+ * asking many names) leave as one UDP GSO send (UDP_SEGMENT): the kernel cuts it into the same
+ * datagrams for far less work per datagram. When the kernel or device refuses GSO the worker
+ * falls back to one datagram per reply. */
 #include <errno.h>
 #include <poll.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <netinet/udp.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -16,7 +22,7 @@
 
 #define BATCH 32
 #define RX_SIZE 2048 /* larger datagrams arrive cut (MSG_TRUNC) and get FORMERR */
-#define CTRL_SIZE 64 /* room for one in_pktinfo or in6_pktinfo cmsg */
+#define CTRL_SIZE 64 /* room for an in_pktinfo or in6_pktinfo cmsg and a UDP_SEGMENT cmsg */
 
 struct udp_worker {
     struct dns_counters ctr; /* first: aligned, written only by this worker */
@@ -26,11 +32,14 @@ struct udp_worker {
     pthread_t thread;
     bool started;
     uint32_t rotate;
-    struct mmsghdr rx[BATCH], tx[BATCH];
-    struct iovec rx_iov[BATCH], tx_iov[BATCH];
+    bool gso; /* UDP_SEGMENT accepted so far */
+    struct mmsghdr rx[BATCH], tx[BATCH], out[BATCH];
+    struct iovec rx_iov[BATCH], tx_iov[BATCH], out_iov[BATCH];
+    size_t out_base[BATCH]; /* control bytes of out[i] before its UDP_SEGMENT cmsg */
     struct sockaddr_storage peer[BATCH];
     uint8_t rx_ctrl[BATCH][CTRL_SIZE] __attribute__((aligned(8)));
     uint8_t tx_ctrl[BATCH][CTRL_SIZE] __attribute__((aligned(8)));
+    uint8_t out_ctrl[BATCH][CTRL_SIZE] __attribute__((aligned(8)));
     uint8_t rx_buf[BATCH][RX_SIZE];
     uint8_t tx_buf[BATCH][DNS_EDNS_PAYLOAD];
 };
@@ -45,6 +54,7 @@ struct udp_worker *udp_worker_new(struct dns_server *s, int fd, int index)
     w->fd = fd;
     w->index = index;
     w->started = false;
+    w->gso = true;
     w->rotate = (uint32_t)index * 7919u;
     for (int i = 0; i < BATCH; i++) {
         w->rx_iov[i].iov_base = w->rx_buf[i];
@@ -160,18 +170,100 @@ static int answer_batch(struct udp_worker *w, int n)
     return m;
 }
 
+static bool same_destination(const struct msghdr *a, const struct msghdr *b)
+{
+    return a->msg_namelen == b->msg_namelen &&
+           memcmp(a->msg_name, b->msg_name, a->msg_namelen) == 0 &&
+           a->msg_controllen == b->msg_controllen &&
+           (a->msg_controllen == 0 ||
+            memcmp(a->msg_control, b->msg_control, a->msg_controllen) == 0);
+}
+
+/* Turns the m replies in tx[] into sends in out[]: replies with the same destination, source
+ * and size are chained into one GSO send. Returns the number of sends. */
+static int group_replies(struct udp_worker *w, int m)
+{
+    bool used[BATCH] = {false};
+    int g = 0, n_iov = 0;
+    for (int i = 0; i < m; i++) {
+        if (used[i])
+            continue;
+        const struct msghdr *ti = &w->tx[i].msg_hdr;
+        int first = n_iov;
+        w->out_iov[n_iov++] = w->tx_iov[i];
+        for (int j = i + 1; w->gso && j < m; j++) {
+            if (!used[j] && w->tx_iov[j].iov_len == w->tx_iov[i].iov_len &&
+                same_destination(ti, &w->tx[j].msg_hdr)) {
+                used[j] = true;
+                w->out_iov[n_iov++] = w->tx_iov[j];
+            }
+        }
+        struct msghdr *o = &w->out[g].msg_hdr;
+        size_t cl = ti->msg_controllen;
+        if (cl)
+            memcpy(w->out_ctrl[g], ti->msg_control, cl);
+        w->out_base[g] = cl;
+        if (n_iov - first > 1) {
+            uint16_t seg = (uint16_t)w->tx_iov[i].iov_len;
+            struct cmsghdr *c = (struct cmsghdr *)(w->out_ctrl[g] + cl);
+            c->cmsg_level = SOL_UDP;
+            c->cmsg_type = UDP_SEGMENT;
+            c->cmsg_len = CMSG_LEN(sizeof seg);
+            memcpy(CMSG_DATA(c), &seg, sizeof seg);
+            cl += CMSG_SPACE(sizeof seg);
+        }
+        o->msg_name = ti->msg_name;
+        o->msg_namelen = ti->msg_namelen;
+        o->msg_iov = &w->out_iov[first];
+        o->msg_iovlen = (size_t)(n_iov - first);
+        o->msg_control = cl ? w->out_ctrl[g] : NULL;
+        o->msg_controllen = cl;
+        o->msg_flags = 0;
+        g++;
+    }
+    return g;
+}
+
+/* A send in out[] failed: send its replies one datagram each. When GSO itself was refused
+ * (no checksum offload, old kernel, ...) it stays off for this worker. */
+static void send_unchained(struct udp_worker *w, int idx, int err)
+{
+    const struct msghdr *o = &w->out[idx].msg_hdr;
+    if (o->msg_iovlen > 1 && w->gso &&
+        (err == EIO || err == EINVAL || err == EOPNOTSUPP || err == ENOPROTOOPT ||
+         err == EMSGSIZE)) {
+        w->gso = false;
+        log_info("dns", "UDP worker %d: GSO unavailable (%s), sending datagrams one by one",
+                 w->index, strerror(err));
+    }
+    for (size_t k = 0; k < o->msg_iovlen; k++) {
+        struct msghdr one = *o;
+        one.msg_iov = &o->msg_iov[k];
+        one.msg_iovlen = 1;
+        one.msg_controllen = w->out_base[idx];
+        if (one.msg_controllen == 0)
+            one.msg_control = NULL;
+        ssize_t r;
+        do
+            r = sendmsg(w->fd, &one, 0);
+        while (r < 0 && errno == EINTR);
+        if (r < 0)
+            ctr_add(&w->ctr.dropped, 1);
+    }
+}
+
 static void send_batch(struct udp_worker *w, int m)
 {
+    int g = group_replies(w, m);
     int sent = 0;
-    while (sent < m) {
-        int r = sendmmsg(w->fd, w->tx + sent, (unsigned)(m - sent), 0);
+    while (sent < g) {
+        int r = sendmmsg(w->fd, w->out + sent, (unsigned)(g - sent), 0);
         if (r > 0) {
             sent += r;
         } else if (r < 0 && errno == EINTR) {
             continue;
         } else {
-            /* This datagram cannot be sent (e.g. unreachable peer): skip it. */
-            ctr_add(&w->ctr.dropped, 1);
+            send_unchained(w, sent, r < 0 ? errno : EIO);
             sent++;
         }
     }

@@ -288,6 +288,56 @@ static void test_udp_answers_and_stats(void **state)
     stop(&f);
 }
 
+/* A burst from one client: replies of equal size to the same peer may leave as one GSO send;
+ * each must still arrive as its own intact datagram, from the address the query went to. */
+static void burst(const char *bind, const char *to)
+{
+    struct fixture f;
+    static uint8_t buf[65536];
+    struct dt_msg m;
+    enum { N = 200 };
+    bool seen[N] = {false};
+    start(&f, bind, 0, 0);
+    int fd = udp_to(to, f.port);
+    int rcvbuf = 1 << 20;
+    setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof rcvbuf);
+    int got = 0;
+    for (int attempt = 0; attempt < 5 && got < N; attempt++) {
+        for (int i = 0; i < N; i++) {
+            if (seen[i])
+                continue;
+            uint8_t q[512];
+            size_t n = dt_query(q, (uint16_t)i, i % 3 ? "web.test" : "nope.test", DNS_TYPE_A,
+                                DNS_CLASS_IN, i % 2 ? 1232 : -1, false);
+            assert_int_equal(send(fd, q, n, 0), (ssize_t)n);
+        }
+        ssize_t r;
+        while ((r = recv_within(fd, buf, sizeof buf, 1000)) > 0) {
+            const char *e = dt_parse(buf, (size_t)r, &m);
+            if (e)
+                fail_msg("bad datagram in a burst: %s", e);
+            assert_true(m.id < N);
+            assert_int_equal(m.has_opt, m.id % 2 == 1);
+            assert_int_equal(m.rcode, m.id % 3 ? 0 : DNS_RCODE_NXDOMAIN);
+            if (!seen[m.id])
+                got++;
+            seen[m.id] = true;
+            if (got == N)
+                break;
+        }
+    }
+    assert_int_equal(got, N);
+    close(fd);
+    stop(&f);
+}
+
+static void test_udp_burst(void **state)
+{
+    (void)state;
+    burst("127.0.0.1", "127.0.0.1");
+    burst("0.0.0.0", "127.0.0.5");
+}
+
 static void test_wildcard_replies_from_query_address(void **state)
 {
     (void)state;
@@ -606,6 +656,7 @@ int main(void)
     srand((unsigned)time(NULL));
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_udp_answers_and_stats),
+        cmocka_unit_test(test_udp_burst),
         cmocka_unit_test(test_wildcard_replies_from_query_address),
         cmocka_unit_test(test_ipv6),
         cmocka_unit_test(test_tcp_pipelined_and_split),

@@ -1,0 +1,230 @@
+#!/bin/sh
+# DNS benchmark: Joyride against Knot DNS and dnsmasq serving the same 1000 generated names on
+# 127.0.0.1, one server at a time, driven by dnsperf (90 % hits, 10 % misses). The server is
+# pinned to CPU 0 and dnsperf to CPU 1. Prints per server: QPS, average latency, lost %,
+# server CPU-seconds per 100k answered queries (utime+stime from /proc/PID/stat), RSS (VmRSS),
+# and Joyride's ratio to each peer; then the same over TCP against Knot.
+#
+# Environment: JOYRIDE (binary, default build/src/joyride), DURATION (seconds per run, default
+# 10), ROUNDS (rounds; each runs every server once, the best QPS is kept, default 3), CLIENTS (dnsperf -c, default
+# 8), OUTSTANDING (dnsperf -q, default 500), SERVERS (default "joyride knot dnsmasq"),
+# KEEP=1 keeps the temp dir.
+set -eu
+
+root=$(cd "$(dirname "$0")/.." && pwd)
+JOYRIDE=${JOYRIDE:-$root/build/src/joyride}
+DURATION=${DURATION:-10}
+ROUNDS=${ROUNDS:-3}
+CLIENTS=${CLIENTS:-8}
+OUTSTANDING=${OUTSTANDING:-500}
+NAMES=1000
+SERVERS=${SERVERS:-joyride knot dnsmasq}
+ADDR=127.0.0.1
+ZONE=bench.test
+
+for tool in dnsperf knotd dnsmasq taskset kdig; do
+    command -v "$tool" >/dev/null 2>&1 || PATH=$PATH:/usr/sbin:/sbin
+    command -v "$tool" >/dev/null 2>&1 || { echo "bench: $tool not found (make bench installs it)" >&2; exit 1; }
+done
+[ -x "$JOYRIDE" ] || { echo "bench: $JOYRIDE not built (run make build)" >&2; exit 1; }
+[ "$(nproc)" -ge 2 ] || { echo "bench: needs 2 CPUs (server on CPU 0, dnsperf on CPU 1)" >&2; exit 1; }
+
+tmp=$(mktemp -d /tmp/joyride-bench.XXXXXX)
+server_pid=""
+cleanup() {
+    if [ -n "$server_pid" ]; then
+        kill "$server_pid" 2>/dev/null || true
+        wait "$server_pid" 2>/dev/null || true
+    fi
+    [ "${KEEP:-0}" = 1 ] && echo "bench: kept $tmp" >&2 || rm -rf "$tmp"
+}
+trap cleanup EXIT INT TERM
+
+free_port() {
+    /usr/bin/python3 - "$ADDR" <<'EOF'
+import socket, sys
+for _ in range(100):
+    t = socket.socket(); t.bind((sys.argv[1], 0)); p = t.getsockname()[1]
+    u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    try:
+        u.bind((sys.argv[1], p)); print(p); break
+    except OSError:
+        pass
+    finally:
+        u.close(); t.close()
+EOF
+}
+
+# ---- the data: 1000 names, the same in every server's format; the query mix ----
+mkdir -p "$tmp/hosts" "$tmp/knot/db"
+awk -v n=$NAMES -v z=$ZONE 'BEGIN {
+    for (i = 0; i < n; i++)
+        printf "10.%d.%d.%d host%04d.%s\n", int(i / 65536) % 256, int(i / 256) % 256, i % 256, i, z
+}' >"$tmp/hosts/bench.hosts"
+{
+    printf '$ORIGIN %s.\n$TTL 60\n' $ZONE
+    printf '@ SOA %s. hostmaster.%s. 1 3600 600 86400 60\n@ NS ns\nns A 127.0.0.1\n' $ZONE $ZONE
+    awk -v z=$ZONE '{ sub("." z "$", "", $2); print $2, "A", $1 }' "$tmp/hosts/bench.hosts"
+} >"$tmp/knot/$ZONE.zone"
+awk -v n=$NAMES -v z=$ZONE 'BEGIN {
+    srand(42)
+    for (i = 0; i < 100000; i++) {
+        if (rand() < 0.9) printf "host%04d.%s A\n", int(rand() * n), z
+        else printf "miss%06d.%s A\n", i, z
+    }
+}' >"$tmp/queries.txt"
+
+# ---- process measurements ----
+cpu_ticks() { # utime + stime of a process, in clock ticks
+    sed 's/.*) //' "/proc/$1/stat" | awk '{ print $12 + $13 }'
+}
+rss_kb() {
+    awk '/^VmRSS:/ { print $2 }' "/proc/$1/status"
+}
+wait_ready() { # port name: until the name resolves over UDP (and TCP), 15 s deadline
+    end=$(($(date +%s) + 15))
+    while [ "$(date +%s)" -lt "$end" ]; do
+        if kdig @$ADDR -p "$1" +short +time=1 +retry=0 "$2" A 2>/dev/null | grep -q '^10\.' &&
+            kdig @$ADDR -p "$1" +tcp +short +time=1 +retry=0 "$2" A 2>/dev/null | grep -q '^10\.'; then
+            return 0
+        fi
+        kill -0 "$server_pid" 2>/dev/null || { echo "bench: server exited" >&2; return 1; }
+        sleep 0.1
+    done
+    echo "bench: server on port $1 not answering" >&2
+    return 1
+}
+
+start_joyride() { # port
+    http=$(free_port)
+    env -i PATH="$PATH" DNS_PORT="$1" DNS_BIND_ADDRESS=$ADDR HTTP_PORT="$http" \
+        HTTP_BIND_ADDRESS=$ADDR HOSTIP=$ADDR HOSTS_DIRECTORY="$tmp/hosts" DNS_DOMAINS=$ZONE \
+        DNS_WORKERS=1 ENABLE_DNS_SYNC=false LOG_LEVEL=WARNING DOCKER_HOST=unix:///nonexistent.sock \
+        taskset -c 0 "$JOYRIDE" >"$tmp/joyride.log" 2>&1 &
+    server_pid=$!
+}
+start_knot() { # port
+    cat >"$tmp/knot/knot.conf" <<EOF
+server:
+    listen: $ADDR@$1
+    rundir: $tmp/knot
+    udp-workers: 1
+    tcp-workers: 1
+    background-workers: 1
+database:
+    storage: $tmp/knot/db
+log:
+  - target: stderr
+    any: error
+zone:
+  - domain: $ZONE
+    file: $tmp/knot/$ZONE.zone
+EOF
+    taskset -c 0 knotd -c "$tmp/knot/knot.conf" >"$tmp/knot.log" 2>&1 &
+    server_pid=$!
+}
+start_dnsmasq() { # port
+    taskset -c 0 dnsmasq --no-daemon --no-resolv --no-hosts --addn-hosts="$tmp/hosts/bench.hosts" \
+        --port="$1" --listen-address=$ADDR --bind-interfaces --local=/$ZONE/ --pid-file= \
+        --user="$(id -un)" --log-facility=- --quiet-dhcp >"$tmp/dnsmasq.log" 2>&1 &
+    server_pid=$!
+}
+stop_server() {
+    kill "$server_pid" 2>/dev/null || true
+    wait "$server_pid" 2>/dev/null || true
+    server_pid=""
+}
+
+# One measured run: server mode -> "qps latency_ms lost_pct cpu_s_per_100k rss_mb"
+run_one() {
+    name=$1
+    mode=$2
+    port=$(free_port)
+    "start_$name" "$port"
+    wait_ready "$port" host0001.$ZONE
+    c0=$(cpu_ticks "$server_pid")
+    taskset -c 1 dnsperf -m "$mode" -s $ADDR -p "$port" -d "$tmp/queries.txt" -l "$DURATION" \
+        -c "$CLIENTS" -q "$OUTSTANDING" -T 1 >"$tmp/dnsperf-$name-$mode.txt" 2>&1
+    c1=$(cpu_ticks "$server_pid")
+    rss=$(rss_kb "$server_pid")
+    stop_server
+    awk -v ticks=$((c1 - c0)) -v hz="$(getconf CLK_TCK)" -v rss="$rss" '
+        /Queries completed:/ { done = $3 }
+        /Queries lost:/ { lost = $5; gsub(/[()%]/, "", lost) }
+        /Queries per second:/ { qps = $4 }
+        /Average Latency/ { lat = $4 * 1000 }
+        END {
+            if (done == 0) { print "0 0 100 0 0"; exit }
+            printf "%.0f %.3f %.2f %.3f %.1f\n", qps, lat, lost, ticks / hz / done * 100000, rss / 1024
+        }' "$tmp/dnsperf-$name-$mode.txt"
+}
+
+# Keeps the better of two results (by QPS).
+better() {
+    if [ -z "$1" ] || [ "${2%% *}" -gt "${1%% *}" ]; then echo "$2"; else echo "$1"; fi
+}
+
+# ROUNDS rounds; each round runs every server once, in turn, so load from elsewhere on the
+# machine spreads over all of them. Sets res_<server>_<mode> to the best run by QPS.
+run_all() { # mode servers...
+    mode=$1
+    shift
+    i=0
+    while [ "$i" -lt "$ROUNDS" ]; do
+        for srv in "$@"; do
+            r=$(run_one "$srv" "$mode")
+            eval "res_${srv}_$mode=\$(better \"\${res_${srv}_$mode:-}\" \"\$r\")"
+        done
+        i=$((i + 1))
+    done
+}
+
+has() { case " $SERVERS " in *" $1 "*) return 0 ;; esac; return 1; }
+
+row() { # label "qps lat lost cpu rss"
+    set -- "$1" $2
+    printf '%-10s %10s %10s %8s %16s %8s\n' "$1" "$2" "$3" "$4" "$5" "$6"
+}
+header() {
+    printf '%-10s %10s %10s %8s %16s %8s\n' server QPS "avg ms" "lost %" "CPU s/100k ans" "RSS MB"
+}
+ratio() { # label joyride-result peer-result
+    set -- "$1" $2 $3
+    awk -v l="$1" -v jq="$2" -v jc="$5" -v jr="$6" -v pq="$7" -v pc="${10}" -v pr="${11}" 'BEGIN {
+        printf "Joyride / %-8s QPS x%.2f   CPU per query x%.2f   RSS x%.2f\n", l,
+            pq ? jq / pq : 0, pc ? jc / pc : 0, pr ? jr / pr : 0 }'
+}
+
+echo "DNS benchmark: $NAMES names, dnsperf 90 % hits / 10 % misses, ${DURATION}s per run," \
+    "best of $ROUNDS; server on CPU 0, dnsperf on CPU 1 (-c $CLIENTS -q $OUTSTANDING)"
+echo "joyride: $JOYRIDE ($("$JOYRIDE" --version 2>/dev/null | head -1)); $(knotd -V | head -1);" \
+    "$(dnsmasq --version | head -1 | cut -d' ' -f1-3)"
+echo
+echo "UDP"
+# shellcheck disable=SC2086
+run_all udp $SERVERS
+header
+for srv in $SERVERS; do
+    eval "row $srv \"\$res_${srv}_udp\""
+done
+for peer in knot dnsmasq; do
+    if has joyride && has $peer; then
+        eval "ratio $peer \"\$res_joyride_udp\" \"\$res_${peer}_udp\""
+    fi
+done
+tcp_servers=""
+for srv in $SERVERS; do
+    [ "$srv" = dnsmasq ] || tcp_servers="$tcp_servers $srv"
+done
+[ -n "$tcp_servers" ] || exit 0
+echo
+echo "TCP"
+# shellcheck disable=SC2086
+run_all tcp $tcp_servers
+header
+for srv in $tcp_servers; do
+    eval "row $srv \"\$res_${srv}_tcp\""
+done
+if has joyride && has knot; then
+    ratio knot "$res_joyride_tcp" "$res_knot_tcp"
+fi
