@@ -8,7 +8,8 @@
  * (re)appearing and Kubernetes-style "..data" swaps trigger a full rescan, which also reloads any
  * file whose identity, size or times changed. A missing directory is watched through its nearest
  * existing ancestor (plus a backoff poll as a safety net) and picked up when it appears; a
- * directory that is deleted or moved away withdraws its records and is waited for again. */
+ * directory that is deleted or moved away withdraws its records (unless another directory took
+ * its place at once, which is then reconciled file by file) and is waited for again. */
 #include "sources/hosts.h"
 
 #include <dirent.h>
@@ -407,9 +408,9 @@ static void dir_lost(struct hosts_source *h, bool still_watched)
     if (still_watched)
         inotify_rm_watch(h->ifd, h->wd_dir);
     h->wd_dir = -1;
-    log_warn(MOD, "hosts directory %s was removed or moved away; its records are withdrawn",
-             h->dir);
-    forget_all(h);
+    log_warn(MOD, "hosts directory %s was removed or moved away", h->dir);
+    /* Its records stay until the next pass: a directory swapped for a new one (mv new dir) is
+     * reconciled file by file, so names present in both never stop resolving. */
     pending_clear(h);
     update_status(h);
     schedule(h, true);
@@ -420,6 +421,10 @@ static void on_timer(void *ctx)
     struct hosts_source *h = ctx;
     h->timer = NULL;
     if (h->wd_dir < 0 && !establish(h)) {
+        if (h->nfiles)
+            log_warn(MOD, "hosts directory %s is gone; withdrawing the records of %zu files",
+                     h->dir, h->nfiles);
+        forget_all(h);
         pending_clear(h);
         h->full = false;
         update_status(h);

@@ -430,6 +430,62 @@ static void test_directory_removed_and_recreated(void **state)
     assert_true(st.running);
 }
 
+struct swap_watch {
+    struct env *e;
+    uint64_t deadline;
+    int ticks, vanished;
+    bool done;
+};
+
+static void swap_tick(void *ctx)
+{
+    struct swap_watch *w = ctx;
+    w->ticks++;
+    if (!resolves_to(w->e->t, "swap.test", "10.7.0.1") &&
+        !resolves_to(w->e->t, "swap.test", "10.7.0.2"))
+        w->vanished++;
+    if (resolves_to(w->e->t, "swap.test", "10.7.0.2") &&
+        resolves_to(w->e->t, "only-new.test", "10.7.0.3")) {
+        w->done = true;
+        loop_stop(w->e->loop);
+        return;
+    }
+    if (loop_now_ms() >= w->deadline) {
+        loop_stop(w->e->loop);
+        return;
+    }
+    assert_non_null(loop_timer_add(w->e->loop, 1, swap_tick, w));
+}
+
+/* The directory replaced by another one at once (mv new dir): reconciled file by file; a name
+ * in both never stops resolving (checked between every two loop events). */
+static void test_directory_swapped(void **state)
+{
+    struct env *e = *state;
+    assert_int_equal(mkdir(e->dir, 0755), 0);
+    write_file(e->dir, "f", "10.7.0.1 swap.test\n10.7.0.4 only-old.test\n");
+    start(e);
+    char fresh[512], old[512];
+    snprintf(fresh, sizeof fresh, "%s/fresh", e->base);
+    snprintf(old, sizeof old, "%s/old", e->base);
+    assert_int_equal(mkdir(fresh, 0755), 0);
+    write_file(fresh, "f", "10.7.0.2 swap.test\n");
+    write_file(fresh, "g", "10.7.0.3 only-new.test\n");
+    assert_int_equal(rename(e->dir, old), 0);
+    assert_int_equal(rename(fresh, e->dir), 0);
+    struct swap_watch w = {e, loop_now_ms() + DEADLINE_MS, 0, 0, false};
+    assert_non_null(loop_timer_add(e->loop, 0, swap_tick, &w));
+    loop_run(e->loop);
+    assert_true(w.done);
+    assert_true(w.ticks > 1);
+    assert_int_equal(w.vanished, 0);
+    assert_true(resolves_to(e->t, "only-old.test", NULL));
+    struct hosts_status st;
+    hosts_source_get_status(e->h, &st);
+    assert_true(st.running);
+    assert_int_equal(st.files, 2);
+}
+
 static int cmp_u64(const void *a, const void *b)
 {
     uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
@@ -477,6 +533,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_symlink_and_hardlink, setup, teardown),
         cmocka_unit_test_setup_teardown(test_missing_directory_appears, setup, teardown),
         cmocka_unit_test_setup_teardown(test_directory_removed_and_recreated, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_directory_swapped, setup, teardown),
         cmocka_unit_test_setup_teardown(test_reload_latency, setup, teardown),
         cmocka_unit_test(test_status_without_source),
     };
