@@ -492,6 +492,63 @@ static void test_dotenv_syntax(void **state)
     free(path);
 }
 
+/* Random and mutated .env texts: never a crash or an over-read (ASan), and every failure is
+ * "name:line: problem" on one line with a line number inside the text. */
+static void test_dotenv_random(void **state)
+{
+    (void)state;
+    static const char alphabet[] = "AB_=#'\" \t\n\r\\xport$1";
+    static const char *const seeds[] = {"A=1\n", "export B='x'\n", "C=\"a\\nb\" # c\n",
+                                        "# c\n\nD=\n", "E=\"multi\nline\"\n"};
+    uint64_t rng = 0x9e3779b97f4a7c15ull;
+    int ok = 0;
+    for (int iter = 0; iter < 20000; iter++) {
+        char text[96];
+        rng ^= rng << 13;
+        rng ^= rng >> 7;
+        rng ^= rng << 17;
+        size_t len = (size_t)(rng % sizeof text);
+        const char *seed = seeds[iter % 5];
+        size_t sl = strlen(seed);
+        for (size_t i = 0; i < len; i++) {
+            rng ^= rng << 13;
+            rng ^= rng >> 7;
+            rng ^= rng << 17;
+            uint32_t r = (uint32_t)rng;
+            /* mostly the seed, sometimes a byte from the alphabet or any byte */
+            if (r % 7 == 0)
+                text[i] = alphabet[(r >> 8) % (sizeof alphabet - 1)];
+            else if (r % 29 == 0)
+                text[i] = (char)(r >> 16);
+            else
+                text[i] = seed[(i + (r % 3 == 0 ? (r >> 4) : 0)) % sl];
+        }
+        /* an exact-size heap copy so ASan sees any read past the end */
+        char *buf = malloc(len ? len : 1);
+        memcpy(buf, text, len);
+        struct dotenv d;
+        char err[256];
+        if (dotenv_parse(buf, len, "f", &d, err, sizeof err) == 0) {
+            for (size_t i = 0; i < d.n; i++) {
+                assert_non_null(d.entries[i].key);
+                assert_non_null(d.entries[i].value);
+                assert_true(d.entries[i].line >= 1);
+            }
+            dotenv_free(&d);
+            ok++;
+        } else {
+            int line = 0;
+            assert_int_equal(sscanf(err, "f:%d:", &line), 1);
+            assert_true(line >= 1 && line <= (int)len + 1);
+            assert_null(strchr(err, '\n'));
+            assert_int_equal(d.n, 0);
+        }
+        free(buf);
+    }
+    /* both outcomes are exercised */
+    assert_true(ok > 1000 && ok < 19000);
+}
+
 /* ---- help ---- */
 
 static void test_help_lists_everything(void **state)
@@ -643,6 +700,7 @@ int main(void)
         cmocka_unit_test(test_flag_errors),
         cmocka_unit_test(test_precedence),
         cmocka_unit_test(test_dotenv_syntax),
+        cmocka_unit_test(test_dotenv_random),
         cmocka_unit_test(test_help_lists_everything),
         cmocka_unit_test(test_values),
     };
