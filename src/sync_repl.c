@@ -485,16 +485,17 @@ static void apply_deltas(struct sync *s, const uint8_t *msg, size_t len)
     /* A departed or unknown owner's late gossip is not applied: it would bring it back. An
      * owner that is new to us is fetched whole when its join event arrives. */
     bool live = strcmp(d[0].owner, s->cfg.node_id) != 0 && sync_member_live(s, d[0].owner);
-    struct rec_version need = {0, 0};
-    for (size_t i = 0; i < n && live; i++) {
-        switch (records_apply_delta(s->records, &d[i])) {
+    enum rec_apply *res = live ? calloc(n, sizeof *res) : NULL;
+    if (res) /* one publication to DNS readers for the whole batch */
+        records_apply_deltas(s->records, d, n, res);
+    for (size_t i = 0; i < n && res; i++) {
+        switch (res[i]) {
         case REC_APPLIED:
             applied++;
             break;
         case REC_GAP:
             applied++;
             gaps++;
-            need = d[i].ver;
             break;
         case REC_STALE:
             stale++;
@@ -504,6 +505,7 @@ static void apply_deltas(struct sync *s, const uint8_t *msg, size_t len)
             break;
         }
     }
+    free(res);
     if (!live)
         stale = n;
     pthread_mutex_lock(&s->mu);
@@ -522,7 +524,7 @@ static void apply_deltas(struct sync *s, const uint8_t *msg, size_t len)
     if (live) {
         if (gaps) {
             /* need the highest seq this message carried */
-            need = d[n - 1].ver;
+            struct rec_version need = d[n - 1].ver;
             for (size_t i = 0; i < n; i++)
                 if (d[i].ver.seq > need.seq)
                     need = d[i].ver;
