@@ -647,16 +647,26 @@ static int set_source_count(struct records *t, const char *source, size_t count)
     return 0;
 }
 
-int records_set_source(struct records *t, const char *source, const struct rec_input *in, size_t n)
+/* Whether in[0..n) can be used as is: valid, normalized, sorted and without repeats. */
+static bool input_clean(const struct rec_input *in, size_t n)
 {
-    if (!valid_str(source, REC_SOURCE_MAX))
-        return -1;
-    struct rec_input *v = NULL;
-    if (n) {
-        v = malloc(n * sizeof *v);
-        if (!v)
-            return -1;
+    char norm[REC_NAME_MAX + 1];
+    static const uint8_t zero[12];
+    for (size_t i = 0; i < n; i++) {
+        if (!valid_addr(&in[i].addr) || !memchr(in[i].name, '\0', sizeof in[i].name) ||
+            !records_normalize_name(in[i].name, norm) || strcmp(norm, in[i].name) != 0)
+            return false;
+        if (in[i].addr.type == REC_A && memcmp(in[i].addr.bytes + 4, zero, 12) != 0)
+            return false;
+        if (i > 0 && input_cmp(&in[i - 1], &in[i]) >= 0)
+            return false;
     }
+    return true;
+}
+
+/* Copies the valid inputs, normalized, into v, sorted and deduplicated; returns the count. */
+static size_t clean_inputs(const struct rec_input *in, size_t n, struct rec_input *v)
+{
     size_t m = 0;
     for (size_t i = 0; i < n; i++) {
         if (!valid_addr(&in[i].addr) || !memchr(in[i].name, '\0', sizeof in[i].name) ||
@@ -673,7 +683,25 @@ int records_set_source(struct records *t, const char *source, const struct rec_i
     for (size_t i = 0; i < m; i++)
         if (k == 0 || input_cmp(&v[k - 1], &v[i]) != 0)
             v[k++] = v[i];
-    m = k;
+    return k;
+}
+
+int records_set_source(struct records *t, const char *source, const struct rec_input *in, size_t n)
+{
+    if (!valid_str(source, REC_SOURCE_MAX))
+        return -1;
+    /* Input that is already normalized, sorted and unique (the hosts source hands it so) is used
+     * in place; anything else is copied, cleaned, sorted and deduplicated. */
+    const struct rec_input *v = in;
+    struct rec_input *copy = NULL;
+    size_t m = n;
+    if (!input_clean(in, n)) {
+        copy = malloc(n * sizeof *copy);
+        if (!copy)
+            return -1;
+        m = clean_inputs(in, n, copy);
+        v = copy;
+    }
 
     int changes = 0, rc = 0;
     lock(t);
@@ -717,7 +745,7 @@ int records_set_source(struct records *t, const char *source, const struct rec_i
     if (changes)
         t->dirty = true;
     unlock_publish(t);
-    free(v);
+    free(copy);
     return rc < 0 ? -1 : changes;
 }
 

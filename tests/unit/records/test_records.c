@@ -298,6 +298,17 @@ static void test_invalid_inputs_skipped(void **state)
     struct rec_input unterminated = in("z.example", "10.0.0.4");
     memset(unterminated.name, 'a', sizeof unterminated.name);
     assert_int_equal(records_set_source(t, "hosts:/y", &unterminated, 1), 0);
+    /* Clean input (sorted, unique, normalized) and the same records in a messy form (unsorted,
+     * repeated, uppercase, junk after the 4 bytes of an A address) give the same table. */
+    struct rec_input clean[] = {in("c1.example", "10.0.1.1"), in("c1.example", "fd00::1"),
+                                in("c2.example", "10.0.1.2")};
+    assert_int_equal(records_set_source(t, "hosts:/clean", clean, 3), 3);
+    struct rec_input messy[] = {in("C2.example.", "10.0.1.2"), in("c1.example", "fd00::1"),
+                                in("c1.example", "10.0.1.1"), in("c2.example", "10.0.1.2")};
+    messy[2].addr.bytes[9] = 0xee;
+    assert_int_equal(records_set_source(t, "hosts:/clean", messy, 4), 0);
+    assert_int_equal(records_set_source(t, "hosts:/clean", clean, 2), 1);
+    assert_int_equal(lookup(t, "c2.example", NULL, NULL, NULL), -1);
     /* Uppercase input is normalized. */
     struct rec_input u[] = {in("UP.Example", "10.0.0.9")};
     assert_int_equal(records_set_source(t, "hosts:/u", u, 1), 1);
