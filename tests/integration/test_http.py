@@ -199,16 +199,21 @@ def test_status_page(node):
     assert "@import" not in page
 
 
-def test_status_page_renders_in_browser(node, tmp_path):
-    """The page's script fills every section from the live API (headless chromium's DOM after
-    the scripts ran)."""
+def rendered_page(node, profile_dir):
+    """The status page's DOM after its scripts ran, from headless chromium."""
     browser = shutil.which("chromium") or shutil.which("chromium-browser")
     if not browser:
         pytest.skip("chromium is not installed (apt-get install chromium)")
-    out = subprocess.run(
-        [browser, "--headless", "--no-sandbox", "--disable-gpu", "--user-data-dir=%s" % tmp_path,
-         "--virtual-time-budget=5000", "--dump-dom", node.url("/")],
+    return subprocess.run(
+        [browser, "--headless", "--no-sandbox", "--disable-gpu",
+         "--user-data-dir=%s" % profile_dir, "--virtual-time-budget=5000", "--dump-dom",
+         node.url("/")],
         capture_output=True, text=True, timeout=60).stdout
+
+
+def test_status_page_renders_in_browser(node, tmp_path):
+    """The page's script fills every section from the live API."""
+    out = rendered_page(node, tmp_path / "profile")
     assert re.search(r'id="conn" class="ok">live<', out), out[-2000:]
     assert re.search(r'id="r-total">%d<' % len(EXPECTED), out)
     for name, addr, _ in EXPECTED:
@@ -217,6 +222,29 @@ def test_status_page_renders_in_browser(node, tmp_path):
     assert re.search(r'id="s-environment"[^>]*>ci<', out)
     assert re.search(r'id="h-records"[^>]*>%d<' % len(EXPECTED), out)
     assert "DNS synchronization is not enabled" in out
+
+
+def test_status_page_cluster_section(joyride, tmp_path):
+    """With cluster sync on, the page lists the SWIM members and their state."""
+    def cluster_env(extra=None):
+        from conftest import free_port, unique_loopback
+        addr = unique_loopback()  # node_env(addr=...) puts every port on this address
+        env = {"addr": addr, "ENABLE_DNS_SYNC": "true", "DISCOVERY_PORT": "0",
+               "SWIM_PORT": str(free_port(addr))}
+        env.update(extra or {})
+        return env
+    a_env = cluster_env({"NODE_ID": "page-node-a"})
+    a = joyride(env=a_env)
+    b = joyride(env=cluster_env({"NODE_ID": "page-node-b", "CLUSTER_SEEDS": "%s:%s" % (
+        a.addr, a_env["SWIM_PORT"])}))
+    wait_until(lambda: b.json("/dns/cluster")[1]["cluster"]["swim_cluster"]["alive_members"] == 2,
+               timeout=15, what="two members")
+    out = rendered_page(b, tmp_path / "profile")
+    assert "SWIM members" in out, out[-3000:]
+    for name in ("page-node-a", "page-node-b (this node)"):
+        assert ">%s<" % name in out, name
+    assert len(re.findall(r'class="ok">alive<', out)) == 2
+    assert "DNS synchronization is not enabled" not in out
 
 
 # ---- metrics ----

@@ -9,7 +9,7 @@ import time
 
 import pytest
 
-from conftest import JOYRIDE, free_port, node_env, wait_until
+from conftest import JOYRIDE, free_port, node_env, unique_loopback, wait_until
 
 STOP_BOUND_S = 1.0
 
@@ -120,21 +120,19 @@ def test_startup_log_line(joyride):
     assert " INFO " in line[0] and "main:" in line[0]
 
 
-def cluster_env(joyride_env_extra=None):
-    """A node with cluster sync on: free SWIM port, no broadcast discovery."""
-    env = node_env(ENABLE_DNS_SYNC="true", DISCOVERY_PORT="0", **(joyride_env_extra or {}))
-    env["SWIM_PORT"] = str(free_port(env["CLUSTER_BIND_ADDRESS"]))
-    return env
+def cluster_env(**extra):
+    """Overrides for node_env: cluster sync on, a free SWIM port on the node's own loopback
+    address, no broadcast discovery."""
+    addr = unique_loopback()
+    return {"addr": addr, "ENABLE_DNS_SYNC": "true", "DISCOVERY_PORT": "0",
+            "SWIM_PORT": str(free_port(addr)), **extra}
 
 
 def test_stop_with_cluster_peer(joyride):
     """With a live peer the node leaves the cluster on the way out, still within the bound."""
     a_env = cluster_env()
-    a = joyride(env={k: a_env[k] for k in ("ENABLE_DNS_SYNC", "DISCOVERY_PORT", "SWIM_PORT")})
-    seed = "%s:%s" % (a.addr, a_env["SWIM_PORT"])
-    b_env = cluster_env({"CLUSTER_SEEDS": seed})
-    b = joyride(env={k: b_env[k] for k in ("ENABLE_DNS_SYNC", "DISCOVERY_PORT", "SWIM_PORT",
-                                           "CLUSTER_SEEDS")})
+    a = joyride(env=a_env)
+    b = joyride(env=cluster_env(CLUSTER_SEEDS="%s:%s" % (a.addr, a_env["SWIM_PORT"])))
 
     def joined():
         code, body = b.json("/dns/cluster")
@@ -149,7 +147,7 @@ def test_stop_with_cluster_peer(joyride):
 
 
 def test_swim_port_in_use(tmp_path):
-    env = cluster_env()
+    env = node_env(**cluster_env())
     addr, port = env["CLUSTER_BIND_ADDRESS"], int(env["SWIM_PORT"])
     s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
     s.bind((addr, port))
