@@ -5,6 +5,7 @@ set -eu
 BUILD=$1
 SECS=$2
 root=$(cd "$(dirname "$0")/.." && pwd)
+export UBSAN_OPTIONS="halt_on_error=1:print_stacktrace=1${UBSAN_OPTIONS:+:$UBSAN_OPTIONS}"
 scratch=$(mktemp -d)
 trap 'rm -rf "$scratch"' EXIT
 for bin in $(find "$BUILD/tests/fuzz" -type f -name "fuzz_*" -perm -u+x | sort); do
