@@ -479,3 +479,26 @@ def test_packet_loss_no_false_deaths_and_convergence(tmp_path):
         assert all_answer(nodes, nodes)
     finally:
         finish(lab, nodes)
+
+
+def test_keep_records_of_failed_node(tmp_path):
+    """RECORDS_ON_NODE_FAILURE=keep: a dead node's names stay served; a left node's do not."""
+    lab = Lab(3)
+    nodes = make_nodes(lab, tmp_path, 3, env={"RECORDS_ON_NODE_FAILURE": "keep"})
+    try:
+        for n in nodes:
+            n.start()
+        skip_without_cluster(nodes[0])
+        poll(lambda: all_answer(nodes, nodes), 10, what="cluster")
+        n1, n2, n3 = nodes
+        n3.proc.send_signal(signal.SIGKILL)
+        n3.proc.wait()
+        poll(lambda: n1.json("/dns/cluster")[1]["cluster"]["swim_cluster"]["member_counts"]
+             ["failed"] == 1, 30, interval=0.1, what="node3 declared dead")
+        assert "SWIM member failed: node3 (keeping its records)" in n1.log()
+        assert all(answers(n, NAME % 3) == [n3.addr] for n in (n1, n2))
+        n2.stop()
+        poll(lambda: answers(n1, NAME % 2) == [], 5, what="left node's names dropped")
+        assert answers(n1, NAME % 3) == [n3.addr]
+    finally:
+        finish(lab, nodes)
