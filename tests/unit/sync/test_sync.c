@@ -16,6 +16,7 @@
 #include "log.h"
 #include "sync_codec.h"
 #include "sync_int.h"
+#include "sync_json.h"
 
 /* ---- codec ---- */
 
@@ -287,6 +288,78 @@ static void test_hostile_input(void **state)
         sync_buf_free(&bufs[k]);
 }
 
+/* ---- status JSON and metrics ---- */
+
+static void test_status_json_shape(void **state)
+{
+    (void)state;
+    struct sync_member_status members[2] = {
+        {.node_id = "a",
+         .address = "10.0.0.1:8890",
+         .state = SWIM_ALIVE,
+         .incarnation = 3,
+         .records = 7,
+         .last_change = 1754303400.0,
+         .is_self = true},
+        {.node_id = "b", .address = "10.0.0.2:8890", .state = SWIM_DEAD, .incarnation = 1},
+    };
+    struct discovery_node disc = {.node_id = "b",
+                                  .ip_address = "10.0.0.2",
+                                  .swim_port = 8890,
+                                  .role = "dns-server",
+                                  .last_seen = 1754303399.5};
+    struct sync_status st = {.running = true,
+                             .node_id = "a",
+                             .members = members,
+                             .n_members = 2,
+                             .discovered = &disc,
+                             .n_discovered = 1,
+                             .alive = 1,
+                             .failed = 1,
+                             .dns_version = 42};
+    st.stats.records_synced = 15;
+    st.stats.sync_operations = 3;
+    json_t *c = sync_status_json(&st);
+    assert_non_null(c);
+    assert_string_equal(json_string_value(json_object_get(c, "node_id")), "a");
+    assert_true(json_is_true(json_object_get(c, "running")));
+    assert_int_equal(json_integer_value(json_object_get(c, "discovered_nodes")), 1);
+    json_t *stats = json_object_get(c, "statistics");
+    assert_int_equal(json_integer_value(json_object_get(stats, "nodes_discovered")), 1);
+    assert_int_equal(json_integer_value(json_object_get(stats, "nodes_active")), 1);
+    assert_int_equal(json_integer_value(json_object_get(stats, "dns_records_synced")), 15);
+    assert_int_equal(json_integer_value(json_object_get(stats, "sync_operations")), 3);
+    assert_true(json_is_null(json_object_get(stats, "last_sync"))); /* never synced */
+    json_t *n0 = json_array_get(json_object_get(c, "nodes"), 0);
+    assert_string_equal(json_string_value(json_object_get(n0, "ip_address")), "10.0.0.2");
+    assert_string_equal(json_string_value(json_object_get(n0, "last_seen")),
+                        "2025-08-04T10:29:59Z");
+    json_t *meta = json_object_get(n0, "metadata");
+    assert_string_equal(json_string_value(json_object_get(meta, "role")), "dns-server");
+    assert_int_equal(json_integer_value(json_object_get(meta, "swim_port")), 8890);
+    json_t *sw = json_object_get(c, "swim_cluster");
+    assert_int_equal(json_integer_value(json_object_get(sw, "alive_members")), 1);
+    json_t *counts = json_object_get(sw, "member_counts");
+    assert_int_equal(json_integer_value(json_object_get(counts, "failed")), 1);
+    assert_int_equal(json_integer_value(json_object_get(counts, "left")), 0);
+    assert_int_equal(json_integer_value(json_object_get(sw, "dns_version")), 42);
+    json_t *m1 = json_array_get(json_object_get(sw, "members"), 1);
+    assert_string_equal(json_string_value(json_object_get(m1, "state")), "failed");
+    json_t *m0 = json_array_get(json_object_get(sw, "members"), 0);
+    assert_int_equal(json_integer_value(json_object_get(m0, "records")), 7);
+    assert_true(json_is_true(json_object_get(m0, "self")));
+    json_decref(c);
+
+    char *text = sync_status_metrics(&st);
+    assert_non_null(text);
+    assert_non_null(strstr(text, "joyride_cluster_members{state=\"alive\"} 1\n"));
+    assert_non_null(strstr(text, "joyride_cluster_members{state=\"failed\"} 1\n"));
+    assert_non_null(strstr(text, "joyride_cluster_dns_version 42\n"));
+    assert_non_null(strstr(text, "joyride_swim_dropped_total{reason=\"decrypt\"} 0\n"));
+    assert_true(text[strlen(text) - 1] == '\n');
+    free(text);
+}
+
 /* ---- three managers on one loop over loopback ---- */
 
 #define NODES 3
@@ -534,6 +607,7 @@ int main(void)
         cmocka_unit_test(test_state_roundtrip),
         cmocka_unit_test(test_repair_req_roundtrip),
         cmocka_unit_test(test_hostile_input),
+        cmocka_unit_test(test_status_json_shape),
         cmocka_unit_test(test_three_nodes_end_to_end),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
