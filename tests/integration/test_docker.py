@@ -154,13 +154,6 @@ class DockerAPI:
             if e.status != 404:
                 raise
 
-    def events(self, since, until):
-        """Past container events between two wall-clock times (the daemon replays and closes)."""
-        q = urllib.parse.urlencode({"since": "%.9f" % since, "until": "%.9f" % until,
-                                    "filters": json.dumps({"type": ["container"]})})
-        body = self.call("GET", "/events?" + q, parse=False)
-        return [json.loads(line) for line in body.decode().splitlines() if line.strip()]
-
     def ps(self, all_=False):
         q = "?all=1" if all_ else ""
         return self.call("GET", "/containers/json" + q)
@@ -168,6 +161,51 @@ class DockerAPI:
     def running_names(self, label=LABEL):
         """Running (not paused) containers that carry label."""
         return [c for c in self.ps() if c["State"] == "running" and label in (c["Labels"] or {})]
+
+
+class EventRecorder:
+    """Follows the daemon's container events on a thread (the daemon replays only its last 256
+    events, so long measurements need a live subscription). Subscribed once constructed."""
+
+    KIND = {"start": "up", "kill": "down", "die": "down", "stop": "down"}
+
+    def __init__(self, api):
+        self.conn = _UnixHTTPConnection(api.sock, None)
+        q = urllib.parse.urlencode({"filters": json.dumps({"type": ["container"]})})
+        self.conn.request("GET", "/events?" + q)
+        self.resp = self.conn.getresponse()  # headers in: the daemon has subscribed us
+        self.first = {}  # (container id, "up"/"down") -> timeNano (s) of the first such event
+        self.th = threading.Thread(target=self._run, daemon=True)
+        self.th.start()
+
+    def _run(self):
+        try:
+            for line in self.resp:
+                if not line.strip():
+                    continue
+                ev = json.loads(line)
+                kind = self.KIND.get(ev.get("Action"))
+                if kind:
+                    self.first.setdefault((ev["Actor"]["ID"], kind), ev["timeNano"] / 1e9)
+        except (OSError, ValueError, http.client.HTTPException):
+            pass
+
+    def latencies_ms(self, answered, timeout=10.0):
+        """answered: {(cid, kind): wall-clock answer time} -> {kind: sorted latencies in ms}."""
+        wait_until(lambda: all(k in self.first for k in answered), timeout=timeout,
+                   what="every event recorded")
+        out = {}
+        for (cid, kind), t in answered.items():
+            out.setdefault(kind, []).append((t - self.first[(cid, kind)]) * 1000)
+        return {k: sorted(v) for k, v in out.items()}
+
+    def close(self):
+        try:
+            self.conn.sock.shutdown(socket.SHUT_RDWR)
+        except OSError:
+            pass
+        self.th.join(5)
+        self.conn.close()
 
 
 def _alive(pid):
@@ -370,8 +408,18 @@ def wait_records_match(node, dk, timeout=10.0, what="records match docker ps"):
                    timeout=timeout, interval=0.05, what=what)
     except AssertionError:
         have, want = docker_records(node), expected_records(dk, node.addr)
-        raise AssertionError("%s: extra %s, missing %s\n%s" % (
-            what, sorted(have - want), sorted(want - have), node.log()[-6000:])) from None
+        log = node.log().splitlines()
+        ids = set()
+        for name, _ in have ^ want:
+            for line in log:
+                if name in line and "(" in line:
+                    ids.add(line.split("(", 1)[1][:12])
+        for c in dk.api.ps(all_=True):
+            if any(n in json.dumps(c["Labels"]) for n, _ in have ^ want):
+                ids.add(c["Id"][:12])
+        related = [line for line in log if any(i in line for i in ids)]
+        raise AssertionError("%s: extra %s, missing %s\njoyride log about them:\n%s" % (
+            what, sorted(have - want), sorted(want - have), "\n".join(related[-60:]))) from None
 
 
 def start_joyride(joyride, dk, **env):
@@ -414,23 +462,20 @@ def test_labelled_container_answers_within_1s(joyride, dk):
     """Event-to-answer latency: from the daemon's own event timestamp (timeNano of start, and of
     the first removing event on stop) to the first DNS answer that reflects it."""
     node = start_joyride(joyride, dk)
-    since = time.time() - 1
+    rec = EventRecorder(dk.api)
     answered = {}  # (cid, "up"/"down") -> wall-clock time of the first matching answer
-    for i in range(5):
-        name = uniq("web%d" % i)
-        cid = dk.api.create({LABEL: name})
-        answered[(cid, "up")] = act_and_wait_answer(node, lambda: dk.api.start(cid), name,
-                                                    [node.addr])
-        answered[(cid, "down")] = act_and_wait_answer(node, lambda: dk.api.stop(cid), name, [])
-    first = {}
-    for ev in dk.api.events(since, time.time() + 1):
-        kind = {"start": "up", "kill": "down", "die": "down", "stop": "down"}.get(ev["Action"])
-        key = (ev["Actor"]["ID"], kind)
-        if kind and key in answered and key not in first:
-            first[key] = ev["timeNano"] / 1e9
-    assert set(first) == set(answered)
-    up = sorted((answered[k] - first[k]) * 1000 for k in answered if k[1] == "up")
-    down = sorted((answered[k] - first[k]) * 1000 for k in answered if k[1] == "down")
+    try:
+        for i in range(5):
+            name = uniq("web%d" % i)
+            cid = dk.api.create({LABEL: name})
+            answered[(cid, "up")] = act_and_wait_answer(node, lambda: dk.api.start(cid), name,
+                                                        [node.addr])
+            answered[(cid, "down")] = act_and_wait_answer(node, lambda: dk.api.stop(cid), name,
+                                                          [])
+        lat = rec.latencies_ms(answered)
+    finally:
+        rec.close()
+    up, down = lat["up"], lat["down"]
     print("\nevent->answer ms: start %s (median %.1f), stop %s (median %.1f)" % (
         [round(x, 1) for x in up], statistics.median(up), [round(x, 1) for x in down],
         statistics.median(down)))
