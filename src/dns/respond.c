@@ -64,15 +64,12 @@ size_t dns_answer(const struct dns_policy *p, const struct dns_query *q, const s
     res->truncated = false;
 
     if (!rr && !apex) {
-        uint16_t rcode;
-        if (zone >= 0)
-            rcode = DNS_RCODE_NXDOMAIN; /* authoritative: a negative answer with the SOA */
-        else if (p->unknown == DNS_UNKNOWN_DROP)
+        /* Inside a domain: authoritative NXDOMAIN with the SOA. Outside: the unknown action,
+         * where any configured domain means the name is not ours (REFUSED). */
+        if (zone < 0 && p->unknown == DNS_UNKNOWN_DROP)
             return 0;
-        else if (p->n_zones > 0 || p->unknown == DNS_UNKNOWN_REFUSED)
-            rcode = DNS_RCODE_REFUSED; /* not a name we serve */
-        else
-            rcode = DNS_RCODE_NXDOMAIN;
+        bool refuse = zone < 0 && (p->n_zones > 0 || p->unknown == DNS_UNKNOWN_REFUSED);
+        uint16_t rcode = refuse ? DNS_RCODE_REFUSED : DNS_RCODE_NXDOMAIN;
         bool aa = rcode == DNS_RCODE_NXDOMAIN;
         if (!dns_resp_begin(&r, q, out, outsize, limit, rcode, aa))
             return 0;

@@ -127,7 +127,14 @@ static int open_tcp(struct dns_server *s, const struct dns_server_config *cfg, c
     if (s->port == 0) {
         struct sockaddr_storage a;
         socklen_t al = sizeof a;
-        getsockname(fd, (struct sockaddr *)&a, &al);
+        memset(&a, 0, sizeof a);
+        if (getsockname(fd, (struct sockaddr *)&a, &al) < 0) {
+            int e = errno;
+            snprintf(err, errlen, "cannot read the DNS port bound: %s", strerror(e));
+            close(fd);
+            errno = e;
+            return -1;
+        }
         set_port(s, ntohs(a.ss_family == AF_INET ? ((struct sockaddr_in *)&a)->sin_port
                                                  : ((struct sockaddr_in6 *)&a)->sin6_port));
     }
@@ -235,7 +242,7 @@ struct dns_server *dns_server_start(const struct dns_server_config *cfg, struct 
         goto fail;
     }
     s->stop_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-    s->workers = calloc((size_t)s->n_workers, sizeof *s->workers);
+    s->workers = calloc((size_t)s->n_workers, sizeof(struct udp_worker *));
     if (s->stop_fd < 0 || !s->workers) {
         snprintf(err, errlen, "cannot set up the DNS server: %s", strerror(errno));
         goto fail;

@@ -13,8 +13,8 @@
 #include "dns/internal.h"
 #include "log.h"
 
-#define IN_CAP 4096                     /* a query longer than this closes the connection */
-#define OUT_CAP (2 * (DNS_MSG_MAX + 2)) /* scratch for the answers to one read */
+#define IN_CAP 4096                             /* a query longer than this closes the connection */
+#define OUT_CAP ((size_t)2 * (DNS_MSG_MAX + 2)) /* scratch for the answers to one read */
 #define MAX_EVENTS 64
 #define ACCEPT_PAUSE_MS 100 /* after EMFILE/ENFILE */
 
@@ -29,15 +29,15 @@ struct conn {
 };
 
 struct tcp_server {
-    struct dns_counters ctr;
+    struct dns_counters ctr; /* first (cache-line aligned); written only by the TCP thread */
     struct dns_server *srv;
-    int listen_fd, ep;
+    struct conn *head, *tail;
     pthread_t thread;
+    uint64_t accept_resume_ms;
+    int listen_fd, ep;
+    uint32_t rotate;
     bool started;
     bool accept_paused;
-    uint64_t accept_resume_ms;
-    uint32_t rotate;
-    struct conn *head, *tail;
     uint8_t out[OUT_CAP];
 };
 
