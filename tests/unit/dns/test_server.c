@@ -331,11 +331,25 @@ static void burst(const char *bind, const char *to)
     stop(&f);
 }
 
+static bool have_ipv6(void)
+{
+    int probe = socket(AF_INET6, SOCK_DGRAM, 0);
+    struct sockaddr_in6 a = {.sin6_family = AF_INET6, .sin6_addr = IN6ADDR_LOOPBACK_INIT};
+    bool ok = probe >= 0 && bind(probe, (struct sockaddr *)&a, sizeof a) == 0;
+    if (probe >= 0)
+        close(probe);
+    return ok;
+}
+
 static void test_udp_burst(void **state)
 {
     (void)state;
     burst("127.0.0.1", "127.0.0.1");
     burst("0.0.0.0", "127.0.0.5");
+    if (have_ipv6()) {
+        burst("::1", "::1");
+        burst("::", "127.0.0.7"); /* IPv4 through a dual-stack wildcard socket */
+    }
 }
 
 static void test_wildcard_replies_from_query_address(void **state)
@@ -367,14 +381,8 @@ static void test_wildcard_replies_from_query_address(void **state)
 static void test_ipv6(void **state)
 {
     (void)state;
-    int probe = socket(AF_INET6, SOCK_DGRAM, 0);
-    struct sockaddr_in6 a = {.sin6_family = AF_INET6, .sin6_addr = IN6ADDR_LOOPBACK_INIT};
-    if (probe < 0 || bind(probe, (struct sockaddr *)&a, sizeof a) < 0) {
-        if (probe >= 0)
-            close(probe);
+    if (!have_ipv6())
         skip(); /* no IPv6 loopback here */
-    }
-    close(probe);
     struct fixture f;
     static uint8_t buf[65536];
     struct dt_msg m;
@@ -391,6 +399,18 @@ static void test_ipv6(void **state)
     assert_true(tcp_read_msg(t, buf, &m));
     assert_int_equal(m.an, 1);
     close(t);
+    stop(&f);
+
+    /* The IPv6 wildcard takes IPv4 too, and replies from the address asked. */
+    start(&f, "::", 0, 0);
+    fd = udp_to("127.0.0.6", f.port);
+    udp_ask(fd, "web.test", DNS_TYPE_A, -1, &m, buf);
+    assert_int_equal(m.an, 1);
+    close(fd);
+    fd = udp_to("::1", f.port);
+    udp_ask(fd, "web.test", DNS_TYPE_A, -1, &m, buf);
+    assert_int_equal(m.an, 1);
+    close(fd);
     stop(&f);
 }
 
