@@ -5,14 +5,17 @@
 # server CPU-seconds per 100k answered queries (utime+stime from /proc/PID/stat), RSS (VmRSS),
 # and Joyride's ratio to each peer; then the same over TCP against Knot.
 #
-# Environment: JOYRIDE (binary, default build/src/joyride), DURATION (seconds per run, default
-# 10), ROUNDS (rounds; each runs every server once, the best QPS is kept, default 3), CLIENTS (dnsperf -c, default
-# 8), OUTSTANDING (dnsperf -q, default 500), SERVERS (default "joyride knot dnsmasq"),
-# KEEP=1 keeps the temp dir.
+# Environment: JOYRIDE (binary; default build/joyride or build/src/joyride), DURATION (seconds
+# per run, default 10), ROUNDS (each round runs every server once; the best QPS is kept; default
+# 3), CLIENTS (dnsperf -c, default 8), OUTSTANDING (dnsperf -q, default 500), SERVERS (default
+# "joyride knot dnsmasq"), KEEP=1 keeps the temp dir.
 set -eu
 
 root=$(cd "$(dirname "$0")/.." && pwd)
-JOYRIDE=${JOYRIDE:-$root/build/src/joyride}
+if [ -z "${JOYRIDE:-}" ]; then
+    JOYRIDE=$root/build/src/joyride
+    [ -x "$root/build/joyride" ] && JOYRIDE=$root/build/joyride
+fi
 DURATION=${DURATION:-10}
 ROUNDS=${ROUNDS:-3}
 CLIENTS=${CLIENTS:-8}
@@ -36,7 +39,11 @@ cleanup() {
         kill "$server_pid" 2>/dev/null || true
         wait "$server_pid" 2>/dev/null || true
     fi
-    [ "${KEEP:-0}" = 1 ] && echo "bench: kept $tmp" >&2 || rm -rf "$tmp"
+    if [ "${KEEP:-0}" = 1 ]; then
+        echo "bench: kept $tmp" >&2
+    else
+        rm -rf "$tmp"
+    fi
 }
 trap cleanup EXIT INT TERM
 
@@ -62,6 +69,7 @@ awk -v n=$NAMES -v z=$ZONE 'BEGIN {
         printf "10.%d.%d.%d host%04d.%s\n", int(i / 65536) % 256, int(i / 256) % 256, i % 256, i, z
 }' >"$tmp/hosts/bench.hosts"
 {
+    # shellcheck disable=SC2016
     printf '$ORIGIN %s.\n$TTL 60\n' $ZONE
     printf '@ SOA %s. hostmaster.%s. 1 3600 600 86400 60\n@ NS ns\nns A 127.0.0.1\n' $ZONE $ZONE
     awk -v z=$ZONE '{ sub("." z "$", "", $2); print $2, "A", $1 }' "$tmp/hosts/bench.hosts"
@@ -172,6 +180,7 @@ run_all() { # mode servers...
     i=0
     while [ "$i" -lt "$ROUNDS" ]; do
         for srv in "$@"; do
+            # shellcheck disable=SC2034
             r=$(run_one "$srv" "$mode")
             eval "res_${srv}_$mode=\$(better \"\${res_${srv}_$mode:-}\" \"\$r\")"
         done
@@ -182,6 +191,7 @@ run_all() { # mode servers...
 has() { case " $SERVERS " in *" $1 "*) return 0 ;; esac; return 1; }
 
 row() { # label "qps lat lost cpu rss"
+    # shellcheck disable=SC2086
     set -- "$1" $2
     printf '%-10s %10s %10s %8s %16s %8s\n' "$1" "$2" "$3" "$4" "$5" "$6"
 }
@@ -189,6 +199,7 @@ header() {
     printf '%-10s %10s %10s %8s %16s %8s\n' server QPS "avg ms" "lost %" "CPU s/100k ans" "RSS MB"
 }
 ratio() { # label joyride-result peer-result
+    # shellcheck disable=SC2086
     set -- "$1" $2 $3
     awk -v l="$1" -v jq="$2" -v jc="$5" -v jr="$6" -v pq="$7" -v pc="${10}" -v pr="${11}" 'BEGIN {
         printf "Joyride / %-8s QPS x%.2f   CPU per query x%.2f   RSS x%.2f\n", l,
