@@ -237,5 +237,6 @@ for srv in $tcp_servers; do
     eval "row $srv \"\$res_${srv}_tcp\""
 done
 if has joyride && has knot; then
+    # shellcheck disable=SC2154 # set by run_all through eval
     ratio knot "$res_joyride_tcp" "$res_knot_tcp"
 fi
