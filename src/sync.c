@@ -366,6 +366,8 @@ static void free_sync(struct sync *s)
         loop_timer_cancel(s->loop, s->status_timer);
     if (s->seed_timer)
         loop_timer_cancel(s->loop, s->seed_timer);
+    if (s->beacon_timer)
+        loop_timer_cancel(s->loop, s->beacon_timer);
     if (s->net)
         swim_net_free(s->net); /* frees the swim node too */
     s->swim = NULL;
@@ -529,7 +531,9 @@ void sync_stop(struct sync *s)
         loop_timer_cancel(s->loop, s->status_timer);
     if (s->seed_timer)
         loop_timer_cancel(s->loop, s->seed_timer);
-    s->status_timer = s->seed_timer = NULL;
+    if (s->beacon_timer)
+        loop_timer_cancel(s->loop, s->beacon_timer);
+    s->status_timer = s->seed_timer = s->beacon_timer = NULL;
     if (s->discovery) {
         discovery_stop(s->discovery);
         s->discovery = NULL;

@@ -188,7 +188,7 @@ int sync_payload_kind(const uint8_t *buf, size_t len)
 {
     if (!buf || len < HEADER_LEN || buf[0] != SYNC_MAGIC || buf[1] != SYNC_VERSION)
         return -1;
-    if (buf[2] < SYNC_KIND_DELTAS || buf[2] > SYNC_KIND_REPAIR_REQ)
+    if (buf[2] < SYNC_KIND_DELTAS || buf[2] > SYNC_KIND_VERSION)
         return -1;
     return buf[2];
 }
@@ -433,5 +433,28 @@ bool sync_decode_repair_req(const uint8_t *buf, size_t len, struct sync_repair_r
     get_str(&r, out->owner, sizeof out->owner);
     out->have.epoch = get_be(&r, 8);
     out->have.seq = get_be(&r, 8);
+    return !r.bad && r.off == len;
+}
+
+/* ---- VERSION beacon ---- */
+
+bool sync_encode_version(struct sync_buf *out, const char *owner, struct rec_version ver)
+{
+    put_header(out, SYNC_KIND_VERSION);
+    put_str(out, owner);
+    put_be(out, ver.epoch, 8);
+    put_be(out, ver.seq, 8);
+    return !out->oom;
+}
+
+bool sync_decode_version(const uint8_t *buf, size_t len, char owner[REC_OWNER_MAX + 1],
+                         struct rec_version *ver)
+{
+    struct rd r = {buf, len, 0, false};
+    if (!get_header(&r, SYNC_KIND_VERSION))
+        return false;
+    get_str(&r, owner, REC_OWNER_MAX + 1);
+    ver->epoch = get_be(&r, 8);
+    ver->seq = get_be(&r, 8);
     return !r.bad && r.off == len;
 }

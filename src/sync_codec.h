@@ -11,6 +11,7 @@
  * } STATE    str sender, u8 flags, u16 owners, owners * { str owner, u64 epoch, u64 seq, u32 count,
  *                       count * { u64 seq, u8 tombstone, str source, str name, addr } }
  *   REPAIR   str requester, str owner, u64 epoch, u64 seq      (what the requester holds)
+ *   VERSION  str owner, u64 epoch, u64 seq                     (the owner's current version)
  * Decoders validate everything (lengths, names, addresses, ops) and never read past the input. */
 #ifndef JOYRIDE_SYNC_CODEC_H
 #define JOYRIDE_SYNC_CODEC_H
@@ -24,7 +25,12 @@
 #define SYNC_MAGIC 0xA7
 #define SYNC_VERSION 1
 
-enum sync_kind { SYNC_KIND_DELTAS = 1, SYNC_KIND_STATE = 2, SYNC_KIND_REPAIR_REQ = 3 };
+enum sync_kind {
+    SYNC_KIND_DELTAS = 1,
+    SYNC_KIND_STATE = 2,
+    SYNC_KIND_REPAIR_REQ = 3,
+    SYNC_KIND_VERSION = 4,
+};
 
 /* STATE flags */
 #define SYNC_STATE_WANT_REPLY 0x01 /* the receiver answers with its own full state */
@@ -95,5 +101,11 @@ struct sync_repair_req {
 };
 bool sync_encode_repair_req(struct sync_buf *out, const struct sync_repair_req *r);
 bool sync_decode_repair_req(const uint8_t *buf, size_t len, struct sync_repair_req *out);
+
+/* ---- VERSION beacon: an owner's current version, so a receiver that missed the last change
+ * (no later change will reveal the gap) notices it is behind. ---- */
+bool sync_encode_version(struct sync_buf *out, const char *owner, struct rec_version ver);
+bool sync_decode_version(const uint8_t *buf, size_t len, char owner[REC_OWNER_MAX + 1],
+                         struct rec_version *ver);
 
 #endif

@@ -16,7 +16,10 @@
 #define SYNC_GOSSIP_MAX 1000
 /* Up to this many live peers, deltas also go straight to each of them at once. */
 #define SYNC_DIRECT_MAX 16
-#define SYNC_REPAIR_RETRY_MS 500 /* a repair not answered by then is asked again elsewhere */
+#define SYNC_REPAIR_RETRY_MS 500
+/* After local changes, our version is announced this long after the last one, so a peer that
+ * missed the final change (no later one reveals the gap) repairs it within about a second. */
+#define SYNC_BEACON_DELAY_MS 1000 /* a repair not answered by then is asked again elsewhere */
 
 /* Work from inside swimmies callbacks, run once the core has returned (the core is not
  * re-entrant: callbacks must not call back into it). */
@@ -56,7 +59,7 @@ struct sync {
     struct swim_net *net; /* UDP/TCP transport; owns swim */
     uint16_t port;        /* bound SWIM port */
     struct discovery *discovery;
-    struct loop_timer *seed_timer, *status_timer;
+    struct loop_timer *seed_timer, *status_timer, *beacon_timer;
     uint32_t seed_backoff_ms;
     bool stopping;
 

@@ -64,6 +64,28 @@ static bool collect_live(void *ctx, const struct swim_member *m)
 
 /* ---- local deltas: observer (any thread) -> queue -> gossip (loop thread) ---- */
 
+/* Sends our current version to every live peer (directly when few, and as a named gossip
+ * broadcast that a newer beacon replaces). */
+static void send_beacon(void *ctx)
+{
+    struct sync *s = ctx;
+    s->beacon_timer = NULL;
+    struct rec_version ver;
+    if (s->stopping || !s->swim || !records_owner_version(s->records, s->cfg.node_id, &ver))
+        return;
+    struct sync_buf b = {0};
+    if (sync_encode_version(&b, s->cfg.node_id, ver)) {
+        swim_broadcast(s->swim, "joyride-version", b.p, b.len);
+        struct name_list l = {.self = s->cfg.node_id};
+        swim_foreach_member(s->swim, collect_live, &l);
+        for (size_t i = 0; l.n <= SYNC_DIRECT_MAX && i < l.n; i++)
+            swim_send_user(s->swim, l.ids[i], b.p, b.len, false);
+        free(l.ids);
+        swim_net_kick(s->net);
+    }
+    sync_buf_free(&b);
+}
+
 static void flush_deltas(void *ctx)
 {
     struct sync *s = ctx;
@@ -106,8 +128,13 @@ static void flush_deltas(void *ctx)
     free(direct.ids);
     sync_buf_free(&b);
     free(d);
-    if (msgs && s->net)
+    if (msgs && s->net) {
         swim_net_kick(s->net);
+        /* (re)arm the version beacon for after the last change of a burst */
+        if (s->beacon_timer)
+            loop_timer_cancel(s->loop, s->beacon_timer);
+        s->beacon_timer = loop_timer_add(s->loop, SYNC_BEACON_DELAY_MS, send_beacon, s);
+    }
     if (n) {
         pthread_mutex_lock(&s->mu);
         s->stats.deltas_sent += n;
@@ -565,6 +592,24 @@ static void handle_user_msg(struct sync *s, const uint8_t *msg, size_t len)
     case SYNC_KIND_REPAIR_REQ:
         answer_repair(s, msg, len);
         break;
+    case SYNC_KIND_VERSION: {
+        char owner[REC_OWNER_MAX + 1];
+        struct rec_version ver, have;
+        if (!sync_decode_version(msg, len, owner, &ver)) {
+            SYNC_STAT(s, payloads_malformed, 1);
+            break;
+        }
+        if (!sync_member_live(s, owner))
+            break;
+        bool known = records_owner_version(s->records, owner, &have);
+        if (!known || have.epoch < ver.epoch || (have.epoch == ver.epoch && have.seq < ver.seq)) {
+            log_debug(SYNC_MOD, "%s is at seq %llu, we hold %llu: asking for repair", owner,
+                      (unsigned long long)ver.seq, known ? (unsigned long long)have.seq : 0ull);
+            SYNC_STAT(s, gaps, 1);
+            repair_start(s, owner, ver);
+        }
+        break;
+    }
     default:
         SYNC_STAT(s, payloads_foreign, 1);
         break;

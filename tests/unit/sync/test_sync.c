@@ -199,6 +199,10 @@ static int decode_any(const uint8_t *buf, size_t len)
     struct sync_repair_req q;
     if (sync_decode_repair_req(buf, len, &q))
         ok++;
+    char owner[REC_OWNER_MAX + 1];
+    struct rec_version ver;
+    if (sync_decode_version(buf, len, owner, &ver))
+        ok++;
     return ok;
 }
 
@@ -213,7 +217,7 @@ static uint8_t *copy_exact(const uint8_t *p, size_t n)
 static void test_hostile_input(void **state)
 {
     (void)state;
-    struct sync_buf bufs[3] = {{0}};
+    struct sync_buf bufs[4] = {{0}};
     struct rec_delta in[2] = {
         mk_delta("node-a", 5, 1, REC_OP_ADD, "hosts:/a", "web.example", "10.0.0.1"),
         mk_delta("node-a", 5, 2, REC_OP_DEL, "hosts:/a", "db.example", "fd00::1"),
@@ -222,7 +226,13 @@ static void test_hostile_input(void **state)
     encode_sample_state(&bufs[1]);
     struct sync_repair_req q = {.requester = "b", .owner = "a", .have = {1, 2}};
     assert_true(sync_encode_repair_req(&bufs[2], &q));
-    for (int k = 0; k < 3; k++) {
+    assert_true(sync_encode_version(&bufs[3], "node-a", (struct rec_version){7, 99}));
+    char owner[REC_OWNER_MAX + 1];
+    struct rec_version ver;
+    assert_true(sync_decode_version(bufs[3].p, bufs[3].len, owner, &ver));
+    assert_string_equal(owner, "node-a");
+    assert_true(ver.epoch == 7 && ver.seq == 99);
+    for (int k = 0; k < 4; k++) {
         struct sync_buf *b = &bufs[k];
         assert_int_equal(decode_any(b->p, b->len), 1);
         /* every truncation is rejected */
@@ -284,7 +294,7 @@ static void test_hostile_input(void **state)
     b.p[b.len - 5] = 5; /* address family byte */
     assert_false(sync_decode_deltas(b.p, b.len, &d, &n));
     sync_buf_free(&b);
-    for (int k = 0; k < 3; k++)
+    for (int k = 0; k < 4; k++)
         sync_buf_free(&bufs[k]);
 }
 
