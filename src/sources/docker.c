@@ -18,6 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/types.h>
+#include <time.h>
 
 #include "log.h"
 #include "loop.h"
@@ -33,6 +34,9 @@
 #define LIST_TIMEOUT_MS 30000L
 #define STREAM_HEADERS_TIMEOUT_MS 10000L
 #define SOURCE_PREFIX "docker:"
+/* Events of the last seconds before a (re)connect are replayed (since=) and folded over the list:
+ * the daemon may publish an event a moment before its container list reflects it. */
+#define REPLAY_WINDOW_S 10
 
 /* Container ids that currently have records in the table (for containers_tracked and to skip
  * table calls for containers we never published). */
@@ -60,6 +64,8 @@ struct docker_source {
     bool outage;           /* an outage has been logged and not yet resolved */
     uint64_t outage_since; /* loop_now_ms() when it started */
     bool ever_connected;
+    long long daemon_now;  /* the daemon's clock at the last /_ping (Date header) */
+    int64_t last_event_ns; /* newest event counted, so replays are not counted twice */
 };
 
 /* ---- small helpers ---- */
@@ -274,37 +280,181 @@ static enum docker_io apply_event(struct docker_source *d, const struct docker_e
 
 /* ---- the full list and the reconcile ---- */
 
-struct listed {
-    struct docker_source *d;
-    struct idset seen; /* running containers with one of our labels */
+/* What one container should publish after a (re)connect: its listed state, overridden by every
+ * event already waiting in the stream (the replayed window and whatever came while listing), the
+ * last one winning. Folding them before publishing means no record flaps on reconnect. */
+struct want {
+    char id[DOCKER_ID_MAX + 1];
+    char name[DOCKER_CNAME_MAX + 1];
+    json_t *labels; /* own reference, or NULL */
+    bool add;
+    bool inspect; /* an add event without attributes: look the container up */
+    const char *why;
 };
+
+struct wantset {
+    struct want *v;
+    size_t n, cap;
+    bool oom;
+};
+
+static struct want *want_get(struct wantset *w, const char *id)
+{
+    for (size_t i = 0; i < w->n; i++) {
+        if (strcmp(w->v[i].id, id) == 0)
+            return &w->v[i];
+    }
+    if (w->n == w->cap) {
+        size_t cap = w->cap ? w->cap * 2 : 32;
+        struct want *v = realloc(w->v, cap * sizeof *v);
+        if (!v) {
+            w->oom = true;
+            return NULL;
+        }
+        w->v = v;
+        w->cap = cap;
+    }
+    struct want *x = &w->v[w->n++];
+    memset(x, 0, sizeof *x);
+    snprintf(x->id, sizeof x->id, "%s", id);
+    return x;
+}
+
+static void wantset_free(struct wantset *w)
+{
+    for (size_t i = 0; i < w->n; i++)
+        json_decref(w->v[i].labels);
+    free(w->v);
+}
 
 static void on_listed(const struct docker_container *c, void *arg)
 {
-    struct listed *l = arg;
-    if (!c->running || idset_find(&l->seen, c->id) >= 0)
-        return; /* paused, or already seen under another label key */
-    idset_put(&l->seen, c->id);
-    publish_container(l->d, c->id, c->name, c->labels, "listed");
+    struct wantset *w = arg;
+    if (!c->running)
+        return; /* paused */
+    struct want *x = want_get(w, c->id);
+    if (!x || x->add)
+        return; /* out of memory, or already listed under another label key */
+    x->add = true;
+    x->why = "listed";
+    snprintf(x->name, sizeof x->name, "%s", c->name);
+    x->labels = c->labels ? json_incref((json_t *)c->labels) : NULL;
+}
+
+/* Counts an event in the status (once: events replayed after a reconnect that were already
+ * counted are not) and logs it at debug level. */
+static void note_event(struct docker_source *d, const struct docker_event *ev)
+{
+    bool fresh = ev->time_nano == 0 || ev->time_nano > d->last_event_ns;
+    if (fresh) {
+        status_update(d, st_count, (void *)&ev->action);
+        if (ev->time_nano > d->last_event_ns)
+            d->last_event_ns = ev->time_nano;
+    }
+    log_debug(MOD, "event %s %.12s (%s)%s", docker_action_names[ev->action], ev->id, ev->name,
+              fresh ? "" : " (replayed)");
+}
+
+/* Decodes one stream line; false when it is not a container event (bad ones are logged). */
+static bool decode_line(const char *line, size_t len, struct docker_event *ev)
+{
+    char derr[200];
+    enum docker_decode dr = docker_event_decode(line, len, ev, derr, sizeof derr);
+    if (dr == DOCKER_DECODE_BAD)
+        log_warn(MOD, "ignoring an event: %s", derr);
+    return dr == DOCKER_DECODE_OK;
+}
+
+/* Folds every complete event already received into w. */
+static void fold_waiting_events(struct docker_source *d, struct wantset *w)
+{
+    const char *line;
+    size_t len;
+    char err[256];
+    while (docker_stream_next(d->client, &line, &len, 0, err, sizeof err) == DOCKER_IO_OK) {
+        struct docker_event ev;
+        if (!decode_line(line, len, &ev))
+            continue;
+        note_event(d, &ev);
+        struct want *x = ev.effect == DOCKER_EFFECT_NONE ? NULL : want_get(w, ev.id);
+        if (x) {
+            json_decref(x->labels);
+            x->labels = NULL;
+            x->add = ev.effect == DOCKER_EFFECT_ADD;
+            x->inspect = x->add && !ev.attributes;
+            x->why = docker_action_names[ev.action];
+            snprintf(x->name, sizeof x->name, "%s", ev.name[0] ? ev.name : x->name);
+            if (x->add && ev.attributes)
+                x->labels = json_incref((json_t *)ev.attributes);
+        }
+        docker_event_free(&ev);
+    }
 }
 
 struct stale {
-    const struct idset *keep;
+    const struct wantset *keep;
     struct idset drop;
 };
 
-static void on_source(const char *source, size_t nrecords, void *arg)
+static bool wanted(const struct wantset *w, const char *id)
+{
+    for (size_t i = 0; i < w->n; i++) {
+        if (w->v[i].add && strcmp(w->v[i].id, id) == 0)
+            return true;
+    }
+    return false;
+}
+
+static void on_stale_source(const char *source, size_t nrecords, void *arg)
 {
     (void)nrecords;
     struct stale *s = arg;
     const char *id = source + strlen(SOURCE_PREFIX);
-    if (docker_id_valid(id) && idset_find(s->keep, id) < 0)
+    if (docker_id_valid(id) && !wanted(s->keep, id))
         idset_put(&s->drop, id);
+}
+
+static void on_table_source(const char *source, size_t nrecords, void *arg)
+{
+    const char *id = source + strlen(SOURCE_PREFIX);
+    if (nrecords > 0 && docker_id_valid(id))
+        idset_put(arg, id);
+}
+
+/* Publishes w, removes docker:* sources nobody wants any more, and resyncs the tracked set with
+ * the table. */
+static enum docker_io apply_wanted(struct docker_source *d, const struct wantset *w)
+{
+    for (size_t i = 0; i < w->n; i++) {
+        const struct want *x = &w->v[i];
+        const char *name = x->name[0] ? x->name : x->id;
+        if (x->add && x->inspect) {
+            if (inspect_and_apply(d, x->id, x->why) == DOCKER_IO_STOPPED)
+                return DOCKER_IO_STOPPED;
+        } else if (x->add) {
+            publish_container(d, x->id, name, x->labels, x->why);
+        } else {
+            remove_container(d, x->id, name, x->why);
+        }
+    }
+    /* published before, not running now: it went away while we were not listening */
+    struct stale s = {.keep = w};
+    records_foreach_source(d->t, SOURCE_PREFIX, on_stale_source, &s);
+    for (size_t i = 0; i < s.drop.n; i++) {
+        char shortid[13];
+        snprintf(shortid, sizeof shortid, "%.12s", s.drop.ids[i]);
+        idset_put(&d->tracked, s.drop.ids[i]); /* so that remove_container acts */
+        remove_container(d, s.drop.ids[i], shortid, "gone while disconnected");
+    }
+    free(s.drop.ids);
+    d->tracked.n = 0;
+    records_foreach_source(d->t, SOURCE_PREFIX, on_table_source, &d->tracked);
+    return DOCKER_IO_OK;
 }
 
 static enum docker_io list_and_reconcile(struct docker_source *d, char *err, size_t errlen)
 {
-    struct listed l = {.d = d};
+    struct wantset w = {0};
     enum docker_io rc = DOCKER_IO_OK;
     for (size_t k = 0; k < d->keys.n && rc == DOCKER_IO_OK; k++) {
         char query[1024], path[1200];
@@ -322,31 +472,21 @@ static enum docker_io list_and_reconcile(struct docker_source *d, char *err, siz
         if (resp.status != 200) {
             snprintf(err, errlen, "container list answered HTTP %ld", resp.status);
             rc = DOCKER_IO_ERROR;
-        } else if (!docker_list_decode(resp.body, resp.len, on_listed, &l, NULL, err, errlen)) {
+        } else if (!docker_list_decode(resp.body, resp.len, on_listed, &w, NULL, err, errlen)) {
             rc = DOCKER_IO_ERROR;
         }
         docker_response_free(&resp);
     }
     if (rc == DOCKER_IO_OK) {
-        /* anything published before that is not running now: removed while we were away */
-        struct stale s = {.keep = &l.seen};
-        records_foreach_source(d->t, SOURCE_PREFIX, on_source, &s);
-        for (size_t i = 0; i < s.drop.n; i++) {
-            idset_put(&d->tracked, s.drop.ids[i]); /* make sure remove_container acts */
-            char shortid[13];
-            snprintf(shortid, sizeof shortid, "%.12s", s.drop.ids[i]);
-            remove_container(d, s.drop.ids[i], shortid, "gone while disconnected");
+        fold_waiting_events(d, &w);
+        if (w.oom) {
+            snprintf(err, errlen, "out of memory while listing containers");
+            rc = DOCKER_IO_ERROR;
+        } else {
+            rc = apply_wanted(d, &w);
         }
-        /* tracked containers the table does not know (cannot happen unless a removal failed) */
-        for (size_t i = 0; i < d->tracked.n;) {
-            if (idset_find(&l.seen, d->tracked.ids[i]) < 0)
-                idset_del(&d->tracked, d->tracked.ids[i]);
-            else
-                i++;
-        }
-        free(s.drop.ids);
     }
-    free(l.seen.ids);
+    wantset_free(&w);
     return rc;
 }
 
@@ -360,6 +500,7 @@ static enum docker_io negotiate(struct docker_source *d, char *err, size_t errle
         return rc;
     long status = resp.status;
     snprintf(d->api, sizeof d->api, "%s", resp.api_version);
+    d->daemon_now = resp.date > 0 ? resp.date : (long long)time(NULL);
     docker_response_free(&resp);
     if (status != 200) {
         snprintf(err, errlen, "/_ping answered HTTP %ld", status);
@@ -407,7 +548,8 @@ static enum docker_io session(struct docker_source *d, bool *synced, char *err, 
         snprintf(err, errlen, "cannot build the events filter");
         return DOCKER_IO_ERROR;
     }
-    snprintf(path, sizeof path, "/v%s/events%s", d->api, query);
+    snprintf(path, sizeof path, "/v%s/events%s&since=%lld", d->api, query,
+             d->daemon_now - REPLAY_WINDOW_S);
     rc = docker_stream_open(d->client, path, STREAM_HEADERS_TIMEOUT_MS, err, errlen);
     if (rc != DOCKER_IO_OK)
         return rc;
@@ -438,16 +580,9 @@ static enum docker_io session(struct docker_source *d, bool *synced, char *err, 
         if (rc != DOCKER_IO_OK)
             break;
         struct docker_event ev;
-        char derr[200];
-        enum docker_decode dr = docker_event_decode(line, len, &ev, derr, sizeof derr);
-        if (dr == DOCKER_DECODE_BAD) {
-            log_warn(MOD, "ignoring an event: %s", derr);
+        if (!decode_line(line, len, &ev))
             continue;
-        }
-        if (dr == DOCKER_DECODE_IGNORE)
-            continue;
-        status_update(d, st_count, &ev.action);
-        log_debug(MOD, "event %s %.12s (%s)", docker_action_names[ev.action], ev.id, ev.name);
+        note_event(d, &ev);
         rc = apply_event(d, &ev);
         docker_event_free(&ev);
         status_update(d, st_nothing, NULL);

@@ -23,6 +23,7 @@ struct xfer {
     bool headers_done; /* a final (non-1xx) header block ended */
     long status;
     char api_version[DOCKER_API_VERSION_MAX + 1];
+    long long date;
     char errbuf[CURL_ERROR_SIZE];
 };
 
@@ -120,7 +121,14 @@ static size_t on_header(char *data, size_t size, size_t nmemb, void *arg)
     struct xfer *x = arg;
     size_t n = size * nmemb;
     static const char key[] = "api-version:";
-    if (n > sizeof key - 1 && strncasecmp(data, key, sizeof key - 1) == 0) {
+    static const char date[] = "date:";
+    if (n > sizeof date - 1 && n < 128 && strncasecmp(data, date, sizeof date - 1) == 0) {
+        char v[128];
+        memcpy(v, data + sizeof date - 1, n - (sizeof date - 1));
+        v[n - (sizeof date - 1)] = '\0';
+        time_t t = curl_getdate(v, NULL);
+        x->date = t > 0 ? (long long)t : 0;
+    } else if (n > sizeof key - 1 && strncasecmp(data, key, sizeof key - 1) == 0) {
         const char *v = data + sizeof key - 1;
         size_t vl = n - (sizeof key - 1);
         while (vl > 0 && (*v == ' ' || *v == '\t'))
@@ -274,6 +282,7 @@ enum docker_io docker_client_get(struct docker_client *c, const char *path, long
             rc = DOCKER_IO_ERROR;
         }
         memcpy(r->api_version, x->api_version, sizeof r->api_version);
+        r->date = x->date;
     }
     xfer_free(c, x);
     return rc;
@@ -350,6 +359,7 @@ enum docker_io docker_stream_next(struct docker_client *c, const char **line, si
     }
     long deadline = now_ms() + timeout_ms;
     size_t scanned = 0;
+    bool pumped = false;
     for (;;) {
         if (atomic_load(&c->stopping))
             return DOCKER_IO_STOPPED;
@@ -380,10 +390,12 @@ enum docker_io docker_stream_next(struct docker_client *c, const char **line, si
             return DOCKER_IO_ERROR;
         }
         long left = deadline - now_ms();
-        if (left <= 0)
+        if (left <= 0 && pumped)
             return DOCKER_IO_TIMEOUT;
-        if (pump(c, left) == DOCKER_IO_STOPPED)
+        /* even with no time left, take in once what is already readable */
+        if (pump(c, left > 0 ? left : 0) == DOCKER_IO_STOPPED)
             return DOCKER_IO_STOPPED;
+        pumped = true;
     }
 }
 

@@ -33,6 +33,7 @@ struct docker_response {
     char *body;  /* NUL-terminated; free with docker_response_free */
     size_t len;
     char api_version[DOCKER_API_VERSION_MAX + 1]; /* the Api-Version header, "" when absent */
+    long long date; /* the Date header (daemon clock, Unix seconds), 0 when absent */
 };
 void docker_response_free(struct docker_response *r);
 
