@@ -139,6 +139,19 @@ static uint64_t delay(struct simnet *net)
     return d;
 }
 
+/* A TCP segment lost on a lossy link costs a retransmission timeout (Linux's initial RTO is 1 s,
+ * and a second loss doubles it) rather than the message. */
+static uint64_t stream_delay(struct simnet *net)
+{
+    uint64_t d = delay(net);
+    if (net->o.loss > 0 && rnd01(net) < net->o.loss) {
+        d += 1000;
+        if (rnd01(net) < net->o.loss)
+            d += 2000;
+    }
+    return d;
+}
+
 static long index_of(const struct simnet *net, const struct swim_addr *a)
 {
     if (a->ip_len != 4 || a->ip[0] != 127 || a->ip[1] != 1)
@@ -195,7 +208,7 @@ static int t_stream_send(void *ctx, const struct swim_addr *to, const uint8_t *b
         return -1;
     if (!reachable(net, nd->idx, (size_t)dst))
         return 0; /* the SYN vanishes: the core's own stream timeout fires */
-    push(net, (struct ev){.t = net->now + delay(net),
+    push(net, (struct ev){.t = net->now + stream_delay(net),
                           .type = EV_STREAM_REQ,
                           .from = nd->idx,
                           .to = (size_t)dst,
@@ -379,7 +392,7 @@ static void handle(struct simnet *net, struct ev *e)
         if (e->token && reachable(net, e->to, e->from)) {
             to->bytes += rl;
             if (reply && rl)
-                push(net, (struct ev){.t = net->now + delay(net),
+                push(net, (struct ev){.t = net->now + stream_delay(net),
                                       .type = EV_STREAM_REPLY,
                                       .from = e->to,
                                       .to = e->from,

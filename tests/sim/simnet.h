@@ -17,7 +17,7 @@ struct simnet_opts {
     uint64_t seed;
     uint32_t latency_ms; /* one-way base latency */
     uint32_t jitter_ms;  /* + uniform [0, jitter) */
-    double loss;         /* UDP loss probability in [0, 1) */
+    double loss;         /* UDP loss probability in [0, 1); TCP segments are delayed instead */
     const uint8_t *key;  /* non-NULL: every node encrypts with this key */
     size_t key_len;
 };

@@ -346,18 +346,25 @@ static int scen_bench(size_t n, double steady_s)
     }
     simnet_run_until(net, simnet_now(net) + 30000);
     /* steady-state traffic */
-    uint64_t b0 = 0, p0 = 0;
+    uint64_t b0 = 0, p0 = 0, pp0 = 0;
     for (size_t i = 0; i < n; i++) {
+        struct swim_metrics m;
+        swim_get_metrics(simnet_swim(net, i), &m);
         b0 += simnet_bytes_sent(net, i);
         p0 += simnet_packets_sent(net, i);
+        pp0 += m.streams_out;
     }
     uint64_t t0 = simnet_now(net);
     simnet_run_until(net, t0 + (uint64_t)(steady_s * 1000));
-    uint64_t b1 = 0, p1 = 0;
+    uint64_t b1 = 0, p1 = 0, pp1 = 0;
     for (size_t i = 0; i < n; i++) {
+        struct swim_metrics m;
+        swim_get_metrics(simnet_swim(net, i), &m);
         b1 += simnet_bytes_sent(net, i);
         p1 += simnet_packets_sent(net, i);
+        pp1 += m.streams_out;
     }
+    double streams_pm = (double)(pp1 - pp0) / (double)n / steady_s * 60.0;
     double bps = (double)(b1 - b0) / (double)n / steady_s;
     double pps = (double)(p1 - p0) / (double)n / steady_s;
     size_t nn = n;
@@ -365,9 +372,10 @@ static int scen_bench(size_t n, double steady_s)
     simnet_run_until(net, simnet_now(net) + 5000);
     long tc = crash_one(net, &o, nn, nn / 3, 600000);
     printf("n=%zu join_known_to_all_ms=%ld crash_known_to_all_ms=%ld bytes_per_node_s=%.0f "
-           "packets_per_node_s=%.2f false_failures=%llu sim_s=%.0f wall_s=%.1f\n",
-           n, tj, tc, bps, pps, (unsigned long long)o.false_fail, (double)simnet_now(net) / 1000.0,
-           wall_s(&w0));
+           "packets_per_node_s=%.2f streams_per_node_min=%.2f false_failures=%llu sim_s=%.0f "
+           "wall_s=%.1f\n",
+           n, tj, tc, bps, pps, streams_pm, (unsigned long long)o.false_fail,
+           (double)simnet_now(net) / 1000.0, wall_s(&w0));
     simnet_free(net);
     return (tj >= 0 && tc >= 0) ? 0 : 1;
 }
