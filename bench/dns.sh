@@ -8,7 +8,9 @@
 # Environment: JOYRIDE (binary; default build/joyride or build/src/joyride), DURATION (seconds
 # per run, default 10), ROUNDS (each round runs every server once; the best QPS is kept; default
 # 3), CLIENTS (dnsperf -c, default 8), OUTSTANDING (dnsperf -q, default 500), SERVERS (default
-# "joyride knot dnsmasq"), KEEP=1 keeps the temp dir.
+# "joyride knot dnsmasq"), NICE (e.g. -20: run servers and dnsperf at that niceness, so other
+# work on a shared machine disturbs the runs less), VERBOSE=1 prints every run, KEEP=1 keeps the
+# temp dir.
 set -eu
 
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -22,6 +24,9 @@ CLIENTS=${CLIENTS:-8}
 OUTSTANDING=${OUTSTANDING:-500}
 NAMES=1000
 SERVERS=${SERVERS:-joyride knot dnsmasq}
+prio() { # runs "$@" at niceness NICE when set
+    if [ -n "${NICE:-}" ]; then nice -n "$NICE" "$@"; else "$@"; fi
+}
 ADDR=127.0.0.1
 ZONE=bench.test
 
@@ -108,7 +113,7 @@ start_joyride() { # port
     env -i PATH="$PATH" DNS_PORT="$1" DNS_BIND_ADDRESS=$ADDR HTTP_PORT="$http" \
         HTTP_BIND_ADDRESS=$ADDR HOSTIP=$ADDR HOSTS_DIRECTORY="$tmp/hosts" DNS_DOMAINS=$ZONE \
         DNS_WORKERS=1 ENABLE_DNS_SYNC=false LOG_LEVEL=WARNING DOCKER_HOST=unix:///nonexistent.sock \
-        taskset -c 0 "$JOYRIDE" >"$tmp/joyride.log" 2>&1 &
+        prio taskset -c 0 "$JOYRIDE" >"$tmp/joyride.log" 2>&1 &
     server_pid=$!
 }
 start_knot() { # port
@@ -128,11 +133,11 @@ zone:
   - domain: $ZONE
     file: $tmp/knot/$ZONE.zone
 EOF
-    taskset -c 0 knotd -c "$tmp/knot/knot.conf" >"$tmp/knot.log" 2>&1 &
+    prio taskset -c 0 knotd -c "$tmp/knot/knot.conf" >"$tmp/knot.log" 2>&1 &
     server_pid=$!
 }
 start_dnsmasq() { # port
-    taskset -c 0 dnsmasq --no-daemon --no-resolv --no-hosts --addn-hosts="$tmp/hosts/bench.hosts" \
+    prio taskset -c 0 dnsmasq --no-daemon --no-resolv --no-hosts --addn-hosts="$tmp/hosts/bench.hosts" \
         --port="$1" --listen-address=$ADDR --bind-interfaces --local=/$ZONE/ --pid-file= \
         --user="$(id -un)" --log-facility=- --quiet-dhcp >"$tmp/dnsmasq.log" 2>&1 &
     server_pid=$!
@@ -151,7 +156,7 @@ run_one() {
     "start_$name" "$port"
     wait_ready "$port" host0001.$ZONE
     c0=$(cpu_ticks "$server_pid")
-    taskset -c 1 dnsperf -m "$mode" -s $ADDR -p "$port" -d "$tmp/queries.txt" -l "$DURATION" \
+    prio taskset -c 1 dnsperf -m "$mode" -s $ADDR -p "$port" -d "$tmp/queries.txt" -l "$DURATION" \
         -c "$CLIENTS" -q "$OUTSTANDING" -T 1 >"$tmp/dnsperf-$name-$mode.txt" 2>&1
     c1=$(cpu_ticks "$server_pid")
     rss=$(rss_kb "$server_pid")
@@ -182,6 +187,7 @@ run_all() { # mode servers...
         for srv in "$@"; do
             # shellcheck disable=SC2034
             r=$(run_one "$srv" "$mode")
+            [ "${VERBOSE:-0}" = 1 ] && echo "  run: $srv $mode $r" >&2
             eval "res_${srv}_$mode=\$(better \"\${res_${srv}_$mode:-}\" \"\$r\")"
         done
         i=$((i + 1))
@@ -207,7 +213,7 @@ ratio() { # label joyride-result peer-result
 }
 
 echo "DNS benchmark: $NAMES names, dnsperf 90 % hits / 10 % misses, ${DURATION}s per run," \
-    "best of $ROUNDS; server on CPU 0, dnsperf on CPU 1 (-c $CLIENTS -q $OUTSTANDING)"
+    "best of $ROUNDS; server on CPU 0, dnsperf on CPU 1 (-c $CLIENTS -q $OUTSTANDING)${NICE:+, nice $NICE}"
 echo "joyride: $JOYRIDE ($("$JOYRIDE" --version 2>/dev/null | head -1)); $(knotd -V | head -1);" \
     "$(dnsmasq --version | head -1 | cut -d' ' -f1-3)"
 echo
