@@ -24,9 +24,10 @@ CLIENTS=${CLIENTS:-8}
 OUTSTANDING=${OUTSTANDING:-500}
 NAMES=1000
 SERVERS=${SERVERS:-joyride knot dnsmasq}
-prio() { # runs "$@" at niceness NICE when set
-    if [ -n "${NICE:-}" ]; then nice -n "$NICE" "$@"; else "$@"; fi
-}
+# "nice -n N" when NICE is set; used unquoted on purpose (empty: no word at all). $! of a
+# background "$PRIO cmd &" is then still the server's own PID.
+PRIO=""
+[ -n "${NICE:-}" ] && PRIO="nice -n $NICE"
 ADDR=127.0.0.1
 ZONE=bench.test
 
@@ -110,10 +111,11 @@ wait_ready() { # port name: until the name resolves over UDP (and TCP), 15 s dea
 
 start_joyride() { # port
     http=$(free_port)
+    # shellcheck disable=SC2086
     env -i PATH="$PATH" DNS_PORT="$1" DNS_BIND_ADDRESS=$ADDR HTTP_PORT="$http" \
         HTTP_BIND_ADDRESS=$ADDR HOSTIP=$ADDR HOSTS_DIRECTORY="$tmp/hosts" DNS_DOMAINS=$ZONE \
         DNS_WORKERS=1 ENABLE_DNS_SYNC=false LOG_LEVEL=WARNING DOCKER_HOST=unix:///nonexistent.sock \
-        prio taskset -c 0 "$JOYRIDE" >"$tmp/joyride.log" 2>&1 &
+        $PRIO taskset -c 0 "$JOYRIDE" >"$tmp/joyride.log" 2>&1 &
     server_pid=$!
 }
 start_knot() { # port
@@ -133,11 +135,13 @@ zone:
   - domain: $ZONE
     file: $tmp/knot/$ZONE.zone
 EOF
-    prio taskset -c 0 knotd -c "$tmp/knot/knot.conf" >"$tmp/knot.log" 2>&1 &
+    # shellcheck disable=SC2086
+    $PRIO taskset -c 0 knotd -c "$tmp/knot/knot.conf" >"$tmp/knot.log" 2>&1 &
     server_pid=$!
 }
 start_dnsmasq() { # port
-    prio taskset -c 0 dnsmasq --no-daemon --no-resolv --no-hosts --addn-hosts="$tmp/hosts/bench.hosts" \
+    # shellcheck disable=SC2086
+    $PRIO taskset -c 0 dnsmasq --no-daemon --no-resolv --no-hosts --addn-hosts="$tmp/hosts/bench.hosts" \
         --port="$1" --listen-address=$ADDR --bind-interfaces --local=/$ZONE/ --pid-file= \
         --user="$(id -un)" --log-facility=- --quiet-dhcp >"$tmp/dnsmasq.log" 2>&1 &
     server_pid=$!
@@ -156,7 +160,8 @@ run_one() {
     "start_$name" "$port"
     wait_ready "$port" host0001.$ZONE
     c0=$(cpu_ticks "$server_pid")
-    prio taskset -c 1 dnsperf -m "$mode" -s $ADDR -p "$port" -d "$tmp/queries.txt" -l "$DURATION" \
+    # shellcheck disable=SC2086
+    $PRIO taskset -c 1 dnsperf -m "$mode" -s $ADDR -p "$port" -d "$tmp/queries.txt" -l "$DURATION" \
         -c "$CLIENTS" -q "$OUTSTANDING" -T 1 >"$tmp/dnsperf-$name-$mode.txt" 2>&1
     c1=$(cpu_ticks "$server_pid")
     rss=$(rss_kb "$server_pid")
