@@ -2,7 +2,9 @@
  * people. It binds UDP+TCP on --bind, joins --join peers, encrypts with --key (first is primary),
  * advertises --meta k=v tags (serf's tag encoding), prints one line per membership event
  * ("join NAME ADDR", "suspect ...", "fail ...", "leave ...", "alive ...", "update ..."),
- * answers "members" / "metrics" / "leave" on stdin, and rewrites --members-file on every change.
+ * prints received user messages and push/pull user state as "user HEX" / "state HEX", answers
+ * "members", "metrics", "leave", "broadcast TEXT", "send[udp] NODE TEXT" on stdin, offers --state
+ * as its push/pull user state, and rewrites --members-file on every change.
  * SIGINT/SIGTERM leave gracefully (a serf leave intent first, then the memberlist leave). */
 #include <errno.h>
 #include <getopt.h>
@@ -112,15 +114,38 @@ static void witness_serf(struct agent *a, const uint8_t *msg, size_t len)
     }
 }
 
+static void print_hex(const char *what, const uint8_t *p, size_t len)
+{
+    printf("%s ", what);
+    for (size_t i = 0; i < len; i++)
+        printf("%02x", p[i]);
+    printf("\n");
+    fflush(stdout);
+}
+
 static void on_user(void *ctx, const uint8_t *msg, size_t len)
 {
+    print_hex("user", msg, len);
     witness_serf(ctx, msg, len);
 }
 
 static void on_merge(void *ctx, const uint8_t *buf, size_t len, bool join)
 {
     (void)join;
+    print_hex("state", buf, len);
     witness_serf(ctx, buf, len);
+}
+
+static const char *g_state; /* --state: our push/pull user state */
+
+static void on_local_state(void *ctx, bool join, uint8_t **out, size_t *out_len)
+{
+    (void)ctx;
+    (void)join;
+    if (!g_state)
+        return;
+    *out = (uint8_t *)strdup(g_state);
+    *out_len = *out ? strlen(g_state) : 0;
 }
 
 static void finish(struct agent *a)
@@ -189,6 +214,22 @@ static void command(struct agent *a, const char *line)
                (unsigned long long)m.pushpulls, m.members_alive, m.health_score);
     } else if (strcmp(line, "leave") == 0) {
         start_leave(a);
+    } else if (strncmp(line, "broadcast ", 10) == 0) {
+        int rc = swim_broadcast(a->swim, NULL, (const uint8_t *)line + 10, strlen(line + 10));
+        printf("%s\n", rc == 0 ? "ok" : "error broadcast");
+    } else if (strncmp(line, "send ", 5) == 0 || strncmp(line, "sendudp ", 8) == 0) {
+        bool reliable = line[4] == ' ';
+        const char *node = line + (reliable ? 5 : 8);
+        const char *sp = strchr(node, ' ');
+        if (!sp) {
+            printf("error usage: send NODE TEXT\n");
+        } else {
+            char name[256];
+            snprintf(name, sizeof(name), "%.*s", (int)(sp - node), node);
+            int rc =
+                swim_send_user(a->swim, name, (const uint8_t *)sp + 1, strlen(sp + 1), reliable);
+            printf("%s\n", rc == 0 ? "ok" : "error send");
+        }
     } else if (line[0]) {
         printf("error unknown command\n");
     }
@@ -298,6 +339,7 @@ int main(int argc, char **argv)
                                          {"meta", required_argument, 0, 'm'},
                                          {"members-file", required_argument, 0, 'f'},
                                          {"log-level", required_argument, 0, 'l'},
+                                         {"state", required_argument, 0, 's'},
                                          {"help", no_argument, 0, 'h'},
                                          {0, 0, 0, 0}};
     int c;
@@ -310,7 +352,8 @@ int main(int argc, char **argv)
             bind_s = optarg;
             break;
         case 'j':
-            if (a.n_seeds >= MAX_SEEDS || swim_addr_parse(optarg, 7946, &a.seeds[a.n_seeds]) < 0) {
+            if (a.n_seeds >= MAX_SEEDS || swim_addr_parse(optarg, 7946, &a.seeds[a.n_seeds]) < 0 ||
+                a.seeds[a.n_seeds].port == 0) {
                 fprintf(stderr, "swimmies-agent: bad --join address: %s\n", optarg);
                 return 2;
             }
@@ -334,6 +377,9 @@ int main(int argc, char **argv)
             break;
         case 'f':
             a.members_file = optarg;
+            break;
+        case 's':
+            g_state = optarg;
             break;
         case 'l': {
             enum log_level lv;
@@ -386,6 +432,7 @@ int main(int argc, char **argv)
     cfg.delegate.on_event = on_event;
     cfg.delegate.on_user_msg = on_user;
     cfg.delegate.merge_remote_state = on_merge;
+    cfg.delegate.local_state = on_local_state;
     a.net = swim_net_new(a.loop, &bind, &cfg);
     if (!a.net)
         return 1;

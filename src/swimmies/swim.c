@@ -426,7 +426,7 @@ int swim_addr_parse(const char *str, uint16_t default_port, struct swim_addr *ou
     if (port_s) {
         char *end;
         port = strtoul(port_s, &end, 10);
-        if (!*port_s || *end || port == 0 || port > 65535)
+        if (!*port_s || *end || port > 65535)
             return -1;
     }
     if (inet_pton(AF_INET, host, out->ip) == 1)

@@ -79,7 +79,7 @@ class Serf:
 
 
 class Swim:
-    def __init__(self, tmp, name, addr, join=(), keys=(), meta=()):
+    def __init__(self, tmp, name, addr, join=(), keys=(), meta=(), extra=()):
         self.name = name
         self.tmp = Path(tmp)
         self.port = free_port(addr)
@@ -94,6 +94,7 @@ class Swim:
             args += ["--key", k]
         for m in meta:
             args += ["--meta", m]
+        args += list(extra)
         self.out = open(self.out_path, "wb")
         self.err = open(self.tmp / ("swim-%s.err" % name), "wb")
         self.proc = subprocess.Popen(args, stdout=self.out, stderr=self.err, stdin=subprocess.PIPE)
