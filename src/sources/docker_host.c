@@ -17,7 +17,7 @@ static bool fail(char *err, size_t errlen, const char *msg, const char *what)
 static bool parse_unix(const char *path, struct docker_endpoint *out, char *err, size_t errlen)
 {
     if (*path == '\0')
-        path = DOCKER_DEFAULT_HOST + strlen("unix://");
+        path = &DOCKER_DEFAULT_HOST[sizeof "unix://" - 1];
     if (path[0] != '/')
         return fail(err, errlen, "unix socket path must be absolute", path);
     if (strlen(path) > DOCKER_UNIX_PATH_MAX)
