@@ -167,9 +167,12 @@ static bool filter_query(json_t *filters, char *out, size_t outlen)
     json_decref(filters);
     if (!js)
         return false;
-    bool ok = outlen > 10 && urlencode(js, out + 9, outlen - 9);
-    if (ok)
-        memcpy(out, "?filters=", 9);
+    static const char prefix[] = "?filters=";
+    bool ok = outlen > sizeof prefix;
+    if (ok) {
+        snprintf(out, outlen, "%s", prefix);
+        ok = urlencode(js, out + sizeof prefix - 1, outlen - (sizeof prefix - 1));
+    }
     free(js);
     return ok;
 }
