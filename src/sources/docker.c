@@ -3,11 +3,15 @@
  * table, then apply events in order; reconnect with capped exponential backoff. Status for /status
  * and /metrics is kept under a mutex.
  *
- * Race-free start: the event stream is opened first and its response headers awaited (dockerd
- * registers the subscriber before it sends them), only then is the list taken. Events that arrive
- * meanwhile wait in the stream buffer and are applied after the list, in order. Every event carries
- * the whole truth for its container (add with the labels from Actor.Attributes, or remove), so
- * replaying an event the list already reflects is harmless and the last event per container wins.
+ * Race-free (re)connect: the event stream is opened first, with since= a few seconds back on the
+ * daemon's clock, and its response headers awaited (dockerd registers the subscriber before it
+ * sends them); only then is the list taken. Events that arrive meanwhile, and the replayed ones,
+ * wait in the stream buffer and are folded over the list before anything is published: per
+ * container the last event wins, otherwise the list. Every event carries the whole truth for its
+ * container (add with the labels from Actor.Attributes, or remove), so an event the list already
+ * reflects is harmless, and the replay covers the moment where dockerd has published an event but
+ * its list does not show it yet. Docker-sourced records in the table that nobody wants any more
+ * are removed ("gone while disconnected").
  */
 #include "sources/docker.h"
 
@@ -33,6 +37,7 @@
 #define PING_TIMEOUT_MS 5000L
 #define LIST_TIMEOUT_MS 30000L
 #define STREAM_HEADERS_TIMEOUT_MS 10000L
+#define STABLE_MS 10000u
 #define SOURCE_PREFIX "docker:"
 /* Events of the last seconds before a (re)connect are replayed (since=) and folded over the list:
  * the daemon may publish an event a moment before its container list reflects it. */
@@ -614,11 +619,14 @@ static void *monitor_main(void *arg)
     while (!docker_client_interrupted(d->client)) {
         char err[256] = "";
         bool synced = false;
+        uint64_t began = loop_now_ms();
         enum docker_io rc = session(d, &synced, err, sizeof err);
         if (rc == DOCKER_IO_STOPPED)
             break;
         status_update(d, st_set_error, err);
-        if (synced)
+        /* a connection that held for a while starts the backoff over; one that keeps dropping
+         * right after the sync does not, so a flapping daemon cannot make us spin or flood */
+        if (synced && loop_now_ms() - began >= STABLE_MS)
             backoff = BACKOFF_MIN_MS;
         if (!d->outage) {
             d->outage = true;
