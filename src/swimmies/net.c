@@ -302,7 +302,7 @@ void net_streams_timeouts(struct swim *s)
 static int read_stream(struct swim *s, const uint8_t *buf, size_t len, uint8_t **scratch,
                        struct sw_stream_msg *msg)
 {
-    size_t cap = len * 4 + 65536;
+    size_t cap = len + 65536; /* grows 4x whenever decompression needs more */
     for (;;) {
         *scratch = malloc(cap);
         if (!*scratch)

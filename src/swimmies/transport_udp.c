@@ -19,6 +19,7 @@
 #define UDP_BATCH 64
 #define TCP_READ_CHUNK 65536
 #define STREAM_MAX (21u * 1024 * 1024)
+#define MAX_CONNS 256
 
 struct conn {
     struct swim_net *net;
@@ -43,6 +44,7 @@ struct swim_net {
     struct loop_timer *timer;
     uint64_t timer_due;
     struct conn *conns;
+    size_t n_conns;
     uint32_t tcp_timeout_ms;
     uint8_t *rxbuf;
 };
@@ -153,17 +155,24 @@ static void on_udp(int fd, uint32_t events, void *ctx)
 /* ---- TCP --------------------------------------------------------------------------------------
  */
 
-static void conn_close(struct conn *c)
+static void conn_unlink(struct conn *c)
 {
     struct swim_net *n = c->net;
-    loop_del_fd(n->loop, c->fd);
-    close(c->fd);
     if (c->prev)
         c->prev->next = c->next;
     else
         n->conns = c->next;
     if (c->next)
         c->next->prev = c->prev;
+    n->n_conns--;
+}
+
+static void conn_close(struct conn *c)
+{
+    struct swim_net *n = c->net;
+    loop_del_fd(n->loop, c->fd);
+    close(c->fd);
+    conn_unlink(c);
     free(c->out);
     free(c->in);
     free(c);
@@ -203,6 +212,7 @@ static struct conn *conn_new(struct swim_net *n, int fd, bool incoming)
     if (c->next)
         c->next->prev = c;
     n->conns = c;
+    n->n_conns++;
     return c;
 }
 
@@ -254,6 +264,16 @@ static int conn_write(struct conn *c)
     return 1;
 }
 
+/* An encrypted stream announces its length: skip re-parsing until all of it is here. */
+static bool frame_incomplete(const struct conn *c)
+{
+    if (c->in_len < 5 || c->in[0] != 0x0a)
+        return false;
+    size_t need = 5 + ((size_t)c->in[1] << 24 | (size_t)c->in[2] << 16 | (size_t)c->in[3] << 8 |
+                       (size_t)c->in[4]);
+    return c->in_len < need;
+}
+
 static void on_conn(int fd, uint32_t events, void *ctx)
 {
     (void)fd;
@@ -287,6 +307,8 @@ static void on_conn(int fd, uint32_t events, void *ctx)
     }
     if (events & (EPOLLIN | EPOLLHUP | EPOLLERR)) {
         int r = conn_read(c);
+        if (r == 0 && frame_incomplete(c))
+            goto out;
         if (c->in_len > 0 && r >= 0) {
             if (c->incoming) {
                 uint8_t *reply = NULL;
@@ -338,6 +360,10 @@ static void on_accept(int fd, uint32_t events, void *ctx)
         int cfd = accept4(fd, (struct sockaddr *)&ss, &sl, SOCK_NONBLOCK | SOCK_CLOEXEC);
         if (cfd < 0)
             break;
+        if (n->n_conns >= MAX_CONNS) {
+            close(cfd); /* memberlist caps concurrent push/pulls too */
+            continue;
+        }
         struct conn *c = conn_new(n, cfd, true);
         if (!c) {
             close(cfd);
@@ -346,13 +372,7 @@ static void on_accept(int fd, uint32_t events, void *ctx)
         from_sockaddr(&ss, &c->peer);
         if (loop_add_fd(n->loop, cfd, EPOLLIN, on_conn, c) < 0) {
             close(cfd);
-            c->fd = -1;
-            if (c->prev)
-                c->prev->next = c->next;
-            else
-                n->conns = c->next;
-            if (c->next)
-                c->next->prev = c->prev;
+            conn_unlink(c);
             free(c);
         }
     }
@@ -407,12 +427,7 @@ static int stream_send(void *ctx, const struct swim_addr *to, const uint8_t *buf
         free(c->out);
         c->out = NULL;
         close(fd);
-        if (c->prev)
-            c->prev->next = c->next;
-        else
-            n->conns = c->next;
-        if (c->next)
-            c->next->prev = c->prev;
+        conn_unlink(c);
         free(c);
         return -1;
     }
