@@ -708,6 +708,43 @@ static void test_many_broadcasts_pack_into_one_packet(void **state)
     swim_free(s);
 }
 
+static void test_update_meta_and_address_conflicts(void **state)
+{
+    (void)state;
+    struct capture c = {0};
+    struct swim *s = make_node(&c, NULL);
+    struct swim_addr pa = addr4(127, 0, 0, 90, 7946), other = addr4(127, 0, 0, 91, 7946);
+    feed_alive(s, 1001, "peer", &pa, 1);
+    /* our own meta update bumps the incarnation and tells the application */
+    assert_int_equal(swim_update_meta(s, 1002, (const uint8_t *)"role=x", 6), 0);
+    struct swim_member m;
+    assert_true(swim_get_member(s, "me", &m));
+    assert_int_equal(m.incarnation, 2);
+    assert_int_equal(m.meta_len, 6);
+    assert_memory_equal(m.meta, "role=x", 6);
+    assert_int_equal(c.events[SWIM_EV_UPDATE], 1);
+    /* an alive node claiming a new address is a conflict: ignored */
+    feed_alive(s, 1003, "peer", &other, 2);
+    assert_true(swim_get_member(s, "peer", &m));
+    assert_true(swim_addr_eq(&m.addr, &pa));
+    assert_int_equal(m.incarnation, 1);
+    /* once it has left, its name may come back on another address */
+    uint8_t buf[256];
+    struct sw_dead d = {.incarnation = 1, .node = sw_str("peer"), .from = sw_str("peer")};
+    ssize_t n = sw_encode_dead(buf, sizeof(buf), &d);
+    feed(s, 1004, &pa, buf, (size_t)n);
+    feed_alive(s, 1005, "peer", &other, 2);
+    assert_true(swim_get_member(s, "peer", &m));
+    assert_true(swim_addr_eq(&m.addr, &other));
+    assert_int_equal(m.state, SWIM_ALIVE);
+    struct swim_metrics mt;
+    swim_get_metrics(s, &mt);
+    assert_int_equal(mt.members_alive, 2);
+    assert_true(mt.packets_in >= 4);
+    cap_clear(&c);
+    swim_free(s);
+}
+
 /* ---- small clusters on the simulator -----------------------------------------------------------
  */
 
@@ -841,6 +878,7 @@ int main(void)
         cmocka_unit_test(test_garbage_is_dropped),
         cmocka_unit_test(test_broadcast_queue_replaces_and_limits),
         cmocka_unit_test(test_many_broadcasts_pack_into_one_packet),
+        cmocka_unit_test(test_update_meta_and_address_conflicts),
         cmocka_unit_test(test_sim_three_nodes_crash_time),
         cmocka_unit_test(test_sim_user_messages_and_leave),
         cmocka_unit_test(test_sim_partition_heals),
