@@ -325,11 +325,14 @@ static void merge_state(struct sync *s, const struct sync_state *st, const char 
                     (strcmp(o->owner, st->sender) == 0 && !member_gone(s, o->owner));
         if (!live)
             continue;
+        /* A relayed state no newer than ours brings nothing and, being older, could resurrect
+         * entries whose tombstones were collected. The owner's own state at our version is
+         * authoritative: merging it drops the tombstones the owner has collected. */
         struct rec_version have;
+        bool from_owner = strcmp(o->owner, st->sender) == 0;
         if (records_owner_version(s->records, o->owner, &have) && have.epoch == o->ver.epoch &&
-            o->ver.seq <= have.seq)
-            continue; /* nothing we have not seen; an older state could resurrect collected
-                         tombstones */
+            (o->ver.seq < have.seq || (o->ver.seq == have.seq && !from_owner)))
+            continue;
         int c = records_merge_owner(s->records, o->owner, o->ver, o->entries, o->n);
         if (c < 0)
             continue;

@@ -513,6 +513,42 @@ static bool left_dropped(struct cluster *c)
     return true;
 }
 
+static void count_gc_entry(const struct rec_view *v, void *ctx)
+{
+    if (strcmp(v->name, "gc.example") == 0)
+        ++*(size_t *)ctx;
+}
+
+static size_t gc_entries(struct records *r)
+{
+    size_t n = 0;
+    records_foreach(r, false, count_gc_entry, &n);
+    return n;
+}
+
+/* Tombstone of gc.example collected everywhere; every ~200 ms each node asks for a full
+ * exchange, which is how peers report what they hold and how the owner's collection spreads. */
+static bool tombstone_collected(struct cluster *c)
+{
+    static unsigned calls;
+    if (++calls % 40 == 0)
+        for (int i = 0; i < NODES; i++)
+            sync_request_now(c->n[i].sync);
+    for (int i = 0; i < NODES; i++)
+        if (gc_entries(c->n[i].rec) != 0)
+            return false;
+    return true;
+}
+
+/* Every node holds gc.example as a tombstone (the add and the removal both arrived). */
+static bool gc_tombstone_everywhere(struct cluster *c)
+{
+    for (int i = 0; i < NODES; i++)
+        if (serves(c->n[i].rec, "gc.example", NULL) || gc_entries(c->n[i].rec) != 1)
+            return false;
+    return true;
+}
+
 static void start_node(struct cluster *c, int i, uint16_t seed_port)
 {
     struct node *n = &c->n[i];
@@ -588,6 +624,12 @@ static void test_three_nodes_end_to_end(void **state)
     assert_true(st.n_members == NODES);
     assert_true(st.dns_version > 0);
     sync_status_free(&st);
+
+    /* a removal leaves tombstones, collected once every peer has reported holding it */
+    set_name(c.n[0].rec, "hosts:/gc", "gc.example", "10.9.7.7");
+    records_set_source(c.n[0].rec, "hosts:/gc", NULL, 0);
+    assert_true(run_until(&c, gc_tombstone_everywhere, 3000));
+    assert_true(run_until(&c, tombstone_collected, 10000));
 
     /* on-demand full exchange */
     sync_get_status(c.n[0].sync, &st);
