@@ -52,9 +52,14 @@ static void item_finish(struct swim *s, struct bqueue *q, struct bq_item *it)
 
 void bq_free_all(struct swim *s, struct bqueue *q)
 {
-    for (int lv = 0; lv < BQ_LEVELS; lv++)
-        while (q->head[lv])
-            item_finish(s, q, q->head[lv]);
+    for (int lv = 0; lv < BQ_LEVELS; lv++) {
+        struct bq_item *it = q->head[lv];
+        while (it) {
+            struct bq_item *next = it->next;
+            item_finish(s, q, it);
+            it = next;
+        }
+    }
 }
 
 static struct bq_item *item_new(const uint8_t *msg, size_t len)

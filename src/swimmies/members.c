@@ -63,7 +63,7 @@ struct member *members_find(const struct swim *s, const uint8_t *name, size_t le
 static int table_grow(struct swim *s)
 {
     size_t ncap = s->table_cap ? s->table_cap * 2 : 64;
-    struct member **nt = calloc(ncap, sizeof(*nt));
+    struct member **nt = calloc(ncap, sizeof(struct member *));
     if (!nt)
         return -ENOMEM;
     struct member **old = s->table;
@@ -83,7 +83,7 @@ struct member *members_add(struct swim *s, const uint8_t *name, size_t len)
         return NULL;
     if (s->n_nodes == s->cap_nodes) {
         size_t nc = s->cap_nodes ? s->cap_nodes * 2 : 16;
-        struct member **nn = realloc(s->nodes, nc * sizeof(*nn));
+        struct member **nn = realloc(s->nodes, nc * sizeof(struct member *));
         if (!nn)
             return NULL;
         s->nodes = nn;
@@ -150,7 +150,7 @@ void members_suspect_add(struct swim *s, struct member *m)
 {
     if (s->n_suspects == s->cap_suspects) {
         size_t nc = s->cap_suspects ? s->cap_suspects * 2 : 8;
-        struct member **ns = realloc(s->suspects, nc * sizeof(*ns));
+        struct member **ns = realloc(s->suspects, nc * sizeof(struct member *));
         if (!ns)
             return; /* the timer then never fires; the next suspect message retries */
         s->suspects = ns;

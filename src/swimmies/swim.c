@@ -58,7 +58,7 @@ struct swim *swim_new(const struct swim_config *c, uint64_t now_ms)
     s->cfg = *c;
     s->name = strdup(c->name);
     s->name_len = strlen(c->name);
-    s->rx_scratch_cap = 4 * SWIM_PKT_MAX;
+    s->rx_scratch_cap = (size_t)4 * SWIM_PKT_MAX;
     s->rx_scratch = malloc(s->rx_scratch_cap);
     s->tx_store = malloc(SWIM_PKT_MAX);
     s->tx_buf = malloc(SWIM_PKT_MAX);

@@ -18,7 +18,7 @@
 #define NET_LOG "swim-net"
 #define UDP_BATCH 64
 #define TCP_READ_CHUNK 65536
-#define STREAM_MAX (21u * 1024 * 1024)
+#define STREAM_MAX ((size_t)21 * 1024 * 1024)
 #define MAX_CONNS 256
 
 struct conn {
@@ -140,7 +140,7 @@ static void on_udp(int fd, uint32_t events, void *ctx)
     (void)events;
     struct swim_net *n = ctx;
     for (int i = 0; i < UDP_BATCH; i++) {
-        struct sockaddr_storage ss;
+        struct sockaddr_storage ss = {0};
         socklen_t sl = sizeof(ss);
         ssize_t r = recvfrom(fd, n->rxbuf, 65536, MSG_DONTWAIT, (struct sockaddr *)&ss, &sl);
         if (r < 0)
@@ -221,7 +221,7 @@ static int conn_read(struct conn *c)
 {
     for (;;) {
         if (c->in_cap - c->in_len < TCP_READ_CHUNK) {
-            size_t nc = c->in_cap ? c->in_cap * 2 : TCP_READ_CHUNK * 2;
+            size_t nc = c->in_cap ? c->in_cap * 2 : (size_t)TCP_READ_CHUNK * 2;
             if (nc > STREAM_MAX)
                 return -1;
             uint8_t *ni = realloc(c->in, nc);
@@ -355,7 +355,7 @@ static void on_accept(int fd, uint32_t events, void *ctx)
     (void)events;
     struct swim_net *n = ctx;
     for (;;) {
-        struct sockaddr_storage ss;
+        struct sockaddr_storage ss = {0};
         socklen_t sl = sizeof(ss);
         int cfd = accept4(fd, (struct sockaddr *)&ss, &sl, SOCK_NONBLOCK | SOCK_CLOEXEC);
         if (cfd < 0)
@@ -474,7 +474,7 @@ struct swim_net *swim_net_new(struct loop *loop, const struct swim_addr *bind,
         if (n->tcp_fd < 0)
             break;
         if (a.port == 0) {
-            struct sockaddr_storage ss;
+            struct sockaddr_storage ss = {0};
             socklen_t sl = sizeof(ss);
             getsockname(n->tcp_fd, (struct sockaddr *)&ss, &sl);
             struct swim_addr got;
@@ -528,9 +528,10 @@ void swim_net_free(struct swim_net *n)
 {
     if (!n)
         return;
-    while (n->conns) {
-        n->conns->token = 0;
-        conn_close(n->conns);
+    for (struct conn *c = n->conns, *next; c; c = next) {
+        next = c->next;
+        c->token = 0;
+        conn_close(c);
     }
     if (n->timer)
         loop_timer_cancel(n->loop, n->timer);
