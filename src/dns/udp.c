@@ -294,6 +294,7 @@ static void *udp_main(void *arg)
     snprintf(name, sizeof name, "dns-udp-%d", w->index);
     pthread_setname_np(pthread_self(), name);
     records_reader_register();
+    uint64_t last_warn = 0;
     while (!dns_stopping(w->srv)) {
         prepare_rx(w);
         int n = recvmmsg(w->fd, w->rx, BATCH, MSG_DONTWAIT, NULL);
@@ -302,7 +303,11 @@ static void *udp_main(void *arg)
                 if (!wait_readable(w))
                     break;
             } else if (errno != EINTR) {
-                log_warn("dns", "UDP receive failed: %s", strerror(errno));
+                uint64_t now = dns_now_ns();
+                if (now - last_warn >= 1000000000u) { /* at most one line a second */
+                    log_warn("dns", "UDP receive failed: %s", strerror(errno));
+                    last_warn = now;
+                }
                 if (!wait_readable(w))
                     break;
             }
