@@ -119,12 +119,13 @@ static bool parse_opt(const uint8_t *p, size_t rdlen, uint16_t cls, uint32_t ttl
     return true;
 }
 
-/* The additional section: at most one OPT (owner root), other records skipped. */
-static bool parse_additional(const uint8_t *p, size_t len, size_t *off, unsigned count,
-                             struct dns_query *q)
+/* count records from *off: owner names (compression allowed, backwards), fixed fields and rdata
+ * must all fit. In the additional section (opt_ok) at most one OPT, owned by the root, is read
+ * into q; elsewhere an OPT is malformed. Other records are skipped. */
+static bool parse_records(const uint8_t *p, size_t len, size_t *off, unsigned count, bool opt_ok,
+                          struct dns_query *q)
 {
     size_t o = *off;
-    bool seen_opt = false;
     for (unsigned i = 0; i < count; i++) {
         size_t name_at = o;
         if (!skip_name(p, len, &o))
@@ -139,11 +140,10 @@ static bool parse_additional(const uint8_t *p, size_t len, size_t *off, unsigned
         if (rdlen > len - o)
             return false;
         if (type == DNS_TYPE_OPT) {
-            if (seen_opt || o - 10 - name_at != 1 || p[name_at] != 0)
+            if (!opt_ok || q->has_edns || o - 10 - name_at != 1 || p[name_at] != 0)
                 return false;
             if (!parse_opt(p + o, rdlen, cls, ttl, q))
                 return false;
-            seen_opt = true;
         }
         o += rdlen;
     }
@@ -187,9 +187,11 @@ int dns_parse_query(const uint8_t *pkt, size_t len, struct dns_query *q)
     if (!question_ok)
         return DNS_RCODE_FORMERR;
     q->has_question = true;
-    if (an != 0 || ns != 0)
-        return DNS_RCODE_FORMERR; /* a standard query carries no answer or authority records */
-    if (!parse_additional(pkt, len, &off, ar, q))
+    /* A standard query carries no answer records, and authority records only in an IXFR
+     * request (the client's SOA). */
+    if (an != 0 || (ns != 0 && q->qtype != DNS_TYPE_IXFR))
+        return DNS_RCODE_FORMERR;
+    if (!parse_records(pkt, len, &off, ns, false, q) || !parse_records(pkt, len, &off, ar, true, q))
         return DNS_RCODE_FORMERR;
     if (off != len)
         return DNS_RCODE_FORMERR; /* bytes after the last counted record */

@@ -20,6 +20,7 @@ import dns.query
 import dns.rcode
 import dns.rdataclass
 import dns.rdatatype
+import dns.rrset
 import pytest
 
 from conftest import JOYRIDE, wait_until
@@ -362,6 +363,12 @@ def test_zone_transfers_refused(joyride):
         assert r.rcode() == dns.rcode.REFUSED, rdtype
         r = dns.query.udp(q, n.addr, port=n.dns_port, timeout=3)
         assert r.rcode() == dns.rcode.REFUSED, rdtype
+    # A real IXFR request carries the client's SOA in the authority section.
+    q = dns.message.make_query("example.com", "IXFR")
+    q.authority.append(dns.rrset.from_text("example.com.", 60, "IN", "SOA",
+                                           "ns.example.com. h.example.com. 5 1 1 1 1"))
+    r = dns.query.tcp(q, n.addr, port=n.dns_port, timeout=3)
+    assert r.rcode() == dns.rcode.REFUSED
 
 
 def test_classes(joyride):

@@ -345,6 +345,33 @@ static void test_other_additional_records(void **state)
     assert_int_equal(parse_exact(b, n + 1, &q), DNS_RCODE_FORMERR);
 }
 
+static void test_ixfr_with_soa_in_authority(void **state)
+{
+    (void)state;
+    uint8_t b[512];
+    struct dns_query q;
+    size_t n = dt_query(b, 7, "example.com", DNS_TYPE_IXFR, DNS_CLASS_IN, -1, false);
+    /* The client's SOA: owner -> question name, root MNAME/RNAME, five numbers. */
+    static const uint8_t soa[] = {0xC0, 12, 0, 6, 0, 1, 0, 0, 0, 60, 0, 22, 0, 0, 0, 0, 0,
+                                  5,    0,  0, 0, 1, 0, 0, 0, 1, 0,  0, 0,  1, 0, 0, 0, 1};
+    memcpy(b + n, soa, sizeof soa);
+    set16(b + 8, 1);
+    assert_int_equal(parse_exact(b, n + sizeof soa, &q), DNS_RCODE_REFUSED);
+    /* Cut anywhere inside the SOA: FORMERR. */
+    for (size_t cut = n; cut < n + sizeof soa; cut++)
+        assert_int_equal(parse_exact(b, cut, &q), DNS_RCODE_FORMERR);
+    /* An OPT in the authority section is malformed. */
+    n = dt_query(b, 7, "example.com", DNS_TYPE_IXFR, DNS_CLASS_IN, 1232, false);
+    set16(b + 8, 1);
+    set16(b + 10, 0);
+    assert_int_equal(parse_exact(b, n, &q), DNS_RCODE_FORMERR);
+    /* Authority records in any other query: FORMERR. */
+    n = dt_query(b, 7, "example.com", DNS_TYPE_A, DNS_CLASS_IN, -1, false);
+    memcpy(b + n, soa, sizeof soa);
+    set16(b + 8, 1);
+    assert_int_equal(parse_exact(b, n + sizeof soa, &q), DNS_RCODE_FORMERR);
+}
+
 /* ---- Parser: other rcodes ---- */
 
 static void test_badvers(void **state)
@@ -778,6 +805,7 @@ int main(void)
         cmocka_unit_test(test_counts_lie),
         cmocka_unit_test(test_opt_malformed),
         cmocka_unit_test(test_other_additional_records),
+        cmocka_unit_test(test_ixfr_with_soa_in_authority),
         cmocka_unit_test(test_badvers),
         cmocka_unit_test(test_opcodes),
         cmocka_unit_test(test_types_and_classes),
