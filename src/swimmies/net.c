@@ -157,17 +157,19 @@ static void on_message(void *vctx, uint8_t type, const uint8_t *body, size_t len
     }
     case SW_MSG_SUSPECT: {
         struct sw_suspect x;
-        if (sw_decode_suspect(body, len, &x, NULL) == SW_OK)
+        if (sw_decode_suspect(body, len, &x, NULL) == SW_OK) {
             state_suspect(s, x.node.p, x.node.len, x.incarnation, x.from.p, x.from.len);
-        else
+            state_correct_stale(s, c->from, x.node.p, x.node.len, x.incarnation);
+        } else
             s->m.dropped_malformed++;
         break;
     }
     case SW_MSG_DEAD: {
         struct sw_dead x;
-        if (sw_decode_dead(body, len, &x, NULL) == SW_OK)
+        if (sw_decode_dead(body, len, &x, NULL) == SW_OK) {
             state_dead(s, x.node.p, x.node.len, x.incarnation, x.from.p, x.from.len);
-        else
+            state_correct_stale(s, c->from, x.node.p, x.node.len, x.incarnation);
+        } else
             s->m.dropped_malformed++;
         break;
     }

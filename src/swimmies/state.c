@@ -16,6 +16,34 @@ void state_emit(struct swim *s, enum swim_event ev, const struct member *m)
     s->cfg.delegate.on_event(s->cfg.delegate.ctx, ev, &v);
 }
 
+static ssize_t encode_alive(const struct member *m, uint8_t *buf, size_t cap)
+{
+    struct sw_alive a = {
+        .incarnation = m->incarnation,
+        .node = sw_mem(m->name, m->name_len),
+        .addr = sw_mem(m->addr.ip, m->addr.ip_len),
+        .port = m->addr.port,
+        .meta = m->meta_len ? sw_mem(m->meta, m->meta_len) : (struct sw_bytes){NULL, 0},
+        .vsn_len = 6,
+    };
+    memcpy(a.vsn, m->vsn, 6);
+    return sw_encode_alive(buf, cap, &a);
+}
+
+void state_correct_stale(struct swim *s, const struct swim_addr *to, const uint8_t *node,
+                         size_t node_len, uint32_t inc)
+{
+    struct member *m = members_find(s, node, node_len);
+    if (!m || inc >= m->incarnation || m->state != SWIM_ALIVE || (m == s->self && s->left))
+        return;
+    uint8_t buf[1024];
+    ssize_t n = encode_alive(m, buf, sizeof(buf));
+    if (n > 0) {
+        s->m.stale_corrections++;
+        net_send_msg(s, to, NULL, buf, (size_t)n, false);
+    }
+}
+
 static void queue_alive(struct swim *s, struct member *m)
 {
     uint8_t buf[1024];

@@ -120,6 +120,7 @@ struct swim_metrics {
     uint64_t suspects, deaths, refutes;
     uint64_t pushpulls, pushpull_failures, reconnects;
     uint64_t gossip_packets, user_msgs_in, broadcasts_queued;
+    uint64_t stale_corrections; /* alive sent back to the sender of an outdated rumour */
     /* gauges */
     uint32_t members_alive, members_suspect, members_dead, members_left;
     uint32_t health_score, queued_broadcasts;

@@ -201,6 +201,11 @@ void state_suspect(struct swim *s, const uint8_t *node, size_t node_len, uint32_
 void state_dead(struct swim *s, const uint8_t *node, size_t node_len, uint32_t inc,
                 const uint8_t *from, size_t from_len);
 void state_suspicion_timeouts(struct swim *s);
+/* A suspect/dead rumour older than what we know about an alive member came from `to`: answer
+ * it with the member's current alive so the stale sender catches up (not in memberlist, which
+ * waits for push/pull; wire-compatible). */
+void state_correct_stale(struct swim *s, const struct swim_addr *to, const uint8_t *node,
+                         size_t node_len, uint32_t inc);
 void state_emit(struct swim *s, enum swim_event ev, const struct member *m);
 
 /* probe.c */

@@ -745,6 +745,42 @@ static void test_update_meta_and_address_conflicts(void **state)
     swim_free(s);
 }
 
+static void test_stale_rumour_is_corrected(void **state)
+{
+    (void)state;
+    struct capture c = {0};
+    struct swim *s = make_node(&c, NULL);
+    struct swim_addr pa = addr4(127, 0, 0, 95, 7946), gossiper = addr4(127, 0, 0, 96, 7946);
+    feed_alive(s, 1001, "peer", &pa, 3);
+    cap_clear(&c);
+    uint8_t buf[256];
+    struct sw_suspect su = {.incarnation = 2, .node = sw_str("peer"), .from = sw_str("x")};
+    ssize_t n = sw_encode_suspect(buf, sizeof(buf), &su);
+    feed(s, 1002, &gossiper, buf, (size_t)n);
+    /* the sender of the outdated rumour gets the current alive straight back */
+    assert_int_equal(c.n, 1);
+    assert_true(swim_addr_eq(&c.s[0].to, &gossiper));
+    struct walk w;
+    walk_packet(&c.s[0], &w, NULL);
+    const struct found *f = find_msg(&w, SW_MSG_ALIVE);
+    assert_non_null(f);
+    struct sw_alive al;
+    assert_int_equal(sw_decode_alive(f->body, f->len, &al, NULL), SW_OK);
+    assert_true(sw_bytes_eq_str(al.node, "peer"));
+    assert_int_equal(al.incarnation, 3);
+    /* a current rumour is not answered */
+    cap_clear(&c);
+    su.incarnation = 3;
+    n = sw_encode_suspect(buf, sizeof(buf), &su);
+    feed(s, 1003, &gossiper, buf, (size_t)n);
+    assert_int_equal(c.n, 0);
+    struct swim_metrics m;
+    swim_get_metrics(s, &m);
+    assert_int_equal(m.stale_corrections, 1);
+    cap_clear(&c);
+    swim_free(s);
+}
+
 /* ---- small clusters on the simulator -----------------------------------------------------------
  */
 
@@ -879,6 +915,7 @@ int main(void)
         cmocka_unit_test(test_broadcast_queue_replaces_and_limits),
         cmocka_unit_test(test_many_broadcasts_pack_into_one_packet),
         cmocka_unit_test(test_update_meta_and_address_conflicts),
+        cmocka_unit_test(test_stale_rumour_is_corrected),
         cmocka_unit_test(test_sim_three_nodes_crash_time),
         cmocka_unit_test(test_sim_user_messages_and_leave),
         cmocka_unit_test(test_sim_partition_heals),
