@@ -9,9 +9,12 @@
 
 #include <cmocka.h>
 
+#include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include "log.h"
 #include "sync_codec.h"
@@ -549,7 +552,7 @@ static bool gc_tombstone_everywhere(struct cluster *c)
     return true;
 }
 
-static void start_node(struct cluster *c, int i, uint16_t seed_port)
+static void start_node_at(struct cluster *c, int i, const char *ip, uint16_t seed_port)
 {
     struct node *n = &c->n[i];
     snprintf(n->id, sizeof n->id, "node-%d", i);
@@ -562,11 +565,11 @@ static void start_node(struct cluster *c, int i, uint16_t seed_port)
     sync_config_default(&cfg);
     cfg.node_id = n->id;
     cfg.hostname = n->id;
-    cfg.advertise_ip = "127.0.0.1";
-    cfg.bind_address = "127.0.0.1";
+    cfg.advertise_ip = ip;
+    cfg.bind_address = ip;
     cfg.swim_port = 0;
     cfg.discovery_port = 0;
-    struct sync_seed seed = {"127.0.0.1", seed_port};
+    struct sync_seed seed = {ip, seed_port};
     cfg.seeds = seed_port ? &seed : NULL;
     cfg.n_seeds = seed_port ? 1 : 0;
     cfg.probe_interval_ms = 200;
@@ -578,6 +581,55 @@ static void start_node(struct cluster *c, int i, uint16_t seed_port)
     if (!n->sync)
         fail_msg("sync_start: %s", err);
     assert_true(sync_swim_port(n->sync) > 0);
+}
+
+static void start_node(struct cluster *c, int i, uint16_t seed_port)
+{
+    start_node_at(c, i, "127.0.0.1", seed_port);
+}
+
+static bool pair_serves(struct cluster *c)
+{
+    return serves(c->n[0].rec, "n1.example", "node-1") &&
+           serves(c->n[1].rec, "n0.example", "node-0");
+}
+
+static bool have_ipv6_loopback(void)
+{
+    int fd = socket(AF_INET6, SOCK_DGRAM, 0);
+    if (fd < 0)
+        return false;
+    struct sockaddr_in6 a = {.sin6_family = AF_INET6, .sin6_addr = IN6ADDR_LOOPBACK_INIT};
+    bool ok = bind(fd, (struct sockaddr *)&a, sizeof a) == 0;
+    close(fd);
+    return ok;
+}
+
+static void test_two_nodes_ipv6(void **state)
+{
+    (void)state;
+    if (!have_ipv6_loopback())
+        skip();
+    struct cluster c;
+    memset(&c, 0, sizeof c);
+    c.loop = loop_new();
+    assert_non_null(c.loop);
+    start_node_at(&c, 0, "::1", 0);
+    start_node_at(&c, 1, "::1", sync_swim_port(c.n[0].sync));
+    assert_true(run_until(&c, pair_serves, 10000));
+    struct sync_status st;
+    sync_get_status(c.n[1].sync, &st);
+    bool found = false;
+    for (size_t i = 0; i < st.n_members; i++)
+        if (strcmp(st.members[i].node_id, "node-0") == 0)
+            found = strncmp(st.members[i].address, "[::1]:", 6) == 0;
+    sync_status_free(&st);
+    assert_true(found);
+    for (int i = 0; i < 2; i++) {
+        sync_stop(c.n[i].sync);
+        records_free(c.n[i].rec);
+    }
+    loop_free(c.loop);
 }
 
 static void test_three_nodes_end_to_end(void **state)
@@ -661,6 +713,7 @@ int main(void)
         cmocka_unit_test(test_hostile_input),
         cmocka_unit_test(test_status_json_shape),
         cmocka_unit_test(test_three_nodes_end_to_end),
+        cmocka_unit_test(test_two_nodes_ipv6),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
