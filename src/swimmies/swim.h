@@ -3,10 +3,11 @@
  * fallback, Lifeguard suspicion and local health, piggybacked gossip, TCP push/pull).
  *
  * The core is sans-IO: it is fed the current time (milliseconds, any monotonic origin), received
- * UDP packets and complete TCP stream messages, and asks a transport (function pointers in the
+ * UDP packets and the bytes read from TCP streams, and asks a transport (function pointers in the
  * config) to send. swim_next_deadline() tells the driver when swim_tick() must run next. The real
  * UDP/TCP transport driven by the event loop lives in transport_udp.h; tests plug in a simulated
- * network instead. Not thread-safe: one thread drives one struct swim. */
+ * network instead. Not thread-safe: one thread drives one struct swim. Transport callbacks must
+ * not call back into the core; the delegate's callbacks may use the API (e.g. swim_broadcast). */
 #ifndef SWIMMIES_SWIM_H
 #define SWIMMIES_SWIM_H
 
@@ -48,10 +49,11 @@ struct swim_member {
     bool is_self;
 };
 
-/* Transport: how the core sends. All bytes are final wire bytes (already encrypted).
- * stream_send opens a TCP connection to `to` and writes buf. When token != 0 the caller waits
- * for one reply message, which the transport hands back with swim_stream_reply(token, ...), or a
- * failure with swim_stream_reply(token, NULL, 0) (connect/read error, timeout). */
+/* Transport: how the core sends; both return 0 or -1. All bytes are final wire bytes (already
+ * compressed/encrypted). stream_send opens a TCP connection to `to` and writes buf. When
+ * token != 0 the core waits for one reply message: the transport hands the bytes it reads back
+ * with swim_stream_reply(token, ...) until that returns 0, or reports a failure with
+ * swim_stream_reply(token, NULL, 0) (connect/read error, timeout, early close). */
 struct swim_transport {
     void *ctx;
     int (*send_packet)(void *ctx, const struct swim_addr *to, const uint8_t *buf, size_t len);
