@@ -137,8 +137,8 @@ def go_peer(tmp_path_factory):
     src.mkdir(parents=True)
     (src / "main.go").write_text(PEER_GO)
     env = dict(os.environ, GO111MODULE="off", GOPATH="%s:%s" % (GOPATH_SYS, work / "go"),
-               GOPROXY="off", GOFLAGS="-mod=mod", GOCACHE=str(work / "cache"))
-    env.pop("GOFLAGS")
+               GOPROXY="off", GOCACHE=str(work / "cache"))
+    env.pop("GOFLAGS", None)
     binary = work / "mlpeer"
     res = subprocess.run([GO, "build", "-o", str(binary), "."], cwd=src, env=env,
                          capture_output=True, text=True, timeout=300)
