@@ -218,6 +218,12 @@ def test_cluster_api_shape_and_values(trio):
     status, metrics = n1.http("/metrics")
     assert status == 200
     assert b'joyride_cluster_members{state="alive"} 3' in metrics
+    # every record with its owner node
+    status, body = n1.json("/dns/records")
+    assert status == 200
+    owners = {r["hostname"]: (r["owner"], r["ip_address"]) for r in body["records"]}
+    for k in nodes:
+        assert owners[NAME % k.i] == (k.node_id, k.addr)
     status, body = n1.json("/status")
     assert body["dns_sync_cluster"]["enabled"] is True
     assert body["dns_sync_cluster"]["running"] is True
