@@ -82,6 +82,12 @@ static const struct opt opts[] = {
      K_CUSTOM, true, 0, 0, 0, set_domains},
     {NULL, "DNS_WORKERS", NULL, "dns-workers", "N", NULL, "number of CPUs", "UDP worker threads",
      K_INT, false, F(dns_workers), 1, MAX_WORKERS, NULL},
+    {NULL, "DNS_TCP_IDLE_TIMEOUT", NULL, "dns-tcp-idle-timeout", "DURATION", "10s", NULL,
+     "an idle DNS TCP connection is closed after this long", K_MS, false,
+     F(dns_tcp_idle_timeout_ms), 0, 0, NULL},
+    {NULL, "DNS_TCP_MAX_CONNECTIONS", NULL, "dns-tcp-max-connections", "N", "256", NULL,
+     "concurrent DNS TCP connections; more are closed at once", K_INT, false,
+     F(dns_tcp_max_connections), 1, 65536, NULL},
 
     {"HTTP API", "HTTP_PORT", "FLASK_PORT", "http-port", "PORT", "5000", NULL,
      "HTTP API and status page port (FLASK_PORT is accepted too)", K_PORT, false, F(http_port), 0,

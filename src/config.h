@@ -38,6 +38,8 @@ struct config {
     char **dns_domains; /* normalized (lowercase, no trailing dot), de-duplicated */
     size_t n_dns_domains;
     int dns_workers;
+    uint32_t dns_tcp_idle_timeout_ms;
+    int dns_tcp_max_connections;
 
     /* HTTP */
     char http_bind_address[CONFIG_ADDR_MAX];

@@ -90,6 +90,8 @@ static int start_dns(struct app *app)
         .unknown_action = c->dns_unknown_action,
         .domains = (const char *const *)c->dns_domains,
         .n_domains = c->n_dns_domains,
+        .tcp_idle_timeout_ms = (int)c->dns_tcp_idle_timeout_ms,
+        .tcp_max_connections = c->dns_tcp_max_connections,
     };
     char err[256] = "";
     app->dns = dns_server_start(&dc, app->records, err, sizeof err);
