@@ -14,6 +14,7 @@
 #define CONNECT_TIMEOUT_MS 3000L
 
 struct xfer {
+    struct docker_client *c;
     CURL *easy;
     char *buf;
     size_t len, cap, max;
@@ -31,7 +32,8 @@ struct docker_client {
     struct docker_endpoint ep;
     CURLM *multi;
     atomic_bool stopping;
-    struct xfer *stream; /* NULL when no stream is open */
+    struct xfer *stream;    /* NULL when no stream is open */
+    unsigned long progress; /* bumped whenever a transfer delivers bytes or finishes */
 };
 
 static long now_ms(void)
@@ -98,6 +100,7 @@ static size_t on_body(char *data, size_t size, size_t nmemb, void *arg)
 {
     struct xfer *x = arg;
     size_t n = size * nmemb;
+    x->c->progress++;
     if (x->len - x->consumed + n > x->max)
         return 0; /* makes curl fail the transfer with CURLE_WRITE_ERROR */
     if (x->len + n + 1 > x->cap) {
@@ -120,6 +123,7 @@ static size_t on_header(char *data, size_t size, size_t nmemb, void *arg)
 {
     struct xfer *x = arg;
     size_t n = size * nmemb;
+    x->c->progress++;
     static const char key[] = "api-version:";
     static const char date[] = "date:";
     if (n > sizeof date - 1 && n < 128 && strncasecmp(data, date, sizeof date - 1) == 0) {
@@ -156,6 +160,7 @@ static struct xfer *xfer_new(struct docker_client *c, const char *path, long tim
     if (!x)
         return NULL;
     x->max = max;
+    x->c = c;
     x->easy = curl_easy_init();
     char url[DOCKER_URL_MAX + 1024];
     int n = snprintf(url, sizeof url, "%s%s", c->ep.base_url, path);
@@ -205,6 +210,7 @@ static void perform(struct docker_client *c)
             continue;
         struct xfer *x = NULL;
         curl_easy_getinfo(m->easy_handle, CURLINFO_PRIVATE, (char **)&x);
+        c->progress++;
         if (x) {
             x->done = true;
             x->result = m->data.result;
@@ -214,12 +220,17 @@ static void perform(struct docker_client *c)
     }
 }
 
-/* One round: run transfers, wait for activity up to timeout_ms, run again. */
+/* One round: run transfers; only when that brought nothing new, wait for activity up to
+ * timeout_ms and run them again. (Waiting after a run that already delivered data would leave
+ * that data unread until the next packet: the last event of a burst would sit in the buffer.) */
 static enum docker_io pump(struct docker_client *c, long timeout_ms)
 {
+    unsigned long before = c->progress;
     perform(c);
     if (atomic_load(&c->stopping))
         return DOCKER_IO_STOPPED;
+    if (c->progress != before)
+        return DOCKER_IO_OK;
     int nfds = 0;
     if (timeout_ms < 0)
         timeout_ms = 0;
