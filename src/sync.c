@@ -404,6 +404,9 @@ struct sync *sync_start(struct loop *loop, struct records *records, const struct
     pthread_mutex_init(&s->qmu, NULL);
     sw_keyring_init(&s->keyring);
     s->seed_backoff_ms = SEED_RETRY_MIN_MS;
+    s->direct_max = cfg->direct_max < 0    ? 0
+                    : cfg->direct_max == 0 ? SYNC_DIRECT_MAX
+                                           : (size_t)cfg->direct_max;
     if (!copy_config(s, cfg)) {
         snprintf(err, errlen, "cluster: out of memory");
         goto fail;

@@ -50,6 +50,9 @@ struct sync_config {
     const struct sync_key *keys; /* first is primary; none: plaintext */
     size_t n_keys;
     bool keep_on_failure; /* RECORDS_ON_NODE_FAILURE=keep */
+    /* Up to this many live peers, record changes are also sent to each directly at once (not
+     * only by gossip). 0: the default (16); negative: never. */
+    int direct_max;
     /* SWIM timings; 0 keeps memberlist's LAN default. */
     uint32_t probe_interval_ms;
     uint32_t probe_timeout_ms;
@@ -84,6 +87,7 @@ struct sync_stats {
     uint64_t sync_operations;            /* delta batches + states merged */
     uint64_t payloads_malformed, payloads_foreign;
     uint64_t joins_attempted, sync_requests;
+    uint64_t relayed;      /* delta messages passed on by gossip (epidemic spread) */
     double last_sync;      /* unix seconds of the last merge (0: never) */
     double last_repair_ms; /* time from gap detection to the repair merged (last one) */
 };

@@ -58,6 +58,7 @@ struct sync {
     struct swim *swim;
     struct swim_net *net; /* UDP/TCP transport; owns swim */
     uint16_t port;        /* bound SWIM port */
+    size_t direct_max;    /* live peers up to which deltas also go directly */
     struct discovery *discovery;
     struct loop_timer *seed_timer, *status_timer, *beacon_timer;
     uint32_t seed_backoff_ms;

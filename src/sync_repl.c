@@ -75,10 +75,12 @@ static void send_beacon(void *ctx)
         return;
     struct sync_buf b = {0};
     if (sync_encode_version(&b, s->cfg.node_id, ver)) {
-        swim_broadcast(s->swim, "joyride-version", b.p, b.len);
+        char bname[REC_OWNER_MAX + 8];
+        snprintf(bname, sizeof bname, "v:%s", s->cfg.node_id);
+        swim_broadcast(s->swim, bname, b.p, b.len);
         struct name_list l = {.self = s->cfg.node_id};
         swim_foreach_member(s->swim, collect_live, &l);
-        for (size_t i = 0; l.n <= SYNC_DIRECT_MAX && i < l.n; i++)
+        for (size_t i = 0; l.n <= s->direct_max && i < l.n; i++)
             swim_send_user(s->swim, l.ids[i], b.p, b.len, false);
         free(l.ids);
         swim_net_kick(s->net);
@@ -105,7 +107,7 @@ static void flush_deltas(void *ctx)
     struct name_list direct = {.self = s->cfg.node_id};
     if (n && s->swim)
         swim_foreach_member(s->swim, collect_live, &direct);
-    if (direct.n > SYNC_DIRECT_MAX)
+    if (direct.n > s->direct_max)
         direct.n = 0;
     while (done < n && s->swim) {
         size_t k = sync_encode_deltas(&b, d + done, n - done, SYNC_GOSSIP_MAX);
@@ -551,6 +553,13 @@ static void apply_deltas(struct sync *s, const uint8_t *msg, size_t len)
         s->stats.last_sync = sync_wall_now();
     }
     pthread_mutex_unlock(&s->mu);
+    if (applied) {
+        /* Epidemic spread, as serf does: the origin's broadcast is retransmitted only a few
+         * times, so whoever learns something from it passes the same payload on once. Copies
+         * that bring nothing new are not relayed, which ends the epidemic. */
+        if (swim_broadcast(s->swim, NULL, msg, len) == 0)
+            SYNC_STAT(s, relayed, 1);
+    }
     if (live) {
         if (gaps) {
             /* need the highest seq this message carried */
@@ -610,6 +619,11 @@ static void handle_user_msg(struct sync *s, const uint8_t *msg, size_t len)
                       (unsigned long long)ver.seq, known ? (unsigned long long)have.seq : 0ull);
             SYNC_STAT(s, gaps, 1);
             repair_start(s, owner, ver);
+            /* news to us, so possibly to others: pass it on (a newer beacon of the same owner
+             * replaces it in the queue) */
+            char bname[REC_OWNER_MAX + 8];
+            snprintf(bname, sizeof bname, "v:%s", owner);
+            swim_broadcast(s->swim, bname, msg, len);
         }
         break;
     }

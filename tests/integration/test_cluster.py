@@ -229,16 +229,26 @@ def test_cluster_api_shape_and_values(trio):
     assert body["dns_sync_cluster"]["running"] is True
 
 
+def block_gossip(lab, i):
+    """Node i stops receiving SWIM UDP (gossip, direct deltas, relays); TCP (probe fallback,
+    repairs, push/pull) still works, so nobody is declared dead."""
+    rules = """table inet jrgossip {
+  chain in { type filter hook input priority 0; policy accept;
+             iifname "eth0" udp dport 8890 drop; }
+}
+"""
+    lab.run(i, ["nft", "-f", "-"], input=rules, text=True, check=True, capture_output=True)
+
+
+def unblock_gossip(lab, i):
+    lab.run(i, ["nft", "delete", "table", "inet", "jrgossip"], capture_output=True)
+
+
 def test_sync_now_repairs_dropped_gossip(trio):
     lab, nodes = trio
     n1, n3 = nodes[0], nodes[2]
-    # node3 stops hearing node1's UDP (gossip); probes still succeed through node2
-    rules = """table inet jrgossip {
-  chain in { type filter hook input priority 0; policy accept;
-             ip saddr %s udp dport 8890 drop; }
-}
-""" % n1.addr
-    lab.run(3, ["nft", "-f", "-"], input=rules, text=True, check=True, capture_output=True)
+    # node3 stops receiving gossip (the change, its relays, the beacon); probes fall back to TCP
+    block_gossip(lab, 3)
     try:
         n1.write_hosts("gossip", "%s lost-gossip.cluster.test\n" % lab.ip(77))
         poll(lambda: answers(nodes[1], "lost-gossip.cluster.test") == [lab.ip(77)], 5,
@@ -247,7 +257,7 @@ def test_sync_now_repairs_dropped_gossip(trio):
         time.sleep(3.0)
         assert answers(n3, "lost-gossip.cluster.test") == []
     finally:
-        lab.run(3, ["nft", "delete", "table", "inet", "jrgossip"], capture_output=True)
+        unblock_gossip(lab, 3)
     status, body = n3.json("/dns/sync", method="POST", data=b"")
     assert status == 200 and body["status"] == "success"
     took = poll(lambda: answers(n3, "lost-gossip.cluster.test") == [lab.ip(77)], 5,
@@ -262,19 +272,14 @@ def test_missed_change_repaired_at_the_next_one(trio):
     gap: the bar is within 1 s, without waiting for push/pull anti-entropy (30 s)."""
     lab, nodes = trio
     n1, n3 = nodes[0], nodes[2]
-    rules = """table inet jrgossip {
-  chain in { type filter hook input priority 0; policy accept;
-             ip saddr %s udp dport 8890 drop; }
-}
-""" % n1.addr
-    lab.run(3, ["nft", "-f", "-"], input=rules, text=True, check=True, capture_output=True)
+    block_gossip(lab, 3)
     try:
         n1.write_hosts("gap-a", "%s gap-a.cluster.test\n" % lab.ip(81))
         poll(lambda: answers(nodes[1], "gap-a.cluster.test") == [lab.ip(81)], 5, what="node2")
         time.sleep(3.0)  # node1's retransmissions of that change and its beacon are over
         assert answers(n3, "gap-a.cluster.test") == []
     finally:
-        lab.run(3, ["nft", "delete", "table", "inet", "jrgossip"], capture_output=True)
+        unblock_gossip(lab, 3)
     t0 = time.monotonic()
     n1.write_hosts("gap-b", "%s gap-b.cluster.test\n" % lab.ip(82))
     poll(lambda: answers(n3, "gap-a.cluster.test") == [lab.ip(81)]
@@ -293,23 +298,18 @@ def test_lost_last_change_repaired_by_version_beacon(trio):
     (1 s after its last change) shows the peer it is behind, and it repairs at once."""
     lab, nodes = trio
     n1, n3 = nodes[0], nodes[2]
-    rules = """table inet jrgossip {
-  chain in { type filter hook input priority 0; policy accept;
-             ip saddr %s udp dport 8890 drop; }
-}
-""" % n1.addr
     beacons_before = n3.log().count("node1 is at seq")
-    lab.run(3, ["nft", "-f", "-"], input=rules, text=True, check=True, capture_output=True)
+    block_gossip(lab, 3)
     t0 = time.monotonic()
     try:
         n1.write_hosts("beacon", "%s beacon.cluster.test\n" % lab.ip(91))
         poll(lambda: answers(nodes[1], "beacon.cluster.test") == [lab.ip(91)], 5, what="node2")
-        # past the change's direct send and its gossip retransmissions (2 rounds of 200 ms
-        # here), before the beacon (1 s after the change)
+        # past the change's direct sends and the gossip retransmissions and relays (2 rounds
+        # of 200 ms here), before the beacon (1 s after the change)
         time.sleep(max(0.0, 0.8 - (time.monotonic() - t0)))
         assert answers(n3, "beacon.cluster.test") == []
     finally:
-        lab.run(3, ["nft", "delete", "table", "inet", "jrgossip"], capture_output=True)
+        unblock_gossip(lab, 3)
     poll(lambda: answers(n3, "beacon.cluster.test") == [lab.ip(91)], 5, what="beacon repair")
     took = time.monotonic() - t0
     how = "version beacon" if n3.log().count("node1 is at seq") > beacons_before else "gossip"

@@ -375,7 +375,8 @@ static void test_status_json_shape(void **state)
 
 /* ---- three managers on one loop over loopback ---- */
 
-#define NODES 3
+#define NODES 3     /* the end-to-end test */
+#define MAX_NODES 8 /* the gossip-only test */
 
 struct node {
     struct records *rec;
@@ -385,7 +386,8 @@ struct node {
 
 struct cluster {
     struct loop *loop;
-    struct node n[NODES];
+    struct node n[MAX_NODES];
+    int direct_max; /* passed to every node */
 };
 
 struct waiter {
@@ -576,6 +578,7 @@ static void start_node_at(struct cluster *c, int i, const char *ip, uint16_t see
     cfg.probe_timeout_ms = 100;
     cfg.gossip_interval_ms = 50;
     cfg.pushpull_interval_ms = 600000; /* anti-entropy must not hide a broken repair path */
+    cfg.direct_max = c->direct_max;
     char err[256] = "";
     n->sync = sync_start(c->loop, n->rec, &cfg, err, sizeof err);
     if (!n->sync)
@@ -626,6 +629,61 @@ static void test_two_nodes_ipv6(void **state)
     sync_status_free(&st);
     assert_true(found);
     for (int i = 0; i < 2; i++) {
+        sync_stop(c.n[i].sync);
+        records_free(c.n[i].rec);
+    }
+    loop_free(c.loop);
+}
+
+static bool gossip_all_joined(struct cluster *c)
+{
+    for (int i = 0; i < MAX_NODES; i++) {
+        struct sync_status st;
+        sync_get_status(c->n[i].sync, &st);
+        bool ok = st.alive == MAX_NODES;
+        sync_status_free(&st);
+        if (!ok)
+            return false;
+    }
+    return true;
+}
+
+static bool gossip_all_serve(struct cluster *c)
+{
+    for (int i = 0; i < MAX_NODES; i++)
+        if (!serves(c->n[i].rec, "spread.example", "node-3"))
+            return false;
+    return true;
+}
+
+/* Without direct sends, a change must reach everyone by gossip alone: the origin retransmits it
+ * only a few times, so receivers pass it on (epidemic), as serf does with user events. */
+static void test_gossip_only_spreads_to_all(void **state)
+{
+    (void)state;
+    struct cluster c;
+    memset(&c, 0, sizeof c);
+    c.loop = loop_new();
+    c.direct_max = -1;
+    assert_non_null(c.loop);
+    start_node(&c, 0, 0);
+    for (int i = 1; i < MAX_NODES; i++)
+        start_node(&c, i, sync_swim_port(c.n[0].sync));
+    assert_true(run_until(&c, gossip_all_joined, 15000));
+    set_name(c.n[3].rec, "hosts:/spread", "spread.example", "10.9.3.3");
+    uint64_t t0 = loop_now_ms();
+    assert_true(run_until(&c, gossip_all_serve, 5000));
+    uint64_t relayed = 0;
+    for (int i = 0; i < MAX_NODES; i++) {
+        struct sync_status st;
+        sync_get_status(c.n[i].sync, &st);
+        relayed += st.stats.relayed;
+        sync_status_free(&st);
+    }
+    print_message("gossip only, %d nodes: change everywhere in %llu ms (%llu relays)\n", MAX_NODES,
+                  (unsigned long long)(loop_now_ms() - t0), (unsigned long long)relayed);
+    assert_true(relayed > 0);
+    for (int i = 0; i < MAX_NODES; i++) {
         sync_stop(c.n[i].sync);
         records_free(c.n[i].rec);
     }
@@ -714,6 +772,7 @@ int main(void)
         cmocka_unit_test(test_status_json_shape),
         cmocka_unit_test(test_three_nodes_end_to_end),
         cmocka_unit_test(test_two_nodes_ipv6),
+        cmocka_unit_test(test_gossip_only_spreads_to_all),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
