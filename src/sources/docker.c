@@ -509,6 +509,10 @@ static enum docker_io negotiate(struct docker_source *d, char *err, size_t errle
     long status = resp.status;
     snprintf(d->api, sizeof d->api, "%s", resp.api_version);
     d->daemon_now = resp.date > 0 ? resp.date : (long long)time(NULL);
+    /* events from before this process started are applied (replay) but not counted; over TCP
+     * the daemon's clock may differ from ours, so its Date header is the reference there */
+    if (!d->ever_connected && !d->ep.is_unix)
+        d->last_event_ns = d->daemon_now * 1000000000LL;
     docker_response_free(&resp);
     if (status != 200) {
         snprintf(err, errlen, "/_ping answered HTTP %ld", status);
@@ -668,6 +672,9 @@ struct docker_source *docker_source_start(const struct docker_config *cfg, struc
         return NULL;
     d->t = t;
     d->host_ip = cfg->host_ip;
+    struct timespec now;
+    clock_gettime(CLOCK_REALTIME, &now);
+    d->last_event_ns = (int64_t)now.tv_sec * 1000000000LL + now.tv_nsec;
     d->config_ok =
         docker_endpoint_parse(cfg->docker_host, &d->ep, d->config_err, sizeof d->config_err) &&
         docker_keys_parse(cfg->labels, &d->keys, d->config_err, sizeof d->config_err);

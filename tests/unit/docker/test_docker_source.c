@@ -237,7 +237,7 @@ static void fake_down(void)
     unlink(F.sock);
 }
 
-static int64_t next_time = 1700000000000000000LL;
+static int64_t next_time; /* events are stamped after the source started, as a daemon would */
 
 /* One event line; attrs NULL gives an event without Actor.Attributes. */
 static char *make_line(const char *action, const char *id, const char *name, const char *attrs,
@@ -306,6 +306,9 @@ static int setup(void **state)
     assert_non_null(mkdtemp(F.dir));
     snprintf(F.sock, sizeof F.sock, "%s/docker.sock", F.dir);
     snprintf(F.list, sizeof F.list, "[]");
+    struct timespec now;
+    clock_gettime(CLOCK_REALTIME, &now);
+    next_time = (int64_t)now.tv_sec * 1000000000LL + now.tv_nsec + 60000000000LL;
     return 0;
 }
 
@@ -401,6 +404,8 @@ static void test_list_then_events(void **state)
                   "\"Labels\":{\"joyride.host.name\":\"a.example.com, a2.example.com\"}},"
                   "{\"Id\":\"" ID_B "\",\"Names\":[\"/b\"],\"State\":\"paused\","
                   "\"Labels\":{\"joyride.host.name\":\"b.example.com\"}}]");
+    /* replayed from before the source started: applied, not counted */
+    F.replay[F.nreplay++] = make_line("die", ID_C, "c", LBL("c.example.com"), 1000);
     fake_up();
     struct records *t = records_new("me", 1);
     struct docker_source *d = start_source(t);
