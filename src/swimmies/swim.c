@@ -117,6 +117,7 @@ void swim_free(struct swim *s)
     reconnect_free(s);
     free(s->nodes);
     free(s->table);
+    free(s->table_tag);
     free(s->suspects);
     free(s->relays);
     free(s->streams);

@@ -45,7 +45,7 @@ struct suspicion {
 };
 
 struct member {
-    char *name;
+    char *name; /* stored right after the struct */
     size_t name_len;
     uint64_t hash;
     struct swim_addr addr;
@@ -105,6 +105,7 @@ struct swim {
     size_t n_nodes, cap_nodes;
     size_t name_len;
     struct member **table; /* open addressing by name hash */
+    uint32_t *table_tag;   /* high half of each slot's hash */
     size_t table_cap, table_used;
     struct member **suspects;
     size_t n_suspects, cap_suspects;
