@@ -556,7 +556,9 @@ def test_stop_kill_pause_unpause_rm(joyride, dk):
     expect(here, "started for rm")
     dk.api.remove(cid, force=True)
     expect(gone, "removed")
-    st = docker_status(node)
+    # the name goes at kill/die; destroy comes a moment later
+    st = wait_until(lambda: (lambda s: s["events"]["destroy"] >= 1 and s)(docker_status(node)),
+                    timeout=5, what="destroy event counted")
     for action in ("start", "pause", "unpause", "kill", "die", "stop", "destroy"):
         assert st["events"][action] >= 1, (action, st)
     assert st["containers_tracked"] == 0
