@@ -418,14 +418,16 @@ static struct sync_repair *repair_slot(struct sync *s, const char *owner)
 static void repair_ask(struct sync *s, struct sync_repair *r)
 {
     char target[REC_OWNER_MAX + 1];
-    if (sync_member_live(s, r->owner) && r->tries % 2 == 0) {
+    r->asked_ms = loop_now_ms();
+    r->tries++; /* counted even when nobody can be asked, so housekeeping gives up */
+    if (sync_member_live(s, r->owner) && r->tries % 2 == 1) {
         snprintf(target, sizeof target, "%s", r->owner);
     } else {
         struct name_list l = {.self = s->cfg.node_id};
         swim_foreach_member(s->swim, collect_live, &l);
         size_t pick = SIZE_MAX;
         for (size_t k = 0; k < l.n; k++) {
-            size_t i = (r->tries + k) % l.n;
+            size_t i = (r->tries + k) % l.n; /* rotate through the members */
             if (strcmp(l.ids[i], r->owner) != 0 || l.n == 1) {
                 pick = i;
                 break;
@@ -451,8 +453,6 @@ static void repair_ask(struct sync *s, struct sync_repair *r)
                   r->owner, (unsigned long long)q.have.seq, (unsigned long long)r->need.seq);
     }
     sync_buf_free(&b);
-    r->asked_ms = loop_now_ms();
-    r->tries++;
 }
 
 /* One untracked request for a member's own records (sent when it joins). */
