@@ -1,26 +1,23 @@
 /* packet.c — UDP packet layers: compound, hasCrc, compress wrappers, the outgoing wrap and the
  * receive-side walker that expands them into individual messages. */
 #include <string.h>
+#include <zlib.h>
 
 #include "swimmies/keyring.h"
 #include "swimmies/lzw.h"
 #include "swimmies/proto.h"
 
-/* Nibble table for the reflected IEEE polynomial 0xEDB88320. */
-static const uint32_t crc_nibble[16] = {
-    0x00000000, 0x1db71064, 0x3b6e20c8, 0x26d930ac, 0x76dc4190, 0x6b6b51f4, 0x4db26158, 0x5005713c,
-    0xedb88320, 0xf00f9344, 0xd6d6a3e8, 0xcb61b38c, 0x9b64c2b0, 0x86d3d2d4, 0xa00ae278, 0xbdbdf21c,
-};
-
+/* IEEE CRC-32 as memberlist's hasCrc uses it (Go crc32.ChecksumIEEE), computed by zlib. */
 uint32_t sw_crc32(const uint8_t *p, size_t len)
 {
-    uint32_t c = 0xffffffffu;
-    for (size_t i = 0; i < len; i++) {
-        c ^= p[i];
-        c = (c >> 4) ^ crc_nibble[c & 0x0f];
-        c = (c >> 4) ^ crc_nibble[c & 0x0f];
+    uLong c = crc32(0L, Z_NULL, 0);
+    while (len > 0) {
+        uInt chunk = len > 0x40000000u ? 0x40000000u : (uInt)len;
+        c = crc32(c, p, chunk);
+        p += chunk;
+        len -= chunk;
     }
-    return c ^ 0xffffffffu;
+    return (uint32_t)c;
 }
 
 static void put_be32(uint8_t *p, uint32_t v)
