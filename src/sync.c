@@ -51,12 +51,15 @@ static int cmp_member(const void *a, const void *b)
                   ((const struct sync_member_status *)b)->node_id);
 }
 
+static int cmp_name_member(const void *key, const void *elem)
+{
+    return strcmp(key, ((const struct sync_member_status *)elem)->node_id);
+}
+
 static void count_record(const struct rec_view *v, void *ctx)
 {
     struct count_ctx *c = ctx;
-    struct sync_member_status key;
-    snprintf(key.node_id, sizeof key.node_id, "%s", v->owner);
-    struct sync_member_status *m = bsearch(&key, c->m, c->n, sizeof *c->m, cmp_member);
+    struct sync_member_status *m = bsearch(v->owner, c->m, c->n, sizeof *c->m, cmp_name_member);
     if (m)
         m->records++;
 }

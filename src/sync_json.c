@@ -4,7 +4,6 @@
 #include "sync_json.h"
 
 #include <inttypes.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -39,7 +38,7 @@ json_t *sync_status_json(const struct sync_status *st)
 
     json_t *stats = json_object();
     set(stats, "nodes_discovered", json_integer((json_int_t)st->n_discovered));
-    set(stats, "nodes_active", json_integer((json_int_t)(st->alive + st->suspect)));
+    set(stats, "nodes_active", json_integer((json_int_t)st->alive + (json_int_t)st->suspect));
     set(stats, "dns_records_synced", json_integer((json_int_t)st->stats.records_synced));
     set(stats, "sync_operations", json_integer((json_int_t)st->stats.sync_operations));
     set(stats, "last_sync", iso_time(st->stats.last_sync));
@@ -73,7 +72,7 @@ json_t *sync_status_json(const struct sync_status *st)
     set(c, "nodes", nodes);
 
     json_t *swim = json_object();
-    set(swim, "alive_members", json_integer((json_int_t)(st->alive + st->suspect)));
+    set(swim, "alive_members", json_integer((json_int_t)st->alive + (json_int_t)st->suspect));
     json_t *counts = json_object();
     set(counts, "alive", json_integer(st->alive));
     set(counts, "suspect", json_integer(st->suspect));
@@ -119,25 +118,16 @@ struct out {
     bool oom;
 };
 
-__attribute__((format(printf, 2, 3))) static void put(struct out *o, const char *fmt, ...)
+static void append(struct out *o, const char *text, int n)
 {
-    if (o->oom)
+    if (o->oom || n < 0) {
+        o->oom = true;
         return;
-    for (;;) {
-        va_list ap;
-        va_start(ap, fmt);
-        int n = vsnprintf(o->p ? o->p + o->len : NULL, o->p ? o->cap - o->len : 0, fmt, ap);
-        va_end(ap);
-        if (n < 0) {
-            o->oom = true;
-            return;
-        }
-        if (o->p && (size_t)n < o->cap - o->len) {
-            o->len += (size_t)n;
-            return;
-        }
-        size_t cap = o->cap ? o->cap * 2 : 4096;
-        while (cap < o->len + (size_t)n + 1)
+    }
+    size_t need = o->len + (size_t)n + 1;
+    if (need > o->cap) {
+        size_t cap = o->cap ? o->cap : 4096;
+        while (cap < need)
             cap *= 2;
         char *p = realloc(o->p, cap);
         if (!p) {
@@ -147,7 +137,17 @@ __attribute__((format(printf, 2, 3))) static void put(struct out *o, const char 
         o->p = p;
         o->cap = cap;
     }
+    memcpy(o->p + o->len, text, (size_t)n + 1);
+    o->len += (size_t)n;
 }
+
+/* Formats one line (every line here is short) and appends it. */
+#define put(o, ...)                                                                                \
+    do {                                                                                           \
+        char line_[512];                                                                           \
+        int n_ = snprintf(line_, sizeof line_, __VA_ARGS__);                                       \
+        append((o), line_, n_ < (int)sizeof line_ ? n_ : -1);                                      \
+    } while (0)
 
 static void metric(struct out *o, const char *name, const char *type, const char *help, uint64_t v)
 {
