@@ -9,7 +9,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/inotify.h>
 #include <time.h>
+#include <unistd.h>
 
 #define CONNECT_TIMEOUT_MS 3000L
 
@@ -299,18 +301,72 @@ enum docker_io docker_client_get(struct docker_client *c, const char *path, long
     return rc;
 }
 
+/* For a unix endpoint: an inotify watch on the socket's directory, so a daemon that (re)creates
+ * its socket ends the wait at once; -1 when not possible (the plain wait then applies). */
+static int watch_socket_dir(const struct docker_endpoint *ep, const char **base)
+{
+    if (!ep->is_unix)
+        return -1;
+    char dir[DOCKER_UNIX_PATH_MAX + 1];
+    snprintf(dir, sizeof dir, "%s", ep->unix_path);
+    char *slash = strrchr(dir, '/');
+    if (!slash)
+        return -1;
+    *base = ep->unix_path + (slash - dir) + 1;
+    if (slash == dir)
+        slash[1] = '\0';
+    else
+        *slash = '\0';
+    int fd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
+    if (fd >= 0 && inotify_add_watch(fd, dir, IN_CREATE | IN_MOVED_TO) < 0) {
+        close(fd);
+        fd = -1;
+    }
+    return fd;
+}
+
+/* True when the pending inotify events include the socket's name. */
+static bool socket_appeared(int fd, const char *base)
+{
+    char buf[4096] __attribute__((aligned(__alignof__(struct inotify_event))));
+    bool hit = false;
+    ssize_t n;
+    while ((n = read(fd, buf, sizeof buf)) > 0) {
+        for (char *p = buf; p < buf + n;) {
+            const struct inotify_event *ev = (const struct inotify_event *)p;
+            if (ev->len > 0 && strcmp(ev->name, base) == 0)
+                hit = true;
+            p += sizeof *ev + ev->len;
+        }
+    }
+    return hit;
+}
+
 enum docker_io docker_client_sleep(struct docker_client *c, long ms)
 {
+    const char *base = NULL;
+    int ifd = watch_socket_dir(&c->ep, &base);
     long deadline = now_ms() + ms;
+    enum docker_io rc = DOCKER_IO_OK;
     for (;;) {
-        if (atomic_load(&c->stopping))
-            return DOCKER_IO_STOPPED;
+        if (atomic_load(&c->stopping)) {
+            rc = DOCKER_IO_STOPPED;
+            break;
+        }
         long left = deadline - now_ms();
         if (left <= 0)
-            return DOCKER_IO_OK;
-        if (pump(c, left) == DOCKER_IO_STOPPED)
-            return DOCKER_IO_STOPPED;
+            break;
+        perform(c);
+        struct curl_waitfd w = {.fd = ifd, .events = CURL_WAIT_POLLIN};
+        int nfds = 0;
+        curl_multi_poll(c->multi, ifd >= 0 ? &w : NULL, ifd >= 0 ? 1 : 0,
+                        (int)(left > 60000 ? 60000 : left), &nfds);
+        if (ifd >= 0 && (w.revents & CURL_WAIT_POLLIN) && socket_appeared(ifd, base))
+            break; /* the daemon is (re)starting: try now */
     }
+    if (ifd >= 0)
+        close(ifd);
+    return rc;
 }
 
 enum docker_io docker_stream_open(struct docker_client *c, const char *path, long timeout_ms,

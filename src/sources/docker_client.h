@@ -42,7 +42,8 @@ void docker_response_free(struct docker_response *r);
 enum docker_io docker_client_get(struct docker_client *c, const char *path, long timeout_ms,
                                  struct docker_response *r, char *err, size_t errlen);
 
-/* Waits ms milliseconds or until interrupted (OK or STOPPED). */
+/* Waits ms milliseconds or until interrupted (OK or STOPPED). Over a unix socket the wait also
+ * ends (OK) as soon as the socket file is created again, i.e. when the daemon starts. */
 enum docker_io docker_client_sleep(struct docker_client *c, long ms);
 
 /* Opens the event stream and waits until its response headers are in with status 200: from then
