@@ -18,7 +18,7 @@
 #define STATUS_PERIOD_MS 500
 #define SEED_RETRY_MIN_MS 1000
 #define SEED_RETRY_MAX_MS 30000
-#define LEAVE_SPREAD_MS 1000
+#define LEAVE_SPREAD_MS 450
 
 double sync_wall_now(void)
 {
