@@ -582,17 +582,6 @@ static bool valid_addr(const struct rec_addr *a)
     return a->type == REC_A || a->type == REC_AAAA;
 }
 
-static int input_cmp(const void *x, const void *y)
-{
-    const struct rec_input *a = x, *b = y;
-    int c = strcmp(a->name, b->name);
-    if (c)
-        return c;
-    if (a->addr.type != b->addr.type)
-        return a->addr.type < b->addr.type ? -1 : 1;
-    return memcmp(a->addr.bytes, b->addr.bytes, 16);
-}
-
 static void emit(struct records *t, enum rec_op op, const struct entry *e)
 {
     if (!t->obs)
@@ -658,7 +647,7 @@ static bool input_clean(const struct rec_input *in, size_t n)
             return false;
         if (in[i].addr.type == REC_A && memcmp(in[i].addr.bytes + 4, zero, 12) != 0)
             return false;
-        if (i > 0 && input_cmp(&in[i - 1], &in[i]) >= 0)
+        if (i > 0 && records_input_cmp(&in[i - 1], &in[i]) >= 0)
             return false;
     }
     return true;
@@ -678,10 +667,10 @@ static size_t clean_inputs(const struct rec_input *in, size_t n, struct rec_inpu
         m++;
     }
     if (m > 1)
-        qsort(v, m, sizeof *v, input_cmp);
+        qsort(v, m, sizeof *v, records_input_cmp);
     size_t k = 0;
     for (size_t i = 0; i < m; i++)
-        if (k == 0 || input_cmp(&v[k - 1], &v[i]) != 0)
+        if (k == 0 || records_input_cmp(&v[k - 1], &v[i]) != 0)
             v[k++] = v[i];
     return k;
 }
@@ -713,7 +702,7 @@ int records_set_source(struct records *t, const char *source, const struct rec_i
         struct rec_input key;
         memcpy(key.name, e->name, strlen(e->name) + 1);
         key.addr = e->addr;
-        if (m && bsearch(&key, v, m, sizeof *v, input_cmp))
+        if (m && bsearch(&key, v, m, sizeof *v, records_input_cmp))
             continue;
         entry_set_tomb(e, true);
         local_bump(t, e);

@@ -9,7 +9,8 @@
  *
  * Readers (DNS workers) never lock: every change publishes a new immutable snapshot through
  * liburcu (urcu-memb flavour). A reader thread calls records_reader_register() once, then brackets
- * each lookup with records_read_lock()/records_read_unlock(). Writers serialise on an internal mutex.
+ * each lookup with records_read_lock()/records_read_unlock(). Writers serialise on an internal
+ * mutex.
  */
 #ifndef JOYRIDE_RECORDS_H
 #define JOYRIDE_RECORDS_H
@@ -81,7 +82,7 @@ int records_set_source(struct records *t, const char *source, const struct rec_i
 /* Calls cb for every local source whose name starts with prefix (e.g. "docker:"), so a source can
  * reconcile after a reconnect. The callback must not call back into the table. */
 void records_foreach_source(struct records *t, const char *prefix,
-                           void (*cb)(const char *source, size_t nrecords, void *ctx), void *ctx);
+                            void (*cb)(const char *source, size_t nrecords, void *ctx), void *ctx);
 
 /* Observer of local changes (the sync layer gossips them). Called with the table lock held, in
  * seq order; it must not call back into the table. One observer; NULL removes it. While no
@@ -92,14 +93,15 @@ void records_set_observer(struct records *t, records_delta_cb cb, void *ctx);
 /* ---- Remote owners (used by the cluster sync layer). Thread-safe. ---- */
 
 enum rec_apply {
-    REC_APPLIED,   /* applied; the owner's sequence is contiguous */
-    REC_GAP,       /* applied, but seq jumped past the next expected one: ask the owner for repair */
-    REC_STALE,     /* older than what we hold (older epoch, or entry already newer): ignored */
-    REC_REJECTED,  /* invalid (e.g. it claims to be from the local owner) */
+    REC_APPLIED,  /* applied; the owner's sequence is contiguous */
+    REC_GAP,      /* applied, but seq jumped past the next expected one: ask the owner for repair */
+    REC_STALE,    /* older than what we hold (older epoch, or entry already newer): ignored */
+    REC_REJECTED, /* invalid (e.g. it claims to be from the local owner) */
 };
 enum rec_apply records_apply_delta(struct records *t, const struct rec_delta *d);
 /* Applies d[0..n) in order with one publication to readers (e.g. the deltas of one gossip
- * message); results[i] (if not NULL) as records_apply_delta. Returns how many applied (incl. GAP). */
+ * message); results[i] (if not NULL) as records_apply_delta. Returns how many applied (incl. GAP).
+ */
 size_t records_apply_deltas(struct records *t, const struct rec_delta *d, size_t n,
                             enum rec_apply *results);
 
@@ -165,11 +167,11 @@ void records_foreach(struct records *t, bool served_only,
                      void (*cb)(const struct rec_view *v, void *ctx), void *ctx);
 
 struct records_stats {
-    uint64_t version;   /* as records_snapshot_version */
-    size_t served;      /* served (name, address) pairs */
-    size_t entries;     /* all entries, tombstones included */
+    uint64_t version; /* as records_snapshot_version */
+    size_t served;    /* served (name, address) pairs */
+    size_t entries;   /* all entries, tombstones included */
     size_t tombstones;
-    size_t owners;      /* known owners, local included */
+    size_t owners;            /* known owners, local included */
     struct rec_version local; /* this node's version */
 };
 void records_get_stats(struct records *t, struct records_stats *out);
@@ -181,6 +183,11 @@ void records_get_stats(struct records *t, struct records_stats *out);
 bool records_normalize_name(const char *in, char out[REC_NAME_MAX + 1]);
 /* Parses an IPv4 or IPv6 literal. */
 bool records_parse_addr(const char *s, struct rec_addr *out);
+/* Converts a normalized presentation name to uncompressed wire form (as records_lookup takes it);
+ * returns its length, root label included. */
+size_t records_name_to_wire(const char *name, uint8_t out[REC_WIRE_MAX]);
+/* Orders struct rec_input by name, then type, then address (qsort/bsearch comparator). */
+int records_input_cmp(const void *a, const void *b);
 /* Formats an address ("10.0.0.1", "fd00::1"); buf must hold 46 bytes. */
 const char *records_format_addr(const struct rec_addr *a, char buf[46]);
 

@@ -56,7 +56,7 @@ static uint64_t wire_hash(const uint8_t *p, size_t n)
     return mix(h ^ v);
 }
 
-size_t snap_name_to_wire(const char *name, uint8_t out[REC_WIRE_MAX])
+size_t records_name_to_wire(const char *name, uint8_t out[REC_WIRE_MAX])
 {
     size_t o = 0;
     const char *p = name;
@@ -160,7 +160,7 @@ static uint32_t binsert(struct builder *b, uint32_t off, uint32_t len, uint32_t 
 static uint32_t badd_name(struct builder *b, const char *name)
 {
     uint8_t w[REC_WIRE_MAX];
-    size_t wl = snap_name_to_wire(name, w);
+    size_t wl = records_name_to_wire(name, w);
     uint32_t h = (uint32_t)wire_hash(w, wl);
     uint32_t ix = bfind(b, h, w, wl);
     if (ix != SNAP_EMPTY)

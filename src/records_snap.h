@@ -24,7 +24,4 @@ uint64_t snap_digest(const struct rec_snapshot *s);
 /* Retired-list link used by the table while a snapshot waits for a grace period. */
 struct rec_snapshot **snap_next(struct rec_snapshot *s);
 
-/* Converts a normalized presentation name to uncompressed wire format; returns the length. */
-size_t snap_name_to_wire(const char *name, uint8_t out[REC_WIRE_MAX]);
-
 #endif

@@ -68,3 +68,14 @@ const char *records_format_addr(const struct rec_addr *a, char buf[46])
         memcpy(buf, "?", 2);
     return buf;
 }
+
+int records_input_cmp(const void *x, const void *y)
+{
+    const struct rec_input *a = x, *b = y;
+    int c = strcmp(a->name, b->name);
+    if (c)
+        return c;
+    if (a->addr.type != b->addr.type)
+        return a->addr.type < b->addr.type ? -1 : 1;
+    return memcmp(a->addr.bytes, b->addr.bytes, sizeof a->addr.bytes);
+}

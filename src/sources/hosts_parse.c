@@ -133,25 +133,14 @@ void hosts_parsed_free(struct hosts_parsed *p)
     memset(p, 0, sizeof *p);
 }
 
-static int input_cmp(const void *x, const void *y)
-{
-    const struct rec_input *a = x, *b = y;
-    int c = strcmp(a->name, b->name);
-    if (c)
-        return c;
-    if (a->addr.type != b->addr.type)
-        return a->addr.type < b->addr.type ? -1 : 1;
-    return memcmp(a->addr.bytes, b->addr.bytes, sizeof a->addr.bytes);
-}
-
 size_t hosts_parsed_dedupe(struct hosts_parsed *p)
 {
     if (p->n < 2)
         return p->n;
-    qsort(p->v, p->n, sizeof *p->v, input_cmp);
+    qsort(p->v, p->n, sizeof *p->v, records_input_cmp);
     size_t k = 1;
     for (size_t i = 1; i < p->n; i++)
-        if (input_cmp(&p->v[k - 1], &p->v[i]) != 0)
+        if (records_input_cmp(&p->v[k - 1], &p->v[i]) != 0)
             p->v[k++] = p->v[i];
     p->n = k;
     return k;

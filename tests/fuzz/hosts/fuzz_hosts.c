@@ -10,22 +10,6 @@
 
 static struct records *table;
 
-static void name_to_wire(const char *name, uint8_t *out, size_t *len)
-{
-    size_t o = 0;
-    const char *p = name;
-    while (*p) {
-        const char *dot = strchr(p, '.');
-        size_t l = dot ? (size_t)(dot - p) : strlen(p);
-        out[o++] = (uint8_t)l;
-        memcpy(out + o, p, l);
-        o += l;
-        p += l + (dot ? 1 : 0);
-    }
-    out[o++] = 0;
-    *len = o;
-}
-
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     if (!table) {
@@ -58,8 +42,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         abort();
     for (size_t i = 0; i < p.n; i++) {
         uint8_t wire[REC_WIRE_MAX + 1];
-        size_t wl;
-        name_to_wire(p.v[i].name, wire, &wl);
+        size_t wl = records_name_to_wire(p.v[i].name, wire);
         const struct rec_rrset *rr = records_lookup(s, wire, wl);
         if (!rr || rr->n_a + rr->n_aaaa == 0)
             abort();

@@ -31,27 +31,11 @@ struct env {
 
 /* ---- helpers ---- */
 
-static size_t to_wire(const char *name, uint8_t *out)
-{
-    size_t o = 0;
-    const char *p = name;
-    while (*p) {
-        const char *dot = strchr(p, '.');
-        size_t len = dot ? (size_t)(dot - p) : strlen(p);
-        out[o++] = (uint8_t)len;
-        memcpy(out + o, p, len);
-        o += len;
-        p += len + (dot ? 1 : 0);
-    }
-    out[o++] = 0;
-    return o;
-}
-
 /* Whether name currently resolves to exactly the given address (NULL: name absent). */
 static bool resolves_to(struct records *t, const char *name, const char *addr)
 {
     uint8_t w[REC_WIRE_MAX + 1];
-    size_t wl = to_wire(name, w);
+    size_t wl = records_name_to_wire(name, w);
     struct rec_addr a = {0};
     if (addr)
         assert_true(records_parse_addr(addr, &a));

@@ -16,22 +16,6 @@ static double now_s(void)
     return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
-static size_t to_wire(const char *name, uint8_t *out)
-{
-    size_t o = 0;
-    const char *p = name;
-    while (*p) {
-        const char *dot = strchr(p, '.');
-        size_t len = dot ? (size_t)(dot - p) : strlen(p);
-        out[o++] = (uint8_t)len;
-        memcpy(out + o, p, len);
-        o += len;
-        p += len + (dot ? 1 : 0);
-    }
-    out[o++] = 0;
-    return o;
-}
-
 static void run(int nrec)
 {
     struct records *t = records_new("bench", 1);
@@ -58,7 +42,7 @@ static void run(int nrec)
     double per_change = (now_s() - t0) / changes;
 
     uint8_t w[REC_WIRE_MAX];
-    size_t wl = to_wire("h5.zone5.example", w);
+    size_t wl = records_name_to_wire("h5.zone5.example", w);
     long lookups = 5000000, hits = 0;
     t0 = now_s();
     for (long i = 0; i < lookups; i++) {

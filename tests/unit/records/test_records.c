@@ -27,28 +27,12 @@ static struct rec_input in(const char *name, const char *addr)
     return r;
 }
 
-static size_t to_wire(const char *name, uint8_t *out)
-{
-    size_t o = 0;
-    const char *p = name;
-    while (*p) {
-        const char *dot = strchr(p, '.');
-        size_t len = dot ? (size_t)(dot - p) : strlen(p);
-        out[o++] = (uint8_t)len;
-        memcpy(out + o, p, len);
-        o += len;
-        p += len + (dot ? 1 : 0);
-    }
-    out[o++] = 0;
-    return o;
-}
-
 /* Looks a name up in the current snapshot; returns -1 when absent, else n_a + n_aaaa; copies the
  * first A address into a4 (if any). */
 static int lookup(struct records *t, const char *name, int *n_a, int *n_aaaa, uint8_t a4[4])
 {
     uint8_t w[REC_WIRE_MAX + 1];
-    size_t wl = to_wire(name, w);
+    size_t wl = records_name_to_wire(name, w);
     records_read_lock();
     const struct rec_rrset *rr = records_lookup(records_snapshot(t), w, wl);
     int r = -1;
@@ -68,7 +52,7 @@ static int lookup(struct records *t, const char *name, int *n_a, int *n_aaaa, ui
 static bool has_a(struct records *t, const char *name, const char *addr)
 {
     uint8_t w[REC_WIRE_MAX + 1];
-    size_t wl = to_wire(name, w);
+    size_t wl = records_name_to_wire(name, w);
     struct rec_addr a;
     assert_true(records_parse_addr(addr, &a));
     bool found = false;
@@ -1025,7 +1009,7 @@ static void *reader_main(void *arg)
         for (int i = 0; i < CONC_NAMES; i++) {
             char n[16];
             snprintf(n, sizeof n, "%c%d.conc", g ? 'y' : 'x', i + 1);
-            lens[g][i] = to_wire(n, wires[g][i]);
+            lens[g][i] = records_name_to_wire(n, wires[g][i]);
         }
     }
     uint64_t last = 0;
