@@ -14,6 +14,7 @@
 
 #include "config_dotenv.h"
 #include "config_values.h"
+#include "sources/docker_host.h"
 
 #ifndef JOYRIDE_VERSION
 #define JOYRIDE_VERSION "0.0.0"
@@ -377,24 +378,13 @@ static bool set_hosts_directory(struct config *c, const char *v, char *msg, size
 
 static bool set_docker_host(struct config *c, const char *v, char *msg, size_t msglen)
 {
-    char shown[80];
-    bool ok = false;
-    if (strncmp(v, "unix://", 7) == 0) {
-        ok = v[7] == '/' && strlen(v) < 7 + 108; /* sun_path */
-    } else if (strncmp(v, "tcp://", 6) == 0) {
-        char *host = NULL;
-        uint16_t port;
-        const char *hp = v + 6;
-        size_t n = strlen(hp);
-        if (n > 0 && hp[n - 1] == '/')
-            n--; /* tcp://host:2375/ */
-        char *copy = strndup(hp, n);
-        ok = copy && !strchr(copy, '/') && cv_host_port(copy, 2375, &host, &port);
-        free(host);
-        free(copy);
-    }
-    if (!ok) {
-        snprintf(msg, msglen, "%s is not unix:///path or tcp://host:port", cv_show(v, shown));
+    /* the Docker source's own grammar (the docker CLI's), so config and source never disagree */
+    struct docker_endpoint ep;
+    char err[256];
+    if (!docker_endpoint_parse(v, &ep, err, sizeof err)) {
+        const char *prefix = "DOCKER_HOST ";
+        const char *e = strncmp(err, prefix, strlen(prefix)) == 0 ? err + strlen(prefix) : err;
+        snprintf(msg, msglen, "%s", e);
         return false;
     }
     return set_text(&c->docker_host, v, msg, msglen);

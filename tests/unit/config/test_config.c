@@ -257,10 +257,10 @@ static void test_errors(void **state)
     expect_env_error("RECORDS_ON_NODE_FAILURE=drop",
                      "RECORDS_ON_NODE_FAILURE: drop is not one of withdraw, keep");
     expect_env_error("LOG_LEVEL=LOUD", "LOG_LEVEL: LOUD is not one of DEBUG, INFO, WARNING, ERROR");
-    expect_env_error("DOCKER_HOST=http://docker:2375",
-                     "DOCKER_HOST: http://docker:2375 is not unix:///path or tcp://host:port");
+    expect_env_error("DOCKER_HOST=ssh://me@docker",
+                     "DOCKER_HOST: scheme not supported (use unix:// or tcp://): ssh://me@docker");
     expect_env_error("DOCKER_HOST=unix://relative.sock",
-                     "DOCKER_HOST: unix://relative.sock is not unix:///path or tcp://host:port");
+                     "DOCKER_HOST: unix socket path must be absolute: relative.sock");
     expect_env_error("DOCKER_LABELS=,", "DOCKER_LABELS: no label key given");
     expect_env_error("SERVICE_NAME=a\nb", "SERVICE_NAME: contains a control character");
     /* control characters never break the message into two lines */
