@@ -205,8 +205,22 @@ int swim_leave(struct swim *s, uint64_t now_ms)
     s->left = true;
     state_dead(s, (uint8_t *)s->name, s->name_len, s->self->incarnation, (uint8_t *)s->name,
                s->name_len);
-    if (!any_other_alive(s))
+    if (!any_other_alive(s)) {
         s->leave_done = true;
+        return 0;
+    }
+    /* Besides gossiping it, tell every live member at once (with whatever else is queued
+     * piggybacked), so a stopping node is seen as left even if it stops gossiping early. */
+    uint8_t buf[640];
+    struct sw_dead d = {.incarnation = s->self->incarnation,
+                        .node = sw_mem(s->name, s->name_len),
+                        .from = sw_mem(s->name, s->name_len)};
+    ssize_t n = sw_encode_dead(buf, sizeof buf, &d);
+    for (size_t i = 0; n > 0 && i < s->n_nodes; i++) {
+        const struct member *m = s->nodes[i];
+        if (m != s->self && (m->state == SWIM_ALIVE || m->state == SWIM_SUSPECT))
+            net_send_msg(s, &m->addr, m, buf, (size_t)n, true);
+    }
     return 0;
 }
 
