@@ -6,7 +6,7 @@ FUZZBUILD  ?= build-fuzz
 FUZZ_SECONDS ?= 15
 PYTEST     ?= /usr/bin/python3 -m pytest
 
-.PHONY: all build run test unit fuzz-smoke fuzz integration bench format lint clean deps
+.PHONY: all build run test unit fuzz-smoke fuzz integration bench bench-dns bench-docker bench-swim bench-cluster format lint clean deps
 
 all: build
 
@@ -49,9 +49,23 @@ integration: $(TESTBUILD)/build.ninja
 	ninja -C $(TESTBUILD)
 	JOYRIDE_BUILD=$(abspath $(TESTBUILD)) $(PYTEST) -q tests/integration
 
-bench: build
+bench: bench-dns bench-docker bench-swim bench-cluster
+
+bench-dns: build
 	@scripts/deps.sh bench
 	bench/dns.sh
+
+bench-docker: build
+	@scripts/deps.sh test
+	bench/docker.sh
+
+bench-swim: build
+	bench/swim.sh
+
+bench-cluster: build
+	@scripts/deps.sh test
+	ninja -C $(BUILD) tests/sim/swimsim
+	bench/cluster.sh
 
 format:
 	clang-format -i $$(git ls-files '*.c' '*.h')
