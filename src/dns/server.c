@@ -315,6 +315,8 @@ static void add_counters(struct dns_stats *out, const struct dns_counters *c, bo
     for (int i = 0; i < 16; i++)
         out->rcode[i] += ctr_get(&c->rcode[i]);
     out->rcode_badvers += ctr_get(&c->rcode[16]);
+    for (int i = 0; i < 17; i++)
+        out->rcode_by_proto[tcp ? 1 : 0][i] += ctr_get(&c->rcode[i]);
     out->dropped += ctr_get(&c->dropped);
     out->truncated += ctr_get(&c->truncated);
     out->tcp_connections_total += ctr_get(&c->tcp_total);

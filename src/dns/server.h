@@ -36,6 +36,7 @@ struct dns_stats {
     double latency_sum;                           /* seconds */
     uint64_t latency_bucket[DNS_LATENCY_BUCKETS]; /* cumulative, Prometheus style */
     uint64_t rcode_badvers; /* responses with the extended rcode BADVERS (16), not in rcode[] */
+    uint64_t rcode_by_proto[2][17]; /* [0] UDP, [1] TCP; by RCODE, index 16 = BADVERS */
 };
 
 struct dns_server;

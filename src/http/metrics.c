@@ -80,13 +80,17 @@ static void dns_metrics(struct out *o, const struct http_view *v)
     put(o, "joyride_dns_queries_total{protocol=\"tcp\"} %llu\n",
         (unsigned long long)d->queries_tcp);
 
-    header(o, "joyride_dns_responses_total", "counter", "DNS responses sent, by RCODE.");
-    for (int i = 0; i < 16; i++)
-        if (d->rcode[i] || i == 0 || i == 1 || i == 3 || i == 4 || i == 5)
-            put(o, "joyride_dns_responses_total{rcode=\"%s\"} %llu\n", rcode_names[i],
-                (unsigned long long)d->rcode[i]);
-    put(o, "joyride_dns_responses_total{rcode=\"BADVERS\"} %llu\n",
-        (unsigned long long)d->rcode_badvers);
+    header(o, "joyride_dns_responses_total", "counter",
+           "DNS responses sent, by protocol and RCODE.");
+    static const char *const protos[2] = {"udp", "tcp"};
+    for (int p = 0; p < 2; p++) {
+        for (int i = 0; i < 17; i++) {
+            uint64_t n = d->rcode_by_proto[p][i];
+            if (n || i == 0 || i == 1 || i == 3 || i == 4 || i == 5)
+                put(o, "joyride_dns_responses_total{protocol=\"%s\",rcode=\"%s\"} %llu\n",
+                    protos[p], i < 16 ? rcode_names[i] : "BADVERS", (unsigned long long)n);
+        }
+    }
 
     header(o, "joyride_dns_dropped_total", "counter",
            "DNS queries not answered (unknown names with DNS_UNKNOWN_ACTION=drop, garbage).");

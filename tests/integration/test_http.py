@@ -341,8 +341,9 @@ def test_metrics_follow_queries(node):
     expected = {
         ("joyride_dns_queries_total", (("protocol", "udp"),)): 6,
         ("joyride_dns_queries_total", (("protocol", "tcp"),)): 2,
-        ("joyride_dns_responses_total", (("rcode", "NOERROR"),)): 7,
-        ("joyride_dns_responses_total", (("rcode", "NXDOMAIN"),)): 1,
+        ("joyride_dns_responses_total", (("protocol", "udp"), ("rcode", "NOERROR"))): 5,
+        ("joyride_dns_responses_total", (("protocol", "tcp"), ("rcode", "NOERROR"))): 2,
+        ("joyride_dns_responses_total", (("protocol", "udp"), ("rcode", "NXDOMAIN"))): 1,
         ("joyride_dns_answer_latency_seconds_count", ()): 8,
     }
 

@@ -97,6 +97,11 @@ static void fake_view(struct http_view *v)
     v->dns.rcode[0] = 6;
     v->dns.rcode[3] = 3;
     v->dns.rcode[9] = 1; /* NOTAUTH: listed because non-zero */
+    v->dns.rcode_by_proto[0][0] = 4;
+    v->dns.rcode_by_proto[1][0] = 2;
+    v->dns.rcode_by_proto[0][3] = 3;
+    v->dns.rcode_by_proto[1][9] = 1;
+    v->dns.rcode_by_proto[0][16] = 2;
     v->dns.latency_count = 9;
     v->dns.latency_sum = 0.0009;
     for (int i = 0; i < DNS_LATENCY_BUCKETS; i++)
@@ -248,10 +253,15 @@ static void test_metrics_text(void **state)
     assert_true(lines > 50);
     assert_true(sample(t, "joyride_dns_queries_total{protocol=\"udp\"}") == 7);
     assert_true(sample(t, "joyride_dns_queries_total{protocol=\"tcp\"}") == 2);
-    assert_true(sample(t, "joyride_dns_responses_total{rcode=\"NOERROR\"}") == 6);
-    assert_true(sample(t, "joyride_dns_responses_total{rcode=\"NXDOMAIN\"}") == 3);
-    assert_true(sample(t, "joyride_dns_responses_total{rcode=\"NOTAUTH\"}") == 1);
-    assert_true(sample(t, "joyride_dns_responses_total{rcode=\"YXDOMAIN\"}") == -1);
+    assert_true(sample(t, "joyride_dns_responses_total{protocol=\"udp\",rcode=\"NOERROR\"}") == 4);
+    assert_true(sample(t, "joyride_dns_responses_total{protocol=\"tcp\",rcode=\"NOERROR\"}") == 2);
+    assert_true(sample(t, "joyride_dns_responses_total{protocol=\"udp\",rcode=\"NXDOMAIN\"}") == 3);
+    assert_true(sample(t, "joyride_dns_responses_total{protocol=\"tcp\",rcode=\"NXDOMAIN\"}") == 0);
+    assert_true(sample(t, "joyride_dns_responses_total{protocol=\"tcp\",rcode=\"NOTAUTH\"}") == 1);
+    assert_true(sample(t, "joyride_dns_responses_total{protocol=\"udp\",rcode=\"NOTAUTH\"}") == -1);
+    assert_true(sample(t, "joyride_dns_responses_total{protocol=\"udp\",rcode=\"BADVERS\"}") == 2);
+    assert_true(sample(t, "joyride_dns_responses_total{protocol=\"udp\",rcode=\"YXDOMAIN\"}") ==
+                -1);
     assert_true(sample(t, "joyride_dns_answer_latency_seconds_bucket{le=\"+Inf\"}") == 9);
     assert_true(sample(t, "joyride_dns_answer_latency_seconds_count") == 9);
     assert_true(sample(t, "joyride_records{source=\"hosts\"}") == 2);
