@@ -246,7 +246,7 @@ static void walk_msg(struct walk *w, const uint8_t *p, size_t len, int depth, si
 int sw_packet_walk(const uint8_t *pkt, size_t len, uint8_t *scratch, size_t scratch_cap,
                    sw_msg_cb cb, void *ctx, struct sw_walk_stats *stats)
 {
-    struct sw_walk_stats local;
+    struct sw_walk_stats local = {0};
     struct sw_walk_stats *st = stats ? stats : &local;
     memset(st, 0, sizeof *st);
     if (len >= 5 && pkt[0] == SW_MSG_HAS_CRC) {
