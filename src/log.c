@@ -60,7 +60,8 @@ void log_msg(enum log_level level, const char *module, const char *fmt, ...)
         n = 0;
     va_list ap;
     va_start(ap, fmt);
-    int m = vsnprintf(line + n, sizeof line - (size_t)n - 1, fmt, ap);
+    int m = vsnprintf(line + n, sizeof line - (size_t)n - 1, fmt,
+                      ap); // NOLINT(clang-analyzer-valist.Uninitialized): va_start above
     va_end(ap);
     size_t len = (size_t)n + (m < 0 ? 0 : (size_t)m);
     if (len > sizeof line - 2)

@@ -207,7 +207,7 @@ struct loop_timer *loop_timer_add(struct loop *l, uint64_t delay_ms, loop_cb cb,
 {
     if (l->nheap == l->capheap) {
         size_t cap = l->capheap ? l->capheap * 2 : 16;
-        struct loop_timer **h = realloc(l->heap, cap * sizeof *h);
+        struct loop_timer **h = realloc(l->heap, cap * sizeof(struct loop_timer *));
         if (!h)
             return NULL;
         l->heap = h;

@@ -220,7 +220,7 @@ static void walk_compress(struct walk *w, const uint8_t *p, size_t len, int dept
 
 static void walk_msg(struct walk *w, const uint8_t *p, size_t len, int depth, size_t scratch_used)
 {
-    if (len < 1 || depth > SW_NEST_MAX) {
+    if (!p || len < 1 || depth > SW_NEST_MAX) {
         w->st->errors++;
         return;
     }

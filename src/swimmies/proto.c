@@ -142,12 +142,15 @@ static int decode_fields(const uint8_t *p, size_t len, void *out, size_t out_siz
     {                                                                                              \
         key, kind, offsetof(T, member), 0                                                          \
     }
+/* T is a type name: it cannot be parenthesised. */
+// NOLINTBEGIN(bugprone-macro-parentheses)
 #define DECODER(name, T, table)                                                                    \
     int sw_decode_##name(const uint8_t *p, size_t len, T *out, size_t *used)                       \
     {                                                                                              \
-        return decode_fields(p, len, out, sizeof *out, table, sizeof table / sizeof table[0],      \
+        return decode_fields(p, len, out, sizeof *out, table, sizeof(table) / sizeof((table)[0]),  \
                              used);                                                                \
     }
+// NOLINTEND(bugprone-macro-parentheses)
 
 static const struct field ping_fields[] = {
     FLD(struct sw_ping, "SeqNo", F_U32, seq_no),

@@ -65,7 +65,7 @@ const char *sw_strerror(int status);
 #define SW_META_MAX 512         /* memberlist MetaMaxSize */
 #define SW_UDP_BUFFER_SIZE 1400 /* memberlist UDPBufferSize: largest gossip packet we build */
 #define SW_COMPOUND_MAX_PARTS 255
-#define SW_MAX_STREAM_BYTES (20u * 1024 * 1024) /* memberlist maxPushStateBytes */
+#define SW_MAX_STREAM_BYTES ((size_t)20 * 1024 * 1024) /* memberlist maxPushStateBytes */
 #define SW_NEST_MAX 4 /* max compound/compress nesting the walker follows */
 
 /* Node states carried in push/pull (memberlist NodeStateType). */

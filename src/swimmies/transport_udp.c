@@ -79,7 +79,7 @@ static void from_sockaddr(const struct sockaddr_storage *ss, struct swim_addr *a
         const struct sockaddr_in *s4 = (const struct sockaddr_in *)ss;
         memcpy(a->ip, &s4->sin_addr, 4);
         a->ip_len = 4;
-        a->port = ntohs(s4->sin_port);
+        a->port = ntohs(s4->sin_port); // NOLINT(clang-analyzer-core.CallAndMessage): from recvfrom
     }
 }
 
