@@ -1,4 +1,4 @@
-# Thin wrapper around Meson: `make` builds build/src/joyride, `make run` runs one node on loopback,
+# Thin wrapper around Meson: `make` builds build/joyride, `make run` runs one node on loopback,
 # `make test` runs the whole suite (unit + fuzz smoke + integration), `make fuzz` fuzzes longer.
 BUILD      ?= build
 TESTBUILD  ?= build-test
@@ -16,11 +16,13 @@ deps:
 build: deps
 	@[ -f $(BUILD)/build.ninja ] || meson setup $(BUILD) --buildtype=release -Db_ndebug=true >/dev/null
 	@ninja -C $(BUILD) src/joyride src/swimmies/swimmies-agent
+	@ln -sf src/joyride $(BUILD)/joyride
+	@ln -sf src/swimmies/swimmies-agent $(BUILD)/swimmies-agent
 
 run: build
 	DNS_BIND_ADDRESS=127.0.0.1 HTTP_BIND_ADDRESS=127.0.0.1 HOSTIP=127.0.0.1 \
 	CLUSTER_BIND_ADDRESS=127.0.0.1 DISCOVERY_BROADCAST=127.255.255.255 \
-	HOSTS_DIRECTORY=./hosts ./$(BUILD)/src/joyride
+	HOSTS_DIRECTORY=./hosts ./$(BUILD)/joyride
 
 test:
 	@scripts/deps.sh test
