@@ -18,7 +18,8 @@ void ip_to_addr(const uint8_t *ip, size_t ip_len, uint16_t port, struct swim_add
     memset(out, 0, sizeof(*out));
     if (ip_len > 16)
         ip_len = 16;
-    memcpy(out->ip, ip, ip_len);
+    if (ip_len) /* an absent address is (NULL, 0) */
+        memcpy(out->ip, ip, ip_len);
     out->ip_len = (uint8_t)ip_len;
     out->port = port;
 }

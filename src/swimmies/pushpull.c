@@ -129,7 +129,7 @@ static int ask_accept(struct swim *s, const struct sw_stream_msg *msg)
     struct sw_push_node n;
     size_t i = 0;
     while (i < count && sw_push_nodes_next(&it, &n) == 1) {
-        names[i] = strndup((const char *)n.name.p, n.name.len);
+        names[i] = strndup(n.name.len ? (const char *)n.name.p : "", n.name.len);
         if (!names[i])
             goto out;
         views[i].name = names[i];

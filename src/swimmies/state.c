@@ -113,7 +113,8 @@ void state_alive(struct swim *s, const struct alive_in *a, bool bootstrap)
         s->m.dropped_malformed++;
         return;
     }
-    if (a->node_len == 0 || a->meta_len > SW_META_MAX) {
+    /* members are named by C strings in the API: a name with a NUL byte cannot be one */
+    if (a->node_len == 0 || memchr(a->node, '\0', a->node_len) || a->meta_len > SW_META_MAX) {
         s->m.dropped_malformed++;
         return;
     }

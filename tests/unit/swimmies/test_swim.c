@@ -635,6 +635,65 @@ static void test_garbage_is_dropped(void **state)
     swim_free(s);
 }
 
+static bool accept_all(void *ctx, const struct swim_member *nodes, size_t n)
+{
+    size_t *seen = ctx;
+    for (size_t i = 0; i < n; i++)
+        assert_non_null(nodes[i].name);
+    *seen += n;
+    return true;
+}
+
+/* A member name with a NUL byte cannot be named through the API: dropped. A joining push/pull
+ * reply whose node has nil Name and Addr reaches accept_merge as an empty view, then is dropped. */
+static void test_malformed_names_dropped(void **state)
+{
+    (void)state;
+    struct capture c = {0};
+    size_t seen = 0;
+    struct swim_config cfg;
+    swim_config_default(&cfg);
+    cfg.name = "me";
+    cfg.advertise = addr4(127, 0, 0, 10, 7946);
+    cfg.seed = 42;
+    cfg.transport = (struct swim_transport){&c, cap_packet, cap_stream};
+    cfg.delegate.ctx = &seen;
+    cfg.delegate.accept_merge = accept_all;
+    struct swim *s = swim_new(&cfg, 1000);
+    assert_non_null(s);
+    struct swim_addr pa = addr4(127, 0, 0, 90, 7946);
+    uint8_t buf[512];
+    struct sw_alive al = {.incarnation = 1,
+                          .node = sw_mem("ev\0il", 5),
+                          .addr = sw_mem(pa.ip, 4),
+                          .port = pa.port,
+                          .vsn = {1, 5, 2, 2, 5, 4},
+                          .vsn_len = 6};
+    ssize_t n = sw_encode_alive(buf, sizeof(buf), &al);
+    assert_true(n > 0);
+    feed(s, 1001, &pa, buf, (size_t)n);
+    struct swim_metrics m;
+    swim_get_metrics(s, &m);
+    assert_int_equal(m.dropped_malformed, 1);
+    assert_int_equal(swim_num_members(s), 1);
+
+    assert_int_equal(swim_join(s, 1002, &pa, 1), 1);
+    assert_int_equal(c.n, 1);
+    assert_true(c.s[0].stream && c.s[0].token != 0);
+    static const uint8_t reply[] = "\x06\x83\xa4Join\xc3\xa5Nodes\x01\xacUserStateLen\x00"
+                                   "\x87\xa4"
+                                   "Addr\xc0\xabIncarnation\x01\xa4Meta\xc0\xa4Name\xc0"
+                                   "\xa4Port\x00\xa5State\x00\xa3Vsn\xa6\x01\x05\x02\x02\x05\x04";
+    uint8_t wire[512];
+    n = sw_stream_wrap(wire, sizeof(wire), reply, sizeof(reply) - 1, false, NULL);
+    assert_true(n > 0);
+    assert_int_equal(swim_stream_reply(s, 1003, c.s[0].token, wire, (size_t)n), 0);
+    assert_int_equal(seen, 1);
+    assert_int_equal(swim_num_members(s), 1);
+    cap_clear(&c);
+    swim_free(s);
+}
+
 static void test_broadcast_queue_replaces_and_limits(void **state)
 {
     (void)state;
@@ -912,6 +971,7 @@ int main(void)
         cmocka_unit_test(test_pushpull_server_and_version_check),
         cmocka_unit_test(test_keyring_drops_and_plaintext_stream),
         cmocka_unit_test(test_garbage_is_dropped),
+        cmocka_unit_test(test_malformed_names_dropped),
         cmocka_unit_test(test_broadcast_queue_replaces_and_limits),
         cmocka_unit_test(test_many_broadcasts_pack_into_one_packet),
         cmocka_unit_test(test_update_meta_and_address_conflicts),
