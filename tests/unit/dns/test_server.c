@@ -215,6 +215,18 @@ static size_t frame(uint8_t *out, uint16_t id, const char *name, uint16_t type)
     return n + 2;
 }
 
+/* One query over a fresh TCP connection to addr:port; the answer is parsed into m. */
+static void tcp_ask(const char *addr, uint16_t port, const char *name, uint16_t type,
+                    struct dt_msg *m, uint8_t *buf)
+{
+    int t = tcp_to(addr, port);
+    uint8_t q[600];
+    size_t n = frame(q, 1, name, type);
+    assert_int_equal(send(t, q, n, 0), (ssize_t)n);
+    assert_true(tcp_read_msg(t, buf, m));
+    close(t);
+}
+
 static void test_udp_answers_and_stats(void **state)
 {
     (void)state;
@@ -368,13 +380,8 @@ static void test_wildcard_replies_from_query_address(void **state)
         assert_int_equal(m.an, 1);
         close(fd);
     }
-    int t = tcp_to("127.0.0.3", f.port);
-    uint8_t q[600];
-    size_t n = frame(q, 1, "web.test", DNS_TYPE_A);
-    assert_int_equal(send(t, q, n, 0), (ssize_t)n);
-    assert_true(tcp_read_msg(t, buf, &m));
+    tcp_ask("127.0.0.3", f.port, "web.test", DNS_TYPE_A, &m, buf);
     assert_int_equal(m.an, 1);
-    close(t);
     stop(&f);
 }
 
@@ -392,13 +399,8 @@ static void test_ipv6(void **state)
     assert_int_equal(m.an, 1);
     assert_int_equal(m.rr[0].rdata[15], 1);
     close(fd);
-    int t = tcp_to("::1", f.port);
-    uint8_t q[600];
-    size_t n = frame(q, 1, "web.test", DNS_TYPE_A);
-    assert_int_equal(send(t, q, n, 0), (ssize_t)n);
-    assert_true(tcp_read_msg(t, buf, &m));
+    tcp_ask("::1", f.port, "web.test", DNS_TYPE_A, &m, buf);
     assert_int_equal(m.an, 1);
-    close(t);
     stop(&f);
 
     /* The IPv6 wildcard takes IPv4 too, and replies from the address asked. */
