@@ -12,15 +12,15 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "config.h"
+#include "config/config.h"
 #include "dns/server.h"
 #include "http/api.h"
-#include "log.h"
-#include "loop.h"
-#include "records.h"
+#include "core/log.h"
+#include "core/loop.h"
+#include "records/records.h"
 #include "sources/docker.h"
 #include "sources/hosts.h"
-#include "sync_app.h"
+#include "app.h"
 
 extern char **environ;
 

@@ -10,7 +10,7 @@
 
 #include "dns/server.h"
 #include "dns/wire.h"
-#include "records.h"
+#include "records/records.h"
 
 /* A domain Joyride is authoritative for, in lowercase wire form. */
 struct dns_zone {

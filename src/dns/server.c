@@ -14,7 +14,7 @@
 #include <unistd.h>
 
 #include "dns/internal.h"
-#include "log.h"
+#include "core/log.h"
 
 #define DEFAULT_IDLE_MS 10000
 #define DEFAULT_MAX_CONN 256

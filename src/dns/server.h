@@ -6,7 +6,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "records.h"
+#include "records/records.h"
 
 enum dns_unknown_action { DNS_UNKNOWN_NXDOMAIN, DNS_UNKNOWN_REFUSED, DNS_UNKNOWN_DROP };
 

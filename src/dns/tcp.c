@@ -13,7 +13,7 @@
 #include <unistd.h>
 
 #include "dns/internal.h"
-#include "log.h"
+#include "core/log.h"
 
 #define IN_CAP 4096                             /* a query longer than this closes the connection */
 #define OUT_CAP ((size_t)2 * (DNS_MSG_MAX + 2)) /* scratch for the answers to one read */

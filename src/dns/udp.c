@@ -18,7 +18,7 @@
 #include <unistd.h>
 
 #include "dns/internal.h"
-#include "log.h"
+#include "core/log.h"
 
 #define BATCH 32
 #define RX_SIZE 2048 /* larger datagrams arrive cut (MSG_TRUNC) and get FORMERR */

@@ -15,7 +15,7 @@
 #include <microhttpd.h>
 
 #include "http/internal.h"
-#include "log.h"
+#include "core/log.h"
 
 #define HTTP_THREADS 2
 #define HTTP_CONNECTION_LIMIT 256

@@ -11,9 +11,9 @@
 
 #include <jansson.h>
 
-#include "config.h"
+#include "config/config.h"
 #include "dns/server.h"
-#include "records.h"
+#include "records/records.h"
 #include "sources/docker.h"
 #include "sources/hosts.h"
 

@@ -5,7 +5,7 @@
 #include <time.h>
 
 #include "http/internal.h"
-#include "loop.h"
+#include "core/loop.h"
 
 const char *const http_source_kind_names[KIND_COUNT] = {"hosts", "docker", "other"};
 

@@ -24,8 +24,8 @@
 #include <sys/types.h>
 #include <time.h>
 
-#include "log.h"
-#include "loop.h"
+#include "core/log.h"
+#include "core/loop.h"
 #include "sources/docker_client.h"
 #include "sources/docker_host.h"
 #include "sources/docker_json.h"

@@ -7,7 +7,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "records.h"
+#include "records/records.h"
 
 struct docker_config {
     const char *docker_host; /* as DOCKER_HOST: unix:///var/run/docker.sock or tcp://host:port */

@@ -7,7 +7,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#include "records.h"
+#include "records/records.h"
 
 #define DOCKER_DEFAULT_LABELS "joyride.host.name"
 #define DOCKER_IP_LABEL "joyride.host.ip"

@@ -7,8 +7,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "loop.h"
-#include "records.h"
+#include "core/loop.h"
+#include "records/records.h"
 
 struct hosts_source;
 

@@ -16,8 +16,8 @@
 #include <sys/signalfd.h>
 #include <unistd.h>
 
-#include "log.h"
-#include "loop.h"
+#include "core/log.h"
+#include "core/loop.h"
 #include "swimmies/keyring.h"
 #include "swimmies/msgpack.h"
 #include "swimmies/swim.h"

@@ -8,7 +8,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "loop.h"
+#include "core/loop.h"
 
 #define DISC_ID_MAX 128
 #define DISC_STR_MAX 64

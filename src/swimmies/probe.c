@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "log.h"
+#include "core/log.h"
 #include "swimmies/swim_int.h"
 
 static void self_source(struct swim *s, struct sw_bytes *addr, uint16_t *port,

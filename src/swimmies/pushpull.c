@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "log.h"
+#include "core/log.h"
 #include "swimmies/swim_int.h"
 
 int pushpull_encode(struct swim *s, bool join, uint8_t **out, size_t *out_len)

@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "log.h"
+#include "core/log.h"
 #include "swimmies/swim_int.h"
 
 #define FAILED_MAX 4096

@@ -4,7 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "log.h"
+#include "core/log.h"
 #include "swimmies/swim_int.h"
 
 void state_emit(struct swim *s, enum swim_event ev, const struct member *m)

@@ -12,7 +12,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "log.h"
+#include "core/log.h"
 #include "swimmies/transport_udp.h"
 
 #define NET_LOG "swim-net"

@@ -4,7 +4,7 @@
 #ifndef SWIMMIES_TRANSPORT_UDP_H
 #define SWIMMIES_TRANSPORT_UDP_H
 
-#include "loop.h"
+#include "core/loop.h"
 #include "swimmies/swim.h"
 
 struct swim_net;

@@ -10,7 +10,7 @@
 #include "dns/respond.h"
 #include "dns/wire.h"
 #include "dnstest.h"
-#include "records.h"
+#include "records/records.h"
 
 static struct records *table;
 static struct dns_zone zones[2];

@@ -10,8 +10,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "log.h"
-#include "records.h"
+#include "core/log.h"
+#include "records/records.h"
 #include "sources/docker_host.h"
 #include "sources/docker_json.h"
 #include "sources/docker_labels.h"

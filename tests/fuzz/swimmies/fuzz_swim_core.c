@@ -20,7 +20,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "log.h"
+#include "core/log.h"
 #include "swimmies/keyring.h"
 #include "swimmies/proto.h"
 #include "swimmies/swim.h"

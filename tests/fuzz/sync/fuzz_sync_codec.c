@@ -5,7 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "sync_codec.h"
+#include "sync/codec.h"
 
 static void check_deltas(const uint8_t *data, size_t size)
 {

@@ -11,9 +11,9 @@
 
 #include <cmocka.h>
 
-#include "config.h"
-#include "config_dotenv.h"
-#include "config_values.h"
+#include "config/config.h"
+#include "config/dotenv.h"
+#include "config/values.h"
 
 /* ---- helpers ---- */
 

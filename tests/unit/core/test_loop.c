@@ -10,7 +10,7 @@
 #include <pthread.h>
 #include <unistd.h>
 
-#include "loop.h"
+#include "core/loop.h"
 
 struct order_ctx {
     struct loop *l;

@@ -13,7 +13,7 @@
 
 #include "dns/respond.h"
 #include "dnstest.h"
-#include "records.h"
+#include "records/records.h"
 
 static struct rec_input in(const char *name, const char *addr)
 {

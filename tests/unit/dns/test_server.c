@@ -23,7 +23,7 @@
 #include "dns/server.h"
 #include "dns/wire.h"
 #include "dnstest.h"
-#include "records.h"
+#include "records/records.h"
 
 #define DEADLINE_MS 5000
 

@@ -18,7 +18,7 @@
 #include <cmocka.h>
 
 #include "http/internal.h"
-#include "loop.h"
+#include "core/loop.h"
 
 /* ---- routing ---- */
 

@@ -7,7 +7,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "records.h"
+#include "records/records.h"
 
 static double now_s(void)
 {

@@ -14,7 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "records.h"
+#include "records/records.h"
 
 /* ---- helpers ---- */
 

@@ -16,10 +16,10 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "log.h"
-#include "sync_codec.h"
-#include "sync_int.h"
-#include "sync_json.h"
+#include "core/log.h"
+#include "sync/codec.h"
+#include "sync/internal.h"
+#include "sync/status.h"
 
 /* ---- codec ---- */
 

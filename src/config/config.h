@@ -1,0 +1,112 @@
+/* config/config.h — Joyride's configuration: every setting from --flags, the environment and a .env
+ * file (flags win over the environment, the environment over .env, .env over the defaults),
+ * validated into typed fields. Parsing never prints and never exits: errors come back as one
+ * line of text naming the variable, so main() decides what to do and tests can call it freely. */
+#ifndef JOYRIDE_CONFIG_H
+#define JOYRIDE_CONFIG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "dns/server.h"
+#include "core/log.h"
+#include "records/records.h"
+
+#define CONFIG_ADDR_MAX 46 /* INET6_ADDRSTRLEN */
+#define CONFIG_KEY_MAX 32  /* AES-256 */
+
+enum config_node_failure { CONFIG_FAILURE_WITHDRAW, CONFIG_FAILURE_KEEP };
+
+struct config_seed {
+    char *host; /* IP literal or host name, without brackets */
+    uint16_t port;
+};
+
+struct config_key {
+    size_t len; /* 16, 24 or 32 */
+    uint8_t bytes[CONFIG_KEY_MAX];
+};
+
+struct config {
+    /* DNS */
+    char dns_bind_address[CONFIG_ADDR_MAX];
+    uint16_t dns_port;
+    uint32_t dns_ttl;
+    enum dns_unknown_action dns_unknown_action;
+    char **dns_domains; /* normalized (lowercase, no trailing dot), de-duplicated */
+    size_t n_dns_domains;
+    int dns_workers;
+    uint32_t dns_tcp_idle_timeout_ms;
+    int dns_tcp_max_connections;
+
+    /* HTTP */
+    char http_bind_address[CONFIG_ADDR_MAX];
+    uint16_t http_port;
+
+    /* Identity and sources */
+    char hostip[CONFIG_ADDR_MAX];
+    struct rec_addr hostip_addr;
+    bool hostip_detected; /* true when HOSTIP was not given and came from the default route */
+    char node_id[REC_OWNER_MAX + 1];
+    char *hosts_directory; /* "" disables the hosts source */
+    char *docker_host;
+    char *docker_labels; /* comma-separated label keys, trimmed */
+
+    /* Cluster (parsed and validated; used by the sync layer) */
+    bool enable_dns_sync;
+    uint16_t swim_port;
+    char cluster_bind_address[CONFIG_ADDR_MAX];
+    uint16_t discovery_port; /* 0: discovery off */
+    char discovery_broadcast[CONFIG_ADDR_MAX];
+    uint32_t discovery_interval_ms;
+    uint32_t discovery_timeout_ms;
+    struct config_seed *cluster_seeds;
+    size_t n_cluster_seeds;
+    struct config_key *cluster_keys; /* first is primary */
+    size_t n_cluster_keys;
+    enum config_node_failure records_on_node_failure;
+    uint32_t swim_probe_interval_ms;
+    uint32_t swim_probe_timeout_ms;
+    uint32_t swim_gossip_interval_ms;
+    uint32_t swim_suspicion_mult;
+    uint32_t swim_pushpull_interval_ms;
+
+    /* Presentation and logging */
+    enum log_level log_level;
+    char *service_name;
+    char *environment;
+    char *semantic_version;
+};
+
+enum config_result {
+    CONFIG_OK,      /* cfg is filled; release with config_free */
+    CONFIG_HELP,    /* --help/-h was given: print config_print_help, exit 0 */
+    CONFIG_VERSION, /* --version/-V was given: print config_print_version, exit 0 */
+    CONFIG_ERROR,   /* err holds one line (no trailing newline): "DNS_PORT: 70000 is not a port" */
+};
+
+/* Builds cfg from argv[1..argc), envp (NULL-terminated "KEY=VALUE" strings; NULL for none) and
+ * the .env file at dotenv_path (NULL or a missing file: none). Nothing is printed; on any result
+ * other than CONFIG_OK, cfg holds nothing that needs freeing. */
+enum config_result config_parse(struct config *cfg, int argc, char *const argv[],
+                                char *const envp[], const char *dotenv_path, char *err,
+                                size_t errlen);
+void config_free(struct config *cfg);
+
+/* The usage text: every option with its environment variable and default. */
+void config_print_help(FILE *out, const char *prog);
+void config_print_version(FILE *out);
+
+/* Address of the interface on the default route (a UDP socket connected to a public address,
+ * which sends nothing; then getsockname), or "127.0.0.1". buf holds CONFIG_ADDR_MAX bytes. */
+void config_detect_hostip(char *buf, size_t len);
+
+/* Number of CPUs this process may run on (at least 1). */
+int config_cpu_count(void);
+
+/* Name of an unknown-name action ("nxdomain", "refused", "drop"). */
+const char *config_unknown_action_name(enum dns_unknown_action a);
+
+#endif

@@ -1,0 +1,81 @@
+/* records/names.c — helpers shared by sources and the DNS server: name validation and
+ * normalisation, address parsing and formatting. */
+#include "records/records.h"
+
+#include <arpa/inet.h>
+#include <string.h>
+
+static bool label_char_ok(char c)
+{
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' ||
+           c == '_';
+}
+
+bool records_normalize_name(const char *in, char out[REC_NAME_MAX + 1])
+{
+    if (!in)
+        return false;
+    size_t len = strnlen(in, REC_NAME_MAX + 2);
+    if (len > 0 && in[len - 1] == '.')
+        len--; /* one optional trailing dot */
+    if (len == 0 || len > REC_NAME_MAX)
+        return false;
+    size_t label = 0;
+    for (size_t i = 0; i < len; i++) {
+        char c = in[i];
+        if (c == '.') {
+            if (label == 0 || in[i - 1] == '-')
+                return false; /* empty label or trailing '-' */
+            label = 0;
+            out[i] = '.';
+            continue;
+        }
+        if (!label_char_ok(c))
+            return false;
+        if (label == 0 && c == '-')
+            return false; /* leading '-' */
+        if (++label > 63)
+            return false;
+        out[i] = (c >= 'A' && c <= 'Z') ? (char)(c - 'A' + 'a') : c;
+    }
+    if (label == 0 || in[len - 1] == '-')
+        return false; /* empty last label ("a..") or trailing '-' */
+    out[len] = '\0';
+    return true;
+}
+
+bool records_parse_addr(const char *s, struct rec_addr *out)
+{
+    struct rec_addr a;
+    memset(&a, 0, sizeof a);
+    if (!s)
+        return false;
+    if (inet_pton(AF_INET, s, a.bytes) == 1) {
+        a.type = REC_A;
+    } else if (inet_pton(AF_INET6, s, a.bytes) == 1) {
+        a.type = REC_AAAA;
+    } else {
+        return false;
+    }
+    *out = a;
+    return true;
+}
+
+const char *records_format_addr(const struct rec_addr *a, char buf[46])
+{
+    int af = a->type == REC_A ? AF_INET : a->type == REC_AAAA ? AF_INET6 : 0;
+    if (!af || !inet_ntop(af, a->bytes, buf, 46))
+        memcpy(buf, "?", 2);
+    return buf;
+}
+
+int records_input_cmp(const void *x, const void *y)
+{
+    const struct rec_input *a = x, *b = y;
+    int c = strcmp(a->name, b->name);
+    if (c)
+        return c;
+    if (a->addr.type != b->addr.type)
+        return a->addr.type < b->addr.type ? -1 : 1;
+    return memcmp(a->addr.bytes, b->addr.bytes, sizeof a->addr.bytes);
+}

@@ -1,0 +1,194 @@
+/* records/records.h — the replicated record table.
+ *
+ * Model (see README "Design"): every entry is keyed by (owner, source, name, address). An owner is
+ * a node id; this node owns the records of its own sources ("hosts:<file>", "docker:<container>").
+ * Every owner is the only writer of its entries and versions them with (boot_epoch, seq): seq grows
+ * by one with every change the owner makes, boot_epoch is fixed per process start, so a restarted
+ * owner's state supersedes all it published before. Removals are tombstones carrying the version
+ * of the removal, so deltas applied out of order never resurrect a removed record.
+ *
+ * Readers (DNS workers) never lock: every change publishes a new immutable snapshot through
+ * liburcu (urcu-memb flavour). A reader thread calls records_reader_register() once, then brackets
+ * each lookup with records_read_lock()/records_read_unlock(). Writers serialise on an internal
+ * mutex.
+ */
+#ifndef JOYRIDE_RECORDS_H
+#define JOYRIDE_RECORDS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define REC_NAME_MAX 253   /* presentation form, no trailing dot */
+#define REC_WIRE_MAX 255   /* uncompressed wire form, including the root label */
+#define REC_OWNER_MAX 128  /* node id */
+#define REC_SOURCE_MAX 200 /* "hosts:/path/file", "docker:<64 hex>", ... */
+
+enum rec_type { REC_A = 1, REC_AAAA = 28 };
+
+struct rec_addr {
+    uint16_t type;     /* REC_A or REC_AAAA */
+    uint8_t bytes[16]; /* A uses the first 4 */
+};
+
+struct rec_version {
+    uint64_t epoch;
+    uint64_t seq;
+};
+
+/* What a local source hands to the table: a validated, lowercased name and an address. */
+struct rec_input {
+    char name[REC_NAME_MAX + 1];
+    struct rec_addr addr;
+};
+
+/* One change of one owner's state, as replicated between nodes. */
+enum rec_op { REC_OP_ADD = 1, REC_OP_DEL = 2 };
+struct rec_delta {
+    char owner[REC_OWNER_MAX + 1];
+    struct rec_version ver; /* version of the owner after this change */
+    enum rec_op op;
+    char source[REC_SOURCE_MAX + 1];
+    char name[REC_NAME_MAX + 1];
+    struct rec_addr addr;
+};
+
+/* One entry as seen by listings and full-state export. */
+struct rec_view {
+    const char *owner;
+    const char *source;
+    const char *name;
+    struct rec_addr addr;
+    uint64_t seq;   /* version (seq within the owner's epoch) of the last change to this entry */
+    bool tombstone; /* removed; kept so older deltas cannot resurrect it */
+    bool served;    /* visible to DNS (not a tombstone, owner not dormant, not shadowed) */
+};
+
+struct records;
+
+/* local_owner: this node's id; boot_epoch: e.g. CLOCK_REALTIME ns at process start. */
+struct records *records_new(const char *local_owner, uint64_t boot_epoch);
+void records_free(struct records *t);
+const char *records_local_owner(const struct records *t);
+
+/* ---- Local sources (this node is the owner). Thread-safe. ---- */
+
+/* Replaces the whole set of records this node publishes under `source` with in[0..n).
+ * n == 0 removes the source. Duplicates in `in` are ignored. Each resulting add/remove bumps the
+ * local seq, emits a delta to the observer, and the new set is published to readers once (atomic
+ * for readers). Returns the number of changes made, or -1 on allocation failure. */
+int records_set_source(struct records *t, const char *source, const struct rec_input *in, size_t n);
+
+/* Calls cb for every local source whose name starts with prefix (e.g. "docker:"), so a source can
+ * reconcile after a reconnect. The callback must not call back into the table. */
+void records_foreach_source(struct records *t, const char *prefix,
+                            void (*cb)(const char *source, size_t nrecords, void *ctx), void *ctx);
+
+/* Observer of local changes (the sync layer gossips them). Called with the table lock held, in
+ * seq order; it must not call back into the table. One observer; NULL removes it. While no
+ * observer is set, local removals leave no tombstone (nobody replicates them). */
+typedef void (*records_delta_cb)(const struct rec_delta *d, void *ctx);
+void records_set_observer(struct records *t, records_delta_cb cb, void *ctx);
+
+/* ---- Remote owners (used by the cluster sync layer). Thread-safe. ---- */
+
+enum rec_apply {
+    REC_APPLIED,  /* applied; the owner's sequence is contiguous */
+    REC_GAP,      /* applied, but seq jumped past the next expected one: ask the owner for repair */
+    REC_STALE,    /* older than what we hold (older epoch, or entry already newer): ignored */
+    REC_REJECTED, /* invalid (e.g. it claims to be from the local owner) */
+};
+enum rec_apply records_apply_delta(struct records *t, const struct rec_delta *d);
+/* Applies d[0..n) in order with one publication to readers (e.g. the deltas of one gossip
+ * message); results[i] (if not NULL) as records_apply_delta. Returns how many applied (incl. GAP).
+ */
+size_t records_apply_deltas(struct records *t, const struct rec_delta *d, size_t n,
+                            enum rec_apply *results);
+
+/* The owner's version and contiguous seq we hold; false if the owner is unknown. */
+bool records_owner_version(struct records *t, const char *owner, struct rec_version *out);
+
+/* Full state of one owner (its current version and every entry, tombstones included). cb is
+ * called under the table lock and must not call back into the table. Returns false if unknown. */
+bool records_export_owner(struct records *t, const char *owner, struct rec_version *ver_out,
+                          void (*cb)(const struct rec_view *v, void *ctx), void *ctx);
+
+/* Merges a full state received for `owner` at version `ver`:
+ *  - newer epoch than ours: replaces the owner's entries wholesale;
+ *  - same epoch: entry-wise, the higher seq wins; entries we hold that the state lacks and whose
+ *    seq <= ver.seq are dropped (the owner no longer has them); entries the state carries that we
+ *    do not hold although every change up to their seq reached us are ignored (they were removed
+ *    and the tombstone collected);
+ *  - older epoch: ignored.
+ * Returns the number of served-set changes, or -1 if rejected (local owner, stale). */
+int records_merge_owner(struct records *t, const char *owner, struct rec_version ver,
+                        const struct rec_view *entries, size_t n);
+
+/* Owner liveness from membership: a dormant owner's records are kept but not served. */
+void records_set_owner_alive(struct records *t, const char *owner, bool alive);
+/* Forgets an owner and all its entries (graceful leave). */
+void records_drop_owner(struct records *t, const char *owner);
+/* Collects tombstones whose removal every peer has seen (called by sync after a full round).
+ * A remote owner's tombstones at or below its contiguous seq are also collected automatically
+ * (in batches), as no delta or state can resurrect those entries any more. */
+size_t records_gc_tombstones(struct records *t, const char *owner, uint64_t upto_seq);
+
+/* ---- Readers. ---- */
+
+void records_reader_register(void);   /* once per reader thread (urcu) */
+void records_reader_unregister(void); /* before the thread exits */
+void records_read_lock(void);
+void records_read_unlock(void);
+
+struct rec_snapshot;
+
+/* Addresses of one name in a snapshot. A name that exists only as the parent of other names
+ * (an empty non-terminal) has n_a == n_aaaa == 0. */
+struct rec_rrset {
+    uint16_t n_a, n_aaaa;
+    const uint8_t (*a)[4];
+    const uint8_t (*aaaa)[16];
+};
+
+/* Only between records_read_lock/unlock; valid until records_read_unlock. Never NULL. */
+const struct rec_snapshot *records_snapshot(const struct records *t);
+/* Looks up an uncompressed wire-format name whose labels are already lowercase (ASCII).
+ * Returns NULL when the name does not exist. */
+const struct rec_rrset *records_lookup(const struct rec_snapshot *s, const uint8_t *wire,
+                                       size_t wire_len);
+/* Changes whenever the served record set changes. */
+uint64_t records_snapshot_version(const struct rec_snapshot *s);
+size_t records_snapshot_count(const struct rec_snapshot *s); /* served (name, address) pairs */
+
+/* ---- Listings (HTTP API). Thread-safe; cb runs under the table lock. ---- */
+
+/* Every entry; served_only skips tombstones, dormant owners and shadowed entries. */
+void records_foreach(struct records *t, bool served_only,
+                     void (*cb)(const struct rec_view *v, void *ctx), void *ctx);
+
+struct records_stats {
+    uint64_t version; /* as records_snapshot_version */
+    size_t served;    /* served (name, address) pairs */
+    size_t entries;   /* all entries, tombstones included */
+    size_t tombstones;
+    size_t owners;            /* known owners, local included */
+    struct rec_version local; /* this node's version */
+};
+void records_get_stats(struct records *t, struct records_stats *out);
+
+/* ---- Helpers shared by sources and the DNS server. ---- */
+
+/* Validates a presentation name (labels 1..63 of [A-Za-z0-9_-], total <= 253, optional trailing
+ * dot, no leading/trailing '-' in a label) and writes it lowercased without the trailing dot. */
+bool records_normalize_name(const char *in, char out[REC_NAME_MAX + 1]);
+/* Parses an IPv4 or IPv6 literal. */
+bool records_parse_addr(const char *s, struct rec_addr *out);
+/* Converts a normalized presentation name to uncompressed wire form (as records_lookup takes it);
+ * returns its length, root label included. */
+size_t records_name_to_wire(const char *name, uint8_t out[REC_WIRE_MAX]);
+/* Orders struct rec_input by name, then type, then address (qsort/bsearch comparator). */
+int records_input_cmp(const void *a, const void *b);
+/* Formats an address ("10.0.0.1", "fd00::1"); buf must hold 46 bytes. */
+const char *records_format_addr(const struct rec_addr *a, char buf[46]);
+
+#endif

@@ -1,0 +1,345 @@
+/* records/snapshot.c — the immutable snapshot DNS workers read: one allocation holding an
+ * open-addressing hash table (slot = hash + node index) keyed by the lowercase wire-format name,
+ * the nodes (rrset + name offset), the A and AAAA address arrays and the wire names. Lookups hash
+ * the query name once, probe linearly and never allocate. */
+#include "records/snapshot.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#define SNAP_EMPTY UINT32_MAX
+
+struct snap_slot {
+    uint32_t hash;
+    uint32_t node;
+};
+
+struct snap_node {
+    struct rec_rrset rr;
+    uint32_t name_off;
+    uint32_t name_len;
+};
+
+struct rec_snapshot {
+    uint64_t version;
+    uint64_t digest;
+    size_t count;  /* served (name, address) pairs */
+    size_t nnames; /* names including empty non-terminals */
+    uint32_t mask; /* slots - 1 */
+    struct snap_slot *slots;
+    struct snap_node *nodes;
+    const uint8_t *names;
+    struct rec_snapshot *retired_next;
+};
+
+static uint64_t mix(uint64_t h)
+{
+    h ^= h >> 33;
+    h *= 0xff51afd7ed558ccdull;
+    h ^= h >> 33;
+    return h;
+}
+
+static uint64_t wire_hash(const uint8_t *p, size_t n)
+{
+    uint64_t h = 0x9e3779b97f4a7c15ull ^ n;
+    while (n >= 8) {
+        uint64_t v;
+        memcpy(&v, p, 8);
+        h = (h ^ v) * 0xc4ceb9fe1a85ec53ull;
+        h ^= h >> 29;
+        p += 8;
+        n -= 8;
+    }
+    uint64_t v = 0;
+    memcpy(&v, p, n);
+    return mix(h ^ v);
+}
+
+size_t records_name_to_wire(const char *name, uint8_t out[REC_WIRE_MAX])
+{
+    size_t o = 0;
+    const char *p = name;
+    while (*p) {
+        const char *dot = strchr(p, '.');
+        size_t len = dot ? (size_t)(dot - p) : strlen(p);
+        out[o++] = (uint8_t)len;
+        memcpy(out + o, p, len);
+        o += len;
+        p += len;
+        if (*p == '.')
+            p++;
+    }
+    out[o++] = 0;
+    return o;
+}
+
+static int addr_cmp(const void *x, const void *y)
+{
+    const struct rec_addr *a = x, *b = y;
+    if (a->type != b->type)
+        return a->type < b->type ? -1 : 1;
+    return memcmp(a->bytes, b->bytes, a->type == REC_A ? 4 : 16);
+}
+
+static size_t align8(size_t n)
+{
+    return (n + 7) & ~(size_t)7;
+}
+
+/* Build-time state: names (real and empty non-terminals) in a growable open-addressing table;
+ * an ancestor's wire form is a suffix of its child's, so it points into the child's bytes. */
+struct bname {
+    uint32_t off, len, hash;
+    uint32_t head;   /* first pair of this name (list through next[]), SNAP_EMPTY if none */
+    uint32_t naddrs; /* pairs before deduplication */
+};
+
+struct builder {
+    struct bname *names;
+    size_t nn, capn;
+    uint32_t *table; /* name indices, SNAP_EMPTY when free */
+    size_t mask;
+    uint8_t *blob;
+    size_t blen, bcap;
+};
+
+static uint32_t bfind(const struct builder *b, uint32_t h, const uint8_t *w, size_t wl)
+{
+    for (size_t i = h & b->mask;; i = (i + 1) & b->mask) {
+        uint32_t ix = b->table[i];
+        if (ix == SNAP_EMPTY || !b->names)
+            return SNAP_EMPTY;
+        const struct bname *n = &b->names[ix];
+        if (n->hash == h && n->len == wl && memcmp(b->blob + n->off, w, wl) == 0)
+            return ix;
+    }
+}
+
+static bool bgrow_table(struct builder *b)
+{
+    size_t cap = b->table ? (b->mask + 1) * 2 : 64;
+    uint32_t *t = malloc(cap * sizeof *t);
+    if (!t)
+        return false;
+    memset(t, 0xff, cap * sizeof *t);
+    for (size_t ix = 0; ix < b->nn; ix++) {
+        size_t i = b->names[ix].hash & (cap - 1);
+        while (t[i] != SNAP_EMPTY)
+            i = (i + 1) & (cap - 1);
+        t[i] = (uint32_t)ix;
+    }
+    free(b->table);
+    b->table = t;
+    b->mask = cap - 1;
+    return true;
+}
+
+static uint32_t binsert(struct builder *b, uint32_t off, uint32_t len, uint32_t h)
+{
+    if ((b->nn + 1) * 2 > b->mask + 1 && !bgrow_table(b))
+        return SNAP_EMPTY;
+    if (b->nn == b->capn) {
+        size_t cap = b->capn ? b->capn * 2 : 64;
+        struct bname *n = realloc(b->names, cap * sizeof *n);
+        if (!n)
+            return SNAP_EMPTY;
+        b->names = n;
+        b->capn = cap;
+    }
+    uint32_t ix = (uint32_t)b->nn++;
+    b->names[ix] = (struct bname){off, len, h, SNAP_EMPTY, 0};
+    size_t i = h & b->mask;
+    while (b->table[i] != SNAP_EMPTY)
+        i = (i + 1) & b->mask;
+    b->table[i] = ix;
+    return ix;
+}
+
+/* Finds or adds a name and its ancestors; returns its index or SNAP_EMPTY on failure. */
+static uint32_t badd_name(struct builder *b, const char *name)
+{
+    uint8_t w[REC_WIRE_MAX];
+    size_t wl = records_name_to_wire(name, w);
+    uint32_t h = (uint32_t)wire_hash(w, wl);
+    uint32_t ix = bfind(b, h, w, wl);
+    if (ix != SNAP_EMPTY)
+        return ix;
+    if (!b->blob || b->blen + wl > b->bcap) {
+        size_t cap = b->bcap ? b->bcap * 2 : 4096;
+        while (cap < b->blen + wl)
+            cap *= 2;
+        uint8_t *nb = realloc(b->blob, cap);
+        if (!nb)
+            return SNAP_EMPTY;
+        b->blob = nb;
+        b->bcap = cap;
+    }
+    uint32_t off = (uint32_t)b->blen;
+    memcpy(b->blob + off, w, wl);
+    b->blen += wl;
+    ix = binsert(b, off, (uint32_t)wl, h);
+    if (ix == SNAP_EMPTY)
+        return SNAP_EMPTY;
+    /* Ancestors up to (not including) the root; stop at the first one already known. */
+    for (size_t k = (size_t)w[0] + 1; k < wl && w[k] != 0; k += (size_t)w[k] + 1) {
+        uint32_t ah = (uint32_t)wire_hash(w + k, wl - k);
+        if (bfind(b, ah, w + k, wl - k) != SNAP_EMPTY)
+            break;
+        if (binsert(b, off + (uint32_t)k, (uint32_t)(wl - k), ah) == SNAP_EMPTY)
+            return SNAP_EMPTY;
+    }
+    return ix;
+}
+
+static void bfree(struct builder *b)
+{
+    free(b->names);
+    free(b->table);
+    free(b->blob);
+}
+
+struct rec_snapshot *snap_build(struct snap_pair *pairs, size_t n, uint64_t version)
+{
+    struct builder b = {0};
+    struct rec_snapshot *s = NULL;
+    uint32_t *next = malloc((n ? n : 1) * sizeof *next);
+    struct rec_addr *scratch = NULL;
+    if (!next || !bgrow_table(&b))
+        goto out;
+    size_t n_a = 0, n_aaaa = 0, maxper = 1;
+    for (size_t i = 0; i < n; i++) {
+        if (pairs[i].addr.type == REC_A)
+            memset(pairs[i].addr.bytes + 4, 0, 12);
+        uint32_t ix = badd_name(&b, pairs[i].name);
+        if (ix == SNAP_EMPTY)
+            goto out;
+        struct bname *nm = &b.names[ix];
+        next[i] = nm->head;
+        nm->head = (uint32_t)i;
+        if (++nm->naddrs > maxper)
+            maxper = nm->naddrs;
+        pairs[i].addr.type == REC_A ? n_a++ : n_aaaa++;
+    }
+    scratch = malloc(maxper * sizeof *scratch);
+    if (!scratch)
+        goto out;
+
+    size_t nn = b.nn, nslots = 2;
+    while (nslots < 2 * nn)
+        nslots <<= 1;
+    size_t off_slots = align8(sizeof(struct rec_snapshot));
+    size_t off_nodes = off_slots + align8(nslots * sizeof(struct snap_slot));
+    size_t off_a = off_nodes + align8(nn * sizeof(struct snap_node));
+    size_t off_aaaa = off_a + align8(n_a * 4);
+    size_t off_names = off_aaaa + align8(n_aaaa * 16);
+    uint8_t *mem = calloc(1, off_names + b.blen);
+    if (!mem)
+        goto out;
+    s = (struct rec_snapshot *)mem;
+    s->version = version;
+    s->nnames = nn;
+    s->mask = (uint32_t)(nslots - 1);
+    s->slots = (struct snap_slot *)(mem + off_slots);
+    s->nodes = (struct snap_node *)(mem + off_nodes);
+    uint8_t(*a)[4] = (uint8_t(*)[4])(mem + off_a);
+    uint8_t(*aaaa)[16] = (uint8_t(*)[16])(mem + off_aaaa);
+    uint8_t *wire = mem + off_names;
+    if (b.blen)
+        memcpy(wire, b.blob, b.blen);
+    s->names = wire;
+    for (size_t i = 0; i < nslots; i++)
+        s->slots[i].node = SNAP_EMPTY;
+
+    /* Each name's addresses sorted and deduplicated (the same address from several sources or
+     * owners is answered once); the digest sums per-pair hashes so it ignores order. */
+    size_t ia = 0, iaaaa = 0, count = 0;
+    uint64_t digest = 0;
+    for (size_t i = 0; i < nn; i++) {
+        const struct bname *bn = &b.names[i];
+        struct snap_node *nd = &s->nodes[i];
+        nd->name_off = bn->off;
+        nd->name_len = bn->len;
+        nd->rr.a = a + ia;
+        nd->rr.aaaa = aaaa + iaaaa;
+        size_t k = 0;
+        for (uint32_t p = bn->head; p != SNAP_EMPTY; p = next[p])
+            scratch[k++] = pairs[p].addr;
+        if (k > 1)
+            qsort(scratch, k, sizeof *scratch, addr_cmp);
+        for (size_t j = 0; j < k; j++) {
+            if (j > 0 && addr_cmp(&scratch[j - 1], &scratch[j]) == 0)
+                continue;
+            if (scratch[j].type == REC_A) {
+                if (nd->rr.n_a == UINT16_MAX)
+                    continue;
+                memcpy(a[ia++], scratch[j].bytes, 4);
+                nd->rr.n_a++;
+            } else {
+                if (nd->rr.n_aaaa == UINT16_MAX)
+                    continue;
+                memcpy(aaaa[iaaaa++], scratch[j].bytes, 16);
+                nd->rr.n_aaaa++;
+            }
+            digest += mix(bn->hash ^ wire_hash(scratch[j].bytes, 16) ^ scratch[j].type);
+            count++;
+        }
+        for (uint32_t j = bn->hash & s->mask;; j = (j + 1) & s->mask) {
+            if (s->slots[j].node == SNAP_EMPTY) {
+                s->slots[j].hash = bn->hash;
+                s->slots[j].node = (uint32_t)i;
+                break;
+            }
+        }
+    }
+    s->count = count;
+    s->digest = mix(digest ^ count);
+out:
+    free(next);
+    free(scratch);
+    bfree(&b);
+    return s;
+}
+
+void snap_free(struct rec_snapshot *s)
+{
+    free(s);
+}
+
+uint64_t snap_digest(const struct rec_snapshot *s)
+{
+    return s->digest;
+}
+
+struct rec_snapshot **snap_next(struct rec_snapshot *s)
+{
+    return &s->retired_next;
+}
+
+const struct rec_rrset *records_lookup(const struct rec_snapshot *s, const uint8_t *wire,
+                                       size_t wire_len)
+{
+    if (!s || !wire || wire_len == 0 || wire_len > REC_WIRE_MAX)
+        return NULL;
+    uint64_t h = wire_hash(wire, wire_len);
+    for (uint32_t j = (uint32_t)h & s->mask;; j = (j + 1) & s->mask) {
+        const struct snap_slot *sl = &s->slots[j];
+        if (sl->node == SNAP_EMPTY)
+            return NULL;
+        if (sl->hash != (uint32_t)h)
+            continue;
+        const struct snap_node *nd = &s->nodes[sl->node];
+        if (nd->name_len == wire_len && memcmp(s->names + nd->name_off, wire, wire_len) == 0)
+            return &nd->rr;
+    }
+}
+
+uint64_t records_snapshot_version(const struct rec_snapshot *s)
+{
+    return s->version;
+}
+
+size_t records_snapshot_count(const struct rec_snapshot *s)
+{
+    return s->count;
+}

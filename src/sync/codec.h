@@ -1,0 +1,111 @@
+/* sync/codec.h — the cluster's user-payload format: record deltas (gossip), full owner states
+ * (push/pull, repair answers, on-demand sync) and repair requests.
+ *
+ * Every payload starts with SYNC_MAGIC and SYNC_VERSION. SYNC_MAGIC is above every memberlist or
+ * serf message type (serf uses 0..9 for its own user messages), so payloads of other applications
+ * sharing the gossip layer are never mistaken for ours and ours never for theirs.
+ *
+ * Layout (integers big-endian; str = u8 length + bytes, no NUL; addr = u8 4|6 + 4|16 bytes):
+ *   header   magic u8, version u8, kind u8
+ *   DELTAS   str owner, u64 epoch, u16 count, count * { u64 seq, u8 op, str source, str name, addr
+ * } STATE    str sender, u8 flags, u16 owners, owners * { str owner, u64 epoch, u64 seq, u32 count,
+ *                       count * { u64 seq, u8 tombstone, str source, str name, addr } }
+ *   REPAIR   str requester, str owner, u64 epoch, u64 seq      (what the requester holds)
+ *   VERSION  str owner, u64 epoch, u64 seq                     (the owner's current version)
+ * Decoders validate everything (lengths, names, addresses, ops) and never read past the input. */
+#ifndef JOYRIDE_SYNC_CODEC_H
+#define JOYRIDE_SYNC_CODEC_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "records/records.h"
+
+#define SYNC_MAGIC 0xA7
+#define SYNC_VERSION 1
+
+enum sync_kind {
+    SYNC_KIND_DELTAS = 1,
+    SYNC_KIND_STATE = 2,
+    SYNC_KIND_REPAIR_REQ = 3,
+    SYNC_KIND_VERSION = 4,
+};
+
+/* STATE flags */
+#define SYNC_STATE_WANT_REPLY 0x01 /* the receiver answers with its own full state */
+#define SYNC_STATE_REPAIR 0x02     /* an answer to a repair request */
+
+/* Growable output buffer; on allocation failure `oom` is set and further writes are ignored. */
+struct sync_buf {
+    uint8_t *p;
+    size_t len, cap;
+    bool oom;
+    size_t owners_at, n_owners, entries_at, n_entries; /* STATE counts to patch */
+};
+void sync_buf_free(struct sync_buf *b);
+
+/* Returns the payload kind (enum sync_kind) or -1 when buf is not one of our payloads. */
+int sync_payload_kind(const uint8_t *buf, size_t len);
+
+/* ---- DELTAS ---- */
+
+/* Encoded size of one delta inside a DELTAS payload. */
+size_t sync_delta_size(const struct rec_delta *d);
+/* Encodes the longest prefix of d[0..n) that shares d[0]'s owner and epoch and fits in max_bytes
+ * (at least one delta when it fits at all). Returns how many deltas were encoded (0 on error or
+ * when even one does not fit); the payload is in *out (reset first). */
+size_t sync_encode_deltas(struct sync_buf *out, const struct rec_delta *d, size_t n,
+                          size_t max_bytes);
+/* Decodes a DELTAS payload into a malloc'd array (*out, *n). Returns false when malformed. */
+bool sync_decode_deltas(const uint8_t *buf, size_t len, struct rec_delta **out, size_t *n);
+
+/* ---- STATE ---- */
+
+void sync_encode_state_begin(struct sync_buf *out, const char *sender, uint8_t flags);
+/* Starts one owner; entries follow with sync_encode_state_entry; sync_encode_state_owner_end
+ * patches the entry count. */
+void sync_encode_state_owner(struct sync_buf *out, const char *owner, struct rec_version ver);
+void sync_encode_state_entry(struct sync_buf *out, const struct rec_view *v);
+void sync_encode_state_owner_end(struct sync_buf *out);
+/* Finishes the payload (patches the owner count). Returns false on overflow / allocation failure.
+ */
+bool sync_encode_state_end(struct sync_buf *out);
+
+struct sync_owner_state {
+    const char *owner;
+    struct rec_version ver;
+    struct rec_view *entries; /* owner/source/name point into the decoded state's arena */
+    size_t n;
+};
+
+struct sync_state {
+    char sender[REC_OWNER_MAX + 1];
+    uint8_t flags;
+    struct sync_owner_state *owners;
+    size_t n_owners;
+    size_t n_entries; /* total over owners */
+    char *arena;
+    struct rec_view *views;
+};
+/* Decodes a STATE payload. Returns false when malformed (then nothing needs freeing). */
+bool sync_decode_state(const uint8_t *buf, size_t len, struct sync_state *out);
+void sync_state_free(struct sync_state *s);
+
+/* ---- REPAIR request ---- */
+
+struct sync_repair_req {
+    char requester[REC_OWNER_MAX + 1];
+    char owner[REC_OWNER_MAX + 1];
+    struct rec_version have;
+};
+bool sync_encode_repair_req(struct sync_buf *out, const struct sync_repair_req *r);
+bool sync_decode_repair_req(const uint8_t *buf, size_t len, struct sync_repair_req *out);
+
+/* ---- VERSION beacon: an owner's current version, so a receiver that missed the last change
+ * (no later change will reveal the gap) notices it is behind. ---- */
+bool sync_encode_version(struct sync_buf *out, const char *owner, struct rec_version ver);
+bool sync_decode_version(const uint8_t *buf, size_t len, char owner[REC_OWNER_MAX + 1],
+                         struct rec_version *ver);
+
+#endif

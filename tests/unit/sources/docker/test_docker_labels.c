@@ -1,0 +1,220 @@
+/* test_docker_labels.c — label keys, splitting a label value into names, the address override. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "core/log.h"
+#include "sources/docker_labels.h"
+
+static struct rec_addr addr4(const char *s)
+{
+    struct rec_addr a;
+    assert_true(records_parse_addr(s, &a));
+    return a;
+}
+
+static void test_keys(void **state)
+{
+    (void)state;
+    struct docker_keys k;
+    char err[256];
+    assert_true(docker_keys_parse(NULL, &k, err, sizeof err));
+    assert_int_equal(k.n, 1);
+    assert_string_equal(k.keys[0], "joyride.host.name");
+    assert_true(docker_keys_parse("  , ", &k, err, sizeof err));
+    assert_int_equal(k.n, 1);
+    assert_string_equal(k.keys[0], "joyride.host.name");
+    assert_true(docker_keys_parse("a.b, c.d e.f,a.b", &k, err, sizeof err));
+    assert_int_equal(k.n, 3);
+    assert_string_equal(k.keys[0], "a.b");
+    assert_string_equal(k.keys[1], "c.d");
+    assert_string_equal(k.keys[2], "e.f");
+    assert_false(docker_keys_parse("a\"b", &k, err, sizeof err));
+    assert_non_null(strstr(err, "DOCKER_LABELS"));
+    char many[512] = "";
+    for (int i = 0; i < DOCKER_KEYS_MAX + 1; i++)
+        snprintf(many + strlen(many), sizeof many - strlen(many), "k%d,", i);
+    assert_false(docker_keys_parse(many, &k, err, sizeof err));
+    char longkey[300];
+    memset(longkey, 'k', sizeof longkey - 1);
+    longkey[sizeof longkey - 1] = '\0';
+    assert_false(docker_keys_parse(longkey, &k, err, sizeof err));
+}
+
+static void expect_names(const struct docker_recs *r, const char *const *names, size_t n)
+{
+    assert_int_equal(r->n, n);
+    for (size_t i = 0; i < n; i++)
+        assert_string_equal(r->v[i].name, names[i]);
+}
+
+static void test_split(void **state)
+{
+    (void)state;
+    struct rec_addr a = addr4("10.0.0.1");
+    struct docker_recs r = {0};
+    size_t invalid = 0;
+
+    assert_true(docker_names_append("app.example.com", &a, "c1", &r, &invalid));
+    expect_names(&r, (const char *[]){"app.example.com"}, 1);
+    assert_memory_equal(&r.v[0].addr, &a, sizeof a);
+
+    r.n = 0;
+    assert_true(docker_names_append(
+        " A.Example.COM,b.example.com  c.example.com,\td.example.com. ,", &a, "c1", &r, &invalid));
+    expect_names(
+        &r, (const char *[]){"a.example.com", "b.example.com", "c.example.com", "d.example.com"},
+        4);
+    assert_int_equal(invalid, 0);
+
+    /* invalid names are skipped and counted, the valid ones kept */
+    r.n = 0;
+    assert_true(docker_names_append("ok.example.com,bad..name,-lead.example.com,x_y.example.com,"
+                                    "under_score-ok.example.com,*.example.com",
+                                    &a, "c1", &r, &invalid));
+    expect_names(
+        &r, (const char *[]){"ok.example.com", "x_y.example.com", "under_score-ok.example.com"}, 3);
+    assert_int_equal(invalid, 3);
+
+    /* duplicates (after lowercasing) are not repeated */
+    r.n = 0;
+    invalid = 0;
+    assert_true(docker_names_append("dup.example.com DUP.example.com dup.example.com.", &a, "c1",
+                                    &r, &invalid));
+    expect_names(&r, (const char *[]){"dup.example.com"}, 1);
+
+    /* empty and separator-only values give nothing */
+    r.n = 0;
+    assert_true(docker_names_append("", &a, "c1", &r, &invalid));
+    assert_true(docker_names_append(" ,, \t", &a, "c1", &r, &invalid));
+    assert_int_equal(r.n, 0);
+    assert_int_equal(invalid, 0);
+
+    /* a name longer than 253 bytes and a label longer than 63 are invalid */
+    char huge[600];
+    memset(huge, 'a', sizeof huge - 1);
+    huge[sizeof huge - 1] = '\0';
+    assert_true(docker_names_append(huge, &a, "c1", &r, &invalid));
+    char label64[80];
+    memset(label64, 'b', 64);
+    strcpy(label64 + 64, ".example.com");
+    assert_true(docker_names_append(label64, &a, "c1", &r, &invalid));
+    assert_int_equal(r.n, 0);
+    assert_int_equal(invalid, 2);
+
+    /* control bytes inside a name make it invalid (and are not echoed raw to the log) */
+    invalid = 0;
+    assert_true(
+        docker_names_append("bad\x1b[31m.example.com ok2.example.com", &a, "c1", &r, &invalid));
+    expect_names(&r, (const char *[]){"ok2.example.com"}, 1);
+    assert_int_equal(invalid, 1);
+    docker_recs_free(&r);
+}
+
+static void test_names_cap(void **state)
+{
+    (void)state;
+    struct rec_addr a = addr4("10.0.0.1");
+    struct docker_recs r = {0};
+    size_t invalid = 0;
+    static char value[DOCKER_NAMES_MAX * 20 + 400];
+    value[0] = '\0';
+    for (int i = 0; i < DOCKER_NAMES_MAX + 10; i++)
+        snprintf(value + strlen(value), sizeof value - strlen(value), "n%d.example.com ", i);
+    assert_true(docker_names_append(value, &a, "c1", &r, &invalid));
+    assert_int_equal(r.n, DOCKER_NAMES_MAX);
+    assert_int_equal(invalid, 1);
+    docker_recs_free(&r);
+}
+
+static json_t *labels(const char *js)
+{
+    json_error_t e;
+    json_t *j = json_loads(js, 0, &e);
+    assert_non_null(j);
+    return j;
+}
+
+static void test_labels_records(void **state)
+{
+    (void)state;
+    struct docker_keys k;
+    assert_true(docker_keys_parse("joyride.host.name, other.name", &k, NULL, 0));
+    struct rec_addr host = addr4("192.0.2.1");
+    struct rec_addr none = {0};
+    struct docker_recs r = {0};
+
+    json_t *j = labels("{\"joyride.host.name\": \"a.example.com, b.example.com\", \"x\": \"y\"}");
+    assert_int_equal(docker_labels_records(&k, j, &host, "c1", &r), DOCKER_LABELS_OK);
+    expect_names(&r, (const char *[]){"a.example.com", "b.example.com"}, 2);
+    assert_memory_equal(&r.v[1].addr, &host, sizeof host);
+    /* no HOSTIP and no override: skipped */
+    assert_int_equal(docker_labels_records(&k, j, &none, "c1", &r), DOCKER_LABELS_NO_ADDR);
+    json_decref(j);
+
+    /* both keys contribute; a name under both appears once */
+    j = labels("{\"joyride.host.name\": \"a.example.com\", \"other.name\": \"c.example.com "
+               "a.example.com\"}");
+    assert_int_equal(docker_labels_records(&k, j, &host, "c1", &r), DOCKER_LABELS_OK);
+    expect_names(&r, (const char *[]){"a.example.com", "c.example.com"}, 2);
+    json_decref(j);
+
+    /* joyride.host.ip overrides HOSTIP, v4 and v6, blanks around tolerated */
+    j = labels("{\"joyride.host.name\": \"m.example.com\", \"joyride.host.ip\": \" 10.9.8.7 \"}");
+    assert_int_equal(docker_labels_records(&k, j, &host, "c1", &r), DOCKER_LABELS_OK);
+    struct rec_addr want = addr4("10.9.8.7");
+    assert_int_equal(r.n, 1);
+    assert_memory_equal(&r.v[0].addr, &want, sizeof want);
+    assert_int_equal(docker_labels_records(&k, j, &none, "c1", &r), DOCKER_LABELS_OK);
+    json_decref(j);
+    j = labels("{\"joyride.host.name\": \"m.example.com\", \"joyride.host.ip\": \"fd00::7\"}");
+    assert_int_equal(docker_labels_records(&k, j, &host, "c1", &r), DOCKER_LABELS_OK);
+    assert_int_equal(r.v[0].addr.type, REC_AAAA);
+    json_decref(j);
+
+    /* a bad override skips the container rather than answering the wrong address */
+    const char *bad_ips[] = {"300.1.1.1",   "",     "10.0.0.1,10.0.0.2", "host.example.com",
+                             "10.0.0.1/24", "1.2.3"};
+    for (size_t i = 0; i < sizeof bad_ips / sizeof *bad_ips; i++) {
+        json_t *b = json_pack("{s:s, s:s}", "joyride.host.name", "m.example.com", "joyride.host.ip",
+                              bad_ips[i]);
+        assert_int_equal(docker_labels_records(&k, b, &host, "c1", &r), DOCKER_LABELS_BAD_IP);
+        json_decref(b);
+    }
+    j = labels("{\"joyride.host.name\": \"m.example.com\", \"joyride.host.ip\": 5}");
+    assert_int_equal(docker_labels_records(&k, j, &host, "c1", &r), DOCKER_LABELS_BAD_IP);
+    json_decref(j);
+
+    /* not ours: no key, or the key with a non-string value, or no labels at all */
+    j = labels("{\"joyride.host.ip\": \"10.0.0.1\", \"name\": \"x\"}");
+    assert_int_equal(docker_labels_records(&k, j, &host, "c1", &r), DOCKER_LABELS_NONE);
+    json_decref(j);
+    j = labels("{\"joyride.host.name\": null}");
+    assert_int_equal(docker_labels_records(&k, j, &host, "c1", &r), DOCKER_LABELS_NONE);
+    json_decref(j);
+    assert_int_equal(docker_labels_records(&k, NULL, &host, "c1", &r), DOCKER_LABELS_NONE);
+
+    /* the key present but every name invalid: OK with no records */
+    j = labels("{\"joyride.host.name\": \"bad..name\"}");
+    assert_int_equal(docker_labels_records(&k, j, &host, "c1", &r), DOCKER_LABELS_OK);
+    assert_int_equal(r.n, 0);
+    json_decref(j);
+    docker_recs_free(&r);
+}
+
+int main(void)
+{
+    log_set_level(LOG_ERROR); /* the invalid-name warnings are expected here */
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_keys),
+        cmocka_unit_test(test_split),
+        cmocka_unit_test(test_names_cap),
+        cmocka_unit_test(test_labels_records),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
