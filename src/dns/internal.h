@@ -17,7 +17,7 @@ struct dns_counters {
     uint64_t queries;
     uint64_t rcode[17]; /* 0..15 and BADVERS */
     uint64_t dropped, truncated;
-    uint64_t tcp_total, tcp_open, tcp_refused;
+    uint64_t tcp_total, tcp_open, tcp_refused, tcp_evicted, tcp_timed_out;
     uint64_t lat_count, lat_sum_ns;
     uint64_t lat_bucket[DNS_LATENCY_BUCKETS]; /* per bucket, not cumulative */
 } __attribute__((aligned(64)));

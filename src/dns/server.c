@@ -322,6 +322,8 @@ static void add_counters(struct dns_stats *out, const struct dns_counters *c, bo
     out->tcp_connections_total += ctr_get(&c->tcp_total);
     out->tcp_connections_open += ctr_get(&c->tcp_open);
     out->tcp_connections_refused += ctr_get(&c->tcp_refused);
+    out->tcp_connections_evicted += ctr_get(&c->tcp_evicted);
+    out->tcp_connections_timed_out += ctr_get(&c->tcp_timed_out);
     out->latency_count += ctr_get(&c->lat_count);
     *sum_ns += ctr_get(&c->lat_sum_ns);
     for (int i = 0; i < DNS_LATENCY_BUCKETS; i++)

@@ -32,6 +32,8 @@ struct dns_stats {
     uint64_t dropped;   /* queries not answered (DNS_UNKNOWN_DROP, unparseable garbage) */
     uint64_t truncated; /* UDP answers sent with TC */
     uint64_t tcp_connections_total, tcp_connections_open, tcp_connections_refused;
+    uint64_t tcp_connections_evicted;   /* closed to make room (connection cap, per-client cap) */
+    uint64_t tcp_connections_timed_out; /* closed because a query did not arrive whole in time */
     uint64_t latency_count;
     double latency_sum;                           /* seconds */
     uint64_t latency_bucket[DNS_LATENCY_BUCKETS]; /* cumulative, Prometheus style */

@@ -1,7 +1,15 @@
-/* tcp.c — DNS over TCP on one thread: a non-blocking listener and connections in epoll, 2-byte
+/* dns/tcp.c — DNS over TCP on one thread: a non-blocking listener and connections in epoll, 2-byte
  * length framing, several pipelined queries per read answered with one write, partial reads and
- * writes kept per connection, idle connections closed after a timeout (least recently active
- * first), and a cap on open connections (beyond it a new connection is accepted and closed). */
+ * writes kept per connection.
+ *
+ * Limits, so that no client can lock others out (RFC 7766 section 6.2.3):
+ * - idle connections are closed after the idle timeout (least recently active first);
+ * - a query must arrive whole within QUERY_MS of its first byte, however steadily its bytes
+ *   trickle in (a slow-read attacker cannot keep a connection by sending a byte now and then);
+ * - at the connection cap a new connection evicts the least recently active one instead of being
+ *   refused, so a flood of held connections cannot keep new clients out;
+ * - one client address holds at most a share of the cap (per_client); a new connection beyond it
+ *   evicts that client's own least recently active connection. */
 #include <errno.h>
 #include <pthread.h>
 #include <stdlib.h>
@@ -19,12 +27,17 @@
 #define OUT_CAP ((size_t)2 * (DNS_MSG_MAX + 2)) /* scratch for the answers to one read */
 #define MAX_EVENTS 64
 #define ACCEPT_PAUSE_MS 100 /* after EMFILE/ENFILE */
+#define QUERY_MS 2000       /* a query's bytes must all arrive within this (or the idle timeout) */
 
 struct conn {
     int fd;
-    struct conn *prev, *next; /* activity list, least recently active first */
+    struct conn *prev, *next;   /* activity list, least recently active first */
+    struct conn *qprev, *qnext; /* partial-query list, oldest first query byte first */
+    bool in_qlist;
     uint64_t last_ms;
-    uint8_t *pending; /* answers not yet written */
+    uint64_t query_start_ms; /* when the first byte of the incomplete query arrived */
+    uint8_t peer[16];        /* client address (IPv4 as v4-mapped), for the per-client cap */
+    uint8_t *pending;        /* answers not yet written */
     size_t pending_len, pending_off;
     size_t in_len;
     uint8_t in[IN_CAP];
@@ -33,7 +46,10 @@ struct conn {
 struct tcp_server {
     struct dns_counters ctr; /* first (cache-line aligned); written only by the TCP thread */
     struct dns_server *srv;
-    struct conn *head, *tail;
+    struct conn *head, *tail;   /* activity list */
+    struct conn *qhead, *qtail; /* connections holding part of a query */
+    int per_client;             /* connections one client address may hold */
+    int query_ms;               /* time limit for one query's bytes */
     pthread_t thread;
     uint64_t accept_resume_ms;
     int listen_fd, ep;
@@ -84,9 +100,40 @@ static void touch(struct tcp_server *t, struct conn *c)
     }
 }
 
+static void qlist_remove(struct tcp_server *t, struct conn *c)
+{
+    if (!c->in_qlist)
+        return;
+    if (c->qprev)
+        c->qprev->qnext = c->qnext;
+    else
+        t->qhead = c->qnext;
+    if (c->qnext)
+        c->qnext->qprev = c->qprev;
+    else
+        t->qtail = c->qprev;
+    c->qprev = c->qnext = NULL;
+    c->in_qlist = false;
+}
+
+/* Start times are taken from one monotonic clock, so appending keeps the list ordered. */
+static void qlist_append(struct tcp_server *t, struct conn *c, uint64_t now)
+{
+    c->query_start_ms = now;
+    c->qprev = t->qtail;
+    c->qnext = NULL;
+    if (t->qtail)
+        t->qtail->qnext = c;
+    else
+        t->qhead = c;
+    t->qtail = c;
+    c->in_qlist = true;
+}
+
 static void conn_close(struct tcp_server *t, struct conn *c)
 {
     list_remove(t, c);
+    qlist_remove(t, c);
     epoll_ctl(t->ep, EPOLL_CTL_DEL, c->fd, NULL);
     close(c->fd);
     free(c->pending);
@@ -102,6 +149,8 @@ struct tcp_server *tcp_server_new(struct dns_server *s, int listen_fd)
     memset(t, 0, offsetof(struct tcp_server, out));
     t->srv = s;
     t->listen_fd = listen_fd;
+    t->per_client = s->tcp_max / 8 > 4 ? s->tcp_max / 8 : (s->tcp_max < 4 ? s->tcp_max : 4);
+    t->query_ms = s->tcp_idle_ms < QUERY_MS ? s->tcp_idle_ms : QUERY_MS;
     t->ep = epoll_create1(EPOLL_CLOEXEC);
     struct epoll_event ev = {.events = EPOLLIN, .data.ptr = &listen_marker};
     struct epoll_event sv = {.events = EPOLLIN, .data.ptr = &stop_marker};
@@ -120,10 +169,47 @@ const struct dns_counters *tcp_server_counters(const struct tcp_server *t)
     return &t->ctr;
 }
 
+static void peer_key(const struct sockaddr_storage *ss, uint8_t out[16])
+{
+    memset(out, 0, 16);
+    if (ss->ss_family == AF_INET6) {
+        memcpy(out, &((const struct sockaddr_in6 *)ss)->sin6_addr, 16);
+    } else if (ss->ss_family == AF_INET) {
+        out[10] = out[11] = 0xff;
+        memcpy(out + 12, &((const struct sockaddr_in *)ss)->sin_addr, 4);
+    }
+}
+
+/* Makes room for a connection from peer: evicts that client's least recently active connection
+ * when it is at its share, else the least recently active of all when the server is full. */
+static void make_room(struct tcp_server *t, const uint8_t peer[16])
+{
+    int mine = 0;
+    struct conn *oldest_mine = NULL;
+    for (struct conn *c = t->head; c; c = c->next) {
+        if (memcmp(c->peer, peer, 16) == 0) {
+            if (!oldest_mine)
+                oldest_mine = c;
+            mine++;
+        }
+    }
+    struct conn *victim = NULL;
+    if (mine >= t->per_client)
+        victim = oldest_mine;
+    else if ((int)ctr_get(&t->ctr.tcp_open) >= t->srv->tcp_max)
+        victim = t->head;
+    if (victim) {
+        ctr_add(&t->ctr.tcp_evicted, 1);
+        conn_close(t, victim);
+    }
+}
+
 static void accept_all(struct tcp_server *t)
 {
     for (;;) {
-        int fd = accept4(t->listen_fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+        struct sockaddr_storage ss;
+        socklen_t sl = sizeof ss;
+        int fd = accept4(t->listen_fd, (struct sockaddr *)&ss, &sl, SOCK_NONBLOCK | SOCK_CLOEXEC);
         if (fd < 0) {
             if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM) {
                 log_warn("dns", "TCP accept paused: %s", strerror(errno));
@@ -135,11 +221,9 @@ static void accept_all(struct tcp_server *t)
             return; /* EAGAIN, or a connection that died in the backlog */
         }
         ctr_add(&t->ctr.tcp_total, 1);
-        if ((int)ctr_get(&t->ctr.tcp_open) >= t->srv->tcp_max) {
-            ctr_add(&t->ctr.tcp_refused, 1);
-            close(fd);
-            continue;
-        }
+        uint8_t peer[16];
+        peer_key(&ss, peer);
+        make_room(t, peer);
         /* Answers of one read leave in one send already; never hold them back for an ACK. */
         int one = 1;
         setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
@@ -155,6 +239,9 @@ static void accept_all(struct tcp_server *t)
         c->pending = NULL;
         c->pending_len = c->pending_off = 0;
         c->in_len = 0;
+        c->in_qlist = false;
+        c->qprev = c->qnext = NULL;
+        memcpy(c->peer, peer, sizeof c->peer);
         c->last_ms = now_ms();
         list_append(t, c);
         ctr_add(&t->ctr.tcp_open, 1);
@@ -232,7 +319,10 @@ static bool conn_process(struct tcp_server *t, struct conn *c, uint64_t t0)
     if (off) {
         memmove(c->in, c->in + off, c->in_len - off);
         c->in_len -= off;
+        qlist_remove(t, c); /* a query completed: the next one's clock starts with its bytes */
     }
+    if (c->in_len && !c->in_qlist)
+        qlist_append(t, c, now_ms());
     return ok;
 }
 
@@ -283,16 +373,27 @@ static bool conn_writable(struct tcp_server *t, struct conn *c)
     return conn_readable(t, c);
 }
 
-/* Closes idle connections; returns the epoll timeout until the next one may expire. */
+/* Closes idle connections and those whose query is overdue; returns the epoll timeout until the
+ * next one may expire. */
 static int expire_idle(struct tcp_server *t)
 {
     uint64_t now = now_ms();
     uint64_t idle = (uint64_t)t->srv->tcp_idle_ms;
+    uint64_t qlim = (uint64_t)t->query_ms;
     while (t->head && t->head->last_ms + idle <= now)
         conn_close(t, t->head);
+    while (t->qhead && t->qhead->query_start_ms + qlim <= now) {
+        ctr_add(&t->ctr.tcp_timed_out, 1);
+        conn_close(t, t->qhead);
+    }
     int timeout = -1;
     if (t->head)
         timeout = (int)(t->head->last_ms + idle - now);
+    if (t->qhead) {
+        int q = (int)(t->qhead->query_start_ms + qlim - now);
+        if (timeout < 0 || q < timeout)
+            timeout = q;
+    }
     if (t->accept_paused) {
         if (t->accept_resume_ms <= now) {
             struct epoll_event ev = {.events = EPOLLIN, .data.ptr = &listen_marker};

@@ -104,9 +104,17 @@ static void dns_metrics(struct out *o, const struct http_view *v)
     header(o, "joyride_dns_tcp_connections_open", "gauge", "TCP connections open now.");
     put(o, "joyride_dns_tcp_connections_open %llu\n", (unsigned long long)d->tcp_connections_open);
     header(o, "joyride_dns_tcp_connections_refused_total", "counter",
-           "TCP connections refused over the connection cap.");
+           "TCP connections refused (out of memory or file descriptors).");
     put(o, "joyride_dns_tcp_connections_refused_total %llu\n",
         (unsigned long long)d->tcp_connections_refused);
+    header(o, "joyride_dns_tcp_connections_evicted_total", "counter",
+           "TCP connections closed to make room (connection cap or per-client share).");
+    put(o, "joyride_dns_tcp_connections_evicted_total %llu\n",
+        (unsigned long long)d->tcp_connections_evicted);
+    header(o, "joyride_dns_tcp_connections_timed_out_total", "counter",
+           "TCP connections closed because a query did not arrive whole in time.");
+    put(o, "joyride_dns_tcp_connections_timed_out_total %llu\n",
+        (unsigned long long)d->tcp_connections_timed_out);
 
     header(o, "joyride_dns_answer_latency_seconds", "histogram",
            "Time from receiving a query to handing its answer to the kernel.");

@@ -296,8 +296,6 @@ def supports(var):
 
 
 def test_tcp_idle_connection_closed(joyride):
-    if not supports("DNS_TCP_IDLE_TIMEOUT"):
-        pytest.skip("joyride has no DNS_TCP_IDLE_TIMEOUT setting")
     n = start(joyride, env={"DNS_TCP_IDLE_TIMEOUT": "500ms"})
     s = tcp_conn(n)
     try:
@@ -309,38 +307,98 @@ def test_tcp_idle_connection_closed(joyride):
         s.close()
 
 
-def test_tcp_connection_cap(joyride):
-    cap = 8 if supports("DNS_TCP_MAX_CONNECTIONS") else 256
-    n = start(joyride, env={"DNS_TCP_MAX_CONNECTIONS": str(cap)})
-    extra = 4
-    socks = [tcp_conn(n) for _ in range(cap + extra)]
+def client_prefix(n):
+    """A /24 of loopback source addresses for simulated clients, away from the node's own."""
+    a = n.addr.split(".")
+    return "127.%d.%d." % ((int(a[1]) + 1) % 255 or 1, int(a[2]))
+
+
+def tcp_from(n, src, timeout=5.0):
+    return socket.create_connection((n.addr, n.dns_port), timeout=timeout, source_address=(src, 0))
+
+
+def metric(n, name):
+    for line in n.http("/metrics")[2].decode().splitlines():
+        if line.startswith(name + " "):
+            return float(line.split()[1])
+    raise AssertionError("no metric " + name)
+
+
+def test_tcp_held_connections_do_not_lock_out(joyride):
+    """At the connection cap a new client is served: the least recently active held connection
+    makes room (the cap used to refuse every new connection while it was held)."""
+    n = start(joyride, env={"DNS_TCP_MAX_CONNECTIONS": "8"})  # at most 4 per client address
+    p = client_prefix(n)
+    held = [tcp_from(n, p + str(1 + i // 4)) for i in range(8)]
     try:
-        # Exactly `extra` connections are closed by the server; the others are served.
-        closed = set()
-        deadline = time.monotonic() + 10
-        with selectors.DefaultSelector() as sel:
-            for s in socks:
-                sel.register(s, selectors.EVENT_READ)
-            while len(closed) < extra and time.monotonic() < deadline:
-                for key, _ in sel.select(timeout=0.5):
-                    if key.fileobj not in closed and closed_by_peer(key.fileobj, 1.0):
-                        closed.add(key.fileobj)
-                        sel.unregister(key.fileobj)
-        assert len(closed) == extra
-        for s in socks:
-            if s in closed:
-                continue
+        wait_until(lambda: metric(n, "joyride_dns_tcp_connections_open") == 8,
+                   what="8 open connections")
+        for k in range(3):
+            q = dns.message.make_query("web.example.com", "A")
+            r = dns.query.tcp(q, n.addr, port=n.dns_port, timeout=3, source=p + str(10 + k))
+            assert addresses(r, dns.rdatatype.A) == ["10.0.0.1"]
+        # each client closes its connection after the answer, so one eviction made the room
+        assert metric(n, "joyride_dns_tcp_connections_evicted_total") == 1
+        # The oldest held connections were the ones closed.
+        assert closed_by_peer(held[0], 3.0)
+    finally:
+        for s in held:
+            s.close()
+
+
+def test_tcp_per_client_cap(joyride):
+    """One client address holds at most its share of the cap (8 of 64): a further connection from
+    it closes that client's own least recently active one; other clients keep theirs."""
+    n = start(joyride, env={"DNS_TCP_MAX_CONNECTIONS": "64"})
+    p = client_prefix(n)
+    other = tcp_from(n, p + "200")
+    mine = [tcp_from(n, p + "1") for _ in range(12)]
+    try:
+        closed = [s for s in mine[:4] if closed_by_peer(s, 3.0)]
+        assert len(closed) == 4
+        wait_until(lambda: metric(n, "joyride_dns_tcp_connections_open") == 9,
+                   what="8 connections of one client and 1 of another")
+        for s in mine[4:] + [other]:
             q = dns.message.make_query("web.example.com", "A")
             w = q.to_wire()
             s.settimeout(5)
             s.sendall(struct.pack("!H", len(w)) + w)
             assert tcp_read_msg(s).id == q.id
     finally:
-        for s in socks:
+        for s in mine + [other]:
             s.close()
-    # After the clients left there is room again.
-    wait_until(lambda: n.addresses("web.example.com", tcp=True) == ["10.0.0.1"],
-               what="a new TCP connection to be served")
+
+
+def test_tcp_slow_query_closed(joyride):
+    """Slowloris: a client sending one byte of a query every 0.3 s (each byte used to reset the
+    idle timer) is closed about 2 s after its first byte, while other clients are served."""
+    n = start(joyride, env={"DNS_TCP_MAX_CONNECTIONS": "16", "DNS_TCP_IDLE_TIMEOUT": "30s"})
+    p = client_prefix(n)
+    slow = [tcp_from(n, p + str(1 + i)) for i in range(4)]
+    w = dns.message.make_query("web.example.com", "A").to_wire()
+    frame = struct.pack("!H", len(w)) + w
+    t0 = time.monotonic()
+    try:
+        alive = list(slow)
+        i = 0
+        while alive and i < len(frame) - 1 and time.monotonic() - t0 < 8:
+            for s in list(alive):
+                try:
+                    s.sendall(frame[i:i + 1])
+                except OSError:
+                    alive.remove(s)
+                    continue
+                if closed_by_peer(s, 0.3 / len(slow)):
+                    alive.remove(s)
+            i += 1
+        took = time.monotonic() - t0
+        assert not alive, "trickling clients still open after %.1fs" % took
+        assert 1.5 <= took < 6, "closed after %.1fs" % took
+        assert metric(n, "joyride_dns_tcp_connections_timed_out_total") == 4
+        assert n.addresses("web.example.com", tcp=True) == ["10.0.0.1"]
+    finally:
+        for s in slow:
+            s.close()
 
 
 # ---- error rcodes ----

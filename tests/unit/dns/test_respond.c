@@ -40,11 +40,14 @@ static struct records *table(void)
     return t;
 }
 
-/* Asks name/type against the current snapshot and parses the response into m. */
+/* Asks name/type against the current snapshot and parses the response into m. m's records point
+ * into the response, so it lives in static storage until the next ask (a local buffer here left
+ * m pointing at a dead stack frame: the first answer's bytes were whatever reused it). */
 static size_t ask(struct records *t, const struct dns_policy *p, const char *name, uint16_t type,
                   struct dt_msg *m, uint64_t *version)
 {
-    uint8_t q[512], out[1232];
+    static uint8_t out[1232];
+    uint8_t q[512];
     struct dns_outcome o;
     size_t n = dt_query(q, 99, name, type, DNS_CLASS_IN, 1232, false);
     records_read_lock();

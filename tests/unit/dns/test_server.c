@@ -559,6 +559,31 @@ static void test_tcp_idle_timeout(void **state)
     stop(&f);
 }
 
+/* A TCP connection to 127.0.0.1:port from the source address src (any of 127/8 works on lo). */
+static int tcp_from(const char *src, uint16_t port)
+{
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    assert_true(fd >= 0);
+    struct sockaddr_in sa = {.sin_family = AF_INET};
+    assert_int_equal(inet_pton(AF_INET, src, &sa.sin_addr), 1);
+    assert_int_equal(bind(fd, (struct sockaddr *)&sa, sizeof sa), 0);
+    struct sockaddr_in to = {.sin_family = AF_INET, .sin_port = htons(port)};
+    inet_pton(AF_INET, "127.0.0.1", &to.sin_addr);
+    assert_int_equal(connect(fd, (struct sockaddr *)&to, sizeof to), 0);
+    return fd;
+}
+
+static void wait_open(struct fixture *f, uint64_t want, struct dns_stats *st)
+{
+    uint64_t end = now_ms() + DEADLINE_MS;
+    do {
+        dns_server_get_stats(f->s, st); /* the count changes just after the close is visible */
+    } while (st->tcp_connections_open != want && now_ms() < end);
+    assert_int_equal(st->tcp_connections_open, want);
+}
+
+/* At the connection cap a new client is served: the least recently active connection makes
+ * room (held connections cannot lock new clients out). */
 static void test_tcp_connection_cap(void **state)
 {
     (void)state;
@@ -566,35 +591,100 @@ static void test_tcp_connection_cap(void **state)
     static uint8_t buf[65536];
     struct dt_msg m;
     uint8_t q[600];
-    start(&f, "127.0.0.1", 0, 2);
-    int c[3];
-    for (int i = 0; i < 2; i++) {
-        c[i] = tcp_to("127.0.0.1", f.port);
+    start(&f, "127.0.0.1", 0, 16); /* 16 in all, at most 4 per client address */
+    int c[17];
+    char src[32];
+    for (int i = 0; i < 16; i++) {
+        snprintf(src, sizeof src, "127.0.1.%d", 1 + i / 4);
+        c[i] = tcp_from(src, f.port);
         size_t n = frame(q, (uint16_t)i, "web.test", DNS_TYPE_A);
         assert_int_equal(send(c[i], q, n, 0), (ssize_t)n);
-        assert_true(tcp_read_msg(c[i], buf, &m)); /* accepted and served */
+        assert_true(tcp_read_msg(c[i], buf, &m)); /* accepted and served, in this order */
     }
-    c[2] = tcp_to("127.0.0.1", f.port);
-    assert_true(closed_within(c[2], DEADLINE_MS));
-    close(c[2]);
+    struct dns_stats st;
+    wait_open(&f, 16, &st);
+    /* A new client at the cap: served; the least recently active (c[0]) is closed. */
+    c[16] = tcp_from("127.0.2.1", f.port);
+    size_t n = frame(q, 99, "web.test", DNS_TYPE_A);
+    assert_int_equal(send(c[16], q, n, 0), (ssize_t)n);
+    assert_true(tcp_read_msg(c[16], buf, &m));
+    assert_int_equal(m.id, 99);
+    assert_true(closed_within(c[0], DEADLINE_MS));
+    wait_open(&f, 16, &st);
+    assert_int_equal(st.tcp_connections_evicted, 1);
+    assert_int_equal(st.tcp_connections_refused, 0);
+    /* c[1] is still open and served. */
+    n = frame(q, 5, "web.test", DNS_TYPE_A);
+    assert_int_equal(send(c[1], q, n, 0), (ssize_t)n);
+    assert_true(tcp_read_msg(c[1], buf, &m));
+    assert_int_equal(m.id, 5);
+    for (int i = 0; i < 17; i++)
+        close(c[i]);
+    stop(&f);
+}
+
+/* One client address holds at most its share of the cap: a further connection from it closes
+ * that client's own least recently active connection, not another client's. */
+static void test_tcp_per_client_cap(void **state)
+{
+    (void)state;
+    struct fixture f;
+    static uint8_t buf[65536];
+    struct dt_msg m;
+    uint8_t q[600];
+    start(&f, "127.0.0.1", 0, 64); /* 8 per client address */
+    int other = tcp_from("127.0.3.9", f.port);
+    int c[9];
+    for (int i = 0; i < 9; i++) {
+        c[i] = tcp_from("127.0.3.1", f.port);
+        size_t n = frame(q, (uint16_t)i, "web.test", DNS_TYPE_A);
+        assert_int_equal(send(c[i], q, n, 0), (ssize_t)n);
+        assert_true(tcp_read_msg(c[i], buf, &m));
+    }
+    assert_true(closed_within(c[0], DEADLINE_MS));
+    struct dns_stats st;
+    wait_open(&f, 9, &st); /* 8 of 127.0.3.1, 1 of 127.0.3.9 */
+    assert_int_equal(st.tcp_connections_evicted, 1);
+    size_t n = frame(q, 42, "web.test", DNS_TYPE_A);
+    assert_int_equal(send(other, q, n, 0), (ssize_t)n);
+    assert_true(tcp_read_msg(other, buf, &m));
+    assert_int_equal(m.id, 42);
+    close(other);
+    for (int i = 0; i < 9; i++)
+        close(c[i]);
+    stop(&f);
+}
+
+/* A query must arrive whole in time: a client that trickles one byte every 200 ms (each byte
+ * would reset an idle timer) is closed about 2 s after its first byte, long before the 10 s idle
+ * timeout, while a connection that sent nothing is kept until the idle timeout. */
+static void test_tcp_query_time_limit(void **state)
+{
+    (void)state;
+    struct fixture f;
+    start(&f, "127.0.0.1", 0, 16);
+    int quiet = tcp_from("127.0.4.2", f.port);
+    int slow = tcp_from("127.0.4.1", f.port);
+    uint8_t q[600];
+    size_t n = frame(q, 1, "web.test", DNS_TYPE_A);
+    uint64_t t0 = now_ms();
+    bool closed = false;
+    for (size_t i = 0; i < n && !closed; i++) {
+        if (send(slow, q + i, 1, MSG_NOSIGNAL) != 1)
+            break;
+        closed = closed_within(slow, 200);
+    }
+    uint64_t took = now_ms() - t0;
+    assert_true(closed);
+    assert_true(took >= 1500 && took < 4000);
     struct dns_stats st;
     dns_server_get_stats(f.s, &st);
-    assert_int_equal(st.tcp_connections_refused, 1);
-    assert_int_equal(st.tcp_connections_open, 2);
-    /* Closing one makes room again. */
-    close(c[0]);
-    uint64_t end = now_ms() + DEADLINE_MS;
-    do {
-        dns_server_get_stats(f.s, &st);
-    } while (st.tcp_connections_open != 1 && now_ms() < end);
-    assert_int_equal(st.tcp_connections_open, 1);
-    c[0] = tcp_to("127.0.0.1", f.port);
-    size_t n = frame(q, 7, "web.test", DNS_TYPE_A);
-    assert_int_equal(send(c[0], q, n, 0), (ssize_t)n);
-    assert_true(tcp_read_msg(c[0], buf, &m));
-    assert_int_equal(m.id, 7);
-    close(c[0]);
-    close(c[1]);
+    assert_int_equal(st.tcp_connections_timed_out, 1);
+    /* The quiet connection is still open. */
+    struct pollfd p = {.fd = quiet, .events = POLLIN};
+    assert_int_equal(poll(&p, 1, 0), 0);
+    close(slow);
+    close(quiet);
     stop(&f);
 }
 
@@ -685,6 +775,8 @@ int main(void)
         cmocka_unit_test(test_tcp_slow_reader),
         cmocka_unit_test(test_tcp_idle_timeout),
         cmocka_unit_test(test_tcp_connection_cap),
+        cmocka_unit_test(test_tcp_per_client_cap),
+        cmocka_unit_test(test_tcp_query_time_limit),
         cmocka_unit_test(test_port_in_use_and_bad_address),
         cmocka_unit_test(test_stop_is_fast),
     };
