@@ -207,7 +207,7 @@ static void make_room(struct tcp_server *t, const uint8_t peer[16])
 static void accept_all(struct tcp_server *t)
 {
     for (;;) {
-        struct sockaddr_storage ss;
+        struct sockaddr_storage ss = {.ss_family = AF_UNSPEC};
         socklen_t sl = sizeof ss;
         int fd = accept4(t->listen_fd, (struct sockaddr *)&ss, &sl, SOCK_NONBLOCK | SOCK_CLOEXEC);
         if (fd < 0) {
