@@ -45,6 +45,14 @@ bool log_parse_level(const char *s, enum log_level *out)
 
 void log_msg(enum log_level level, const char *module, const char *fmt, ...)
 {
+    va_list ap;
+    va_start(ap, fmt);
+    log_vmsg(level, module, fmt, ap);
+    va_end(ap);
+}
+
+void log_vmsg(enum log_level level, const char *module, const char *fmt, va_list ap)
+{
     if (!log_enabled(level))
         return;
     char line[1024];
@@ -58,15 +66,61 @@ void log_msg(enum log_level level, const char *module, const char *fmt, ...)
                      ts.tv_nsec / 1000000, level_names[level], module);
     if (n < 0 || (size_t)n >= sizeof line)
         n = 0;
-    va_list ap;
-    va_start(ap, fmt);
     int m = vsnprintf(line + n, sizeof line - (size_t)n - 1, fmt,
-                      ap); // NOLINT(clang-analyzer-valist.Uninitialized): va_start above
-    va_end(ap);
+                      ap); // NOLINT(clang-analyzer-valist.Uninitialized): the caller's va_start
     size_t len = (size_t)n + (m < 0 ? 0 : (size_t)m);
     if (len > sizeof line - 2)
         len = sizeof line - 2;
     line[len++] = '\n';
     /* one write per line so concurrent threads never interleave within a line */
     fwrite(line, 1, len, stderr);
+}
+
+static uint64_t mono_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+}
+
+bool log_limited(struct log_limit *l, enum log_level level, const char *module, const char *fmt,
+                 ...)
+{
+    if (!log_enabled(level))
+        return false;
+    uint64_t now = mono_ms();
+    uint64_t report = 0;
+    bool write = false;
+    pthread_mutex_lock(&l->mu);
+    if (l->window_start_ms == 0 || now - l->window_start_ms >= l->window_ms) {
+        report = l->suppressed;
+        l->suppressed = 0;
+        l->window_start_ms = now;
+        l->in_window = 0;
+    }
+    if (l->in_window < l->burst) {
+        l->in_window++;
+        write = true;
+    } else {
+        l->suppressed++;
+    }
+    pthread_mutex_unlock(&l->mu);
+    if (!write)
+        return false;
+    va_list ap;
+    va_start(ap, fmt);
+    log_vmsg(level, module, fmt, ap);
+    va_end(ap);
+    if (report)
+        log_msg(level, module, "(%llu similar messages suppressed before the line above)",
+                (unsigned long long)report);
+    return true;
+}
+
+uint64_t log_limit_pending(struct log_limit *l)
+{
+    pthread_mutex_lock(&l->mu);
+    uint64_t n = l->suppressed;
+    pthread_mutex_unlock(&l->mu);
+    return n;
 }
