@@ -14,16 +14,20 @@
 
 #include <microhttpd.h>
 
+#include "http/guard.h"
 #include "http/internal.h"
 #include "core/log.h"
 
 #define HTTP_THREADS 2
 #define HTTP_CONNECTION_LIMIT 256
+#define HTTP_PER_IP_LIMIT 32 /* so one client address leaves room for the others */
 #define HTTP_IDLE_TIMEOUT_S 15
+#define HTTP_HEADER_TIMEOUT_MS 5000 /* a request's headers must arrive whole within this */
 
 struct http_api {
     struct http_api_config c;
     struct MHD_Daemon *daemon;
+    struct http_guard *guard;
     uint16_t port;
 };
 
@@ -186,6 +190,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
     if (*req_cls == NULL) {
         /* first call: headers only; the answer comes once any request body is consumed */
         *req_cls = &started;
+        http_guard_headers_done(conn);
         return MHD_YES;
     }
     if (*upload_data_size) {
@@ -196,15 +201,18 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
     return dispatch(cls, conn, method, url);
 }
 
+/* libmicrohttpd's messages (a client that aborted, the connection limit reached) come in floods
+ * under attack: a few lines a minute, the rest counted. */
 static void mhd_log(void *cls, const char *fmt, va_list ap)
 {
+    static struct log_limit limit = LOG_LIMIT_INIT(5, 60000);
     (void)cls;
     char line[512];
     vsnprintf(line, sizeof line, fmt, ap);
     size_t n = strlen(line);
     while (n > 0 && (line[n - 1] == '\n' || line[n - 1] == '\r'))
         line[--n] = '\0';
-    log_warn("http", "%s", line);
+    log_limited(&limit, LOG_WARNING, "http", "%s", line);
 }
 
 /* ---- listener ---- */
@@ -275,15 +283,27 @@ struct http_api *http_api_start(const struct http_api_config *c, char *err, size
         errno = e;
         return NULL;
     }
+    a->guard = http_guard_start(HTTP_HEADER_TIMEOUT_MS);
+    if (!a->guard) {
+        close(fd);
+        free(a);
+        snprintf(err, errlen, "HTTP: cannot start the connection guard");
+        errno = EAGAIN;
+        return NULL;
+    }
     unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_AUTO | MHD_USE_ERROR_LOG;
     if (family == AF_INET6)
         flags |= MHD_USE_IPv6;
     a->daemon = MHD_start_daemon(
         flags, 0, NULL, NULL, on_request, a, MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL,
         MHD_OPTION_LISTEN_SOCKET, fd, MHD_OPTION_THREAD_POOL_SIZE, (unsigned)HTTP_THREADS,
-        MHD_OPTION_CONNECTION_LIMIT, (unsigned)HTTP_CONNECTION_LIMIT, MHD_OPTION_CONNECTION_TIMEOUT,
-        (unsigned)HTTP_IDLE_TIMEOUT_S, MHD_OPTION_END);
+        MHD_OPTION_CONNECTION_LIMIT, (unsigned)HTTP_CONNECTION_LIMIT,
+        MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned)HTTP_PER_IP_LIMIT,
+        MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)HTTP_IDLE_TIMEOUT_S, MHD_OPTION_NOTIFY_CONNECTION,
+        http_guard_on_connection, a->guard, MHD_OPTION_NOTIFY_COMPLETED, http_guard_on_completed,
+        a->guard, MHD_OPTION_END);
     if (!a->daemon) {
+        http_guard_stop(a->guard);
         close(fd);
         free(a);
         snprintf(err, errlen, "HTTP server on %s:%u could not start", c->cfg->http_bind_address,
@@ -304,5 +324,6 @@ void http_api_stop(struct http_api *a)
     if (!a)
         return;
     MHD_stop_daemon(a->daemon); /* closes the listener and every connection, joins threads */
+    http_guard_stop(a->guard);
     free(a);
 }
