@@ -66,8 +66,9 @@ void log_vmsg(enum log_level level, const char *module, const char *fmt, va_list
                      ts.tv_nsec / 1000000, level_names[level], module);
     if (n < 0 || (size_t)n >= sizeof line)
         n = 0;
-    int m = vsnprintf(line + n, sizeof line - (size_t)n - 1, fmt,
-                      ap); // NOLINT(clang-analyzer-valist.Uninitialized): the caller's va_start
+    /* ap comes from the caller's va_start (log_msg, log_limited) */
+    // NOLINTNEXTLINE(clang-analyzer-valist.Uninitialized)
+    int m = vsnprintf(line + n, sizeof line - (size_t)n - 1, fmt, ap);
     size_t len = (size_t)n + (m < 0 ? 0 : (size_t)m);
     if (len > sizeof line - 2)
         len = sizeof line - 2;
