@@ -84,10 +84,9 @@ def make_nodes(lab, tmp_path, count, env=None, per_node=None):
     return nodes
 
 
-def skip_without_cluster(node):
+def wait_started(node):
     poll(lambda: "started:" in node.log() or not node.alive(), 15, what="node start")
-    if "no cluster sync" in node.log():
-        pytest.skip("this joyride binary was built without the cluster wired in")
+    assert node.alive(), "node exited:\n" + node.log()[-2000:]
 
 
 @pytest.fixture(scope="module")
@@ -101,7 +100,7 @@ def trio(tmp_path_factory):
         for n in nodes:
             n.start()
         t_last = nodes[-1].started_at
-        skip_without_cluster(nodes[0])
+        wait_started(nodes[0])
         took = poll(lambda: all_answer(nodes, nodes), 10, what="every node answering every name")
         since_last = time.monotonic() - t_last
         measured("3 nodes, no seeds: every node answers every name after the last start (s)",
@@ -391,7 +390,7 @@ def test_seeds_without_discovery(tmp_path):
         # the seed starts last: the others retry until it answers
         nodes[1].start()
         nodes[2].start()
-        skip_without_cluster(nodes[1])
+        wait_started(nodes[1])
         time.sleep(1.2)
         nodes[0].start()
         took = poll(lambda: all_answer(nodes, nodes), 15, what="seeded cluster")
@@ -458,7 +457,7 @@ def test_secret_keeps_outsiders_out_and_names_hidden(tmp_path):
     try:
         for n in nodes:
             n.start()
-        skip_without_cluster(nodes[0])
+        wait_started(nodes[0])
         members = nodes[:3]
         took = poll(lambda: all_answer(members, members), 10, what="encrypted cluster")
         measured("CLUSTER_SECRET cluster of 3 formed after (s)", "%.2f" % took)
@@ -490,7 +489,7 @@ def test_packet_loss_no_false_deaths_and_convergence(tmp_path):
     try:
         for n in nodes:
             n.start()
-        skip_without_cluster(nodes[0])
+        wait_started(nodes[0])
         poll(lambda: all_answer(nodes, nodes), 10, what="cluster before loss")
         for i in (1, 2, 3):
             lab.loss(i, 10)
@@ -525,7 +524,7 @@ def test_keep_records_of_failed_node(tmp_path):
     try:
         for n in nodes:
             n.start()
-        skip_without_cluster(nodes[0])
+        wait_started(nodes[0])
         poll(lambda: all_answer(nodes, nodes), 10, what="cluster")
         n1, n2, n3 = nodes
         n3.proc.send_signal(signal.SIGKILL)
