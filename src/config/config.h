@@ -10,12 +10,15 @@
 #include <stdint.h>
 #include <stdio.h>
 
-#include "dns/server.h"
 #include "core/log.h"
 #include "records/records.h"
 
 #define CONFIG_ADDR_MAX 46 /* INET6_ADDRSTRLEN */
 #define CONFIG_KEY_MAX 32  /* AES-256 */
+
+/* What the DNS server does with a name it has no record for (app.c maps it to the server's own
+ * enum, so config needs nothing from dns/). */
+enum config_unknown_action { CONFIG_UNKNOWN_NXDOMAIN, CONFIG_UNKNOWN_REFUSED, CONFIG_UNKNOWN_DROP };
 
 enum config_node_failure { CONFIG_FAILURE_WITHDRAW, CONFIG_FAILURE_KEEP };
 
@@ -34,7 +37,7 @@ struct config {
     char dns_bind_address[CONFIG_ADDR_MAX];
     uint16_t dns_port;
     uint32_t dns_ttl;
-    enum dns_unknown_action dns_unknown_action;
+    enum config_unknown_action dns_unknown_action;
     char **dns_domains; /* normalized (lowercase, no trailing dot), de-duplicated */
     size_t n_dns_domains;
     int dns_workers;
@@ -51,7 +54,7 @@ struct config {
     bool hostip_detected; /* true when HOSTIP was not given and came from the default route */
     char node_id[REC_OWNER_MAX + 1];
     char *hosts_directory; /* "" disables the hosts source */
-    char *docker_host;
+    char *docker_host;   /* one line of text; app.c checks it against the Docker source's grammar */
     char *docker_labels; /* comma-separated label keys, trimmed */
 
     /* Cluster (parsed and validated; used by the sync layer) */
@@ -107,6 +110,6 @@ void config_detect_hostip(char *buf, size_t len);
 int config_cpu_count(void);
 
 /* Name of an unknown-name action ("nxdomain", "refused", "drop"). */
-const char *config_unknown_action_name(enum dns_unknown_action a);
+const char *config_unknown_action_name(enum config_unknown_action a);
 
 #endif

@@ -43,7 +43,10 @@ BAD_VALUES = [
     ("CLUSTER_SECRET", "c2hvcnQ=", "key 1 is 5 bytes; keys must be 16, 24 or 32 bytes"),
     ("RECORDS_ON_NODE_FAILURE", "forget", "forget is not one of withdraw, keep"),
     ("SWIM_SUSPICION_MULT", "0", "0 is not a whole number from 1 to 100"),
+    # DOCKER_HOST is checked with the Docker source's own parser (app.c), not by config
     ("DOCKER_HOST", "ssh://me@docker", "scheme not supported (use unix:// or tcp://): ssh://me@docker"),
+    ("DOCKER_HOST", "unix://relative.sock", "unix socket path must be absolute: relative.sock"),
+    ("DOCKER_HOST", "tcp://127.0.0.1:http", "bad port: 127.0.0.1:http"),
 ]
 
 
