@@ -17,10 +17,11 @@ bool app_check_config(const struct config *c, char *err, size_t errlen)
     char msg[256];
     if (docker_endpoint_parse(c->docker_host, &ep, msg, sizeof msg))
         return true;
-    /* the parser says "DOCKER_HOST <problem>: <value>"; config's messages read "NAME: ..." */
+    /* the parser says "DOCKER_HOST <problem>: <value>"; config's messages read "<where>: ..."
+     * with where as the user wrote it (DOCKER_HOST, --docker-host, .env:3: DOCKER_HOST) */
     const char *prefix = "DOCKER_HOST ";
     const char *m = strncmp(msg, prefix, strlen(prefix)) == 0 ? msg + strlen(prefix) : msg;
-    snprintf(err, errlen, "DOCKER_HOST: %s", m);
+    snprintf(err, errlen, "%s: %s", config_where(c, "DOCKER_HOST"), m);
     return false;
 }
 

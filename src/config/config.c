@@ -16,6 +16,7 @@
 #include "config/dotenv.h"
 #include "config/options.h"
 #include "config/values.h"
+#include "core/vec.h"
 
 /* ---- helpers used by defaults ---- */
 
@@ -78,14 +79,27 @@ static const char *env_lookup(char *const envp[], const char *name)
     return NULL;
 }
 
-/* A layer's value for option o: its own name first, then the alias. Empty values count as unset
- * unless the option gives "" a meaning. */
-static const char *pick(const struct opt *o, const char *primary, const char *alias)
+/* Where an option's value came from, named as the user wrote it: "--http-port", "FLASK_PORT",
+ * ".env:3: HTTP_PORT". */
+struct origin {
+    char where[96];
+};
+
+/* A blank value ("" or only blanks) of an option that gives "" no meaning is an error, never a
+ * silent default: unset the variable to get the default. */
+static bool blank_value(const char *v)
 {
-    if (primary && (primary[0] || o->empty_ok))
-        return primary;
-    if (alias && (alias[0] || o->empty_ok))
-        return alias;
+    for (; *v; v++)
+        if (*v != ' ' && *v != '\t' && *v != '\r' && *v != '\n')
+            return false;
+    return true;
+}
+
+static const struct dotenv_entry *dot_entry(const struct dotenv *d, const char *key)
+{
+    for (size_t i = 0; key && i < d->n; i++)
+        if (strcmp(d->v[i].key, key) == 0)
+            return &d->v[i];
     return NULL;
 }
 
@@ -124,16 +138,16 @@ static enum config_result read_flags(int argc, char *const argv[], const char *f
         if (eq) {
             v = eq + 1;
         } else if (o->kind == K_BOOL) {
-            /* --enable-dns-sync alone means true; a following boolean word is its value */
-            bool b;
-            if (i + 1 < argc && cv_bool(argv[i + 1], &b))
+            /* --enable-dns-sync alone means true; a following word that is not an option is its
+             * value (and must be true or false) */
+            if (i + 1 < argc && argv[i + 1][0] != '-')
                 v = argv[++i];
             else
                 v = "true";
         } else if (i + 1 < argc) {
             v = argv[++i];
         } else {
-            snprintf(err, errlen, "%s: --%s needs a value", o->env, o->flag);
+            snprintf(err, errlen, "--%s needs a value", o->flag);
             return CONFIG_ERROR;
         }
         flag_vals[o - config_opts] = v;
@@ -147,29 +161,59 @@ static void set_defaults(struct config *c)
     c->log_level = LOG_INFO;
 }
 
-static bool apply(struct config *c, const struct opt *o, const char *v, char *err, size_t errlen)
+static bool apply(struct config *c, const struct opt *o, const char *v, const char *where,
+                  char *err, size_t errlen)
 {
     char msg[200];
+    if (!o->empty_ok && blank_value(v)) {
+        snprintf(err, errlen, "%s: empty value (unset it for the default, %s)", where,
+                 o->def ? o->def : o->def_help);
+        return false;
+    }
     if (config_opt_set(c, o, v, msg, sizeof msg))
         return true;
-    snprintf(err, errlen, "%s: %s", o->env, msg);
+    snprintf(err, errlen, "%s: %s", where, msg);
     return false;
+}
+
+/* Remembers where a value the user gave came from, for config_where. */
+static bool remember(struct config *c, const char *env, const char *where, char *err, size_t errlen)
+{
+    struct config_origin *o = vec_push_zero(&c->origins);
+    if (!o || !(o->where = strdup(where))) {
+        if (o)
+            c->origins.n--;
+        snprintf(err, errlen, "out of memory");
+        return false;
+    }
+    o->env = env;
+    return true;
+}
+
+const char *config_where(const struct config *c, const char *env)
+{
+    for (size_t i = 0; i < c->origins.n; i++)
+        if (strcmp(c->origins.v[i].env, env) == 0)
+            return c->origins.v[i].where;
+    return env;
 }
 
 static bool check_combinations(struct config *c, char *err, size_t errlen)
 {
+#define W(env) config_where(c, env)
     if (c->swim_probe_timeout_ms > c->swim_probe_interval_ms) {
-        snprintf(err, errlen, "SWIM_PROBE_TIMEOUT: %ums is longer than SWIM_PROBE_INTERVAL (%ums)",
-                 c->swim_probe_timeout_ms, c->swim_probe_interval_ms);
+        snprintf(err, errlen, "%s: %ums is longer than %s (%ums)", W("SWIM_PROBE_TIMEOUT"),
+                 c->swim_probe_timeout_ms, W("SWIM_PROBE_INTERVAL"), c->swim_probe_interval_ms);
         return false;
     }
     if (c->discovery_timeout_ms < c->discovery_interval_ms) {
-        snprintf(err, errlen, "DISCOVERY_TIMEOUT: %ums is shorter than DISCOVERY_INTERVAL (%ums)",
-                 c->discovery_timeout_ms, c->discovery_interval_ms);
+        snprintf(err, errlen, "%s: %ums is shorter than %s (%ums)", W("DISCOVERY_TIMEOUT"),
+                 c->discovery_timeout_ms, W("DISCOVERY_INTERVAL"), c->discovery_interval_ms);
         return false;
     }
     if (c->enable_dns_sync && c->discovery_port != 0 && c->discovery_port == c->swim_port) {
-        snprintf(err, errlen, "DISCOVERY_PORT: %u is also SWIM_PORT", c->discovery_port);
+        snprintf(err, errlen, "%s: %u is also %s", W("DISCOVERY_PORT"), c->discovery_port,
+                 W("SWIM_PORT"));
         return false;
     }
     bool overlap = strcmp(c->dns_bind_address, c->http_bind_address) == 0 ||
@@ -178,10 +222,12 @@ static bool check_combinations(struct config *c, char *err, size_t errlen)
                    strcmp(c->dns_bind_address, "::") == 0 ||
                    strcmp(c->http_bind_address, "::") == 0;
     if (overlap && c->dns_port == c->http_port) {
-        snprintf(err, errlen, "HTTP_PORT: %u is also DNS_PORT (both listen on TCP)", c->http_port);
+        snprintf(err, errlen, "%s: %u is also %s (both listen on TCP)", W("HTTP_PORT"),
+                 c->http_port, W("DNS_PORT"));
         return false;
     }
     return true;
+#undef W
 }
 
 enum config_result config_parse(struct config *cfg, int argc, char *const argv[],
@@ -190,6 +236,8 @@ enum config_result config_parse(struct config *cfg, int argc, char *const argv[]
 {
     const char *vals[CONFIG_N_OPTS] = {0};
     const char *flag_vals[CONFIG_N_OPTS] = {0};
+    struct origin where[CONFIG_N_OPTS];
+    bool user_set[CONFIG_N_OPTS];
     struct dotenv dot = {0};
     enum config_result r;
 
@@ -202,26 +250,45 @@ enum config_result config_parse(struct config *cfg, int argc, char *const argv[]
     if (dotenv_read(dotenv_path, &dot, err, errlen) != 0)
         return CONFIG_ERROR;
 
+    /* each layer: the option's own name first, then its alias; later layers win */
+    const char *dot_name = dotenv_path ? dotenv_path : ".env";
     for (size_t i = 0; i < CONFIG_N_OPTS; i++) {
         const struct opt *o = &config_opts[i];
         const char *v = o->def;
-        const char *d =
-            pick(o, dotenv_get(&dot, o->env), o->alias ? dotenv_get(&dot, o->alias) : NULL);
-        const char *e = pick(o, env_lookup(envp, o->env), env_lookup(envp, o->alias));
-        const char *f = pick(o, flag_vals[i], NULL);
-        if (d)
-            v = d;
-        if (e)
+        char *w = where[i].where;
+        snprintf(w, sizeof where[i].where, "%s", o->env);
+        const struct dotenv_entry *d = dot_entry(&dot, o->env);
+        if (!d)
+            d = dot_entry(&dot, o->alias);
+        if (d) {
+            v = d->value;
+            snprintf(w, sizeof where[i].where, "%s:%d: %s", dot_name, d->line, d->key);
+        }
+        const char *e = env_lookup(envp, o->env);
+        const char *ename = o->env;
+        if (!e && o->alias) {
+            e = env_lookup(envp, o->alias);
+            ename = o->alias;
+        }
+        if (e) {
             v = e;
-        if (f)
-            v = f;
+            snprintf(w, sizeof where[i].where, "%s", ename);
+        }
+        if (flag_vals[i]) {
+            v = flag_vals[i];
+            snprintf(w, sizeof where[i].where, "--%s", o->flag);
+        }
         vals[i] = v;
+        user_set[i] = d || e || flag_vals[i];
     }
 
     bool ok = true;
-    for (size_t i = 0; i < CONFIG_N_OPTS && ok; i++)
+    for (size_t i = 0; i < CONFIG_N_OPTS && ok; i++) {
         if (vals[i])
-            ok = apply(cfg, &config_opts[i], vals[i], err, errlen);
+            ok = apply(cfg, &config_opts[i], vals[i], where[i].where, err, errlen);
+        if (ok && user_set[i])
+            ok = remember(cfg, config_opts[i].env, where[i].where, err, errlen);
+    }
     dotenv_free(&dot);
 
     if (ok) {
@@ -253,6 +320,9 @@ enum config_result config_parse(struct config *cfg, int argc, char *const argv[]
 
 void config_free(struct config *cfg)
 {
+    for (size_t i = 0; i < cfg->origins.n; i++)
+        free(cfg->origins.v[i].where);
+    vec_free(&cfg->origins);
     config_free_lists(cfg);
     free(cfg->hosts_directory);
     free(cfg->docker_host);

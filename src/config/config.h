@@ -1,7 +1,9 @@
 /* config/config.h — Joyride's configuration: every setting from --flags, the environment and a .env
  * file (flags win over the environment, the environment over .env, .env over the defaults),
  * validated into typed fields. Parsing never prints and never exits: errors come back as one
- * line of text naming the variable, so main() decides what to do and tests can call it freely. */
+ * line of text naming the variable, flag or .env line the user wrote and the value, so main()
+ * decides what to do and tests can call it freely. An empty value is an error except where ""
+ * means something (HOSTS_DIRECTORY, DNS_DOMAINS, CLUSTER_SEEDS, CLUSTER_SECRET). */
 #ifndef JOYRIDE_CONFIG_H
 #define JOYRIDE_CONFIG_H
 
@@ -30,6 +32,12 @@ struct config_seed {
 struct config_key {
     size_t len; /* 16, 24 or 32 */
     uint8_t bytes[CONFIG_KEY_MAX];
+};
+
+/* Where the user gave an option's value, as they wrote it, for messages. */
+struct config_origin {
+    const char *env; /* the option's variable ("HTTP_PORT"; static storage) */
+    char *where;     /* "HTTP_PORT", "FLASK_PORT", "--http-port" or ".env:3: HTTP_PORT" */
 };
 
 struct config {
@@ -81,6 +89,12 @@ struct config {
     char *service_name;
     char *environment;
     char *semantic_version;
+
+    /* options the user set (a core/vec.h vector); read with config_where */
+    struct {
+        struct config_origin *v;
+        size_t n, cap;
+    } origins;
 };
 
 enum config_result {
@@ -97,6 +111,11 @@ enum config_result config_parse(struct config *cfg, int argc, char *const argv[]
                                 char *const envp[], const char *dotenv_path, char *err,
                                 size_t errlen);
 void config_free(struct config *cfg);
+
+/* How the user named the option whose variable is env ("--docker-host", ".env:3: DOCKER_HOST",
+ * "FLASK_PORT"), or env itself when the value is the default. For messages: "<where>: <problem>".
+ */
+const char *config_where(const struct config *c, const char *env);
 
 /* The usage text: every option with its environment variable and default. */
 void config_print_help(FILE *out, const char *prog);

@@ -289,10 +289,20 @@ static bool add_domain(const char *item, void *vctx)
     return true;
 }
 
+/* A list value that is not blank but holds no item ("," or " , "): "" is how to say "none". */
+static bool no_items(const char *v, size_t n, const char *what, char *msg, size_t msglen)
+{
+    if (n > 0 || v[strspn(v, " \t\r\n")] == '\0')
+        return false;
+    char shown[80];
+    snprintf(msg, msglen, "%s holds no %s (leave it empty for none)", cv_show(v, shown), what);
+    return true;
+}
+
 static bool set_domains(struct config *c, const char *v, char *msg, size_t msglen)
 {
     struct domains_ctx x = {.msg = msg, .msglen = msglen};
-    if (!cv_split(v, add_domain, &x)) {
+    if (!cv_split(v, add_domain, &x) || no_items(v, x.list.n, "domain", msg, msglen)) {
         free_strings(x.list.v, x.list.n);
         return false;
     }
@@ -430,7 +440,7 @@ static bool add_seed(const char *item, void *vctx)
 static bool set_seeds(struct config *c, const char *v, char *msg, size_t msglen)
 {
     struct seeds_ctx x = {.msg = msg, .msglen = msglen};
-    if (!cv_split(v, add_seed, &x)) {
+    if (!cv_split(v, add_seed, &x) || no_items(v, x.list.n, "host:port", msg, msglen)) {
         free_seeds(x.list.v, x.list.n);
         return false;
     }
@@ -489,7 +499,7 @@ static bool add_key(const char *item, void *vctx)
 static bool set_secret(struct config *c, const char *v, char *msg, size_t msglen)
 {
     struct keys_ctx x = {.msg = msg, .msglen = msglen};
-    if (!cv_split(v, add_key, &x)) {
+    if (!cv_split(v, add_key, &x) || no_items(v, x.list.n, "key", msg, msglen)) {
         free_keys(x.list.v, x.list.n);
         return false;
     }
@@ -562,7 +572,9 @@ void config_print_help(FILE *out, const char *prog)
             "cluster.\n\n"
             "Every option is also read from the environment variable shown and from a .env file\n"
             "in the working directory. Precedence: --flag, then the environment, then .env, then\n"
-            "the default. Durations: a number of seconds or a number with ms, s, m or h.\n",
+            "the default. Durations: a number of seconds or a number with ms, s, m or h.\n"
+            "Booleans: true or false. An empty value is an error (unset the variable for its\n"
+            "default) unless the option says what empty means.\n",
             prog ? prog : "joyride", JOYRIDE_VERSION);
     for (size_t i = 0; i < CONFIG_N_OPTS; i++) {
         const struct opt *o = &config_opts[i];

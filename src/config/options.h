@@ -35,7 +35,7 @@ struct opt {
     const char *def_help;
     const char *help;
     enum opt_kind kind;
-    bool empty_ok; /* "" is a value; otherwise "" counts as not set */
+    bool empty_ok; /* "" is a value; otherwise a blank value is an error (unset it instead) */
     size_t off;
     uint64_t min, max;
     bool (*set)(struct config *c, const char *v, char *msg, size_t msglen);

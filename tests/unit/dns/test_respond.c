@@ -36,7 +36,9 @@ static struct records *table(void)
 static size_t ask(struct records *t, const struct dns_policy *p, const char *name, uint16_t type,
                   struct dt_msg *m, uint64_t *version)
 {
-    uint8_t q[512], out[1232];
+    /* static: m's rdata pointers point into out and are read after ask returns */
+    static uint8_t out[1232];
+    uint8_t q[512];
     struct dns_outcome o;
     size_t n = dt_query(q, 99, name, type, DNS_CLASS_IN, 1232, false);
     records_read_lock();
