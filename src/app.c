@@ -1,15 +1,85 @@
-/* app.c — builds the sync manager's configuration from the process configuration and
- * exposes the manager to the HTTP API as its cluster hooks. */
+/* app.c — glue between the configuration and the modules: DOCKER_HOST checked with the Docker
+ * source's own parser (the docker CLI's grammar, written once, in sources/), each module's
+ * settings built from struct config, and the sync manager exposed to the HTTP API as its cluster
+ * hooks (stored in struct app, so nothing here is static). */
 #include "app.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "sources/docker_host.h"
 #include "sync/status.h"
 
-struct sync *sync_start_from_config(struct loop *loop, struct records *records,
-                                    const struct config *c, char *err, size_t errlen)
+bool app_check_config(const struct config *c, char *err, size_t errlen)
 {
+    struct docker_endpoint ep;
+    char msg[256];
+    if (docker_endpoint_parse(c->docker_host, &ep, msg, sizeof msg))
+        return true;
+    /* the parser says "DOCKER_HOST <problem>: <value>"; config's messages read "<where>: ..."
+     * with where as the user wrote it (DOCKER_HOST, --docker-host, .env:3: DOCKER_HOST) */
+    const char *prefix = "DOCKER_HOST ";
+    const char *m = strncmp(msg, prefix, strlen(prefix)) == 0 ? msg + strlen(prefix) : msg;
+    snprintf(err, errlen, "%s: %s", config_where(c, "DOCKER_HOST"), m);
+    return false;
+}
+
+static enum dns_unknown_action dns_unknown(enum config_unknown_action a)
+{
+    switch (a) {
+    case CONFIG_UNKNOWN_REFUSED:
+        return DNS_UNKNOWN_REFUSED;
+    case CONFIG_UNKNOWN_DROP:
+        return DNS_UNKNOWN_DROP;
+    case CONFIG_UNKNOWN_NXDOMAIN:
+        break;
+    }
+    return DNS_UNKNOWN_NXDOMAIN;
+}
+
+void app_dns_config(const struct app *a, struct dns_server_config *out)
+{
+    const struct config *c = &a->cfg;
+    *out = (struct dns_server_config){
+        .bind_address = c->dns_bind_address,
+        .port = c->dns_port,
+        .workers = c->dns_workers,
+        .ttl = c->dns_ttl,
+        .unknown_action = dns_unknown(c->dns_unknown_action),
+        .domains = (const char *const *)c->dns_domains,
+        .n_domains = c->n_dns_domains,
+        .tcp_idle_timeout_ms = (int)c->dns_tcp_idle_timeout_ms,
+        .tcp_max_connections = c->dns_tcp_max_connections,
+    };
+}
+
+void app_docker_config(const struct app *a, struct docker_config *out)
+{
+    *out = (struct docker_config){
+        .docker_host = a->cfg.docker_host,
+        .labels = a->cfg.docker_labels,
+        .host_ip = a->cfg.hostip_addr,
+    };
+}
+
+void app_http_config(const struct app *a, const struct http_cluster_hooks *cluster,
+                     struct http_api_config *out)
+{
+    *out = (struct http_api_config){
+        .cfg = &a->cfg,
+        .started_ms = a->started_ms,
+        .records = a->records,
+        .dns = a->dns,
+        .hosts = a->hosts,
+        .docker = a->docker,
+        .cluster = cluster,
+    };
+}
+
+int app_start_sync(struct app *a, char *err, size_t errlen)
+{
+    const struct config *c = &a->cfg;
     struct sync_config sc;
     sync_config_default(&sc);
     sc.node_id = c->node_id;
@@ -30,9 +100,10 @@ struct sync *sync_start_from_config(struct loop *loop, struct records *records,
     sc.suspicion_mult = c->swim_suspicion_mult;
     sc.pushpull_interval_ms = c->swim_pushpull_interval_ms;
 
+    size_t n_keys = c->n_cluster_keys ? c->n_cluster_keys : 1;
     struct sync_seed *seeds = calloc(c->n_cluster_seeds ? c->n_cluster_seeds : 1, sizeof *seeds);
-    struct sync_key *keys = calloc(c->n_cluster_keys ? c->n_cluster_keys : 1, sizeof *keys);
-    struct sync *s = NULL;
+    struct sync_key *keys = calloc(n_keys, sizeof *keys);
+    a->sync = NULL;
     if (!seeds || !keys) {
         snprintf(err, errlen, "cluster: out of memory");
         goto out;
@@ -47,15 +118,17 @@ struct sync *sync_start_from_config(struct loop *loop, struct records *records,
     sc.n_seeds = c->n_cluster_seeds;
     sc.keys = keys;
     sc.n_keys = c->n_cluster_keys;
-    s = sync_start(loop, records, &sc, err, errlen);
+    a->sync = sync_start(a->loop, a->records, &sc, err, errlen);
 out:
     free(seeds);
     if (keys) {
-        memset(keys, 0, (c->n_cluster_keys ? c->n_cluster_keys : 1) * sizeof *keys);
+        memset(keys, 0, n_keys * sizeof *keys); /* key material does not outlive its use */
         free(keys);
     }
-    return s;
+    return a->sync ? 0 : -1;
 }
+
+/* ---- HTTP cluster hooks: called from HTTP threads; the sync getters are thread-safe ---- */
 
 static bool hook_running(void *ctx)
 {
@@ -81,15 +154,14 @@ static char *hook_metrics(void *ctx)
     return sync_metrics_text(ctx);
 }
 
-const struct http_cluster_hooks *sync_http_hooks(struct sync *s)
+const struct http_cluster_hooks *app_bind_cluster_hooks(struct app *a)
 {
-    static struct http_cluster_hooks hooks;
-    hooks = (struct http_cluster_hooks){
-        .ctx = s,
+    a->cluster_hooks = (struct http_cluster_hooks){
+        .ctx = a->sync,
         .running = hook_running,
         .cluster_json = hook_cluster_json,
         .sync_now = hook_sync_now,
         .metrics = hook_metrics,
     };
-    return &hooks;
+    return &a->cluster_hooks;
 }

@@ -1,19 +1,55 @@
-/* app.h — glue between the process (its configuration and HTTP API) and the cluster sync
- * manager, so main.c only calls these. */
+/* app.h — the one glue file beside main.c: the process's state (struct app, owned by main), the
+ * configuration turned into each module's settings, the checks config cannot make without a
+ * module (DOCKER_HOST against the Docker source's grammar), and the HTTP API's cluster hooks
+ * bound to this process's sync manager. main.c owns the lifecycle; app.c only translates. */
 #ifndef JOYRIDE_APP_H
 #define JOYRIDE_APP_H
 
+#include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "config/config.h"
+#include "core/loop.h"
+#include "dns/server.h"
 #include "http/api.h"
+#include "records/records.h"
+#include "sources/docker.h"
+#include "sources/hosts.h"
 #include "sync/sync.h"
 
-/* Starts the sync manager from the process configuration (NODE_ID, HOSTIP, SWIM_*, DISCOVERY_*,
- * CLUSTER_*, RECORDS_ON_NODE_FAILURE). Returns NULL with a one-line reason in err on failure. */
-struct sync *sync_start_from_config(struct loop *loop, struct records *records,
-                                    const struct config *cfg, char *err, size_t errlen);
-/* The HTTP API's cluster hooks bound to s (static storage: one sync per process). */
-const struct http_cluster_hooks *sync_http_hooks(struct sync *s);
+struct app {
+    struct config cfg;
+    uint64_t started_ms;
+    int sigfd;
+    int stop_signal;
+    struct records *records;
+    struct loop *loop;
+    struct dns_server *dns;
+    struct hosts_source *hosts;
+    struct docker_source *docker;
+    struct sync *sync;
+    struct http_cluster_hooks cluster_hooks; /* bound to sync by app_bind_cluster_hooks */
+    struct http_api *http;
+};
+
+/* What config_parse cannot judge alone: DOCKER_HOST must parse as the Docker source reads it.
+ * Returns false with one line in err ("DOCKER_HOST: bad port: tcp://h:x"). */
+bool app_check_config(const struct config *c, char *err, size_t errlen);
+
+/* Module settings from the configuration. The results point into a->cfg (and, for HTTP, at the
+ * modules already started), so they live as long as a. */
+void app_dns_config(const struct app *a, struct dns_server_config *out);
+void app_docker_config(const struct app *a, struct docker_config *out);
+/* cluster: NULL when sync is off (the API then answers 503 for the cluster routes). */
+void app_http_config(const struct app *a, const struct http_cluster_hooks *cluster,
+                     struct http_api_config *out);
+
+/* Starts the sync manager from the configuration (NODE_ID, HOSTIP, SWIM_*, DISCOVERY_*,
+ * CLUSTER_*, RECORDS_ON_NODE_FAILURE) into a->sync. Returns -1 with a one-line reason in err. */
+int app_start_sync(struct app *a, char *err, size_t errlen);
+
+/* Fills a->cluster_hooks with hooks bound to a->sync and returns them. */
+const struct http_cluster_hooks *app_bind_cluster_hooks(struct app *a);
 
 #endif

@@ -1,7 +1,7 @@
 /* main.c — wiring and lifecycle: parses the configuration, starts every module in order (record
  * table, event loop, DNS server, hosts and Docker sources, cluster sync, HTTP API), runs the
  * control loop until SIGTERM/SIGINT, then stops everything in reverse order. The only file that
- * knows every module. */
+ * knows every module; app.c turns the configuration into each module's settings. */
 #include <errno.h>
 #include <signal.h>
 #include <stdio.h>
@@ -12,31 +12,18 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "app.h"
 #include "config/config.h"
-#include "dns/server.h"
-#include "http/api.h"
 #include "core/log.h"
 #include "core/loop.h"
+#include "dns/server.h"
+#include "http/api.h"
 #include "records/records.h"
 #include "sources/docker.h"
 #include "sources/hosts.h"
-#include "app.h"
+#include "sync/sync.h"
 
 extern char **environ;
-
-struct app {
-    struct config cfg;
-    uint64_t started_ms;
-    int sigfd;
-    int stop_signal;
-    struct records *records;
-    struct loop *loop;
-    struct dns_server *dns;
-    struct hosts_source *hosts;
-    struct docker_source *docker;
-    struct sync *sync;
-    struct http_api *http;
-};
 
 static void on_signal(int fd, uint32_t events, void *ctx)
 {
@@ -81,18 +68,8 @@ static const char *hostport(const char *addr, unsigned port, char *buf, size_t l
 
 static int start_dns(struct app *app)
 {
-    const struct config *c = &app->cfg;
-    struct dns_server_config dc = {
-        .bind_address = c->dns_bind_address,
-        .port = c->dns_port,
-        .workers = c->dns_workers,
-        .ttl = c->dns_ttl,
-        .unknown_action = c->dns_unknown_action,
-        .domains = (const char *const *)c->dns_domains,
-        .n_domains = c->n_dns_domains,
-        .tcp_idle_timeout_ms = (int)c->dns_tcp_idle_timeout_ms,
-        .tcp_max_connections = c->dns_tcp_max_connections,
-    };
+    struct dns_server_config dc;
+    app_dns_config(app, &dc);
     char err[256] = "";
     app->dns = dns_server_start(&dc, app->records, err, sizeof err);
     if (!app->dns) {
@@ -116,11 +93,8 @@ static int start_sources(struct app *app)
         log_info("main", "hosts source disabled (HOSTS_DIRECTORY is empty)");
     }
     /* Docker is optional: the source retries with backoff on its own thread. */
-    struct docker_config dc = {
-        .docker_host = c->docker_host,
-        .labels = c->docker_labels,
-        .host_ip = c->hostip_addr,
-    };
+    struct docker_config dc;
+    app_docker_config(app, &dc);
     app->docker = docker_source_start(&dc, app->records);
     if (!app->docker) {
         fprintf(stderr, "joyride: Docker source: out of memory\n");
@@ -140,26 +114,18 @@ static int start_cluster(struct app *app, const struct http_cluster_hooks **hook
         return 0;
     }
     char err[256] = "";
-    app->sync = sync_start_from_config(app->loop, app->records, &app->cfg, err, sizeof err);
-    if (!app->sync) {
+    if (app_start_sync(app, err, sizeof err) != 0) {
         fprintf(stderr, "joyride: %s\n", err[0] ? err : "cluster sync could not start");
         return -1;
     }
-    *hooks = sync_http_hooks(app->sync);
+    *hooks = app_bind_cluster_hooks(app);
     return 0;
 }
 
 static int start_http(struct app *app, const struct http_cluster_hooks *cluster)
 {
-    struct http_api_config hc = {
-        .cfg = &app->cfg,
-        .started_ms = app->started_ms,
-        .records = app->records,
-        .dns = app->dns,
-        .hosts = app->hosts,
-        .docker = app->docker,
-        .cluster = cluster,
-    };
+    struct http_api_config hc;
+    app_http_config(app, cluster, &hc);
     char err[256] = "";
     app->http = http_api_start(&hc, err, sizeof err);
     if (!app->http) {
@@ -232,6 +198,11 @@ int main(int argc, char **argv)
         return 2;
     case CONFIG_OK:
         break;
+    }
+    if (!app_check_config(&app.cfg, err, sizeof err)) {
+        fprintf(stderr, "joyride: %s\n", err);
+        config_free(&app.cfg);
+        return 2;
     }
     log_set_level(app.cfg.log_level);
 

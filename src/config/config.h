@@ -1,7 +1,9 @@
 /* config/config.h — Joyride's configuration: every setting from --flags, the environment and a .env
  * file (flags win over the environment, the environment over .env, .env over the defaults),
  * validated into typed fields. Parsing never prints and never exits: errors come back as one
- * line of text naming the variable, so main() decides what to do and tests can call it freely. */
+ * line of text naming the variable, flag or .env line the user wrote and the value, so main()
+ * decides what to do and tests can call it freely. An empty value is an error except where ""
+ * means something (HOSTS_DIRECTORY, DNS_DOMAINS, CLUSTER_SEEDS, CLUSTER_SECRET). */
 #ifndef JOYRIDE_CONFIG_H
 #define JOYRIDE_CONFIG_H
 
@@ -10,12 +12,15 @@
 #include <stdint.h>
 #include <stdio.h>
 
-#include "dns/server.h"
 #include "core/log.h"
 #include "records/records.h"
 
 #define CONFIG_ADDR_MAX 46 /* INET6_ADDRSTRLEN */
 #define CONFIG_KEY_MAX 32  /* AES-256 */
+
+/* What the DNS server does with a name it has no record for (app.c maps it to the server's own
+ * enum, so config needs nothing from dns/). */
+enum config_unknown_action { CONFIG_UNKNOWN_NXDOMAIN, CONFIG_UNKNOWN_REFUSED, CONFIG_UNKNOWN_DROP };
 
 enum config_node_failure { CONFIG_FAILURE_WITHDRAW, CONFIG_FAILURE_KEEP };
 
@@ -29,12 +34,18 @@ struct config_key {
     uint8_t bytes[CONFIG_KEY_MAX];
 };
 
+/* Where the user gave an option's value, as they wrote it, for messages. */
+struct config_origin {
+    const char *env; /* the option's variable ("HTTP_PORT"; static storage) */
+    char *where;     /* "HTTP_PORT", "FLASK_PORT", "--http-port" or ".env:3: HTTP_PORT" */
+};
+
 struct config {
     /* DNS */
     char dns_bind_address[CONFIG_ADDR_MAX];
     uint16_t dns_port;
     uint32_t dns_ttl;
-    enum dns_unknown_action dns_unknown_action;
+    enum config_unknown_action dns_unknown_action;
     char **dns_domains; /* normalized (lowercase, no trailing dot), de-duplicated */
     size_t n_dns_domains;
     int dns_workers;
@@ -51,7 +62,7 @@ struct config {
     bool hostip_detected; /* true when HOSTIP was not given and came from the default route */
     char node_id[REC_OWNER_MAX + 1];
     char *hosts_directory; /* "" disables the hosts source */
-    char *docker_host;
+    char *docker_host;   /* one line of text; app.c checks it against the Docker source's grammar */
     char *docker_labels; /* comma-separated label keys, trimmed */
 
     /* Cluster (parsed and validated; used by the sync layer) */
@@ -78,6 +89,12 @@ struct config {
     char *service_name;
     char *environment;
     char *semantic_version;
+
+    /* options the user set (a core/vec.h vector); read with config_where */
+    struct {
+        struct config_origin *v;
+        size_t n, cap;
+    } origins;
 };
 
 enum config_result {
@@ -95,6 +112,11 @@ enum config_result config_parse(struct config *cfg, int argc, char *const argv[]
                                 size_t errlen);
 void config_free(struct config *cfg);
 
+/* How the user named the option whose variable is env ("--docker-host", ".env:3: DOCKER_HOST",
+ * "FLASK_PORT"), or env itself when the value is the default. For messages: "<where>: <problem>".
+ */
+const char *config_where(const struct config *c, const char *env);
+
 /* The usage text: every option with its environment variable and default. */
 void config_print_help(FILE *out, const char *prog);
 void config_print_version(FILE *out);
@@ -107,6 +129,6 @@ void config_detect_hostip(char *buf, size_t len);
 int config_cpu_count(void);
 
 /* Name of an unknown-name action ("nxdomain", "refused", "drop"). */
-const char *config_unknown_action_name(enum dns_unknown_action a);
+const char *config_unknown_action_name(enum config_unknown_action a);
 
 #endif

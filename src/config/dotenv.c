@@ -8,32 +8,15 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/buf.h"
+#include "core/vec.h"
+
 #define DOTENV_MAX_BYTES (1u << 20)
 
 struct cursor {
     const char *p, *end;
     int line;
 };
-
-struct strbuf {
-    char *s;
-    size_t len, cap;
-};
-
-static bool sb_put(struct strbuf *b, char c)
-{
-    if (b->len + 1 >= b->cap) {
-        size_t cap = b->cap ? b->cap * 2 : 64;
-        char *s = realloc(b->s, cap);
-        if (!s)
-            return false;
-        b->s = s;
-        b->cap = cap;
-    }
-    b->s[b->len++] = c;
-    b->s[b->len] = '\0';
-    return true;
-}
 
 static bool is_blank(char c)
 {
@@ -86,24 +69,20 @@ static int fail(char *err, size_t errlen, const char *name, int line, const char
 static int add_entry(struct dotenv *out, char *key, char *value, int line)
 {
     for (size_t i = 0; i < out->n; i++) {
-        if (strcmp(out->entries[i].key, key) == 0) {
-            free(out->entries[i].value);
+        if (strcmp(out->v[i].key, key) == 0) {
+            free(out->v[i].value);
             free(key);
-            out->entries[i].value = value;
-            out->entries[i].line = line;
+            out->v[i].value = value;
+            out->v[i].line = line;
             return 0;
         }
     }
-    struct dotenv_entry *e = realloc(out->entries, (out->n + 1) * sizeof *e);
-    if (!e)
-        return -1;
-    out->entries = e;
-    e[out->n++] = (struct dotenv_entry){.key = key, .value = value, .line = line};
-    return 0;
+    return vec_push(out, ((struct dotenv_entry){.key = key, .value = value, .line = line})) ? 0
+                                                                                            : -1;
 }
 
 /* Reads a value starting at c->p (after '=' and blanks); leaves c at the next line. */
-static int read_value(struct cursor *c, struct strbuf *v, const char **problem)
+static int read_value(struct cursor *c, struct buf *v, const char **problem)
 {
     char q = c->p < c->end ? *c->p : '\0';
     if (q == '"' || q == '\'') {
@@ -136,14 +115,14 @@ static int read_value(struct cursor *c, struct strbuf *v, const char **problem)
                     ch = e;
                     break;
                 default:
-                    if (!sb_put(v, '\\'))
+                    if (!buf_putc(v, '\\'))
                         return -2;
                     ch = e;
                     if (e == '\n')
                         c->line++;
                 }
             }
-            if (!sb_put(v, ch))
+            if (!buf_putc(v, ch))
                 return -2;
         }
         if (!rest_is_comment(c)) {
@@ -162,9 +141,8 @@ static int read_value(struct cursor *c, struct strbuf *v, const char **problem)
     const char *stop = c->p;
     while (stop > start && is_blank(stop[-1]))
         stop--;
-    for (const char *s = start; s < stop; s++)
-        if (!sb_put(v, *s))
-            return -2;
+    if (!buf_append(v, start, (size_t)(stop - start)))
+        return -2;
     next_line(c);
     return 0;
 }
@@ -202,16 +180,17 @@ int dotenv_parse(const char *text, size_t len, const char *name, struct dotenv *
         }
         c.p++;
         skip_blanks(&c);
-        struct strbuf v = {0};
+        struct buf v = {0};
         const char *problem = NULL;
         int rc = read_value(&c, &v, &problem);
-        if (rc == 0 && !v.s && !(v.s = strdup("")))
+        char *value = rc == 0 ? buf_take(&v) : NULL; /* "" for an empty value */
+        if (rc == 0 && !value)
             rc = -2;
+        buf_free(&v);
         char *key = rc == 0 ? strndup(k, klen) : NULL;
-        if (rc != 0 || !key || add_entry(out, key, v.s, line) != 0) {
-            free(v.s);
-            if (rc == 0)
-                free(key);
+        if (rc != 0 || !key || add_entry(out, key, value, line) != 0) {
+            free(value);
+            free(key);
             dotenv_free(out);
             return fail(err, errlen, name, line, problem ? problem : "out of memory");
         }
@@ -258,17 +237,17 @@ int dotenv_read(const char *path, struct dotenv *out, char *err, size_t errlen)
 const char *dotenv_get(const struct dotenv *d, const char *key)
 {
     for (size_t i = 0; i < d->n; i++)
-        if (strcmp(d->entries[i].key, key) == 0)
-            return d->entries[i].value;
+        if (strcmp(d->v[i].key, key) == 0)
+            return d->v[i].value;
     return NULL;
 }
 
 void dotenv_free(struct dotenv *d)
 {
     for (size_t i = 0; i < d->n; i++) {
-        free(d->entries[i].key);
-        free(d->entries[i].value);
+        free(d->v[i].key);
+        free(d->v[i].value);
     }
-    free(d->entries);
+    vec_free(d);
     *d = (struct dotenv){0};
 }

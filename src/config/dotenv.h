@@ -10,9 +10,9 @@ struct dotenv_entry {
     int line;
 };
 
-struct dotenv {
-    struct dotenv_entry *entries;
-    size_t n;
+struct dotenv { /* a core/vec.h vector */
+    struct dotenv_entry *v;
+    size_t n, cap;
 };
 
 /* Parses text (len bytes): blank lines and '#' comments are skipped, an optional "export " prefix

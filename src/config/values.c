@@ -50,20 +50,16 @@ bool cv_uint(const char *s, uint64_t min, uint64_t max, uint64_t *out)
 
 bool cv_bool(const char *s, bool *out)
 {
-    static const char *const yes[] = {"true", "1", "yes", "on"};
-    static const char *const no[] = {"false", "0", "no", "off"};
     char buf[16];
     if (!trimmed(s, buf, sizeof buf))
         return false;
-    for (size_t i = 0; i < 4; i++) {
-        if (strcasecmp(buf, yes[i]) == 0) {
-            *out = true;
-            return true;
-        }
-        if (strcasecmp(buf, no[i]) == 0) {
-            *out = false;
-            return true;
-        }
+    if (strcasecmp(buf, "true") == 0) {
+        *out = true;
+        return true;
+    }
+    if (strcasecmp(buf, "false") == 0) {
+        *out = false;
+        return true;
     }
     return false;
 }

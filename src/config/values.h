@@ -10,7 +10,8 @@
 /* Decimal digits only (surrounding blanks allowed), value in [min, max]. */
 bool cv_uint(const char *s, uint64_t min, uint64_t max, uint64_t *out);
 
-/* true/false, 1/0, yes/no, on/off (any case). */
+/* true or false (any case, surrounding blanks allowed); nothing else, so the message "true or
+ * false" is the whole grammar. */
 bool cv_bool(const char *s, bool *out);
 
 /* A duration in milliseconds, at least 1 ms and at most max_ms: a number (integer or decimal) of

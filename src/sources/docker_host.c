@@ -16,8 +16,8 @@ static bool fail(char *err, size_t errlen, const char *msg, const char *what)
 
 static bool parse_unix(const char *path, struct docker_endpoint *out, char *err, size_t errlen)
 {
-    if (*path == '\0')
-        path = &DOCKER_DEFAULT_HOST[sizeof "unix://" - 1];
+    if (*path == '\0') /* the docker CLI would use the default socket; a lost path is a mistake */
+        return fail(err, errlen, "unix socket path is empty", "unix://");
     if (path[0] != '/')
         return fail(err, errlen, "unix socket path must be absolute", path);
     if (strlen(path) > DOCKER_UNIX_PATH_MAX)
@@ -104,13 +104,16 @@ bool docker_endpoint_parse(const char *docker_host, struct docker_endpoint *out,
         err[0] = '\0';
     const char *s = docker_host && *docker_host ? docker_host : DOCKER_DEFAULT_HOST;
     const char *sep = strstr(s, "://");
+    /* The docker CLI reads a value without a scheme as tcp://value:2375, so a typo ("abc") or a
+     * bare socket path ("/var/run/docker.sock") silently becomes a TCP address: refuse it. */
     if (!sep)
-        return parse_tcp(s, out, err, errlen); /* the CLI treats a bare host:port as tcp */
+        return fail(err, errlen, "has no scheme (use unix:///path or tcp://host:port)", s);
     size_t slen = (size_t)(sep - s);
     const char *rest = sep + 3;
     if (slen == 4 && strncmp(s, "unix", 4) == 0)
         return parse_unix(rest, out, err, errlen);
-    if ((slen == 3 && strncmp(s, "tcp", 3) == 0) || (slen == 4 && strncmp(s, "http", 4) == 0))
+    /* http:// is refused as by the docker CLI ("invalid bind address format") */
+    if (slen == 3 && strncmp(s, "tcp", 3) == 0)
         return parse_tcp(rest, out, err, errlen);
     return fail(err, errlen, "scheme not supported (use unix:// or tcp://)", s);
 }

@@ -1,5 +1,6 @@
 /* sources/docker_host.h — where the Docker Engine listens: DOCKER_HOST parsed as the docker CLI
- * reads it (unix:///path, tcp://host:port[/base], bare host:port), and API version strings. Pure.
+ * reads it (unix:///path, tcp://host:port[/base]; stricter than the CLI: no scheme-less values,
+ * no http://, no empty unix path), and API version strings. Pure.
  */
 #ifndef JOYRIDE_SOURCES_DOCKER_HOST_H
 #define JOYRIDE_SOURCES_DOCKER_HOST_H
@@ -22,8 +23,9 @@ struct docker_endpoint {
     char display[DOCKER_URL_MAX]; /* for logs: "unix:///path" or "tcp://host:port" */
 };
 
-/* NULL or "" means the default unix socket. Returns false with a message in err for schemes we
- * do not speak (ssh://, fd://, npipe://), a bad port, or a path too long for a unix socket. */
+/* NULL or "" means the default unix socket. Returns false with a message in err for a value
+ * without a scheme, schemes we do not speak (http://, ssh://, fd://, npipe://), a bad port, or
+ * an empty, relative or too long unix socket path. */
 bool docker_endpoint_parse(const char *docker_host, struct docker_endpoint *out, char *err,
                            size_t errlen);
 

@@ -3,9 +3,7 @@ address with free ports, wait until it answers, and always stop it by PID."""
 
 import os
 import random
-import signal
 import socket
-import subprocess
 import time
 import urllib.error
 import urllib.request
@@ -16,6 +14,8 @@ import dns.message
 import dns.query
 import dns.rdatatype
 import pytest
+
+from proc import Proc
 
 ROOT = Path(__file__).resolve().parents[2]
 BUILD = Path(os.environ.get("JOYRIDE_BUILD", ROOT / "build-test"))
@@ -69,8 +69,8 @@ def wait_until(pred, timeout=10.0, interval=0.02, what="condition"):
     raise AssertionError("timed out after %.1fs waiting for %s (last: %r)" % (timeout, what, last))
 
 
-class Node:
-    """One running joyride process."""
+class Node(Proc):
+    """One running joyride process (stdout and stderr in one log file in workdir)."""
 
     def __init__(self, env, workdir, args=()):
         self.addr = env["DNS_BIND_ADDRESS"]
@@ -78,12 +78,8 @@ class Node:
         self.http_port = int(env["HTTP_PORT"])
         self.env = env
         self.workdir = Path(workdir)
-        self.log_path = self.workdir / ("joyride-%s-%d.log" % (self.addr, self.dns_port))
-        self._log = open(self.log_path, "wb")
-        self.proc = subprocess.Popen(
-            [str(JOYRIDE), *args], env=env, cwd=str(self.workdir),
-            stdout=self._log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
-        self.pid = self.proc.pid
+        self.start_proc([JOYRIDE, *args], self.workdir / ("joyride-%s-%d.log" % (
+            self.addr, self.dns_port)), env=env, cwd=self.workdir)
 
     # --- DNS ---
     def query(self, name, rdtype="A", tcp=False, timeout=2.0, **kw):
@@ -118,10 +114,7 @@ class Node:
         status, _, body = self.http(path, method, data)
         return status, json.loads(body)
 
-    # --- lifecycle ---
-    def alive(self):
-        return self.proc.poll() is None
-
+    # --- lifecycle (start, stop, kill, log: Proc) ---
     def wait_ready(self, timeout=15.0):
         def ready():
             if not self.alive():
@@ -133,25 +126,6 @@ class Node:
             return True
         wait_until(ready, timeout=timeout, what="joyride ready")
         return self
-
-    def stop(self, sig=signal.SIGTERM, timeout=10.0):
-        """Signals the process and waits; returns its exit code (kills it past the timeout)."""
-        if self.proc.poll() is None:
-            self.proc.send_signal(sig)
-            try:
-                self.proc.wait(timeout=timeout)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
-        self._log.close()
-        return self.proc.returncode
-
-    def log(self):
-        self._log.flush()
-        try:
-            return self.log_path.read_text(errors="replace")
-        except OSError:
-            return ""
 
 
 def node_env(addr=None, **overrides):

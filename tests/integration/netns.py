@@ -17,7 +17,6 @@ import ipaddress
 import json
 import os
 import random
-import signal
 import subprocess
 import time
 import urllib.error
@@ -27,6 +26,8 @@ from pathlib import Path
 import dns.message
 import dns.query
 import dns.rdatatype
+
+from proc import Proc
 
 HOST_SUFFIX = 250  # the root namespace's address on the bridge
 GW_SUFFIX = 254  # never assigned: the default route leads nowhere
@@ -200,8 +201,11 @@ def _close_all():
         lab.close()
 
 
-class NsNode:
-    """One joyride process in namespace i of a Lab, on the default ports of its own stack."""
+class NsNode(Proc):
+    """One joyride process in namespace i of a Lab, on the default ports of its own stack.
+    `ip netns exec` execs, so the Proc's PID is joyride's; Lab.close() kills what is left."""
+
+    STOP_TIMEOUT = 15.0
 
     DNS_PORT = 53
     HTTP_PORT = 8080
@@ -238,40 +242,18 @@ class NsNode:
             else:
                 self.env[k] = str(v)
         self.binary = binary
-        self.proc = None
         self.generation = 0
 
+    def _spawn(self, argv, **kw):
+        return self.lab.popen(self.i, argv, **kw)
+
     def start(self):
+        """Starts (or restarts) the node; each start logs to a file of its own."""
         self.generation += 1
-        self.log_path = self.workdir / ("node%d-%d.log" % (self.i, self.generation))
-        self._log = open(self.log_path, "wb")
-        self.proc = self.lab.popen(self.i, [str(self.binary)], env=self.env, cwd=str(self.workdir),
-                                   stdout=self._log, stderr=subprocess.STDOUT,
-                                   stdin=subprocess.DEVNULL)
+        self.start_proc([self.binary], self.workdir / ("node%d-%d.log" % (self.i, self.generation)),
+                        env=self.env, cwd=self.workdir)
         self.started_at = time.monotonic()
         return self
-
-    def alive(self):
-        return self.proc is not None and self.proc.poll() is None
-
-    def stop(self, sig=signal.SIGTERM, timeout=15.0):
-        if self.proc is None:
-            return None
-        if self.proc.poll() is None:
-            self.proc.send_signal(sig)
-            try:
-                self.proc.wait(timeout=timeout)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
-        self._log.close()
-        return self.proc.returncode
-
-    def log(self):
-        try:
-            return self.log_path.read_text(errors="replace")
-        except OSError:
-            return ""
 
     def write_hosts(self, fname, text):
         tmp = self.hosts_dir / ("." + fname + ".tmp")

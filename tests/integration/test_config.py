@@ -43,7 +43,28 @@ BAD_VALUES = [
     ("CLUSTER_SECRET", "c2hvcnQ=", "key 1 is 5 bytes; keys must be 16, 24 or 32 bytes"),
     ("RECORDS_ON_NODE_FAILURE", "forget", "forget is not one of withdraw, keep"),
     ("SWIM_SUSPICION_MULT", "0", "0 is not a whole number from 1 to 100"),
+    # DOCKER_HOST is checked with the Docker source's own parser (app.c), not by config
     ("DOCKER_HOST", "ssh://me@docker", "scheme not supported (use unix:// or tcp://): ssh://me@docker"),
+    ("DOCKER_HOST", "unix://relative.sock", "unix socket path must be absolute: relative.sock"),
+    ("DOCKER_HOST", "tcp://127.0.0.1:http", "bad port: 127.0.0.1:http"),
+    # strictness (issue 13): the message says "true or false", so nothing else is a boolean
+    ("ENABLE_DNS_SYNC", "yes", "yes is not a boolean (true or false)"),
+    ("ENABLE_DNS_SYNC", "1", "1 is not a boolean (true or false)"),
+    # an empty value is an error where "" means nothing (unset the variable for the default)
+    ("ENABLE_DNS_SYNC", "", "empty value (unset it for the default, true)"),
+    ("DNS_PORT", "", "empty value (unset it for the default, 5353)"),
+    ("HOSTIP", " ", "empty value (unset it for the default, the address of the interface"),
+    ("DOCKER_HOST", "", "empty value (unset it for the default, unix:///var/run/docker.sock)"),
+    ("LOG_LEVEL", "", "empty value (unset it for the default, INFO)"),
+    # DOCKER_HOST: the docker CLI reads a scheme-less value as tcp://value:2375 (abc,
+    # /var/run/docker.sock) and an empty unix:// as the default socket; we refuse both. It
+    # refuses http:// itself ("invalid bind address format"), as we do.
+    ("DOCKER_HOST", "abc", "has no scheme (use unix:///path or tcp://host:port): abc"),
+    ("DOCKER_HOST", "/var/run/docker.sock",
+     "has no scheme (use unix:///path or tcp://host:port): /var/run/docker.sock"),
+    ("DOCKER_HOST", "http://x", "scheme not supported (use unix:// or tcp://): http://x"),
+    ("DOCKER_HOST", "unix://", "unix socket path is empty: unix://"),
+    ("CLUSTER_SECRET", ",", ", holds no key (leave it empty for none)"),
 ]
 
 
@@ -57,16 +78,47 @@ def test_bad_value_one_line_exit_2(var, value, problem):
     assert r.stdout == ""
 
 
-def test_bad_flag_value_names_the_variable():
+def test_bad_flag_value_names_the_flag():
     r = run(["--dns-port", "99999"])
     assert r.returncode == 2
-    assert r.stderr == "joyride: DNS_PORT: 99999 is not a port (1-65535)\n"
+    assert r.stderr == "joyride: --dns-port: 99999 is not a port (1-65535)\n"
+    r = run(["--enable-dns-sync", "yes"])
+    assert r.returncode == 2
+    assert r.stderr == "joyride: --enable-dns-sync: yes is not a boolean (true or false)\n"
+    # DOCKER_HOST is checked after parsing (app.c) but still named as the user wrote it
+    r = run(["--docker-host=http://127.0.0.1:2375"])
+    assert r.returncode == 2
+    assert r.stderr == ("joyride: --docker-host: scheme not supported (use unix:// or tcp://): "
+                        "http://127.0.0.1:2375\n")
+    r = run(["--dns-port"])
+    assert r.returncode == 2
+    assert r.stderr == "joyride: --dns-port needs a value\n"
+
+
+def test_alias_is_reported_under_its_own_name():
+    env = node_env(FLASK_PORT="80a", HTTP_PORT=None)
+    r = run(env=env)
+    assert r.returncode == 2
+    assert r.stderr == "joyride: FLASK_PORT: 80a is not a port (1-65535)\n"
+    env = node_env(FLASK_PORT="", HTTP_PORT=None)
+    r = run(env=env)
+    assert r.returncode == 2
+    assert r.stderr == "joyride: FLASK_PORT: empty value (unset it for the default, 5000)\n"
+    # a clash is reported under the names the user wrote on both sides
+    env = node_env(HTTP_PORT=None)
+    env["FLASK_PORT"] = env["DNS_PORT"]
+    r = run(env=env)
+    assert r.returncode == 2
+    assert r.stderr == "joyride: FLASK_PORT: %s is also DNS_PORT (both listen on TCP)\n" % (
+        env["DNS_PORT"])
 
 
 def test_unknown_option_exit_2():
-    r = run(["--no-such-option"])
-    assert r.returncode == 2
-    assert r.stderr == "joyride: unknown option --no-such-option (see --help)\n"
+    for args in (["--no-such-option"], ["--no-such-option=5"], ["--dns-port=5353", "--nope"]):
+        r = run(args)
+        assert r.returncode == 2, args
+        assert r.stderr == "joyride: unknown option %s (see --help)\n" % args[-1]
+        assert r.stdout == ""
 
 
 def test_secret_is_never_printed():
@@ -155,10 +207,23 @@ def test_dotenv_precedence(joyride, tmp_path):
 
 
 def test_bad_value_in_dotenv(tmp_path):
-    (tmp_path / ".env").write_text("HOSTIP=banana\n")
+    """One line naming the .env file, line and key as written, exit 2."""
+    (tmp_path / ".env").write_text("# settings\nHOSTIP=banana\n")
     r = run(env=node_env(HOSTIP=None), cwd=tmp_path)
     assert r.returncode == 2
-    assert r.stderr == "joyride: HOSTIP: banana is not an IP address\n"
+    assert r.stderr == "joyride: .env:2: HOSTIP: banana is not an IP address\n"
+    (tmp_path / ".env").write_text("FLASK_PORT=\nENABLE_DNS_SYNC=yes\n")
+    r = run(env=node_env(HTTP_PORT=None), cwd=tmp_path)
+    assert r.returncode == 2
+    assert r.stderr == "joyride: .env:1: FLASK_PORT: empty value (unset it for the default, 5000)\n"
+    r = run(env=node_env(ENABLE_DNS_SYNC=None), cwd=tmp_path)
+    assert r.returncode == 2
+    assert r.stderr == "joyride: .env:2: ENABLE_DNS_SYNC: yes is not a boolean (true or false)\n"
+    (tmp_path / ".env").write_text("DOCKER_HOST=abc\n")
+    r = run(env=node_env(DOCKER_HOST=None), cwd=tmp_path)
+    assert r.returncode == 2
+    assert r.stderr == ("joyride: .env:1: DOCKER_HOST: has no scheme (use unix:///path or "
+                        "tcp://host:port): abc\n")
     (tmp_path / ".env").write_text("A=1\nthis is not a pair\n")
     r = run(cwd=tmp_path)
     assert r.returncode == 2

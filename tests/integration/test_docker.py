@@ -30,6 +30,7 @@ from pathlib import Path
 import pytest
 
 from conftest import wait_until
+from proc import Proc
 
 IMAGE = "local/busybox"
 LABEL = "joyride.host.name"
@@ -217,14 +218,16 @@ def _alive(pid):
         return False
 
 
-class PrivateDockerd:
-    """A dockerd of our own: socket, data root and exec root under one short temp dir."""
+class PrivateDockerd(Proc):
+    """A dockerd of our own: socket, data root and exec root under one short temp dir; one log
+    file across restarts (appended)."""
+
+    STOP_TIMEOUT = 30.0
 
     def __init__(self):
         self.dir = Path(tempfile.mkdtemp(prefix="jrd-", dir="/tmp"))
         self.sock = str(self.dir / "docker.sock")
         self.log_path = self.dir / "dockerd.log"
-        self.proc = None
         self.driver = None
         self.api = DockerAPI(self.sock)
 
@@ -239,15 +242,12 @@ class PrivateDockerd:
         drivers = [self.driver] if self.driver else ["overlay2", "vfs"]
         errors = []
         for drv in drivers:
-            log = open(self.log_path, "ab")
-            self.proc = subprocess.Popen(
-                [exe, "--data-root", str(self.dir / "data"), "--exec-root", str(self.dir / "exec"),
-                 "--pidfile", str(self.dir / "dockerd.pid"), "-H", "unix://" + self.sock,
+            self.start_proc(
+                [exe, "--data-root", self.dir / "data", "--exec-root", self.dir / "exec",
+                 "--pidfile", self.dir / "dockerd.pid", "-H", "unix://" + self.sock,
                  "--iptables=false", "--ip6tables=false", "--bridge=none",
                  "--storage-driver=" + drv],
-                stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                start_new_session=True)
-            log.close()
+                self.log_path, append=True, new_session=True)
             deadline = time.monotonic() + timeout
             while time.monotonic() < deadline and self.proc.poll() is None:
                 if self.api.ping(timeout=0.5):
@@ -260,39 +260,28 @@ class PrivateDockerd:
         raise RuntimeError("dockerd did not start (%s):\n%s" % (
             "; ".join(errors), self.log_tail()))
 
-    def stop(self, sig=signal.SIGTERM, timeout=30.0):
-        """Signals dockerd by PID and waits for it (SIGKILL past the timeout)."""
+    def stop(self, sig=None, timeout=None):
+        """Signals dockerd by PID and waits for it (SIGKILL past the timeout), then for the
+        containerd it started."""
         if self.proc is None:
-            return
-        if self.proc.poll() is None:
-            self.proc.send_signal(sig)
-            try:
-                self.proc.wait(timeout=timeout)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
-        self.proc = None
+            return None
+        rc = super().stop(sig, timeout)
         # dockerd's containerd dies with it (parent-death signal) but may still be exiting; a
         # dockerd started meanwhile would try to reuse it and time out, so wait for it.
         pidfile = self.dir / "exec" / "containerd" / "containerd.pid"
         try:
             pid = int(pidfile.read_text().strip())
         except (OSError, ValueError):
-            return
+            return rc
         deadline = time.monotonic() + 10.0
         while time.monotonic() < deadline and _alive(pid):
             time.sleep(0.02)
         # gone, or a zombie its new parent has not reaped yet: either way not reusable
         pidfile.unlink(missing_ok=True)
+        return rc
 
     def running(self):
-        return self.proc is not None and self.proc.poll() is None
-
-    def log_tail(self, n=3000):
-        try:
-            return self.log_path.read_text(errors="replace")[-n:]
-        except OSError:
-            return ""
+        return self.alive()
 
     def remove_all_containers(self):
         if not self.running():

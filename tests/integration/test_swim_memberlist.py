@@ -6,6 +6,7 @@ messages over TCP (SendReliable) and UDP gossip (QueueBroadcast) both ways, encr
 import base64
 import os
 import shutil
+import signal
 import subprocess
 import time
 from pathlib import Path
@@ -13,7 +14,8 @@ from pathlib import Path
 import pytest
 
 from conftest import free_port, unique_loopback, wait_until
-from test_swim_serf import AGENT, Swim, _kill
+from proc import Proc
+from test_swim_serf import AGENT, Swim
 
 GO = shutil.which("go")
 GOPATH_SYS = Path("/usr/share/gocode")
@@ -147,18 +149,21 @@ def go_peer(tmp_path_factory):
     return binary
 
 
-class GoPeer:
+class GoPeer(Proc):
+    """The Go memberlist peer: lines on stdout, commands on stdin; stop() kills it."""
+
+    STOP_SIGNAL = signal.SIGKILL
+    STOP_TIMEOUT = 5.0
+
     def __init__(self, binary, tmp, addr, join, key=None):
         self.port = free_port(addr)
         self.addr = addr
         self.out_path = Path(tmp) / "gopeer.out"
-        self.out = open(self.out_path, "wb")
-        self.err = open(Path(tmp) / "gopeer.err", "wb")
         args = [str(binary), "-name", "gonode", "-bind", addr, "-port", str(self.port),
                 "-join", join]
         if key:
             args += ["-key", key]
-        self.proc = subprocess.Popen(args, stdout=self.out, stderr=self.err, stdin=subprocess.PIPE)
+        self.start_proc(args, self.out_path, Path(tmp) / "gopeer.err", stdin=subprocess.PIPE)
 
     def lines(self):
         return self.out_path.read_text().splitlines()
@@ -167,10 +172,6 @@ class GoPeer:
         self.proc.stdin.write((line + "\n").encode())
         self.proc.stdin.flush()
 
-    def stop(self):
-        _kill(self.proc)
-        self.out.close()
-        self.err.close()
 
 
 @pytest.mark.parametrize("keylen", [0, 16], ids=["plain", "aes128"])
@@ -209,7 +210,7 @@ def test_swim_memberlist_user_messages_and_state(tmp_path, go_peer, keylen):
             wait_until(lambda: "user " + text in g.lines(), timeout=10, what=text + " at go")
         # the Go node crashes: swimmies marks it failed
         t0 = time.monotonic()
-        _kill(g.proc)
+        g.kill()
         wait_until(lambda: s.members().get("gonode") == "failed", timeout=30,
                    what="swim marks gonode failed")
         assert time.monotonic() - t0 <= 12.0

@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 
 from conftest import BUILD, free_port, unique_loopback, wait_until
+from proc import Proc
 
 AGENT = BUILD / "src" / "swimmies" / "swimmies-agent"
 SERF = shutil.which("serf")
@@ -29,16 +30,12 @@ pytestmark = [
 DETECT_LIMIT = 12.0
 
 
-def _kill(proc):
-    if proc.poll() is None:
-        try:
-            os.kill(proc.pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
-        proc.wait(timeout=5)
+class Serf(Proc):
+    """A serf agent; stop() kills it (a crash, as the tests want; its log stays in tmp)."""
 
+    STOP_SIGNAL = signal.SIGKILL
+    STOP_TIMEOUT = 5.0
 
-class Serf:
     def __init__(self, tmp, name, addr, key=None, join=None):
         self.name = name
         self.port = free_port(addr)
@@ -50,10 +47,12 @@ class Serf:
             args.append("-encrypt=" + key)
         if join:
             args.append("-join=" + join)
-        self.logf = open(Path(tmp) / ("serf-%s.log" % name), "wb")
-        self.proc = subprocess.Popen(args, stdout=self.logf, stderr=subprocess.STDOUT,
-                                     stdin=subprocess.DEVNULL)
-        wait_until(self._rpc_up, timeout=15, what="serf %s rpc" % name)
+        self.start_proc(args, Path(tmp) / ("serf-%s.log" % name))
+        try:
+            wait_until(self._rpc_up, timeout=15, what="serf %s rpc" % name)
+        except BaseException:
+            self.stop()
+            raise
 
     def _rpc_up(self):
         return subprocess.run([SERF, "members", "-rpc-addr=" + self.rpc], capture_output=True,
@@ -70,15 +69,14 @@ class Serf:
                 res[parts[0]] = parts[2]
         return res
 
-    def kill(self):
-        _kill(self.proc)
 
-    def stop(self):
-        _kill(self.proc)
-        self.logf.close()
+class Swim(Proc):
+    """A swimmies-agent: events on stdout (.out), logs on stderr (.err), commands on stdin;
+    stop() kills it."""
 
+    STOP_SIGNAL = signal.SIGKILL
+    STOP_TIMEOUT = 5.0
 
-class Swim:
     def __init__(self, tmp, name, addr, join=(), keys=(), meta=(), extra=()):
         self.name = name
         self.tmp = Path(tmp)
@@ -95,9 +93,8 @@ class Swim:
         for m in meta:
             args += ["--meta", m]
         args += list(extra)
-        self.out = open(self.out_path, "wb")
-        self.err = open(self.tmp / ("swim-%s.err" % name), "wb")
-        self.proc = subprocess.Popen(args, stdout=self.out, stderr=self.err, stdin=subprocess.PIPE)
+        self.start_proc(args, self.out_path, self.tmp / ("swim-%s.err" % name),
+                        stdin=subprocess.PIPE)
 
     def members(self):
         """{name: state} from the members file the agent rewrites."""
@@ -125,14 +122,6 @@ class Swim:
         line = wait_until(lambda: ([e for e in self.events() if e.startswith("metrics ")][before:]
                                    or [None])[0], timeout=5, what="metrics line")
         return dict(kv.split("=", 1) for kv in line.split()[1:])
-
-    def kill(self):
-        _kill(self.proc)
-
-    def stop(self):
-        _kill(self.proc)
-        self.out.close()
-        self.err.close()
 
 
 @pytest.fixture

@@ -14,28 +14,20 @@
 #include "dns/respond.h"
 #include "dnstest.h"
 #include "records/records.h"
-
-static struct rec_input in(const char *name, const char *addr)
-{
-    struct rec_input r;
-    memset(&r, 0, sizeof r);
-    snprintf(r.name, sizeof r.name, "%s", name);
-    assert_true(records_parse_addr(addr, &r.addr));
-    return r;
-}
+#include "testlib.h"
 
 static struct records *table(void)
 {
     struct records *t = records_new("node-a", 1);
     assert_non_null(t);
     struct rec_input a[] = {
-        in("web.example.com", "10.0.0.1"),      in("web.example.com", "10.0.0.2"),
-        in("web.example.com", "fd00::1"),       in("db.example.com", "10.0.0.9"),
-        in("deep.a.b.example.com", "10.0.0.7"), in("v6only.example.com", "fd00::2"),
-        in("outside.org", "192.0.2.1"),
+        tl_in("web.example.com", "10.0.0.1"),      tl_in("web.example.com", "10.0.0.2"),
+        tl_in("web.example.com", "fd00::1"),       tl_in("db.example.com", "10.0.0.9"),
+        tl_in("deep.a.b.example.com", "10.0.0.7"), tl_in("v6only.example.com", "fd00::2"),
+        tl_in("outside.org", "192.0.2.1"),
     };
     assert_true(records_set_source(t, "hosts:one", a, sizeof a / sizeof a[0]) > 0);
-    struct rec_input b[] = {in("web.example.com", "10.0.0.3")};
+    struct rec_input b[] = {tl_in("web.example.com", "10.0.0.3")};
     assert_true(records_set_source(t, "hosts:two", b, 1) > 0);
     return t;
 }
@@ -147,7 +139,7 @@ static void test_domains_and_serial(void **state)
     assert_int_equal(m.rcode, DNS_RCODE_REFUSED);
 
     /* A change shows in the next snapshot, with a new serial. */
-    struct rec_input c[] = {in("gone.example.com", "10.1.1.1")};
+    struct rec_input c[] = {tl_in("gone.example.com", "10.1.1.1")};
     assert_true(records_set_source(t, "hosts:three", c, 1) > 0);
     ask(t, &p, "gone.example.com", DNS_TYPE_A, &m, &v2);
     assert_int_equal(m.rcode, 0);

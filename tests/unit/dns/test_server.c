@@ -24,6 +24,7 @@
 #include "dns/wire.h"
 #include "dnstest.h"
 #include "records/records.h"
+#include "testlib.h"
 
 #define DEADLINE_MS 5000
 
@@ -32,15 +33,6 @@ static uint64_t now_ms(void)
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
-
-static struct rec_input in(const char *name, const char *addr)
-{
-    struct rec_input r;
-    memset(&r, 0, sizeof r);
-    snprintf(r.name, sizeof r.name, "%s", name);
-    assert_true(records_parse_addr(addr, &r.addr));
-    return r;
 }
 
 struct fixture {
@@ -56,13 +48,13 @@ static struct records *make_table(void)
     assert_non_null(t);
     struct rec_input a[202];
     size_t n = 0;
-    a[n++] = in("web.test", "10.0.0.1");
-    a[n++] = in("web.test", "fd00::1");
+    a[n++] = tl_in("web.test", "10.0.0.1");
+    a[n++] = tl_in("web.test", "fd00::1");
     char name[64], addr[64];
     for (int i = 0; i < 200; i++) {
         snprintf(name, sizeof name, "big.test");
         snprintf(addr, sizeof addr, "10.9.%d.%d", i / 250, i % 250);
-        a[n++] = in(name, addr);
+        a[n++] = tl_in(name, addr);
     }
     assert_true(records_set_source(t, "hosts:test", a, n) > 0);
     return t;

@@ -15,17 +15,9 @@
 #include <string.h>
 
 #include "records/records.h"
+#include "testlib.h"
 
 /* ---- helpers ---- */
-
-static struct rec_input in(const char *name, const char *addr)
-{
-    struct rec_input r;
-    memset(&r, 0, sizeof r);
-    snprintf(r.name, sizeof r.name, "%s", name);
-    assert_true(records_parse_addr(addr, &r.addr));
-    return r;
-}
 
 /* Looks a name up in the current snapshot; returns -1 when absent, else n_a + n_aaaa; copies the
  * first A address into a4 (if any). */
@@ -206,8 +198,9 @@ static void test_set_source_versions_and_deltas(void **state)
     uint64_t v0 = version(t);
     assert_int_equal(served(t), 0);
 
-    struct rec_input a[] = {in("web.example.com", "10.0.0.1"), in("web.example.com", "fd00::1"),
-                            in("db.example.com", "10.0.0.2"), in("web.example.com", "10.0.0.1")};
+    struct rec_input a[] = {
+        tl_in("web.example.com", "10.0.0.1"), tl_in("web.example.com", "fd00::1"),
+        tl_in("db.example.com", "10.0.0.2"), tl_in("web.example.com", "10.0.0.1")};
     assert_int_equal(records_set_source(t, "hosts:/h/a", a, 4), 3); /* duplicate ignored */
     assert_int_equal(version(t), v0 + 1);                           /* one publication */
     assert_int_equal(served(t), 3);
@@ -232,8 +225,9 @@ static void test_set_source_versions_and_deltas(void **state)
     assert_int_equal(sd.n, 3);
 
     /* Replace: one removal and one addition, in one publication. */
-    struct rec_input b[] = {in("web.example.com", "10.0.0.1"), in("web.example.com", "fd00::1"),
-                            in("cache.example.com", "10.0.0.3")};
+    struct rec_input b[] = {tl_in("web.example.com", "10.0.0.1"),
+                            tl_in("web.example.com", "fd00::1"),
+                            tl_in("cache.example.com", "10.0.0.3")};
     assert_int_equal(records_set_source(t, "hosts:/h/a", b, 3), 2);
     assert_int_equal(version(t), v0 + 2);
     assert_int_equal(sd.n, 5);
@@ -255,7 +249,7 @@ static void test_set_source_versions_and_deltas(void **state)
     assert_int_equal(st.owners, 1);
 
     /* Re-adding a removed record revives its tombstone with a new seq. */
-    struct rec_input c[] = {in("db.example.com", "10.0.0.2")};
+    struct rec_input c[] = {tl_in("db.example.com", "10.0.0.2")};
     assert_int_equal(records_set_source(t, "hosts:/h/a", c, 1), 4);
     records_get_stats(t, &st);
     assert_int_equal(st.entries, 4);
@@ -272,29 +266,29 @@ static void test_set_source_versions_and_deltas(void **state)
 static void test_invalid_inputs_skipped(void **state)
 {
     struct records *t = *state;
-    struct rec_input v[3] = {in("ok.example", "10.0.0.1"), in("x", "10.0.0.2"),
-                             in("y", "10.0.0.3")};
+    struct rec_input v[3] = {tl_in("ok.example", "10.0.0.1"), tl_in("x", "10.0.0.2"),
+                             tl_in("y", "10.0.0.3")};
     strcpy(v[1].name, "bad..name");
     v[2].addr.type = 99;
     assert_int_equal(records_set_source(t, "hosts:/x", v, 3), 1);
     assert_int_equal(served(t), 1);
     /* A name without its terminating NUL is skipped, not over-read. */
-    struct rec_input unterminated = in("z.example", "10.0.0.4");
+    struct rec_input unterminated = tl_in("z.example", "10.0.0.4");
     memset(unterminated.name, 'a', sizeof unterminated.name);
     assert_int_equal(records_set_source(t, "hosts:/y", &unterminated, 1), 0);
     /* Clean input (sorted, unique, normalized) and the same records in a messy form (unsorted,
      * repeated, uppercase, junk after the 4 bytes of an A address) give the same table. */
-    struct rec_input clean[] = {in("c1.example", "10.0.1.1"), in("c1.example", "fd00::1"),
-                                in("c2.example", "10.0.1.2")};
+    struct rec_input clean[] = {tl_in("c1.example", "10.0.1.1"), tl_in("c1.example", "fd00::1"),
+                                tl_in("c2.example", "10.0.1.2")};
     assert_int_equal(records_set_source(t, "hosts:/clean", clean, 3), 3);
-    struct rec_input messy[] = {in("C2.example.", "10.0.1.2"), in("c1.example", "fd00::1"),
-                                in("c1.example", "10.0.1.1"), in("c2.example", "10.0.1.2")};
+    struct rec_input messy[] = {tl_in("C2.example.", "10.0.1.2"), tl_in("c1.example", "fd00::1"),
+                                tl_in("c1.example", "10.0.1.1"), tl_in("c2.example", "10.0.1.2")};
     messy[2].addr.bytes[9] = 0xee;
     assert_int_equal(records_set_source(t, "hosts:/clean", messy, 4), 0);
     assert_int_equal(records_set_source(t, "hosts:/clean", clean, 2), 1);
     assert_int_equal(lookup(t, "c2.example", NULL, NULL, NULL), -1);
     /* Uppercase input is normalized. */
-    struct rec_input u[] = {in("UP.Example", "10.0.0.9")};
+    struct rec_input u[] = {tl_in("UP.Example", "10.0.0.9")};
     assert_int_equal(records_set_source(t, "hosts:/u", u, 1), 1);
     assert_true(has_a(t, "up.example", "10.0.0.9"));
 }
@@ -315,7 +309,7 @@ static void on_source(const char *source, size_t n, void *ctx)
 static void test_foreach_source(void **state)
 {
     struct records *t = *state;
-    struct rec_input a[] = {in("a.example", "10.0.0.1"), in("b.example", "10.0.0.2")};
+    struct rec_input a[] = {tl_in("a.example", "10.0.0.1"), tl_in("b.example", "10.0.0.2")};
     records_set_source(t, "docker:abc", a, 2);
     records_set_source(t, "docker:def", a, 1);
     records_set_source(t, "hosts:/f", a, 1);
@@ -339,9 +333,9 @@ static void test_foreach_source(void **state)
 static void test_empty_non_terminals_and_dedupe(void **state)
 {
     struct records *t = *state;
-    struct rec_input a[] = {in("app.svc.example.com", "10.0.0.1")};
-    struct rec_input b[] = {in("app.svc.example.com", "10.0.0.1"),
-                            in("app.svc.example.com", "10.0.0.7")};
+    struct rec_input a[] = {tl_in("app.svc.example.com", "10.0.0.1")};
+    struct rec_input b[] = {tl_in("app.svc.example.com", "10.0.0.1"),
+                            tl_in("app.svc.example.com", "10.0.0.7")};
     records_set_source(t, "hosts:/a", a, 1);
     records_set_source(t, "docker:c1", b, 2);
     int na = 0, naaaa = 0;
@@ -356,7 +350,7 @@ static void test_empty_non_terminals_and_dedupe(void **state)
     assert_int_equal(lookup(t, "other.example.com", NULL, NULL, NULL), -1);
     assert_int_equal(lookup(t, "x.app.svc.example.com", NULL, NULL, NULL), -1);
     /* A name that is both a record and an ancestor keeps its addresses. */
-    struct rec_input c[] = {in("example.com", "10.0.0.5")};
+    struct rec_input c[] = {tl_in("example.com", "10.0.0.5")};
     records_set_source(t, "hosts:/c", c, 1);
     assert_int_equal(lookup(t, "example.com", &na, NULL, NULL), 1);
     assert_int_equal(lookup(t, "svc.example.com", NULL, NULL, NULL), 0);
@@ -380,7 +374,7 @@ static void test_many_names(void **state)
         char name[64], addr[32];
         snprintf(name, sizeof name, "host%d.zone%d.example", i, i % 7);
         snprintf(addr, sizeof addr, "10.%d.%d.%d", i >> 16, (i >> 8) & 255, i & 255);
-        v[i] = in(name, addr);
+        v[i] = tl_in(name, addr);
     }
     assert_int_equal(records_set_source(t, "hosts:/big", v, N), N);
     assert_int_equal(served(t), N);
@@ -566,8 +560,8 @@ static void test_export_merge_roundtrip(void **state)
     struct records *a = *state;
     struct seen_deltas sd = {0};
     records_set_observer(a, on_delta, &sd); /* observed: removals leave tombstones */
-    struct rec_input v[] = {in("m1.example", "10.4.0.1"), in("m2.example", "10.4.0.2"),
-                            in("m3.example", "fd00::4")};
+    struct rec_input v[] = {tl_in("m1.example", "10.4.0.1"), tl_in("m2.example", "10.4.0.2"),
+                            tl_in("m3.example", "fd00::4")};
     records_set_source(a, "docker:c", v, 3);
     records_set_source(a, "docker:c", v, 2); /* m3 becomes a tombstone */
     struct export_buf buf = {0};
@@ -650,12 +644,12 @@ static void test_local_hosts_shadow_remote(void **state)
     assert_true(has_a(t, "s.example", "10.6.0.1"));
 
     /* A local docker record does not shadow: both are served. */
-    struct rec_input dk[] = {in("s.example", "10.6.0.9")};
+    struct rec_input dk[] = {tl_in("s.example", "10.6.0.9")};
     records_set_source(t, "docker:local", dk, 1);
     assert_int_equal(lookup(t, "s.example", NULL, NULL, NULL), 2);
 
     /* A local hosts file does: only local addresses remain for that name. */
-    struct rec_input h[] = {in("s.example", "10.6.0.5")};
+    struct rec_input h[] = {tl_in("s.example", "10.6.0.5")};
     records_set_source(t, "hosts:/h/local", h, 1);
     assert_int_equal(lookup(t, "s.example", NULL, NULL, NULL), 2);
     assert_true(has_a(t, "s.example", "10.6.0.5"));
@@ -699,7 +693,7 @@ static void test_dormant_owner_and_drop(void **state)
     assert_true(has_a(t, "dorm.example", "10.7.0.1"));
     assert_true(has_a(t, "dorm2.example", "10.7.0.2"));
     /* The local owner cannot be made dormant or dropped. */
-    struct rec_input l[] = {in("me.example", "10.7.1.1")};
+    struct rec_input l[] = {tl_in("me.example", "10.7.1.1")};
     records_set_source(t, "hosts:/me", l, 1);
     records_set_owner_alive(t, "node-a", false);
     records_drop_owner(t, "node-a");
@@ -725,7 +719,7 @@ static void test_gc_tombstones(void **state)
     struct records *t = *state;
     struct seen_deltas sd = {0};
     records_set_observer(t, on_delta, &sd);
-    struct rec_input v[] = {in("g1.example", "10.8.0.1"), in("g2.example", "10.8.0.2")};
+    struct rec_input v[] = {tl_in("g1.example", "10.8.0.1"), tl_in("g2.example", "10.8.0.2")};
     records_set_source(t, "docker:g", v, 2);    /* seq 1, 2 */
     records_set_source(t, "docker:g", v, 1);    /* g2 tombstone at seq 3 */
     records_set_source(t, "docker:g", NULL, 0); /* g1 tombstone at seq 4 */
@@ -792,7 +786,7 @@ static void test_remote_tombstones_collected_automatically(void **state)
 static void test_unobserved_removals_leave_no_tombstones(void **state)
 {
     struct records *t = *state;
-    struct rec_input v[] = {in("u1.example", "10.8.2.1"), in("u2.example", "10.8.2.2")};
+    struct rec_input v[] = {tl_in("u1.example", "10.8.2.1"), tl_in("u2.example", "10.8.2.2")};
     for (int i = 0; i < 100; i++) {
         assert_int_equal(records_set_source(t, "docker:u", v, 2), 2);
         assert_int_equal(records_set_source(t, "docker:u", NULL, 0), 2);
@@ -912,7 +906,7 @@ static void test_convergence_random(void **state)
             struct rec_input v[4];
             size_t n = rnd(&r) % 5;
             for (size_t i = 0; i < n; i++)
-                v[i] = in(names[rnd(&r) % 4], addrs[rnd(&r) % 3]);
+                v[i] = tl_in(names[rnd(&r) % 4], addrs[rnd(&r) % 3]);
             assert_true(records_set_source(a, source, v, n) >= 0);
             if (step == 30) /* a collects some of its own tombstones midway */
                 records_gc_tombstones(a, "node-a", log.n / 2);
@@ -1052,7 +1046,7 @@ static void test_concurrent_readers_see_whole_sets(void **state)
         for (int i = 0; i < CONC_NAMES; i++) {
             char n[16];
             snprintf(n, sizeof n, "x%d.conc", i + 1);
-            v[i] = in(n, addr);
+            v[i] = tl_in(n, addr);
             snprintf(ynames[i], sizeof ynames[i], "y%d.conc", i + 1);
             rv[i] = view("docker:y", ynames[i], addr, (uint64_t)i + 1, false);
         }
@@ -1076,7 +1070,7 @@ static void test_concurrent_readers_see_whole_sets(void **state)
 static void test_write_inside_read_section(void **state)
 {
     struct records *t = *state;
-    struct rec_input v[] = {in("nested.example", "10.10.0.1")};
+    struct rec_input v[] = {tl_in("nested.example", "10.10.0.1")};
     records_read_lock();
     const struct rec_snapshot *before = records_snapshot(t);
     assert_int_equal(records_set_source(t, "hosts:/n", v, 1), 1);

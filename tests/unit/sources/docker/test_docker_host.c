@@ -40,7 +40,7 @@ static void test_unix(void **state)
     (void)state;
     ok(NULL, true, "/var/run/docker.sock", "unix:///var/run/docker.sock");
     ok("", true, "/var/run/docker.sock", "unix:///var/run/docker.sock");
-    ok("unix://", true, "/var/run/docker.sock", "unix:///var/run/docker.sock");
+    bad("unix://"); /* the docker CLI falls back to the default socket; we refuse */
     ok("unix:///tmp/x/docker.sock", true, "/tmp/x/docker.sock", "unix:///tmp/x/docker.sock");
     bad("unix://relative/docker.sock");
     char longpath[200] = "unix:///";
@@ -59,8 +59,12 @@ static void test_tcp(void **state)
     ok("tcp://[::1]:2375", false, "http://[::1]:2375", "tcp://[::1]:2375");
     ok("tcp://[fd00::1]", false, "http://[fd00::1]:2375", "tcp://[fd00::1]:2375");
     ok("tcp://10.0.0.1:2375/prefix/", false, "http://10.0.0.1:2375/prefix", "tcp://10.0.0.1:2375");
-    ok("10.0.0.2:2376", false, "http://10.0.0.2:2376", "tcp://10.0.0.2:2376");
-    ok("http://h:1", false, "http://h:1", "tcp://h:1");
+    /* the docker CLI reads these as tcp://...:2375 (or refuses http://, as we do) */
+    bad("10.0.0.2:2376");
+    bad("abc");
+    bad("/var/run/docker.sock");
+    bad("http://h:1");
+    bad("HTTP://h:1");
 }
 
 static void test_rejected(void **state)
