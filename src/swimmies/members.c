@@ -52,7 +52,7 @@ static size_t slot_of(const struct swim *s, uint64_t h, const uint8_t *name, siz
     }
 }
 
-struct member *members_find(const struct swim *s, const uint8_t *name, size_t len)
+struct member *swim_members_find(const struct swim *s, const uint8_t *name, size_t len)
 {
     if (!s->table_cap)
         return NULL;
@@ -77,7 +77,7 @@ static int table_grow(struct swim *s)
     return 0;
 }
 
-struct member *members_add(struct swim *s, const uint8_t *name, size_t len)
+struct member *swim_members_add(struct swim *s, const uint8_t *name, size_t len)
 {
     if ((s->table_used + 1) * 2 > s->table_cap && table_grow(s) < 0)
         return NULL;
@@ -146,7 +146,7 @@ static void table_delete(struct swim *s, struct member *m)
     }
 }
 
-void members_suspect_add(struct swim *s, struct member *m)
+void swim_members_suspect_add(struct swim *s, struct member *m)
 {
     if (s->n_suspects == s->cap_suspects) {
         size_t nc = s->cap_suspects ? s->cap_suspects * 2 : 8;
@@ -160,7 +160,7 @@ void members_suspect_add(struct swim *s, struct member *m)
     s->suspects[s->n_suspects++] = m;
 }
 
-void members_suspect_del(struct swim *s, struct member *m)
+void swim_members_suspect_del(struct swim *s, struct member *m)
 {
     if (!m->susp)
         return;
@@ -175,14 +175,14 @@ void members_suspect_del(struct swim *s, struct member *m)
 
 static void member_free(struct swim *s, struct member *m)
 {
-    bq_drop_member(s, m);
-    members_suspect_del(s, m);
+    swim_bq_drop_member(s, m);
+    swim_members_suspect_del(s, m);
     free(m->meta);
     free(m->name);
     free(m);
 }
 
-void members_remove(struct swim *s, struct member *m)
+void swim_members_remove(struct swim *s, struct member *m)
 {
     table_delete(s, m);
     size_t i = m->idx;
@@ -191,7 +191,7 @@ void members_remove(struct swim *s, struct member *m)
     member_free(s, m);
 }
 
-void members_shuffle(struct swim *s)
+void swim_members_shuffle(struct swim *s)
 {
     for (size_t i = s->n_nodes; i > 1; i--) {
         size_t j = swim_rand_below(s, (uint32_t)i);
@@ -203,24 +203,24 @@ void members_shuffle(struct swim *s)
         s->nodes[i]->idx = i;
 }
 
-void members_reap(struct swim *s)
+void swim_members_reap(struct swim *s)
 {
     for (size_t i = 0; i < s->n_nodes;) {
         struct member *m = s->nodes[i];
         if (m != s->self && (m->state == SWIM_DEAD || m->state == SWIM_LEFT) &&
             s->now - m->state_change > s->cfg.gossip_to_dead_ms) {
             if (m->state == SWIM_DEAD)
-                reconnect_remember(s, m);
-            members_remove(s, m); /* moves the last one into i */
+                swim_reconnect_remember(s, m);
+            swim_members_remove(s, m); /* moves the last one into i */
             continue;
         }
         i++;
     }
-    members_shuffle(s);
+    swim_members_shuffle(s);
 }
 
-size_t members_k_random(struct swim *s, size_t k, struct member **out,
-                        bool (*skip)(struct swim *s, struct member *m, void *ctx), void *ctx)
+size_t swim_members_k_random(struct swim *s, size_t k, struct member **out,
+                             bool (*skip)(struct swim *s, struct member *m, void *ctx), void *ctx)
 {
     size_t n = s->n_nodes, got = 0;
     for (size_t i = 0; i < 3 * n && got < k; i++) {
@@ -237,7 +237,7 @@ size_t members_k_random(struct swim *s, size_t k, struct member **out,
     return got;
 }
 
-void members_fill_view(const struct swim *s, const struct member *m, struct swim_member *out)
+void swim_members_fill_view(const struct swim *s, const struct member *m, struct swim_member *out)
 {
     out->name = m->name;
     out->addr = m->addr;
@@ -250,7 +250,7 @@ void members_fill_view(const struct swim *s, const struct member *m, struct swim
     out->is_self = (m == s->self);
 }
 
-int members_set_meta(struct member *m, const uint8_t *meta, size_t len)
+int swim_members_set_meta(struct member *m, const uint8_t *meta, size_t len)
 {
     if (len == m->meta_len && (len == 0 || memcmp(meta, m->meta, len) == 0))
         return 0;

@@ -13,7 +13,7 @@
 #define COMPOUND_HEADER_OVERHEAD 2 /* 07 + count */
 #define COMPOUND_PART_OVERHEAD 2   /* u16 length */
 
-void ip_to_addr(const uint8_t *ip, size_t ip_len, uint16_t port, struct swim_addr *out)
+void swim_ip_to_addr(const uint8_t *ip, size_t ip_len, uint16_t port, struct swim_addr *out)
 {
     memset(out, 0, sizeof(*out));
     if (ip_len > 16)
@@ -24,16 +24,16 @@ void ip_to_addr(const uint8_t *ip, size_t ip_len, uint16_t port, struct swim_add
     out->port = port;
 }
 
-static struct sw_keyring *active_keyring(const struct swim *s)
+static struct swim_keyring *active_keyring(const struct swim *s)
 {
-    return sw_keyring_enabled(s->cfg.keyring) ? s->cfg.keyring : NULL;
+    return swim_keyring_enabled(s->cfg.keyring) ? s->cfg.keyring : NULL;
 }
 
 static size_t udp_room(const struct swim *s)
 {
     size_t room = s->cfg.udp_buffer_size;
     if (active_keyring(s))
-        room = room > SW_ENC_OVERHEAD ? room - SW_ENC_OVERHEAD : 0;
+        room = room > SWIM_ENC_OVERHEAD ? room - SWIM_ENC_OVERHEAD : 0;
     return room;
 }
 
@@ -41,8 +41,8 @@ static void transmit(struct swim *s, const struct swim_addr *to, const struct me
                      const uint8_t *payload, size_t len)
 {
     bool crc = crc_node && crc_node->vsn[1] >= 5;
-    ssize_t n = sw_packet_wrap(s->tx_wire, SWIM_PKT_MAX, payload, len, s->cfg.compress_udp, crc,
-                               active_keyring(s));
+    ssize_t n = swim_packet_wrap(s->tx_wire, SWIM_PKT_MAX, payload, len, s->cfg.compress_udp, crc,
+                                 active_keyring(s));
     if (n < 0) {
         log_warn(SWIM_LOG, "cannot wrap a %zu-byte packet", len);
         return;
@@ -54,23 +54,23 @@ static void transmit(struct swim *s, const struct swim_addr *to, const struct me
     }
 }
 
-void net_send_msg(struct swim *s, const struct swim_addr *to, const struct member *crc_node,
-                  const uint8_t *msg, size_t len, bool piggyback)
+void swim_send_msg(struct swim *s, const struct swim_addr *to, const struct member *crc_node,
+                   const uint8_t *msg, size_t len, bool piggyback)
 {
     size_t room = udp_room(s);
     size_t np = 0;
-    struct sw_bytes parts[SW_COMPOUND_MAX_PARTS];
+    struct swim_bytes parts[SWIM_COMPOUND_MAX_PARTS];
     if (piggyback && len + COMPOUND_HEADER_OVERHEAD < room) {
         size_t avail = room - len - COMPOUND_HEADER_OVERHEAD;
-        np = bq_take(s, COMPOUND_PART_OVERHEAD, avail, parts + 1, SW_COMPOUND_MAX_PARTS - 1,
-                     s->tx_store, SWIM_PKT_MAX);
+        np = swim_bq_take(s, COMPOUND_PART_OVERHEAD, avail, parts + 1, SWIM_COMPOUND_MAX_PARTS - 1,
+                          s->tx_store, SWIM_PKT_MAX);
     }
     if (np == 0) {
         transmit(s, to, crc_node, msg, len);
         return;
     }
-    parts[0] = sw_mem(msg, len);
-    ssize_t cl = sw_compound_build(s->tx_buf, SWIM_PKT_MAX, parts, np + 1);
+    parts[0] = swim_mem(msg, len);
+    ssize_t cl = swim_compound_build(s->tx_buf, SWIM_PKT_MAX, parts, np + 1);
     if (cl < 0) {
         transmit(s, to, crc_node, msg, len);
         return;
@@ -94,27 +94,27 @@ static bool skip_gossip(struct swim *s, struct member *m, void *ctx)
     }
 }
 
-void net_gossip(struct swim *s)
+void swim_gossip(struct swim *s)
 {
     if (s->bq.count == 0 && s->uq.count == 0)
         return;
     struct member *targets[64];
     size_t k = s->cfg.gossip_nodes < 64 ? s->cfg.gossip_nodes : 64;
-    size_t got = members_k_random(s, k, targets, skip_gossip, NULL);
+    size_t got = swim_members_k_random(s, k, targets, skip_gossip, NULL);
     size_t room = udp_room(s);
     if (room <= COMPOUND_HEADER_OVERHEAD)
         return;
     for (size_t i = 0; i < got; i++) {
-        struct sw_bytes parts[SW_COMPOUND_MAX_PARTS];
-        size_t np = bq_take(s, COMPOUND_PART_OVERHEAD, room - COMPOUND_HEADER_OVERHEAD, parts,
-                            SW_COMPOUND_MAX_PARTS, s->tx_store, SWIM_PKT_MAX);
+        struct swim_bytes parts[SWIM_COMPOUND_MAX_PARTS];
+        size_t np = swim_bq_take(s, COMPOUND_PART_OVERHEAD, room - COMPOUND_HEADER_OVERHEAD, parts,
+                                 SWIM_COMPOUND_MAX_PARTS, s->tx_store, SWIM_PKT_MAX);
         if (np == 0)
             return;
         s->m.gossip_packets++;
         if (np == 1) {
             transmit(s, &targets[i]->addr, targets[i], parts[0].p, parts[0].len);
         } else {
-            ssize_t cl = sw_compound_build(s->tx_buf, SWIM_PKT_MAX, parts, np);
+            ssize_t cl = swim_compound_build(s->tx_buf, SWIM_PKT_MAX, parts, np);
             if (cl > 0)
                 transmit(s, &targets[i]->addr, targets[i], s->tx_buf, (size_t)cl);
         }
@@ -134,49 +134,49 @@ static void on_message(void *vctx, uint8_t type, const uint8_t *body, size_t len
     struct rx_ctx *c = vctx;
     struct swim *s = c->s;
     switch (type) {
-    case SW_MSG_PING:
-        probe_handle_ping(s, c->from, body, len);
+    case SWIM_MSG_PING:
+        swim_probe_handle_ping(s, c->from, body, len);
         break;
-    case SW_MSG_INDIRECT_PING:
-        probe_handle_indirect(s, c->from, body, len);
+    case SWIM_MSG_INDIRECT_PING:
+        swim_probe_handle_indirect(s, c->from, body, len);
         break;
-    case SW_MSG_ACK: {
-        struct sw_ack a;
-        if (sw_decode_ack(body, len, &a, NULL) == SW_OK)
-            probe_handle_ack(s, a.seq_no);
+    case SWIM_MSG_ACK: {
+        struct swim_ack a;
+        if (swim_decode_ack(body, len, &a, NULL) == SWIM_OK)
+            swim_probe_handle_ack(s, a.seq_no);
         else
             s->m.dropped_malformed++;
         break;
     }
-    case SW_MSG_NACK: {
-        struct sw_nack a;
-        if (sw_decode_nack(body, len, &a, NULL) == SW_OK)
-            probe_handle_nack(s, a.seq_no);
+    case SWIM_MSG_NACK: {
+        struct swim_nack a;
+        if (swim_decode_nack(body, len, &a, NULL) == SWIM_OK)
+            swim_probe_handle_nack(s, a.seq_no);
         else
             s->m.dropped_malformed++;
         break;
     }
-    case SW_MSG_SUSPECT: {
-        struct sw_suspect x;
-        if (sw_decode_suspect(body, len, &x, NULL) == SW_OK) {
-            state_suspect(s, x.node.p, x.node.len, x.incarnation, x.from.p, x.from.len);
-            state_correct_stale(s, c->from, x.node.p, x.node.len, x.incarnation);
+    case SWIM_MSG_SUSPECT: {
+        struct swim_suspect x;
+        if (swim_decode_suspect(body, len, &x, NULL) == SWIM_OK) {
+            swim_state_suspect(s, x.node.p, x.node.len, x.incarnation, x.from.p, x.from.len);
+            swim_state_correct_stale(s, c->from, x.node.p, x.node.len, x.incarnation);
         } else
             s->m.dropped_malformed++;
         break;
     }
-    case SW_MSG_DEAD: {
-        struct sw_dead x;
-        if (sw_decode_dead(body, len, &x, NULL) == SW_OK) {
-            state_dead(s, x.node.p, x.node.len, x.incarnation, x.from.p, x.from.len);
-            state_correct_stale(s, c->from, x.node.p, x.node.len, x.incarnation);
+    case SWIM_MSG_DEAD: {
+        struct swim_dead x;
+        if (swim_decode_dead(body, len, &x, NULL) == SWIM_OK) {
+            swim_state_dead(s, x.node.p, x.node.len, x.incarnation, x.from.p, x.from.len);
+            swim_state_correct_stale(s, c->from, x.node.p, x.node.len, x.incarnation);
         } else
             s->m.dropped_malformed++;
         break;
     }
-    case SW_MSG_ALIVE: {
-        struct sw_alive x;
-        if (sw_decode_alive(body, len, &x, NULL) != SW_OK) {
+    case SWIM_MSG_ALIVE: {
+        struct swim_alive x;
+        if (swim_decode_alive(body, len, &x, NULL) != SWIM_OK) {
             s->m.dropped_malformed++;
             break;
         }
@@ -190,10 +190,10 @@ static void on_message(void *vctx, uint8_t type, const uint8_t *body, size_t len
                              .incarnation = x.incarnation,
                              .vsn = x.vsn,
                              .vsn_len = x.vsn_len};
-        state_alive(s, &a, false);
+        swim_state_alive(s, &a, false);
         break;
     }
-    case SW_MSG_USER:
+    case SWIM_MSG_USER:
         s->m.user_msgs_in++;
         if (s->cfg.delegate.on_user_msg)
             s->cfg.delegate.on_user_msg(s->cfg.delegate.ctx, body, len);
@@ -211,13 +211,13 @@ void swim_recv_packet(struct swim *s, uint64_t now_ms, const struct swim_addr *f
     s->m.packets_in++;
     s->m.bytes_in += len;
     struct rx_ctx c = {s, from};
-    struct sw_walk_stats st;
+    struct swim_walk_stats st;
     memset(&st, 0, sizeof(st));
-    int rc = sw_packet_receive(buf, len, active_keyring(s), true, s->rx_scratch, s->rx_scratch_cap,
-                               on_message, &c, &st);
-    if (rc == SW_EDECRYPT || rc == SW_ENOKEY)
+    int rc = swim_packet_receive(buf, len, active_keyring(s), true, s->rx_scratch,
+                                 s->rx_scratch_cap, on_message, &c, &st);
+    if (rc == SWIM_EDECRYPT || rc == SWIM_ENOKEY)
         s->m.dropped_decrypt++;
-    else if (rc != SW_OK)
+    else if (rc != SWIM_OK)
         s->m.dropped_malformed++;
 }
 
@@ -231,7 +231,7 @@ static int wrap_stream(struct swim *s, const uint8_t *msg, size_t len, uint8_t *
     uint8_t *buf = malloc(cap);
     if (!buf)
         return -ENOMEM;
-    ssize_t n = sw_stream_wrap(buf, cap, msg, len, s->cfg.compress_tcp, active_keyring(s));
+    ssize_t n = swim_stream_wrap(buf, cap, msg, len, s->cfg.compress_tcp, active_keyring(s));
     if (n < 0) {
         free(buf);
         return -EMSGSIZE;
@@ -241,8 +241,8 @@ static int wrap_stream(struct swim *s, const uint8_t *msg, size_t len, uint8_t *
     return 0;
 }
 
-int net_stream_send(struct swim *s, const struct swim_addr *to, const uint8_t *msg, size_t len,
-                    enum stream_kind kind, uint32_t seq)
+int swim_stream_send(struct swim *s, const struct swim_addr *to, const uint8_t *msg, size_t len,
+                     enum stream_kind kind, uint32_t seq)
 {
     if (!s->cfg.transport.stream_send)
         return -1;
@@ -288,7 +288,7 @@ static void stream_failed(struct swim *s, const struct pending_stream *p)
     }
 }
 
-void net_streams_timeouts(struct swim *s)
+void swim_streams_timeouts(struct swim *s)
 {
     for (size_t i = 0; i < s->n_streams;) {
         if (s->streams[i].deadline > s->now) {
@@ -301,17 +301,17 @@ void net_streams_timeouts(struct swim *s)
     }
 }
 
-/* sw_stream_read with a scratch buffer that grows until the message fits. */
+/* swim_stream_read with a scratch buffer that grows until the message fits. */
 static int read_stream(struct swim *s, const uint8_t *buf, size_t len, uint8_t **scratch,
-                       struct sw_stream_msg *msg)
+                       struct swim_stream_msg *msg)
 {
     size_t cap = len + 65536; /* grows 4x whenever decompression needs more */
     for (;;) {
         *scratch = malloc(cap);
         if (!*scratch)
-            return SW_ENOSPACE;
-        int rc = sw_stream_read(buf, len, active_keyring(s), true, *scratch, cap, msg);
-        if (rc != SW_ENOSPACE || cap >= 4 * (size_t)SW_MAX_STREAM_BYTES)
+            return SWIM_ENOSPACE;
+        int rc = swim_stream_read(buf, len, active_keyring(s), true, *scratch, cap, msg);
+        if (rc != SWIM_ENOSPACE || cap >= 4 * (size_t)SWIM_MAX_STREAM_BYTES)
             return rc;
         free(*scratch);
         *scratch = NULL;
@@ -336,16 +336,16 @@ int swim_stream_reply(struct swim *s, uint64_t now_ms, uint64_t token, const uin
         return 0;
     }
     uint8_t *scratch = NULL;
-    struct sw_stream_msg msg;
+    struct swim_stream_msg msg;
     int rc = read_stream(s, buf, len, &scratch, &msg);
-    if (rc == SW_ETRUNC) {
+    if (rc == SWIM_ETRUNC) {
         free(scratch);
         return 1;
     }
     s->streams[i] = s->streams[--s->n_streams];
     s->m.stream_bytes_in += len;
-    if (rc != SW_OK) {
-        if (rc == SW_EDECRYPT || rc == SW_EPLAINTEXT || rc == SW_ENOKEY)
+    if (rc != SWIM_OK) {
+        if (rc == SWIM_EDECRYPT || rc == SWIM_EPLAINTEXT || rc == SWIM_ENOKEY)
             s->m.dropped_decrypt++;
         else
             s->m.dropped_malformed++;
@@ -353,16 +353,16 @@ int swim_stream_reply(struct swim *s, uint64_t now_ms, uint64_t token, const uin
         free(scratch);
         return 0;
     }
-    if (msg.type == SW_MSG_ERR) {
+    if (msg.type == SWIM_MSG_ERR) {
         log_warn(SWIM_LOG, "remote error: %.*s", (int)msg.u.err.error.len,
                  (const char *)msg.u.err.error.p);
         stream_failed(s, &p);
     } else if (p.kind == ST_TCP_PING) {
-        if (msg.type == SW_MSG_ACK && msg.u.ack.seq_no == p.seq)
-            probe_fallback_result(s, token, true);
+        if (msg.type == SWIM_MSG_ACK && msg.u.ack.seq_no == p.seq)
+            swim_probe_fallback_result(s, token, true);
     } else if (p.kind == ST_PUSHPULL || p.kind == ST_PUSHPULL_JOIN) {
-        if (msg.type == SW_MSG_PUSH_PULL &&
-            pushpull_merge(s, &msg, p.kind == ST_PUSHPULL_JOIN) == 0) {
+        if (msg.type == SWIM_MSG_PUSH_PULL &&
+            swim_pushpull_merge(s, &msg, p.kind == ST_PUSHPULL_JOIN) == 0) {
             s->m.pushpulls++;
         } else {
             stream_failed(s, &p);
@@ -375,8 +375,8 @@ int swim_stream_reply(struct swim *s, uint64_t now_ms, uint64_t token, const uin
 static void err_reply(struct swim *s, const char *text, uint8_t **reply, size_t *reply_len)
 {
     uint8_t buf[512];
-    struct sw_err e = {.error = sw_str(text)};
-    ssize_t n = sw_encode_err(buf, sizeof(buf), &e);
+    struct swim_err e = {.error = swim_str(text)};
+    ssize_t n = swim_encode_err(buf, sizeof(buf), &e);
     if (n > 0)
         wrap_stream(s, buf, (size_t)n, reply, reply_len);
 }
@@ -389,55 +389,55 @@ int swim_recv_stream(struct swim *s, uint64_t now_ms, const struct swim_addr *fr
     *reply = NULL;
     *reply_len = 0;
     uint8_t *scratch = NULL;
-    struct sw_stream_msg msg;
+    struct swim_stream_msg msg;
     int rc = read_stream(s, buf, len, &scratch, &msg);
-    if (rc == SW_ETRUNC) {
+    if (rc == SWIM_ETRUNC) {
         free(scratch);
         return 1;
     }
     s->m.streams_in++;
     s->m.stream_bytes_in += len;
-    if (rc != SW_OK) {
-        if (rc == SW_EPLAINTEXT)
+    if (rc != SWIM_OK) {
+        if (rc == SWIM_EPLAINTEXT)
             s->m.dropped_plaintext++;
-        else if (rc == SW_EDECRYPT || rc == SW_ENOKEY)
+        else if (rc == SWIM_EDECRYPT || rc == SWIM_ENOKEY)
             s->m.dropped_decrypt++;
         else
             s->m.dropped_malformed++;
-        log_warn(SWIM_LOG, "rejected stream: %s", sw_strerror(rc));
-        err_reply(s, sw_strerror(rc), reply, reply_len);
+        log_warn(SWIM_LOG, "rejected stream: %s", swim_strerror(rc));
+        err_reply(s, swim_strerror(rc), reply, reply_len);
         free(scratch);
         return -1;
     }
     int ret = 0;
     switch (msg.type) {
-    case SW_MSG_PING: {
-        if (msg.u.ping.node.len && !sw_bytes_eq_str(msg.u.ping.node, s->name)) {
+    case SWIM_MSG_PING: {
+        if (msg.u.ping.node.len && !swim_bytes_eq_str(msg.u.ping.node, s->name)) {
             s->m.dropped_other++;
             ret = -1;
             break;
         }
         uint8_t abuf[64];
-        struct sw_ack a = {.seq_no = msg.u.ping.seq_no};
-        ssize_t n = sw_encode_ack(abuf, sizeof(abuf), &a);
+        struct swim_ack a = {.seq_no = msg.u.ping.seq_no};
+        ssize_t n = swim_encode_ack(abuf, sizeof(abuf), &a);
         if (n > 0)
             wrap_stream(s, abuf, (size_t)n, reply, reply_len);
         break;
     }
-    case SW_MSG_PUSH_PULL: {
+    case SWIM_MSG_PUSH_PULL: {
         uint8_t *local;
         size_t ll;
-        if (pushpull_encode(s, msg.u.push_pull.header.join, &local, &ll) == 0) {
+        if (swim_pushpull_encode(s, msg.u.push_pull.header.join, &local, &ll) == 0) {
             wrap_stream(s, local, ll, reply, reply_len);
             free(local);
         }
-        if (pushpull_merge(s, &msg, msg.u.push_pull.header.join) == 0)
+        if (swim_pushpull_merge(s, &msg, msg.u.push_pull.header.join) == 0)
             s->m.pushpulls++;
         else
             s->m.pushpull_failures++;
         break;
     }
-    case SW_MSG_USER:
+    case SWIM_MSG_USER:
         s->m.user_msgs_in++;
         if (s->cfg.delegate.on_user_msg)
             s->cfg.delegate.on_user_msg(s->cfg.delegate.ctx, msg.u.user.payload.p,

@@ -11,7 +11,7 @@
 
 #define FAILED_MAX 4096
 
-void reconnect_remember(struct swim *s, const struct member *m)
+void swim_reconnect_remember(struct swim *s, const struct member *m)
 {
     if (!s->cfg.reconnect_interval_ms)
         return;
@@ -43,7 +43,7 @@ static void drop_at(struct swim *s, size_t i)
     s->failed[i] = s->failed[--s->n_failed];
 }
 
-void reconnect_forget(struct swim *s, const char *name)
+void swim_reconnect_forget(struct swim *s, const char *name)
 {
     for (size_t i = 0; i < s->n_failed; i++) {
         if (strcmp(s->failed[i].name, name) == 0) {
@@ -53,7 +53,7 @@ void reconnect_forget(struct swim *s, const char *name)
     }
 }
 
-void reconnect_free(struct swim *s)
+void swim_reconnect_free(struct swim *s)
 {
     while (s->n_failed)
         drop_at(s, s->n_failed - 1);
@@ -62,7 +62,7 @@ void reconnect_free(struct swim *s)
     s->cap_failed = 0;
 }
 
-void reconnect_tick(struct swim *s)
+void swim_reconnect_tick(struct swim *s)
 {
     for (size_t i = 0; i < s->n_failed;) {
         if (s->now - s->failed[i].since > s->cfg.reconnect_timeout_ms)
@@ -107,10 +107,10 @@ void reconnect_tick(struct swim *s)
     }
     uint8_t *buf;
     size_t len;
-    if (pushpull_encode(s, true, &buf, &len) < 0)
+    if (swim_pushpull_encode(s, true, &buf, &len) < 0)
         return;
     s->m.reconnects++;
-    if (net_stream_send(s, &to, buf, len, ST_PUSHPULL_JOIN, 0) < 0)
+    if (swim_stream_send(s, &to, buf, len, ST_PUSHPULL_JOIN, 0) < 0)
         s->m.pushpull_failures++;
     free(buf);
 }

@@ -33,7 +33,7 @@ void swim_config_default(struct swim_config *c)
     c->reconnect_interval_ms = 30000;
     c->reconnect_timeout_ms = 86400000;
     c->tcp_timeout_ms = 10000;
-    c->udp_buffer_size = SW_UDP_BUFFER_SIZE;
+    c->udp_buffer_size = SWIM_UDP_BUFFER_SIZE;
     c->compress_tcp = true;
 }
 
@@ -47,7 +47,7 @@ static uint64_t pushpull_scale(uint64_t interval, size_t n)
 
 struct swim *swim_new(const struct swim_config *c, uint64_t now_ms)
 {
-    if (!c->name || !c->name[0] || strlen(c->name) > 255 || c->meta_len > SW_META_MAX ||
+    if (!c->name || !c->name[0] || strlen(c->name) > 255 || c->meta_len > SWIM_META_MAX ||
         (c->advertise.ip_len != 4 && c->advertise.ip_len != 16) || c->probe_interval_ms == 0 ||
         c->gossip_interval_ms == 0 || c->udp_buffer_size < 64 ||
         c->udp_buffer_size > SWIM_PKT_MAX - 1024 || c->awareness_max_mult == 0)
@@ -89,8 +89,8 @@ struct swim *swim_new(const struct swim_config *c, uint64_t now_ms)
                          .vsn = c->vsn,
                          .vsn_len = 6};
     /* self is created on the first alive; find it afterwards */
-    state_alive(s, &a, true);
-    s->self = members_find(s, a.node, a.node_len);
+    swim_state_alive(s, &a, true);
+    s->self = swim_members_find(s, a.node, a.node_len);
     if (!s->self)
         goto fail;
 
@@ -109,12 +109,12 @@ void swim_free(struct swim *s)
 {
     if (!s)
         return;
-    bq_free_all(s, &s->bq);
-    bq_free_all(s, &s->uq);
+    swim_bq_free_all(s, &s->bq);
+    swim_bq_free_all(s, &s->uq);
     while (s->n_nodes)
-        members_remove(s, s->nodes[s->n_nodes - 1]);
-    probe_forget(s);
-    reconnect_free(s);
+        swim_members_remove(s, s->nodes[s->n_nodes - 1]);
+    swim_probe_forget(s);
+    swim_reconnect_free(s);
     free(s->nodes);
     free(s->table);
     free(s->table_tag);
@@ -132,28 +132,28 @@ void swim_free(struct swim *s)
 void swim_tick(struct swim *s, uint64_t now_ms)
 {
     s->now = now_ms;
-    state_suspicion_timeouts(s);
-    probe_relay_timeouts(s);
-    probe_tick(s);
+    swim_state_suspicion_timeouts(s);
+    swim_probe_relay_timeouts(s);
+    swim_probe_tick(s);
     if (now_ms >= s->next_gossip) {
         while (s->next_gossip <= now_ms)
             s->next_gossip += s->cfg.gossip_interval_ms;
-        net_gossip(s);
+        swim_gossip(s);
     }
     if (now_ms >= s->next_pushpull) {
-        pushpull_periodic(s);
+        swim_pushpull_periodic(s);
         s->next_pushpull = now_ms + pushpull_scale(s->cfg.pushpull_interval_ms, s->n_nodes);
     }
     if (now_ms >= s->next_reconnect) {
-        reconnect_tick(s);
+        swim_reconnect_tick(s);
         s->next_reconnect = now_ms + s->cfg.reconnect_interval_ms;
     }
-    net_streams_timeouts(s);
+    swim_streams_timeouts(s);
 }
 
 uint64_t swim_next_deadline(const struct swim *s)
 {
-    uint64_t d = probe_next_deadline(s);
+    uint64_t d = swim_probe_next_deadline(s);
     if (s->next_gossip < d)
         d = s->next_gossip;
     if (s->next_pushpull < d)
@@ -176,9 +176,9 @@ int swim_join(struct swim *s, uint64_t now_ms, const struct swim_addr *seeds, si
     for (size_t i = 0; i < n; i++) {
         uint8_t *buf;
         size_t len;
-        if (pushpull_encode(s, true, &buf, &len) < 0)
+        if (swim_pushpull_encode(s, true, &buf, &len) < 0)
             continue;
-        if (net_stream_send(s, &seeds[i], buf, len, ST_PUSHPULL_JOIN, 0) == 0)
+        if (swim_stream_send(s, &seeds[i], buf, len, ST_PUSHPULL_JOIN, 0) == 0)
             started++;
         else
             s->m.pushpull_failures++;
@@ -203,8 +203,8 @@ int swim_leave(struct swim *s, uint64_t now_ms)
     if (s->left)
         return 0;
     s->left = true;
-    state_dead(s, (uint8_t *)s->name, s->name_len, s->self->incarnation, (uint8_t *)s->name,
-               s->name_len);
+    swim_state_dead(s, (uint8_t *)s->name, s->name_len, s->self->incarnation, (uint8_t *)s->name,
+                    s->name_len);
     if (!any_other_alive(s)) {
         s->leave_done = true;
         return 0;
@@ -212,14 +212,14 @@ int swim_leave(struct swim *s, uint64_t now_ms)
     /* Besides gossiping it, tell every live member at once (with whatever else is queued
      * piggybacked), so a stopping node is seen as left even if it stops gossiping early. */
     uint8_t buf[640];
-    struct sw_dead d = {.incarnation = s->self->incarnation,
-                        .node = sw_mem(s->name, s->name_len),
-                        .from = sw_mem(s->name, s->name_len)};
-    ssize_t n = sw_encode_dead(buf, sizeof buf, &d);
+    struct swim_dead d = {.incarnation = s->self->incarnation,
+                          .node = swim_mem(s->name, s->name_len),
+                          .from = swim_mem(s->name, s->name_len)};
+    ssize_t n = swim_encode_dead(buf, sizeof buf, &d);
     for (size_t i = 0; n > 0 && i < s->n_nodes; i++) {
         const struct member *m = s->nodes[i];
         if (m != s->self && (m->state == SWIM_ALIVE || m->state == SWIM_SUSPECT))
-            net_send_msg(s, &m->addr, m, buf, (size_t)n, true);
+            swim_send_msg(s, &m->addr, m, buf, (size_t)n, true);
     }
     return 0;
 }
@@ -231,7 +231,7 @@ bool swim_leave_done(const struct swim *s)
 
 int swim_update_meta(struct swim *s, uint64_t now_ms, const uint8_t *meta, size_t len)
 {
-    if (len > SW_META_MAX)
+    if (len > SWIM_META_MAX)
         return -EMSGSIZE;
     s->now = now_ms;
     struct alive_in a = {.node = (const uint8_t *)s->name,
@@ -249,7 +249,7 @@ int swim_update_meta(struct swim *s, uint64_t now_ms, const uint8_t *meta, size_
     uint8_t vsn[6];
     memcpy(vsn, s->self->vsn, 6);
     a.vsn = vsn;
-    state_alive(s, &a, true);
+    swim_state_alive(s, &a, true);
     return 0;
 }
 
@@ -262,15 +262,15 @@ int swim_broadcast(struct swim *s, const char *name, const uint8_t *msg, size_t 
     uint8_t *buf = malloc(len + 1);
     if (!buf)
         return -ENOMEM;
-    ssize_t n = sw_encode_user_udp(buf, len + 1, msg, len);
-    int rc = n > 0 ? bq_queue_user(s, name, buf, (size_t)n) : -EINVAL;
+    ssize_t n = swim_encode_user_udp(buf, len + 1, msg, len);
+    int rc = n > 0 ? swim_bq_queue_user(s, name, buf, (size_t)n) : -EINVAL;
     free(buf);
     return rc;
 }
 
 int swim_send_user(struct swim *s, const char *node, const uint8_t *msg, size_t len, bool reliable)
 {
-    struct member *m = members_find(s, (const uint8_t *)node, strlen(node));
+    struct member *m = swim_members_find(s, (const uint8_t *)node, strlen(node));
     if (!m)
         return -ENOENT;
     uint8_t *buf = malloc(len + 32);
@@ -278,20 +278,20 @@ int swim_send_user(struct swim *s, const char *node, const uint8_t *msg, size_t 
         return -ENOMEM;
     int rc = -EINVAL;
     if (reliable) {
-        struct sw_user_header h = {.user_msg_len = (uint32_t)len};
-        ssize_t n = sw_encode_user_header(buf, 32, &h);
+        struct swim_user_header h = {.user_msg_len = (uint32_t)len};
+        ssize_t n = swim_encode_user_header(buf, 32, &h);
         if (n > 0) {
             memcpy(buf + n, msg, len);
-            rc = net_stream_send(s, &m->addr, buf, (size_t)n + len, ST_ONEWAY, 0) == 0 ? 0 : -EIO;
+            rc = swim_stream_send(s, &m->addr, buf, (size_t)n + len, ST_ONEWAY, 0) == 0 ? 0 : -EIO;
         }
     } else {
         if (len + 1 > s->cfg.udp_buffer_size) {
             free(buf);
             return -EMSGSIZE;
         }
-        ssize_t n = sw_encode_user_udp(buf, len + 32, msg, len);
+        ssize_t n = swim_encode_user_udp(buf, len + 32, msg, len);
         if (n > 0) {
-            net_send_msg(s, &m->addr, m, buf, (size_t)n, false);
+            swim_send_msg(s, &m->addr, m, buf, (size_t)n, false);
             rc = 0;
         }
     }
@@ -323,7 +323,7 @@ void swim_foreach_member(const struct swim *s, bool (*fn)(void *ctx, const struc
 {
     for (size_t i = 0; i < s->n_nodes; i++) {
         struct swim_member v;
-        members_fill_view(s, s->nodes[i], &v);
+        swim_members_fill_view(s, s->nodes[i], &v);
         if (!fn(ctx, &v))
             return;
     }
@@ -331,10 +331,10 @@ void swim_foreach_member(const struct swim *s, bool (*fn)(void *ctx, const struc
 
 bool swim_get_member(const struct swim *s, const char *name, struct swim_member *out)
 {
-    const struct member *m = members_find(s, (const uint8_t *)name, strlen(name));
+    const struct member *m = swim_members_find(s, (const uint8_t *)name, strlen(name));
     if (!m)
         return false;
-    members_fill_view(s, m, out);
+    swim_members_fill_view(s, m, out);
     return true;
 }
 

@@ -16,7 +16,7 @@
 #include <stdint.h>
 
 struct swim;
-struct sw_keyring;
+struct swim_keyring;
 
 /* An IPv4 (ip_len 4) or IPv6 (ip_len 16) address and port, as memberlist carries them. */
 struct swim_addr {
@@ -105,7 +105,7 @@ struct swim_config {
     bool compress_tcp;              /* true: streams are LZW-wrapped as memberlist does */
     uint64_t seed;                  /* RNG seed; 0 picks one from the clock */
 
-    struct sw_keyring *keyring; /* NULL: plaintext; borrowed, must outlive the swim */
+    struct swim_keyring *keyring; /* NULL: plaintext; borrowed, must outlive the swim */
     struct swim_transport transport;
     struct swim_delegate delegate;
 };

@@ -160,14 +160,14 @@ void sync_get_status(struct sync *s, struct sync_status *out)
     }
     pthread_mutex_unlock(&s->mu);
     out->discovery_enabled = s->discovery != NULL;
-    out->encrypted = sw_keyring_enabled(&s->keyring);
+    out->encrypted = swim_keyring_enabled(&s->keyring);
     if (s->discovery) {
-        discovery_get_stats(s->discovery, &out->discovery);
-        size_t n = discovery_nodes(s->discovery, NULL, 0);
+        swim_discovery_get_stats(s->discovery, &out->discovery);
+        size_t n = swim_discovery_nodes(s->discovery, NULL, 0);
         if (n) {
             out->discovered = calloc(n, sizeof *out->discovered);
             if (out->discovered)
-                out->n_discovered = discovery_nodes(s->discovery, out->discovered, n);
+                out->n_discovered = swim_discovery_nodes(s->discovery, out->discovered, n);
             if (out->n_discovered > n)
                 out->n_discovered = n;
         }
@@ -267,14 +267,15 @@ static void seed_tick(void *ctx)
         s->seed_backoff_ms * 2 > SEED_RETRY_MAX_MS ? SEED_RETRY_MAX_MS : s->seed_backoff_ms * 2;
 }
 
-static void on_discovery(enum discovery_event ev, const struct discovery_node *n, void *ctx)
+static void on_discovery(enum swim_discovery_event ev, const struct swim_discovery_node *n,
+                         void *ctx)
 {
     struct sync *s = ctx;
     if (strcmp(n->node_id, s->cfg.node_id) == 0 || s->stopping)
         return;
-    if (ev == DISCOVERY_FOUND)
+    if (ev == SWIM_DISCOVERY_FOUND)
         log_info(SYNC_MOD, "Discovered DNS node: %s at %s", n->node_id, n->ip_address);
-    if (ev != DISCOVERY_FOUND && ev != DISCOVERY_UPDATED)
+    if (ev != SWIM_DISCOVERY_FOUND && ev != SWIM_DISCOVERY_UPDATED)
         return;
     struct swim_member m;
     if (swim_get_member(s->swim, n->node_id, &m) &&
@@ -374,7 +375,7 @@ static void free_sync(struct sync *s)
     if (s->net)
         swim_net_free(s->net); /* frees the swim node too */
     s->swim = NULL;
-    sw_keyring_clear(&s->keyring);
+    swim_keyring_clear(&s->keyring);
     sync_repl_free(s); /* after the swim node: no callback can run any more */
     free(s->members);
     free(s->strings);
@@ -405,7 +406,7 @@ struct sync *sync_start(struct loop *loop, struct records *records, const struct
     s->records = records;
     pthread_mutex_init(&s->mu, NULL);
     pthread_mutex_init(&s->qmu, NULL);
-    sw_keyring_init(&s->keyring);
+    swim_keyring_init(&s->keyring);
     s->seed_backoff_ms = SEED_RETRY_MIN_MS;
     s->direct_max = cfg->direct_max < 0    ? 0
                     : cfg->direct_max == 0 ? SYNC_DIRECT_MAX
@@ -415,7 +416,7 @@ struct sync *sync_start(struct loop *loop, struct records *records, const struct
         goto fail;
     }
     for (size_t i = 0; i < cfg->n_keys; i++) {
-        if (sw_keyring_add(&s->keyring, cfg->keys[i].bytes, cfg->keys[i].len) != SW_OK) {
+        if (swim_keyring_add(&s->keyring, cfg->keys[i].bytes, cfg->keys[i].len) != SWIM_OK) {
             snprintf(err, errlen, "CLUSTER_SECRET: key %zu is not a 16, 24 or 32 byte key", i + 1);
             goto fail;
         }
@@ -464,7 +465,7 @@ struct sync *sync_start(struct loop *loop, struct records *records, const struct
     swim_addr_str(&sc.advertise, addr, sizeof addr);
 
     if (cfg->discovery_port) {
-        struct discovery_config dc = {
+        struct swim_discovery_config dc = {
             .node_id = s->cfg.node_id,
             .hostname = s->cfg.hostname,
             .ip_address = s->cfg.advertise_ip,
@@ -480,7 +481,7 @@ struct sync *sync_start(struct loop *loop, struct records *records, const struct
             .interval_ms = cfg->discovery_interval_ms ? cfg->discovery_interval_ms : 5000,
             .timeout_ms = cfg->discovery_timeout_ms ? cfg->discovery_timeout_ms : 15000,
         };
-        s->discovery = discovery_start(loop, &dc, on_discovery, s, err, errlen);
+        s->discovery = swim_discovery_start(loop, &dc, on_discovery, s, err, errlen);
         if (!s->discovery)
             goto fail;
     }
@@ -498,7 +499,7 @@ struct sync *sync_start(struct loop *loop, struct records *records, const struct
     return s;
 fail:
     if (s->discovery)
-        discovery_stop(s->discovery);
+        swim_discovery_stop(s->discovery);
     free_sync(s);
     return NULL;
 }
@@ -541,7 +542,7 @@ void sync_stop(struct sync *s)
         loop_timer_cancel(s->loop, s->beacon_timer);
     s->status_timer = s->seed_timer = s->beacon_timer = NULL;
     if (s->discovery) {
-        discovery_stop(s->discovery);
+        swim_discovery_stop(s->discovery);
         s->discovery = NULL;
     }
     if (swim_num_alive(s->swim) > 1 && swim_leave(s->swim, loop_now_ms()) == 0) {

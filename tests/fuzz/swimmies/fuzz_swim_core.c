@@ -28,7 +28,7 @@
 #define TOKENS 8
 
 struct fake_net {
-    struct sw_keyring *kr;
+    struct swim_keyring *kr;
     uint64_t packets, streams;
     uint64_t tokens[TOKENS]; /* the node's streams waiting for a reply, most recent last */
     size_t n_tokens;
@@ -57,8 +57,8 @@ static int net_packet(void *ctx, const struct swim_addr *to, const uint8_t *buf,
     struct fake_net *n = ctx;
     check(to->ip_len == 4 || to->ip_len == 16);
     check(len > 0 && len <= 65536);
-    check(sw_packet_receive(buf, len, n->kr, true, scratch, sizeof scratch, ignore_msg, NULL,
-                            NULL) == SW_OK);
+    check(swim_packet_receive(buf, len, n->kr, true, scratch, sizeof scratch, ignore_msg, NULL,
+                              NULL) == SWIM_OK);
     n->packets++;
     return 0;
 }
@@ -68,8 +68,8 @@ static int net_stream(void *ctx, const struct swim_addr *to, const uint8_t *buf,
 {
     struct fake_net *n = ctx;
     check(to->ip_len == 4 || to->ip_len == 16);
-    struct sw_stream_msg m;
-    check(sw_stream_read(buf, len, n->kr, true, scratch, sizeof scratch, &m) == SW_OK);
+    struct swim_stream_msg m;
+    check(swim_stream_read(buf, len, n->kr, true, scratch, sizeof scratch, &m) == SWIM_OK);
     check(m.consumed == len);
     n->streams++;
     if (token) {
@@ -123,24 +123,24 @@ static const char *const peer_names[3] = {"peer1", "peer2", "nobody"};
 
 static void deliver_wrapped(struct swim *s, uint64_t now, const struct swim_addr *from,
                             const uint8_t *msg, size_t len, bool compress, bool crc,
-                            const struct sw_keyring *kr)
+                            const struct swim_keyring *kr)
 {
-    ssize_t n = sw_packet_wrap(wire, sizeof wire, msg, len, compress, crc, kr);
+    ssize_t n = swim_packet_wrap(wire, sizeof wire, msg, len, compress, crc, kr);
     if (n > 0)
         swim_recv_packet(s, now, from, wire, (size_t)n);
 }
 
-static void join_peer(struct swim *s, uint64_t now, size_t i, const struct sw_keyring *kr)
+static void join_peer(struct swim *s, uint64_t now, size_t i, const struct swim_keyring *kr)
 {
     uint8_t msg[256];
-    struct sw_alive a = {.incarnation = 1,
-                         .node = sw_str(peer_names[i]),
-                         .addr = sw_mem(peers[i].ip, peers[i].ip_len),
-                         .port = peers[i].port,
-                         .meta = sw_str("m"),
-                         .vsn = {1, 5, 2, 2, 5, 4},
-                         .vsn_len = 6};
-    ssize_t n = sw_encode_alive(msg, sizeof msg, &a);
+    struct swim_alive a = {.incarnation = 1,
+                           .node = swim_str(peer_names[i]),
+                           .addr = swim_mem(peers[i].ip, peers[i].ip_len),
+                           .port = peers[i].port,
+                           .meta = swim_str("m"),
+                           .vsn = {1, 5, 2, 2, 5, 4},
+                           .vsn_len = 6};
+    ssize_t n = swim_encode_alive(msg, sizeof msg, &a);
     check(n > 0);
     deliver_wrapped(s, now, &peers[i], msg, (size_t)n, false, true, kr);
 }
@@ -217,15 +217,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     data++;
     size--;
 
-    struct sw_keyring ring;
-    sw_keyring_init(&ring);
+    struct swim_keyring ring;
+    swim_keyring_init(&ring);
     if (flags & 1) {
         uint8_t key[16];
         for (size_t i = 0; i < sizeof key; i++)
             key[i] = (uint8_t)(0x5a ^ (i * 13));
-        check(sw_keyring_add(&ring, key, sizeof key) == SW_OK);
+        check(swim_keyring_add(&ring, key, sizeof key) == SWIM_OK);
     }
-    struct sw_keyring *kr = (flags & 1) ? &ring : NULL;
+    struct swim_keyring *kr = (flags & 1) ? &ring : NULL;
     struct fake_net net = {.kr = kr, .refuse_merge = flags & 64};
 
     struct swim_config cfg;
@@ -292,7 +292,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             break;
         case 5:
         case 6: {
-            ssize_t n = sw_stream_wrap(wire, sizeof wire, p, len, op & 0x10, kr);
+            ssize_t n = swim_stream_wrap(wire, sizeof wire, p, len, op & 0x10, kr);
             if (n <= 0)
                 break;
             if ((op & 7) == 5)
