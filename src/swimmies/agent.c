@@ -52,6 +52,16 @@ struct agent {
     bool stdin_open;
 };
 
+/* swimmies logs through a callback: its lines go to the process log under the same component
+ * names ("swim", "swim-net", "discovery") and levels. */
+static void log_from_swimmies(void *ctx, enum swim_log_level level, const char *component,
+                              const char *msg)
+{
+    (void)ctx;
+    static const enum log_level levels[] = {LOG_DEBUG, LOG_INFO, LOG_WARNING, LOG_ERROR};
+    log_msg(levels[level <= SWIM_LOG_ERROR ? level : SWIM_LOG_ERROR], component, "%s", msg);
+}
+
 static void print_line(const char *ev, const struct swim_member *m)
 {
     char addr[64];
@@ -424,6 +434,7 @@ int main(int argc, char **argv)
         return 1;
     struct swim_config cfg;
     swim_config_default(&cfg);
+    cfg.log = (struct swim_logger){.fn = log_from_swimmies};
     cfg.name = name;
     cfg.meta = meta;
     cfg.meta_len = meta_len;

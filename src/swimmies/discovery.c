@@ -15,8 +15,6 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "core/log.h"
-
 #define MOD "discovery"
 #define MSG_MAX 2048
 
@@ -133,11 +131,13 @@ static void send_msg(struct swim_discovery *d, const char *type)
         d->stats.sent++;
     pthread_mutex_unlock(&d->mu);
     if (r < 0 && !d->send_error_logged) {
-        log_warn(MOD, "cannot send %s to %s:%u: %s (will keep trying)", type, d->cfg.broadcast,
-                 d->cfg.port, strerror(errno));
+        swim_logf(&d->cfg.log, SWIM_LOG_WARNING, MOD,
+                  "cannot send %s to %s:%u: %s (will keep trying)", type, d->cfg.broadcast,
+                  d->cfg.port, strerror(errno));
         d->send_error_logged = true;
     } else if (r >= 0 && d->send_error_logged) {
-        log_info(MOD, "sending to %s:%u works again", d->cfg.broadcast, d->cfg.port);
+        swim_logf(&d->cfg.log, SWIM_LOG_INFO, MOD, "sending to %s:%u works again", d->cfg.broadcast,
+                  d->cfg.port);
         d->send_error_logged = false;
     }
 }
@@ -197,7 +197,8 @@ static void handle(struct swim_discovery *d, const char *buf, size_t len)
     }
     bool own = strcmp(n.node_id, d->cfg.node_id) == 0;
     if (own && strcmp(n.ip_address, d->cfg.ip_address) != 0 && !d->clash_logged) {
-        log_error(MOD, "node id '%s' is also used by the node at %s: every node needs a unique id",
+        swim_logf(&d->cfg.log, SWIM_LOG_ERROR, MOD,
+                  "node id '%s' is also used by the node at %s: every node needs a unique id",
                   n.node_id, n.ip_address);
         d->clash_logged = true;
     }
@@ -353,9 +354,10 @@ struct swim_discovery *swim_discovery_start(struct loop *l, const struct swim_di
     }
     send_msg(d, "announce");
     d->timer = loop_timer_add(l, d->cfg.interval_ms, on_timer, d);
-    log_info(MOD, "announcing %s (%s, swim port %u) to %s:%u every %u ms", d->cfg.node_id,
-             d->cfg.ip_address, d->cfg.swim_port, d->cfg.broadcast, d->cfg.port,
-             d->cfg.interval_ms);
+    swim_logf(&d->cfg.log, SWIM_LOG_INFO, MOD,
+              "announcing %s (%s, swim port %u) to %s:%u every %u ms", d->cfg.node_id,
+              d->cfg.ip_address, d->cfg.swim_port, d->cfg.broadcast, d->cfg.port,
+              d->cfg.interval_ms);
     return d;
 }
 

@@ -9,6 +9,7 @@
 #include <stdint.h>
 
 #include "core/loop.h"
+#include "swimmies/swim_log.h"
 
 #define SWIM_DISC_ID_MAX 128
 #define SWIM_DISC_STR_MAX 64
@@ -27,6 +28,7 @@ struct swim_discovery_config {
     const char *broadcast;    /* DISCOVERY_BROADCAST, e.g. 255.255.255.255 or 127.255.255.255 */
     uint32_t interval_ms;     /* heartbeat period */
     uint32_t timeout_ms;      /* a node not heard for this long expires */
+    struct swim_logger log;   /* log lines (component "discovery"); fn NULL: silent */
 };
 
 struct swim_discovery_node {

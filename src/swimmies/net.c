@@ -6,7 +6,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "core/log.h"
 #include "swimmies/keyring.h"
 #include "swimmies/swim_int.h"
 
@@ -44,7 +43,7 @@ static void transmit(struct swim *s, const struct swim_addr *to, const struct me
     ssize_t n = swim_packet_wrap(s->tx_wire, SWIM_PKT_MAX, payload, len, s->cfg.compress_udp, crc,
                                  active_keyring(s));
     if (n < 0) {
-        log_warn(SWIM_LOG, "cannot wrap a %zu-byte packet", len);
+        SWIM_WARN(s, "cannot wrap a %zu-byte packet", len);
         return;
     }
     if (s->cfg.transport.send_packet &&
@@ -284,7 +283,7 @@ static void stream_failed(struct swim *s, const struct pending_stream *p)
 {
     if (p->kind == ST_PUSHPULL || p->kind == ST_PUSHPULL_JOIN) {
         s->m.pushpull_failures++;
-        log_debug(SWIM_LOG, "push/pull failed");
+        SWIM_DEBUG(s, "push/pull failed");
     }
 }
 
@@ -354,8 +353,8 @@ int swim_stream_reply(struct swim *s, uint64_t now_ms, uint64_t token, const uin
         return 0;
     }
     if (msg.type == SWIM_MSG_ERR) {
-        log_warn(SWIM_LOG, "remote error: %.*s", (int)msg.u.err.error.len,
-                 (const char *)msg.u.err.error.p);
+        SWIM_WARN(s, "remote error: %.*s", (int)msg.u.err.error.len,
+                  (const char *)msg.u.err.error.p);
         stream_failed(s, &p);
     } else if (p.kind == ST_TCP_PING) {
         if (msg.type == SWIM_MSG_ACK && msg.u.ack.seq_no == p.seq)
@@ -404,7 +403,7 @@ int swim_recv_stream(struct swim *s, uint64_t now_ms, const struct swim_addr *fr
             s->m.dropped_decrypt++;
         else
             s->m.dropped_malformed++;
-        log_warn(SWIM_LOG, "rejected stream: %s", swim_strerror(rc));
+        SWIM_WARN(s, "rejected stream: %s", swim_strerror(rc));
         err_reply(s, swim_strerror(rc), reply, reply_len);
         free(scratch);
         return -1;

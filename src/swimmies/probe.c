@@ -6,7 +6,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "core/log.h"
 #include "swimmies/swim_int.h"
 
 static void self_source(struct swim *s, struct swim_bytes *addr, uint16_t *port,
@@ -129,10 +128,10 @@ static void probe_give_up(struct swim *s)
 {
     struct probe *p = &s->probe;
     if (p->fallback_contact) {
-        log_warn(SWIM_LOG,
-                 "was able to connect to %s over TCP but UDP probes failed, network "
-                 "may be misconfigured",
-                 p->target);
+        SWIM_WARN(s,
+                  "was able to connect to %s over TCP but UDP probes failed, network "
+                  "may be misconfigured",
+                  p->target);
         probe_finish(s, -1);
         return;
     }
@@ -145,7 +144,7 @@ static void probe_give_up(struct swim *s)
     }
     struct member *t = swim_members_find(s, (uint8_t *)p->target, strlen(p->target));
     if (t) {
-        log_info(SWIM_LOG, "suspect %s has failed, no acks received", t->name);
+        SWIM_INFO(s, "suspect %s has failed, no acks received", t->name);
         uint32_t inc = t->incarnation;
         probe_finish(s, delta);
         swim_state_suspect(s, (uint8_t *)t->name, t->name_len, inc, (uint8_t *)s->name,

@@ -6,7 +6,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "core/log.h"
 #include "swimmies/swim_int.h"
 
 int swim_pushpull_encode(struct swim *s, bool join, uint8_t **out, size_t *out_len)
@@ -97,11 +96,11 @@ static int verify_protocol(struct swim *s, const struct swim_stream_msg *msg)
     while (swim_push_nodes_next(&it, &n) == 1) {
         uint8_t pcur = n.vsn_len >= 6 ? n.vsn[2] : 0, dcur = n.vsn_len >= 6 ? n.vsn[5] : 0;
         if (pcur < maxpmin || pcur > minpmax || dcur < maxdmin || dcur > mindmax) {
-            log_warn(SWIM_LOG,
-                     "node '%.*s' versions (protocol %u, delegate %u) are incompatible: "
-                     "[%u, %u] / [%u, %u]",
-                     (int)n.name.len, (const char *)n.name.p, pcur, dcur, maxpmin, minpmax, maxdmin,
-                     mindmax);
+            SWIM_WARN(s,
+                      "node '%.*s' versions (protocol %u, delegate %u) are incompatible: "
+                      "[%u, %u] / [%u, %u]",
+                      (int)n.name.len, (const char *)n.name.p, pcur, dcur, maxpmin, minpmax,
+                      maxdmin, mindmax);
             return -1;
         }
     }
@@ -109,8 +108,7 @@ static int verify_protocol(struct swim *s, const struct swim_stream_msg *msg)
         const struct member *m = s->nodes[i];
         if (m->vsn[2] < maxpmin || m->vsn[2] > minpmax || m->vsn[5] < maxdmin ||
             m->vsn[5] > mindmax) {
-            log_warn(SWIM_LOG, "node '%s' versions are incompatible with the remote cluster",
-                     m->name);
+            SWIM_WARN(s, "node '%s' versions are incompatible with the remote cluster", m->name);
             return -1;
         }
     }

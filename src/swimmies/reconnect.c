@@ -6,7 +6,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "core/log.h"
 #include "swimmies/swim_int.h"
 
 #define FAILED_MAX 4096

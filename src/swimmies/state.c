@@ -4,7 +4,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "core/log.h"
 #include "swimmies/swim_int.h"
 
 void swim_state_emit(struct swim *s, enum swim_event ev, const struct member *m)
@@ -145,8 +144,9 @@ void swim_state_alive(struct swim *s, const struct alive_in *a, bool bootstrap)
             updates_node = true;
         } else {
             char b1[64], b2[64];
-            log_warn(SWIM_LOG, "conflicting address for %s: mine %s theirs %s", m->name,
-                     swim_addr_str(&m->addr, b1, sizeof(b1)), swim_addr_str(&addr, b2, sizeof(b2)));
+            SWIM_WARN(s, "conflicting address for %s: mine %s theirs %s", m->name,
+                      swim_addr_str(&m->addr, b1, sizeof(b1)),
+                      swim_addr_str(&addr, b2, sizeof(b2)));
             s->m.dropped_other++;
             return;
         }
@@ -166,8 +166,8 @@ void swim_state_alive(struct swim *s, const struct alive_in *a, bool bootstrap)
             memcmp(a->vsn, m->vsn, 6) == 0)
             return;
         refute(s, a->incarnation);
-        log_warn(SWIM_LOG, "refuting an alive message about us (incarnation %u)",
-                 (unsigned)a->incarnation);
+        SWIM_WARN(s, "refuting an alive message about us (incarnation %u)",
+                  (unsigned)a->incarnation);
         return;
     }
 
@@ -210,8 +210,7 @@ void swim_state_suspect(struct swim *s, const uint8_t *node, size_t node_len, ui
         return;
     if (m == s->self) {
         refute(s, inc);
-        log_warn(SWIM_LOG, "refuting a suspect message from %.*s", (int)from_len,
-                 (const char *)from);
+        SWIM_WARN(s, "refuting a suspect message from %.*s", (int)from_len, (const char *)from);
         return;
     }
     queue_suspect(s, m, inc, from, from_len);
@@ -244,8 +243,7 @@ void swim_state_dead(struct swim *s, const uint8_t *node, size_t node_len, uint3
     if (m == s->self) {
         if (!s->left) {
             refute(s, inc);
-            log_warn(SWIM_LOG, "refuting a dead message from %.*s", (int)from_len,
-                     (const char *)from);
+            SWIM_WARN(s, "refuting a dead message from %.*s", (int)from_len, (const char *)from);
             return;
         }
         queue_dead(s, m, inc, from, from_len, true);
@@ -274,8 +272,8 @@ void swim_state_suspicion_timeouts(struct swim *s)
             swim_members_suspect_del(s, m);
             continue;
         }
-        log_info(SWIM_LOG, "marking %s as failed, suspect timeout reached (%u peer confirmations)",
-                 m->name, (unsigned)sp->n);
+        SWIM_INFO(s, "marking %s as failed, suspect timeout reached (%u peer confirmations)",
+                  m->name, (unsigned)sp->n);
         /* swim_state_dead removes m from the suspect list (swapping the last one into i) */
         swim_state_dead(s, (uint8_t *)m->name, m->name_len, m->incarnation, (uint8_t *)s->name,
                         s->name_len);

@@ -10,7 +10,6 @@
 #include <string.h>
 #include <time.h>
 
-#include "core/log.h"
 #include "swimmies/swim_int.h"
 
 void swim_config_default(struct swim_config *c)

@@ -15,6 +15,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "swimmies/swim_log.h"
+
 struct swim;
 struct swim_keyring;
 
@@ -108,6 +110,7 @@ struct swim_config {
     struct swim_keyring *keyring; /* NULL: plaintext; borrowed, must outlive the swim */
     struct swim_transport transport;
     struct swim_delegate delegate;
+    struct swim_logger log; /* log lines ("swim" core, "swim-net" transport); fn NULL: silent */
 };
 
 /* Counters for /metrics; monotonically increasing except where noted. */

@@ -9,8 +9,13 @@
 
 #include "swimmies/proto.h"
 #include "swimmies/swim.h"
+#include "swimmies/swim_log.h"
 
-#define SWIM_LOG "swim"
+#define SWIM_LOG "swim" /* component name in log lines */
+/* Logging through the configured callback (struct swim_config.log). */
+#define SWIM_DEBUG(s, ...) swim_logf(&(s)->cfg.log, SWIM_LOG_DEBUG, SWIM_LOG, __VA_ARGS__)
+#define SWIM_INFO(s, ...) swim_logf(&(s)->cfg.log, SWIM_LOG_INFO, SWIM_LOG, __VA_ARGS__)
+#define SWIM_WARN(s, ...) swim_logf(&(s)->cfg.log, SWIM_LOG_WARNING, SWIM_LOG, __VA_ARGS__)
 #define SWIM_PKT_MAX 65536 /* largest datagram we accept or build */
 #define BQ_LEVELS 64       /* transmit counts tracked by the broadcast queue */
 

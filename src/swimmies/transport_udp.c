@@ -12,7 +12,6 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "core/log.h"
 #include "swimmies/transport_udp.h"
 
 #define NET_LOG "swim-net"
@@ -489,8 +488,8 @@ struct swim_net *swim_net_new(struct loop *loop, const struct swim_addr *bind,
         a.port = 0;
     }
     if (n->tcp_fd < 0 || n->udp_fd < 0) {
-        log_error(NET_LOG, "cannot bind %s: %s", swim_addr_str(bind, b, sizeof(b)),
-                  strerror(errno));
+        swim_logf(&cfg->log, SWIM_LOG_ERROR, NET_LOG, "cannot bind %s: %s",
+                  swim_addr_str(bind, b, sizeof(b)), strerror(errno));
         goto fail;
     }
     if (listen(n->tcp_fd, 128) < 0)
@@ -511,7 +510,7 @@ struct swim_net *swim_net_new(struct loop *loop, const struct swim_addr *bind,
     n->tcp_timeout_ms = c.tcp_timeout_ms ? c.tcp_timeout_ms : 10000;
     n->swim = swim_new(&c, loop_now_ms());
     if (!n->swim) {
-        log_error(NET_LOG, "invalid swim configuration");
+        swim_logf(&cfg->log, SWIM_LOG_ERROR, NET_LOG, "invalid swim configuration");
         goto fail;
     }
     if (loop_add_fd(loop, n->udp_fd, EPOLLIN, on_udp, n) < 0 ||

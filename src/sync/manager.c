@@ -45,6 +45,16 @@ struct count_ctx {
     size_t n;
 };
 
+/* swimmies logs through a callback: its lines go to the process log under the same component
+ * names ("swim", "swim-net", "discovery") and levels. */
+static void log_from_swimmies(void *ctx, enum swim_log_level level, const char *component,
+                              const char *msg)
+{
+    (void)ctx;
+    static const enum log_level levels[] = {LOG_DEBUG, LOG_INFO, LOG_WARNING, LOG_ERROR};
+    log_msg(levels[level <= SWIM_LOG_ERROR ? level : SWIM_LOG_ERROR], component, "%s", msg);
+}
+
 static int cmp_member(const void *a, const void *b)
 {
     return strcmp(((const struct sync_member_status *)a)->node_id,
@@ -441,6 +451,7 @@ struct sync *sync_start(struct loop *loop, struct records *records, const struct
     if (cfg->pushpull_interval_ms)
         sc.pushpull_interval_ms = cfg->pushpull_interval_ms;
     sc.keyring = cfg->n_keys ? &s->keyring : NULL;
+    sc.log = (struct swim_logger){.fn = log_from_swimmies};
     sc.delegate = (struct swim_delegate){
         .ctx = s,
         .on_event = sync_repl_on_event,
@@ -466,6 +477,7 @@ struct sync *sync_start(struct loop *loop, struct records *records, const struct
 
     if (cfg->discovery_port) {
         struct swim_discovery_config dc = {
+            .log = {.fn = log_from_swimmies},
             .node_id = s->cfg.node_id,
             .hostname = s->cfg.hostname,
             .ip_address = s->cfg.advertise_ip,

@@ -36,7 +36,20 @@ struct capture {
     size_t n;
     size_t events[8];
     char last_event_name[64];
+    size_t n_logs; /* lines the core logged through cfg.log */
+    enum swim_log_level last_level;
+    char last_component[16];
+    char last_log[256];
 };
+
+static void cap_log(void *ctx, enum swim_log_level level, const char *component, const char *msg)
+{
+    struct capture *c = ctx;
+    c->n_logs++;
+    c->last_level = level;
+    snprintf(c->last_component, sizeof c->last_component, "%s", component);
+    snprintf(c->last_log, sizeof c->last_log, "%s", msg);
+}
 
 static int cap_packet(void *ctx, const struct swim_addr *to, const uint8_t *buf, size_t len)
 {
@@ -138,6 +151,7 @@ static struct swim *make_node(struct capture *c, struct swim_keyring *kr)
     cfg.transport = (struct swim_transport){c, cap_packet, cap_stream};
     cfg.delegate.ctx = c;
     cfg.delegate.on_event = cap_event;
+    cfg.log = (struct swim_logger){cap_log, c};
     struct swim *s = swim_new(&cfg, 1000);
     assert_non_null(s);
     return s;
@@ -265,6 +279,11 @@ static void test_refutes_suspicion_of_itself(void **state)
     assert_true(swim_get_member(s, "me", &me));
     assert_int_equal(me.incarnation, 6); /* accused 5 -> refute with 6 */
     assert_int_equal(me.state, SWIM_ALIVE);
+    /* the refutation is logged through the configured callback, as one line */
+    assert_int_equal(c.n_logs, 1);
+    assert_int_equal(c.last_level, SWIM_LOG_WARNING);
+    assert_string_equal(c.last_component, "swim");
+    assert_string_equal(c.last_log, "refuting a suspect message from peer");
     assert_int_equal(swim_health_score(s), 1); /* refuting costs local health */
 
     /* the refutation is gossiped: tick past the gossip interval */
