@@ -192,7 +192,6 @@ static void start_leave(struct agent *a)
     if (!w.overflow)
         swim_broadcast(a->swim, "serf-leave", buf, (size_t)(w.p - buf));
     swim_leave(a->swim, loop_now_ms());
-    swim_net_kick(a->net);
     /* give the intent a moment to spread before the memberlist leave completes */
     loop_timer_add(a->loop, 50, leave_poll, a);
 }
@@ -272,7 +271,6 @@ static void on_stdin(int fd, uint32_t events, void *ctx)
     memmove(a->linebuf, start, a->linelen);
     if (a->linelen == sizeof(a->linebuf) - 1)
         a->linelen = 0; /* overlong line: drop */
-    swim_net_kick(a->net);
 }
 
 static void on_signal(int fd, uint32_t events, void *ctx)
@@ -299,7 +297,6 @@ static void join_retry(void *ctx)
         return;
     }
     swim_join(a->swim, loop_now_ms(), a->seeds, a->n_seeds);
-    swim_net_kick(a->net);
     loop_timer_add(a->loop, JOIN_RETRY_MS, join_retry, a);
 }
 

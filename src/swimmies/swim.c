@@ -168,7 +168,13 @@ uint64_t swim_next_deadline(const struct swim *s)
     return d;
 }
 
-int swim_join(struct swim *s, uint64_t now_ms, const struct swim_addr *seeds, size_t n)
+static void wake_transport(struct swim *s)
+{
+    if (s->cfg.transport.schedule)
+        s->cfg.transport.schedule(s->cfg.transport.ctx, swim_next_deadline(s));
+}
+
+static int join_seeds(struct swim *s, uint64_t now_ms, const struct swim_addr *seeds, size_t n)
 {
     s->now = now_ms;
     int started = 0;
@@ -196,7 +202,7 @@ static bool any_other_alive(const struct swim *s)
     return false;
 }
 
-int swim_leave(struct swim *s, uint64_t now_ms)
+static int leave(struct swim *s, uint64_t now_ms)
 {
     s->now = now_ms;
     if (s->left)
@@ -228,7 +234,7 @@ bool swim_leave_done(const struct swim *s)
     return s->leave_done;
 }
 
-int swim_update_meta(struct swim *s, uint64_t now_ms, const uint8_t *meta, size_t len)
+static int update_meta(struct swim *s, uint64_t now_ms, const uint8_t *meta, size_t len)
 {
     if (len > SWIM_META_MAX)
         return -EMSGSIZE;
@@ -252,7 +258,7 @@ int swim_update_meta(struct swim *s, uint64_t now_ms, const uint8_t *meta, size_
     return 0;
 }
 
-int swim_broadcast(struct swim *s, const char *name, const uint8_t *msg, size_t len)
+static int broadcast(struct swim *s, const char *name, const uint8_t *msg, size_t len)
 {
     if (!msg || len == 0)
         return -EINVAL;
@@ -267,7 +273,8 @@ int swim_broadcast(struct swim *s, const char *name, const uint8_t *msg, size_t 
     return rc;
 }
 
-int swim_send_user(struct swim *s, const char *node, const uint8_t *msg, size_t len, bool reliable)
+static int send_user(struct swim *s, const char *node, const uint8_t *msg, size_t len,
+                     bool reliable)
 {
     struct member *m = swim_members_find(s, (const uint8_t *)node, strlen(node));
     if (!m)
@@ -295,6 +302,45 @@ int swim_send_user(struct swim *s, const char *node, const uint8_t *msg, size_t 
         }
     }
     free(buf);
+    return rc;
+}
+
+/* ---- API calls that queue work ---------------------------------------------------------------
+ * Each tells the transport its new next deadline when it is done (transport.schedule), so an
+ * event-loop transport re-arms its timer without the caller having to ask. */
+
+int swim_join(struct swim *s, uint64_t now_ms, const struct swim_addr *seeds, size_t n)
+{
+    int rc = join_seeds(s, now_ms, seeds, n);
+    wake_transport(s);
+    return rc;
+}
+
+int swim_leave(struct swim *s, uint64_t now_ms)
+{
+    int rc = leave(s, now_ms);
+    wake_transport(s);
+    return rc;
+}
+
+int swim_update_meta(struct swim *s, uint64_t now_ms, const uint8_t *meta, size_t len)
+{
+    int rc = update_meta(s, now_ms, meta, len);
+    wake_transport(s);
+    return rc;
+}
+
+int swim_broadcast(struct swim *s, const char *name, const uint8_t *msg, size_t len)
+{
+    int rc = broadcast(s, name, msg, len);
+    wake_transport(s);
+    return rc;
+}
+
+int swim_send_user(struct swim *s, const char *node, const uint8_t *msg, size_t len, bool reliable)
+{
+    int rc = send_user(s, node, msg, len, reliable);
+    wake_transport(s);
     return rc;
 }
 

@@ -61,6 +61,10 @@ struct swim_transport {
     int (*send_packet)(void *ctx, const struct swim_addr *to, const uint8_t *buf, size_t len);
     int (*stream_send)(void *ctx, const struct swim_addr *to, const uint8_t *buf, size_t len,
                        uint64_t token);
+    /* Optional: called at the end of swim_join/leave/update_meta/broadcast/send_user with the
+     * new swim_next_deadline(), so a transport that drives a timer re-arms it by itself (it must
+     * not call back into the core from here). */
+    void (*schedule)(void *ctx, uint64_t deadline_ms);
 };
 
 /* Application hooks; every pointer may be NULL. */

@@ -89,10 +89,11 @@ static void on_timer(void *ctx);
 
 static void conns_expire(struct swim_net *n, uint64_t now);
 
-static void reschedule(struct swim_net *n)
+/* Arms the one loop timer for the earlier of the core's deadline and the connections' ones
+ * (only ever moves it earlier; on_timer clears it before it runs). */
+static void reschedule_at(struct swim_net *n, uint64_t due)
 {
     uint64_t now = loop_now_ms();
-    uint64_t due = swim_next_deadline(n->swim);
     for (struct conn *c = n->conns; c; c = c->next)
         if (c->deadline < due)
             due = c->deadline;
@@ -106,6 +107,11 @@ static void reschedule(struct swim_net *n)
     n->timer_due = due;
 }
 
+static void reschedule(struct swim_net *n)
+{
+    reschedule_at(n, swim_next_deadline(n->swim));
+}
+
 static void on_timer(void *ctx)
 {
     struct swim_net *n = ctx;
@@ -116,9 +122,13 @@ static void on_timer(void *ctx)
     reschedule(n);
 }
 
-void swim_net_kick(struct swim_net *n)
+/* transport.schedule: an API call queued work (join, leave, broadcast, ...); the core passes its
+ * new deadline, so no caller has to remember to reschedule. */
+static void on_schedule(void *ctx, uint64_t deadline_ms)
 {
-    reschedule(n);
+    struct swim_net *n = ctx;
+    if (n->swim) /* NULL only while swim_new runs */
+        reschedule_at(n, deadline_ms);
 }
 
 /* ---- UDP --------------------------------------------------------------------------------------
@@ -507,6 +517,7 @@ struct swim_net *swim_net_new(struct loop *loop, const struct swim_addr *bind,
     c.transport.ctx = n;
     c.transport.send_packet = send_packet;
     c.transport.stream_send = stream_send;
+    c.transport.schedule = on_schedule;
     n->tcp_timeout_ms = c.tcp_timeout_ms ? c.tcp_timeout_ms : 10000;
     n->swim = swim_new(&c, loop_now_ms());
     if (!n->swim) {

@@ -20,8 +20,5 @@ void swim_net_free(struct swim_net *n);
 struct swim *swim_net_swim(struct swim_net *n);
 /* The address actually bound. */
 struct swim_addr swim_net_bound(const struct swim_net *n);
-/* Call after using the swim API directly (join, broadcast, leave, ...) so its next deadline is
- * scheduled. */
-void swim_net_kick(struct swim_net *n);
 
 #endif

@@ -140,7 +140,6 @@ static void status_tick(void *ctx)
     s->status_timer = NULL;
     sync_refresh_status(s);
     sync_repl_housekeeping(s);
-    swim_net_kick(s->net);
     if (!s->stopping)
         s->status_timer = loop_timer_add(s->loop, STATUS_PERIOD_MS, status_tick, s);
 }
@@ -242,7 +241,6 @@ static void join_addrs(struct sync *s, const struct swim_addr *a, size_t n)
 {
     int started = swim_join(s->swim, loop_now_ms(), a, n);
     SYNC_STAT(s, joins_attempted, n);
-    swim_net_kick(s->net);
     if (started < (int)n)
         log_debug(SYNC_MOD, "started %d of %zu joins", started, n);
 }
@@ -307,7 +305,6 @@ static void do_sync_now(void *ctx)
     if (s->stopping)
         return;
     sync_repl_exchange_all(s);
-    swim_net_kick(s->net);
 }
 
 int sync_request_now(struct sync *s)
@@ -502,7 +499,6 @@ struct sync *sync_start(struct loop *loop, struct records *records, const struct
         seed_tick(s);
     sync_refresh_status(s);
     s->status_timer = loop_timer_add(loop, STATUS_PERIOD_MS, status_tick, s);
-    swim_net_kick(s->net);
     log_info(SYNC_MOD, "DNS sync manager started successfully");
     log_info(SYNC_MOD,
              "node %s: SWIM on %s:%u (advertised %s), discovery %s, %zu seeds, encryption %s",
@@ -559,7 +555,6 @@ void sync_stop(struct sync *s)
     }
     if (swim_num_alive(s->swim) > 1 && swim_leave(s->swim, loop_now_ms()) == 0) {
         /* Spread the leave: run the loop until it has been sent or the deadline passes. */
-        swim_net_kick(s->net);
         s->seed_timer = loop_timer_add(s->loop, 20, leave_check, s);
         s->status_timer = loop_timer_add(s->loop, LEAVE_SPREAD_MS, leave_deadline, s);
         loop_run(s->loop);

@@ -243,7 +243,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     cfg.compress_tcp = !(flags & 8);
     cfg.disable_tcp_pings = flags & 16;
     cfg.dead_node_reclaim_ms = flags & 32 ? 5000 : 0;
-    cfg.transport = (struct swim_transport){&net, net_packet, net_stream};
+    cfg.transport =
+        (struct swim_transport){.ctx = &net, .send_packet = net_packet, .stream_send = net_stream};
     cfg.delegate.ctx = &net;
     cfg.delegate.local_state = on_local_state;
     cfg.delegate.accept_merge = on_accept_merge;

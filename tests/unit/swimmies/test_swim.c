@@ -36,11 +36,20 @@ struct capture {
     size_t n;
     size_t events[8];
     char last_event_name[64];
+    size_t n_sched; /* transport.schedule calls */
+    uint64_t last_sched;
     size_t n_logs; /* lines the core logged through cfg.log */
     enum swim_log_level last_level;
     char last_component[16];
     char last_log[256];
 };
+
+static void cap_schedule(void *ctx, uint64_t deadline_ms)
+{
+    struct capture *c = ctx;
+    c->n_sched++;
+    c->last_sched = deadline_ms;
+}
 
 static void cap_log(void *ctx, enum swim_log_level level, const char *component, const char *msg)
 {
@@ -148,7 +157,8 @@ static struct swim *make_node(struct capture *c, struct swim_keyring *kr)
     cfg.advertise = addr4(127, 0, 0, 10, 7946);
     cfg.seed = 42;
     cfg.keyring = kr;
-    cfg.transport = (struct swim_transport){c, cap_packet, cap_stream};
+    cfg.transport = (struct swim_transport){
+        .ctx = c, .send_packet = cap_packet, .stream_send = cap_stream, .schedule = cap_schedule};
     cfg.delegate.ctx = c;
     cfg.delegate.on_event = cap_event;
     cfg.log = (struct swim_logger){cap_log, c};
@@ -676,7 +686,8 @@ static void test_malformed_names_dropped(void **state)
     cfg.name = "me";
     cfg.advertise = addr4(127, 0, 0, 10, 7946);
     cfg.seed = 42;
-    cfg.transport = (struct swim_transport){&c, cap_packet, cap_stream};
+    cfg.transport =
+        (struct swim_transport){.ctx = &c, .send_packet = cap_packet, .stream_send = cap_stream};
     cfg.delegate.ctx = &seen;
     cfg.delegate.accept_merge = accept_all;
     struct swim *s = swim_new(&cfg, 1000);
@@ -722,9 +733,13 @@ static void test_broadcast_queue_replaces_and_limits(void **state)
     struct swim_addr pa = addr4(127, 0, 0, 80, 7946);
     feed_alive(s, 1001, "peer", &pa, 1);
     /* named user broadcasts replace the queued older one */
+    assert_int_equal(c.n_sched, 0); /* feeding packets is the transport's own doing */
     assert_int_equal(swim_broadcast(s, "k", (const uint8_t *)"v1", 2), 0);
     assert_int_equal(swim_broadcast(s, "k", (const uint8_t *)"v2", 2), 0);
     assert_int_equal(swim_broadcast(s, NULL, (const uint8_t *)"u", 1), 0);
+    /* each API call hands the transport the core's next deadline */
+    assert_int_equal(c.n_sched, 3);
+    assert_int_equal(c.last_sched, swim_next_deadline(s));
     struct swim_metrics m;
     swim_get_metrics(s, &m);
     /* alive(me) + alive(peer) + 2 user */
