@@ -46,16 +46,7 @@ void swim_state_correct_stale(struct swim *s, const struct swim_addr *to, const 
 static void queue_alive(struct swim *s, struct member *m)
 {
     uint8_t buf[1024];
-    struct swim_alive a = {
-        .incarnation = m->incarnation,
-        .node = swim_mem(m->name, m->name_len),
-        .addr = swim_mem(m->addr.ip, m->addr.ip_len),
-        .port = m->addr.port,
-        .meta = m->meta_len ? swim_mem(m->meta, m->meta_len) : (struct swim_bytes){NULL, 0},
-        .vsn_len = 6,
-    };
-    memcpy(a.vsn, m->vsn, 6);
-    ssize_t n = swim_encode_alive(buf, sizeof(buf), &a);
+    ssize_t n = encode_alive(m, buf, sizeof(buf));
     if (n > 0)
         swim_bq_queue_member(s, m, buf, (size_t)n, false);
 }

@@ -1,7 +1,8 @@
 /* swim.c — the swimmies core's lifecycle and public API: configuration defaults (memberlist LAN),
  * creation of the local node, the timer schedule (probe, gossip, push/pull, suspicion, relays,
  * streams) behind swim_tick/swim_next_deadline, join/leave/meta updates, user messages, and
- * introspection. Protocol details live in state.c, probe.c, net.c, pushpull.c, broadcast.c. */
+ * introspection. Protocol details live in state.c, probe.c, send.c, recv.c, pushpull.c,
+ * broadcast.c. */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <math.h>
@@ -497,6 +498,17 @@ int swim_addr_parse(const char *str, uint16_t default_port, struct swim_addr *ou
         return -1;
     out->port = (uint16_t)port;
     return 0;
+}
+
+void swim_ip_to_addr(const uint8_t *ip, size_t ip_len, uint16_t port, struct swim_addr *out)
+{
+    memset(out, 0, sizeof(*out));
+    if (ip_len > 16)
+        ip_len = 16;
+    if (ip_len) /* an absent address is (NULL, 0) */
+        memcpy(out->ip, ip, ip_len);
+    out->ip_len = (uint8_t)ip_len;
+    out->port = port;
 }
 
 bool swim_addr_eq(const struct swim_addr *a, const struct swim_addr *b)

@@ -229,16 +229,27 @@ void swim_probe_relay_timeouts(struct swim *s);
 uint64_t swim_probe_next_deadline(const struct swim *s);
 void swim_probe_forget(struct swim *s);
 
-/* net.c */
+/* send.c */
+/* The keyring when encryption is on, else NULL. */
+struct swim_keyring *swim_active_keyring(const struct swim *s);
 /* Send one message over UDP, piggybacking queued broadcasts; crc_node (may be NULL) decides
  * the CRC wrapper by its PMax. */
 void swim_send_msg(struct swim *s, const struct swim_addr *to, const struct member *crc_node,
                    const uint8_t *msg, size_t len, bool piggyback);
 void swim_gossip(struct swim *s);
+/* Wrap a stream message for TCP (compression, encryption) into *out (malloc'd). */
+int swim_wrap_stream(struct swim *s, const uint8_t *msg, size_t len, uint8_t **out,
+                     size_t *out_len);
 /* Wrap a stream message for TCP and hand it to the transport. Returns 0 or -1. */
 int swim_stream_send(struct swim *s, const struct swim_addr *to, const uint8_t *msg, size_t len,
                      enum stream_kind kind, uint32_t seq);
+/* A stream awaiting a reply failed or timed out. */
+void swim_stream_failed(struct swim *s, const struct pending_stream *p);
 void swim_streams_timeouts(struct swim *s);
+
+/* recv.c: swim_recv_packet, swim_recv_stream, swim_stream_reply (swim.h) */
+
+/* swim.c */
 void swim_ip_to_addr(const uint8_t *ip, size_t ip_len, uint16_t port, struct swim_addr *out);
 
 /* reconnect.c */

@@ -1,127 +1,11 @@
-/* net.c — the core's packet and stream paths (memberlist net.go): building datagrams with
- * piggybacked broadcasts in a compound that fits UDPBufferSize, CRC for PMax >= 5 peers,
- * encryption; gossip rounds; dispatching received packets; TCP streams (push/pull, TCP ping,
- * reliable user messages) both as server and client, with pending-reply bookkeeping. */
-#include <errno.h>
+/* swimmies/recv.c — the core's receive side (memberlist net.go handleCommand/handleConn): the
+ * dispatcher of received datagrams (each message to probe/state/the delegate), accepted TCP
+ * streams (TCP ping, push/pull, reliable user messages, error replies) and the replies to
+ * streams this node opened. */
 #include <stdlib.h>
 #include <string.h>
 
-#include "swimmies/keyring.h"
 #include "swimmies/swim_int.h"
-
-#define COMPOUND_HEADER_OVERHEAD 2 /* 07 + count */
-#define COMPOUND_PART_OVERHEAD 2   /* u16 length */
-
-void swim_ip_to_addr(const uint8_t *ip, size_t ip_len, uint16_t port, struct swim_addr *out)
-{
-    memset(out, 0, sizeof(*out));
-    if (ip_len > 16)
-        ip_len = 16;
-    if (ip_len) /* an absent address is (NULL, 0) */
-        memcpy(out->ip, ip, ip_len);
-    out->ip_len = (uint8_t)ip_len;
-    out->port = port;
-}
-
-static struct swim_keyring *active_keyring(const struct swim *s)
-{
-    return swim_keyring_enabled(s->cfg.keyring) ? s->cfg.keyring : NULL;
-}
-
-static size_t udp_room(const struct swim *s)
-{
-    size_t room = s->cfg.udp_buffer_size;
-    if (active_keyring(s))
-        room = room > SWIM_ENC_OVERHEAD ? room - SWIM_ENC_OVERHEAD : 0;
-    return room;
-}
-
-static void transmit(struct swim *s, const struct swim_addr *to, const struct member *crc_node,
-                     const uint8_t *payload, size_t len)
-{
-    bool crc = crc_node && crc_node->vsn[1] >= 5;
-    ssize_t n = swim_packet_wrap(s->tx_wire, SWIM_PKT_MAX, payload, len, s->cfg.compress_udp, crc,
-                                 active_keyring(s));
-    if (n < 0) {
-        SWIM_WARN(s, "cannot wrap a %zu-byte packet", len);
-        return;
-    }
-    if (s->cfg.transport.send_packet &&
-        s->cfg.transport.send_packet(s->cfg.transport.ctx, to, s->tx_wire, (size_t)n) == 0) {
-        s->m.packets_out++;
-        s->m.bytes_out += (uint64_t)n;
-    }
-}
-
-void swim_send_msg(struct swim *s, const struct swim_addr *to, const struct member *crc_node,
-                   const uint8_t *msg, size_t len, bool piggyback)
-{
-    size_t room = udp_room(s);
-    size_t np = 0;
-    struct swim_bytes parts[SWIM_COMPOUND_MAX_PARTS];
-    if (piggyback && len + COMPOUND_HEADER_OVERHEAD < room) {
-        size_t avail = room - len - COMPOUND_HEADER_OVERHEAD;
-        np = swim_bq_take(s, COMPOUND_PART_OVERHEAD, avail, parts + 1, SWIM_COMPOUND_MAX_PARTS - 1,
-                          s->tx_store, SWIM_PKT_MAX);
-    }
-    if (np == 0) {
-        transmit(s, to, crc_node, msg, len);
-        return;
-    }
-    parts[0] = swim_mem(msg, len);
-    ssize_t cl = swim_compound_build(s->tx_buf, SWIM_PKT_MAX, parts, np + 1);
-    if (cl < 0) {
-        transmit(s, to, crc_node, msg, len);
-        return;
-    }
-    transmit(s, to, crc_node, s->tx_buf, (size_t)cl);
-}
-
-static bool skip_gossip(struct swim *s, struct member *m, void *ctx)
-{
-    (void)ctx;
-    if (m == s->self)
-        return true;
-    switch (m->state) {
-    case SWIM_ALIVE:
-    case SWIM_SUSPECT:
-        return false;
-    case SWIM_DEAD:
-        return s->now - m->state_change > s->cfg.gossip_to_dead_ms;
-    default:
-        return true;
-    }
-}
-
-void swim_gossip(struct swim *s)
-{
-    if (s->bq.count == 0 && s->uq.count == 0)
-        return;
-    struct member *targets[64];
-    size_t k = s->cfg.gossip_nodes < 64 ? s->cfg.gossip_nodes : 64;
-    size_t got = swim_members_k_random(s, k, targets, skip_gossip, NULL);
-    size_t room = udp_room(s);
-    if (room <= COMPOUND_HEADER_OVERHEAD)
-        return;
-    for (size_t i = 0; i < got; i++) {
-        struct swim_bytes parts[SWIM_COMPOUND_MAX_PARTS];
-        size_t np = swim_bq_take(s, COMPOUND_PART_OVERHEAD, room - COMPOUND_HEADER_OVERHEAD, parts,
-                                 SWIM_COMPOUND_MAX_PARTS, s->tx_store, SWIM_PKT_MAX);
-        if (np == 0)
-            return;
-        s->m.gossip_packets++;
-        if (np == 1) {
-            transmit(s, &targets[i]->addr, targets[i], parts[0].p, parts[0].len);
-        } else {
-            ssize_t cl = swim_compound_build(s->tx_buf, SWIM_PKT_MAX, parts, np);
-            if (cl > 0)
-                transmit(s, &targets[i]->addr, targets[i], s->tx_buf, (size_t)cl);
-        }
-    }
-}
-
-/* ---- receive ----------------------------------------------------------------------------------
- */
 
 struct rx_ctx {
     struct swim *s;
@@ -212,92 +96,12 @@ void swim_recv_packet(struct swim *s, uint64_t now_ms, const struct swim_addr *f
     struct rx_ctx c = {s, from};
     struct swim_walk_stats st;
     memset(&st, 0, sizeof(st));
-    int rc = swim_packet_receive(buf, len, active_keyring(s), true, s->rx_scratch,
+    int rc = swim_packet_receive(buf, len, swim_active_keyring(s), true, s->rx_scratch,
                                  s->rx_scratch_cap, on_message, &c, &st);
     if (rc == SWIM_EDECRYPT || rc == SWIM_ENOKEY)
         s->m.dropped_decrypt++;
     else if (rc != SWIM_OK)
         s->m.dropped_malformed++;
-}
-
-/* ---- streams ----------------------------------------------------------------------------------
- */
-
-static int wrap_stream(struct swim *s, const uint8_t *msg, size_t len, uint8_t **out,
-                       size_t *out_len)
-{
-    size_t cap = len + len / 2 + 256;
-    uint8_t *buf = malloc(cap);
-    if (!buf)
-        return -ENOMEM;
-    ssize_t n = swim_stream_wrap(buf, cap, msg, len, s->cfg.compress_tcp, active_keyring(s));
-    if (n < 0) {
-        free(buf);
-        return -EMSGSIZE;
-    }
-    *out = buf;
-    *out_len = (size_t)n;
-    return 0;
-}
-
-int swim_stream_send(struct swim *s, const struct swim_addr *to, const uint8_t *msg, size_t len,
-                     enum stream_kind kind, uint32_t seq)
-{
-    if (!s->cfg.transport.stream_send)
-        return -1;
-    uint8_t *wire;
-    size_t wl;
-    if (wrap_stream(s, msg, len, &wire, &wl) < 0)
-        return -1;
-    uint64_t token = 0;
-    if (kind != ST_ONEWAY) {
-        if (s->n_streams == s->cap_streams) {
-            size_t nc = s->cap_streams ? s->cap_streams * 2 : 8;
-            struct pending_stream *ns = realloc(s->streams, nc * sizeof(*ns));
-            if (!ns) {
-                free(wire);
-                return -1;
-            }
-            s->streams = ns;
-            s->cap_streams = nc;
-        }
-        token = ++s->next_token;
-    }
-    int rc = s->cfg.transport.stream_send(s->cfg.transport.ctx, to, wire, wl, token);
-    free(wire);
-    if (rc < 0)
-        return -1;
-    s->m.streams_out++;
-    s->m.stream_bytes_out += wl;
-    if (token) {
-        struct pending_stream *p = &s->streams[s->n_streams++];
-        p->token = token;
-        p->kind = kind;
-        p->seq = seq;
-        p->deadline = s->now + s->cfg.tcp_timeout_ms;
-    }
-    return 0;
-}
-
-static void stream_failed(struct swim *s, const struct pending_stream *p)
-{
-    if (p->kind == ST_PUSHPULL || p->kind == ST_PUSHPULL_JOIN) {
-        s->m.pushpull_failures++;
-        SWIM_DEBUG(s, "push/pull failed");
-    }
-}
-
-void swim_streams_timeouts(struct swim *s)
-{
-    for (size_t i = 0; i < s->n_streams;) {
-        if (s->streams[i].deadline > s->now) {
-            i++;
-            continue;
-        }
-        struct pending_stream p = s->streams[i];
-        s->streams[i] = s->streams[--s->n_streams];
-        stream_failed(s, &p);
-    }
 }
 
 /* swim_stream_read with a scratch buffer that grows until the message fits. */
@@ -309,7 +113,7 @@ static int read_stream(struct swim *s, const uint8_t *buf, size_t len, uint8_t *
         *scratch = malloc(cap);
         if (!*scratch)
             return SWIM_ENOSPACE;
-        int rc = swim_stream_read(buf, len, active_keyring(s), true, *scratch, cap, msg);
+        int rc = swim_stream_read(buf, len, swim_active_keyring(s), true, *scratch, cap, msg);
         if (rc != SWIM_ENOSPACE || cap >= 4 * (size_t)SWIM_MAX_STREAM_BYTES)
             return rc;
         free(*scratch);
@@ -331,7 +135,7 @@ int swim_stream_reply(struct swim *s, uint64_t now_ms, uint64_t token, const uin
     struct pending_stream p = s->streams[i];
     if (!buf) {
         s->streams[i] = s->streams[--s->n_streams];
-        stream_failed(s, &p);
+        swim_stream_failed(s, &p);
         return 0;
     }
     uint8_t *scratch = NULL;
@@ -348,14 +152,14 @@ int swim_stream_reply(struct swim *s, uint64_t now_ms, uint64_t token, const uin
             s->m.dropped_decrypt++;
         else
             s->m.dropped_malformed++;
-        stream_failed(s, &p);
+        swim_stream_failed(s, &p);
         free(scratch);
         return 0;
     }
     if (msg.type == SWIM_MSG_ERR) {
         SWIM_WARN(s, "remote error: %.*s", (int)msg.u.err.error.len,
                   (const char *)msg.u.err.error.p);
-        stream_failed(s, &p);
+        swim_stream_failed(s, &p);
     } else if (p.kind == ST_TCP_PING) {
         if (msg.type == SWIM_MSG_ACK && msg.u.ack.seq_no == p.seq)
             swim_probe_fallback_result(s, token, true);
@@ -364,7 +168,7 @@ int swim_stream_reply(struct swim *s, uint64_t now_ms, uint64_t token, const uin
             swim_pushpull_merge(s, &msg, p.kind == ST_PUSHPULL_JOIN) == 0) {
             s->m.pushpulls++;
         } else {
-            stream_failed(s, &p);
+            swim_stream_failed(s, &p);
         }
     }
     free(scratch);
@@ -377,7 +181,7 @@ static void err_reply(struct swim *s, const char *text, uint8_t **reply, size_t 
     struct swim_err e = {.error = swim_str(text)};
     ssize_t n = swim_encode_err(buf, sizeof(buf), &e);
     if (n > 0)
-        wrap_stream(s, buf, (size_t)n, reply, reply_len);
+        swim_wrap_stream(s, buf, (size_t)n, reply, reply_len);
 }
 
 int swim_recv_stream(struct swim *s, uint64_t now_ms, const struct swim_addr *from,
@@ -420,14 +224,14 @@ int swim_recv_stream(struct swim *s, uint64_t now_ms, const struct swim_addr *fr
         struct swim_ack a = {.seq_no = msg.u.ping.seq_no};
         ssize_t n = swim_encode_ack(abuf, sizeof(abuf), &a);
         if (n > 0)
-            wrap_stream(s, abuf, (size_t)n, reply, reply_len);
+            swim_wrap_stream(s, abuf, (size_t)n, reply, reply_len);
         break;
     }
     case SWIM_MSG_PUSH_PULL: {
         uint8_t *local;
         size_t ll;
         if (swim_pushpull_encode(s, msg.u.push_pull.header.join, &local, &ll) == 0) {
-            wrap_stream(s, local, ll, reply, reply_len);
+            swim_wrap_stream(s, local, ll, reply, reply_len);
             free(local);
         }
         if (swim_pushpull_merge(s, &msg, msg.u.push_pull.header.join) == 0)
