@@ -127,7 +127,7 @@ static size_t take_from(struct swim *s, struct bqueue *q, size_t overhead, size_
 {
     if (!q->count)
         return 0;
-    uint32_t tlimit = swim_retransmit_limit(s->cfg.retransmit_mult, s->n_nodes);
+    uint32_t tlimit = swim_retransmit_limit(s->cfg.retransmit_mult, s->nodes.n);
     struct bq_item *picked[SWIM_COMPOUND_MAX_PARTS];
     size_t np = 0, misses = 0;
     for (int lv = 0; lv < BQ_LEVELS && np < max_parts; lv++) {

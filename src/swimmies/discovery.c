@@ -15,6 +15,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "core/vec.h"
+
 #define MOD "discovery"
 #define MSG_MAX 2048
 
@@ -27,9 +29,11 @@ struct swim_discovery {
     struct loop_timer *timer;
     swim_discovery_cb cb;
     void *ctx;
-    pthread_mutex_t mu; /* guards nodes, n_nodes, stats (read by other threads) */
-    struct swim_discovery_node *nodes;
-    size_t n_nodes, cap_nodes;
+    pthread_mutex_t mu; /* guards nodes and stats (read by other threads) */
+    struct {
+        struct swim_discovery_node *v;
+        size_t n, cap;
+    } nodes; /* a core/vec.h vector */
     struct swim_discovery_stats stats;
     bool clash_logged, send_error_logged;
 };
@@ -149,24 +153,24 @@ void swim_discovery_announce(struct swim_discovery *d)
 
 static ssize_t find_node(struct swim_discovery *d, const char *id)
 {
-    for (size_t i = 0; i < d->n_nodes; i++)
-        if (strcmp(d->nodes[i].node_id, id) == 0)
+    for (size_t i = 0; i < d->nodes.n; i++)
+        if (strcmp(d->nodes.v[i].node_id, id) == 0)
             return (ssize_t)i;
     return -1;
 }
 
 static void remove_node(struct swim_discovery *d, size_t i)
 {
-    d->nodes[i] = d->nodes[--d->n_nodes];
+    d->nodes.v[i] = d->nodes.v[--d->nodes.n];
 }
 
 static void expire(struct swim_discovery *d)
 {
     double now = wall_now();
     double limit = (double)d->cfg.timeout_ms / 1000.0;
-    for (size_t i = 0; i < d->n_nodes;) {
-        if (now - d->nodes[i].last_seen > limit) {
-            struct swim_discovery_node gone = d->nodes[i];
+    for (size_t i = 0; i < d->nodes.n;) {
+        if (now - d->nodes.v[i].last_seen > limit) {
+            struct swim_discovery_node gone = d->nodes.v[i];
             pthread_mutex_lock(&d->mu);
             remove_node(d, i);
             pthread_mutex_unlock(&d->mu);
@@ -218,22 +222,15 @@ static void handle(struct swim_discovery *d, const char *buf, size_t len)
             remove_node(d, (size_t)i);
         ev = SWIM_DISCOVERY_GOODBYE;
     } else if (i >= 0) {
-        bool changed = strcmp(d->nodes[i].ip_address, n.ip_address) != 0 ||
-                       d->nodes[i].swim_port != n.swim_port;
-        d->nodes[i] = n;
+        bool changed = strcmp(d->nodes.v[i].ip_address, n.ip_address) != 0 ||
+                       d->nodes.v[i].swim_port != n.swim_port;
+        d->nodes.v[i] = n;
         ev = changed ? SWIM_DISCOVERY_FOUND : SWIM_DISCOVERY_UPDATED;
     } else {
-        if (d->n_nodes == d->cap_nodes) {
-            size_t cap = d->cap_nodes ? d->cap_nodes * 2 : 8;
-            struct swim_discovery_node *nn = realloc(d->nodes, cap * sizeof *nn);
-            if (!nn) {
-                pthread_mutex_unlock(&d->mu);
-                return;
-            }
-            d->nodes = nn;
-            d->cap_nodes = cap;
+        if (!vec_push(&d->nodes, n)) {
+            pthread_mutex_unlock(&d->mu);
+            return;
         }
-        d->nodes[d->n_nodes++] = n;
         ev = SWIM_DISCOVERY_FOUND;
     }
     pthread_mutex_unlock(&d->mu);
@@ -375,7 +372,7 @@ void swim_discovery_stop(struct swim_discovery *d)
     if (d->tx_fd >= 0)
         close(d->tx_fd);
     pthread_mutex_destroy(&d->mu);
-    free(d->nodes);
+    free(d->nodes.v);
     free(d->strings);
     free(d);
 }
@@ -383,9 +380,9 @@ void swim_discovery_stop(struct swim_discovery *d)
 size_t swim_discovery_nodes(struct swim_discovery *d, struct swim_discovery_node *out, size_t max)
 {
     pthread_mutex_lock(&d->mu);
-    size_t n = d->n_nodes;
+    size_t n = d->nodes.n;
     for (size_t i = 0; i < n && i < max; i++)
-        out[i] = d->nodes[i];
+        out[i] = d->nodes.v[i];
     pthread_mutex_unlock(&d->mu);
     return n;
 }

@@ -8,6 +8,8 @@
 
 #include "swimmies/swim_int.h"
 
+#define RELAYS_MAX 1024 /* indirect pings relayed at once; more are dropped */
+
 static void self_source(struct swim *s, struct swim_bytes *addr, uint16_t *port,
                         struct swim_bytes *node)
 {
@@ -157,14 +159,14 @@ static void probe_give_up(struct swim *s)
 static void probe_next(struct swim *s)
 {
     size_t checked = 0;
-    while (checked < s->n_nodes) {
-        if (s->probe_index >= s->n_nodes) {
+    while (checked < s->nodes.n) {
+        if (s->probe_index >= s->nodes.n) {
             swim_members_reap(s);
             s->probe_index = 0;
             checked++;
             continue;
         }
-        struct member *m = s->nodes[s->probe_index++];
+        struct member *m = s->nodes.v[s->probe_index++];
         if (m == s->self || m->state == SWIM_DEAD || m->state == SWIM_LEFT) {
             checked++;
             continue;
@@ -197,9 +199,9 @@ uint64_t swim_probe_next_deadline(const struct swim *s)
         d = s->probe.timeout_at;
     if (s->probe.phase == PROBE_INDIRECT && s->probe.deadline < d)
         d = s->probe.deadline;
-    for (size_t i = 0; i < s->n_relays; i++)
-        if (s->relays[i].deadline < d)
-            d = s->relays[i].deadline;
+    for (size_t i = 0; i < s->relays.n; i++)
+        if (s->relays.v[i].deadline < d)
+            d = s->relays.v[i].deadline;
     return d;
 }
 
@@ -228,10 +230,10 @@ void swim_probe_handle_ack(struct swim *s, uint32_t seq)
         probe_finish(s, -1);
         return;
     }
-    for (size_t i = 0; i < s->n_relays; i++) {
-        if (s->relays[i].local_seq == seq) {
-            struct relay r = s->relays[i];
-            s->relays[i] = s->relays[--s->n_relays];
+    for (size_t i = 0; i < s->relays.n; i++) {
+        if (s->relays.v[i].local_seq == seq) {
+            struct relay r = s->relays.v[i];
+            s->relays.v[i] = s->relays.v[--s->relays.n];
             send_ack(s, &r.origin, r.orig_seq);
             return;
         }
@@ -289,17 +291,11 @@ void swim_probe_handle_indirect(struct swim *s, const struct swim_addr *from, co
     }
     if (ind.port == 0)
         ind.port = s->cfg.advertise.port;
-    if (s->n_relays == s->cap_relays) {
-        size_t nc = s->cap_relays ? s->cap_relays * 2 : 8;
-        if (nc > 1024)
-            return; /* a flood of relay requests; drop */
-        struct relay *nr = realloc(s->relays, nc * sizeof(*nr));
-        if (!nr)
-            return;
-        s->relays = nr;
-        s->cap_relays = nc;
-    }
-    struct relay *r = &s->relays[s->n_relays++];
+    if (s->relays.n >= RELAYS_MAX) /* a flood of relay requests; drop */
+        return;
+    struct relay *r = vec_push_zero(&s->relays);
+    if (!r)
+        return;
     r->local_seq = ++s->seq;
     r->orig_seq = ind.seq_no;
     r->nack = ind.nack;
@@ -318,13 +314,13 @@ void swim_probe_handle_indirect(struct swim *s, const struct swim_addr *from, co
 
 void swim_probe_relay_timeouts(struct swim *s)
 {
-    for (size_t i = 0; i < s->n_relays;) {
-        if (s->relays[i].deadline > s->now) {
+    for (size_t i = 0; i < s->relays.n;) {
+        if (s->relays.v[i].deadline > s->now) {
             i++;
             continue;
         }
-        struct relay r = s->relays[i];
-        s->relays[i] = s->relays[--s->n_relays];
+        struct relay r = s->relays.v[i];
+        s->relays.v[i] = s->relays.v[--s->relays.n];
         if (r.nack)
             send_nack(s, &r.origin, r.orig_seq);
     }

@@ -17,19 +17,19 @@ int swim_pushpull_encode(struct swim *s, bool join, uint8_t **out, size_t *out_l
     if (!user)
         user_len = 0;
     size_t cap = 64 + user_len;
-    for (size_t i = 0; i < s->n_nodes; i++)
-        cap += 96 + s->nodes[i]->name_len + s->nodes[i]->meta_len;
+    for (size_t i = 0; i < s->nodes.n; i++)
+        cap += 96 + s->nodes.v[i]->name_len + s->nodes.v[i]->meta_len;
     uint8_t *buf = malloc(cap);
     if (!buf) {
         free(user);
         return -ENOMEM;
     }
     struct swim_push_pull_header h = {
-        .nodes = (uint32_t)s->n_nodes, .user_state_len = (uint32_t)user_len, .join = join};
+        .nodes = (uint32_t)s->nodes.n, .user_state_len = (uint32_t)user_len, .join = join};
     ssize_t n = swim_encode_push_pull_header(buf, cap, &h);
     size_t pos = n > 0 ? (size_t)n : 0;
-    for (size_t i = 0; i < s->n_nodes && n > 0; i++) {
-        const struct member *m = s->nodes[i];
+    for (size_t i = 0; i < s->nodes.n && n > 0; i++) {
+        const struct member *m = s->nodes.v[i];
         struct swim_push_node pn = {
             .name = swim_mem(m->name, m->name_len),
             .addr = swim_mem(m->addr.ip, m->addr.ip_len),
@@ -79,8 +79,8 @@ static int verify_protocol(struct swim *s, const struct swim_stream_msg *msg)
     }
     if (rc < 0)
         return -1;
-    for (size_t i = 0; i < s->n_nodes; i++) {
-        const struct member *m = s->nodes[i];
+    for (size_t i = 0; i < s->nodes.n; i++) {
+        const struct member *m = s->nodes.v[i];
         if (m->state != SWIM_ALIVE)
             continue;
         if (m->vsn[0] > maxpmin)
@@ -104,8 +104,8 @@ static int verify_protocol(struct swim *s, const struct swim_stream_msg *msg)
             return -1;
         }
     }
-    for (size_t i = 0; i < s->n_nodes; i++) {
-        const struct member *m = s->nodes[i];
+    for (size_t i = 0; i < s->nodes.n; i++) {
+        const struct member *m = s->nodes.v[i];
         if (m->vsn[2] < maxpmin || m->vsn[2] > minpmax || m->vsn[5] < maxdmin ||
             m->vsn[5] > mindmax) {
             SWIM_WARN(s, "node '%s' versions are incompatible with the remote cluster", m->name);

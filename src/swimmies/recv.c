@@ -127,14 +127,14 @@ int swim_stream_reply(struct swim *s, uint64_t now_ms, uint64_t token, const uin
 {
     s->now = now_ms;
     size_t i;
-    for (i = 0; i < s->n_streams; i++)
-        if (s->streams[i].token == token)
+    for (i = 0; i < s->streams.n; i++)
+        if (s->streams.v[i].token == token)
             break;
-    if (i == s->n_streams)
+    if (i == s->streams.n)
         return 0;
-    struct pending_stream p = s->streams[i];
+    struct pending_stream p = s->streams.v[i];
     if (!buf) {
-        s->streams[i] = s->streams[--s->n_streams];
+        s->streams.v[i] = s->streams.v[--s->streams.n];
         swim_stream_failed(s, &p);
         return 0;
     }
@@ -145,7 +145,7 @@ int swim_stream_reply(struct swim *s, uint64_t now_ms, uint64_t token, const uin
         free(scratch);
         return 1;
     }
-    s->streams[i] = s->streams[--s->n_streams];
+    s->streams.v[i] = s->streams.v[--s->streams.n];
     s->m.stream_bytes_in += len;
     if (rc != SWIM_OK) {
         if (rc == SWIM_EDECRYPT || rc == SWIM_EPLAINTEXT || rc == SWIM_ENOKEY)

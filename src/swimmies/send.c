@@ -135,15 +135,9 @@ int swim_stream_send(struct swim *s, const struct swim_addr *to, const uint8_t *
         return -1;
     uint64_t token = 0;
     if (kind != ST_ONEWAY) {
-        if (s->n_streams == s->cap_streams) {
-            size_t nc = s->cap_streams ? s->cap_streams * 2 : 8;
-            struct pending_stream *ns = realloc(s->streams, nc * sizeof(*ns));
-            if (!ns) {
-                free(wire);
-                return -1;
-            }
-            s->streams = ns;
-            s->cap_streams = nc;
+        if (!vec_reserve(&s->streams, s->streams.n + 1)) {
+            free(wire);
+            return -1;
         }
         token = ++s->next_token;
     }
@@ -154,7 +148,7 @@ int swim_stream_send(struct swim *s, const struct swim_addr *to, const uint8_t *
     s->m.streams_out++;
     s->m.stream_bytes_out += wl;
     if (token) {
-        struct pending_stream *p = &s->streams[s->n_streams++];
+        struct pending_stream *p = &s->streams.v[s->streams.n++];
         p->token = token;
         p->kind = kind;
         p->seq = seq;
@@ -173,13 +167,13 @@ void swim_stream_failed(struct swim *s, const struct pending_stream *p)
 
 void swim_streams_timeouts(struct swim *s)
 {
-    for (size_t i = 0; i < s->n_streams;) {
-        if (s->streams[i].deadline > s->now) {
+    for (size_t i = 0; i < s->streams.n;) {
+        if (s->streams.v[i].deadline > s->now) {
             i++;
             continue;
         }
-        struct pending_stream p = s->streams[i];
-        s->streams[i] = s->streams[--s->n_streams];
+        struct pending_stream p = s->streams.v[i];
+        s->streams.v[i] = s->streams.v[--s->streams.n];
         swim_stream_failed(s, &p);
     }
 }

@@ -177,7 +177,7 @@ void swim_state_alive(struct swim *s, const struct alive_in *a, bool bootstrap)
     queue_alive(s, m);
 
     if (old_state == SWIM_DEAD || old_state == SWIM_LEFT) {
-        if (s->n_failed)
+        if (s->failed.n)
             swim_reconnect_forget(s, m->name);
         swim_state_emit(s, SWIM_EV_JOIN, m);
     } else if (old_state == SWIM_SUSPECT)
@@ -211,7 +211,7 @@ void swim_state_suspect(struct swim *s, const uint8_t *node, size_t node_len, ui
     m->state_change = s->now;
 
     uint32_t k = s->cfg.suspicion_mult >= 2 ? s->cfg.suspicion_mult - 2 : 0;
-    size_t n = s->n_nodes;
+    size_t n = s->nodes.n;
     if ((long)n - 2 < (long)k)
         k = 0;
     uint64_t min = swim_suspicion_timeout_ms(s->cfg.suspicion_mult, n, s->cfg.probe_interval_ms);
@@ -252,8 +252,8 @@ void swim_state_dead(struct swim *s, const uint8_t *node, size_t node_len, uint3
 
 void swim_state_suspicion_timeouts(struct swim *s)
 {
-    for (size_t i = 0; i < s->n_suspects;) {
-        struct member *m = s->suspects[i];
+    for (size_t i = 0; i < s->suspects.n;) {
+        struct member *m = s->suspects.v[i];
         struct suspicion *sp = m->susp;
         if (sp->deadline > s->now) {
             i++;

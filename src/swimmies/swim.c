@@ -111,16 +111,16 @@ void swim_free(struct swim *s)
         return;
     swim_bq_free_all(s, &s->bq);
     swim_bq_free_all(s, &s->uq);
-    while (s->n_nodes)
-        swim_members_remove(s, s->nodes[s->n_nodes - 1]);
+    while (s->nodes.n)
+        swim_members_remove(s, s->nodes.v[s->nodes.n - 1]);
     swim_probe_forget(s);
     swim_reconnect_free(s);
-    free(s->nodes);
+    free(s->nodes.v);
     free(s->table);
     free(s->table_tag);
-    free(s->suspects);
-    free(s->relays);
-    free(s->streams);
+    free(s->suspects.v);
+    free(s->relays.v);
+    free(s->streams.v);
     free(s->rx_scratch);
     free(s->tx_store);
     free(s->tx_buf);
@@ -142,7 +142,7 @@ void swim_tick(struct swim *s, uint64_t now_ms)
     }
     if (now_ms >= s->next_pushpull) {
         swim_pushpull_periodic(s);
-        s->next_pushpull = now_ms + pushpull_scale(s->cfg.pushpull_interval_ms, s->n_nodes);
+        s->next_pushpull = now_ms + pushpull_scale(s->cfg.pushpull_interval_ms, s->nodes.n);
     }
     if (now_ms >= s->next_reconnect) {
         swim_reconnect_tick(s);
@@ -160,12 +160,12 @@ uint64_t swim_next_deadline(const struct swim *s)
         d = s->next_pushpull;
     if (s->next_reconnect < d)
         d = s->next_reconnect;
-    for (size_t i = 0; i < s->n_suspects; i++)
-        if (s->suspects[i]->susp->deadline < d)
-            d = s->suspects[i]->susp->deadline;
-    for (size_t i = 0; i < s->n_streams; i++)
-        if (s->streams[i].deadline < d)
-            d = s->streams[i].deadline;
+    for (size_t i = 0; i < s->suspects.n; i++)
+        if (s->suspects.v[i]->susp->deadline < d)
+            d = s->suspects.v[i]->susp->deadline;
+    for (size_t i = 0; i < s->streams.n; i++)
+        if (s->streams.v[i].deadline < d)
+            d = s->streams.v[i].deadline;
     return d;
 }
 
@@ -195,8 +195,8 @@ static int join_seeds(struct swim *s, uint64_t now_ms, const struct swim_addr *s
 
 static bool any_other_alive(const struct swim *s)
 {
-    for (size_t i = 0; i < s->n_nodes; i++) {
-        const struct member *m = s->nodes[i];
+    for (size_t i = 0; i < s->nodes.n; i++) {
+        const struct member *m = s->nodes.v[i];
         if (m != s->self && (m->state == SWIM_ALIVE || m->state == SWIM_SUSPECT))
             return true;
     }
@@ -222,8 +222,8 @@ static int leave(struct swim *s, uint64_t now_ms)
                           .node = swim_mem(s->name, s->name_len),
                           .from = swim_mem(s->name, s->name_len)};
     ssize_t n = swim_encode_dead(buf, sizeof buf, &d);
-    for (size_t i = 0; n > 0 && i < s->n_nodes; i++) {
-        const struct member *m = s->nodes[i];
+    for (size_t i = 0; n > 0 && i < s->nodes.n; i++) {
+        const struct member *m = s->nodes.v[i];
         if (m != s->self && (m->state == SWIM_ALIVE || m->state == SWIM_SUSPECT))
             swim_send_msg(s, &m->addr, m, buf, (size_t)n, true);
     }
@@ -352,14 +352,14 @@ const char *swim_name(const struct swim *s)
 
 size_t swim_num_members(const struct swim *s)
 {
-    return s->n_nodes;
+    return s->nodes.n;
 }
 
 size_t swim_num_alive(const struct swim *s)
 {
     size_t n = 0;
-    for (size_t i = 0; i < s->n_nodes; i++)
-        if (s->nodes[i]->state == SWIM_ALIVE || s->nodes[i]->state == SWIM_SUSPECT)
+    for (size_t i = 0; i < s->nodes.n; i++)
+        if (s->nodes.v[i]->state == SWIM_ALIVE || s->nodes.v[i]->state == SWIM_SUSPECT)
             n++;
     return n;
 }
@@ -367,9 +367,9 @@ size_t swim_num_alive(const struct swim *s)
 void swim_foreach_member(const struct swim *s, bool (*fn)(void *ctx, const struct swim_member *m),
                          void *ctx)
 {
-    for (size_t i = 0; i < s->n_nodes; i++) {
+    for (size_t i = 0; i < s->nodes.n; i++) {
         struct swim_member v;
-        swim_members_fill_view(s, s->nodes[i], &v);
+        swim_members_fill_view(s, s->nodes.v[i], &v);
         if (!fn(ctx, &v))
             return;
     }
@@ -388,8 +388,8 @@ void swim_get_metrics(const struct swim *s, struct swim_metrics *out)
 {
     *out = s->m;
     out->members_alive = out->members_suspect = out->members_dead = out->members_left = 0;
-    for (size_t i = 0; i < s->n_nodes; i++) {
-        switch (s->nodes[i]->state) {
+    for (size_t i = 0; i < s->nodes.n; i++) {
+        switch (s->nodes.v[i]->state) {
         case SWIM_ALIVE:
             out->members_alive++;
             break;

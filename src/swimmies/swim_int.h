@@ -7,6 +7,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "core/vec.h"
 #include "swimmies/proto.h"
 #include "swimmies/swim.h"
 #include "swimmies/swim_log.h"
@@ -106,14 +107,18 @@ struct swim {
     char *name;
     struct member *self;
 
-    struct member **nodes; /* probe order (shuffled), self included */
-    size_t n_nodes, cap_nodes;
+    struct {
+        struct member **v;
+        size_t n, cap;
+    } nodes; /* probe order (shuffled), self included; a core/vec.h vector */
     size_t name_len;
     struct member **table; /* open addressing by name hash */
     uint32_t *table_tag;   /* high half of each slot's hash */
     size_t table_cap, table_used;
-    struct member **suspects;
-    size_t n_suspects, cap_suspects;
+    struct {
+        struct member **v;
+        size_t n, cap;
+    } suspects;
 
     size_t probe_index;
     uint32_t seq;
@@ -124,17 +129,23 @@ struct swim {
 
     uint64_t next_probe, next_gossip, next_pushpull;
     struct probe probe;
-    struct relay *relays;
-    size_t n_relays, cap_relays;
-    struct pending_stream *streams;
-    size_t n_streams, cap_streams;
+    struct {
+        struct relay *v;
+        size_t n, cap;
+    } relays;
+    struct {
+        struct pending_stream *v;
+        size_t n, cap;
+    } streams;
     uint64_t next_token;
 
     struct bqueue bq; /* membership messages */
     struct bqueue uq; /* user broadcasts (framed 08 + payload) */
 
-    struct failed_member *failed; /* reaped dead members to retry (reconnect.c) */
-    size_t n_failed, cap_failed;
+    struct {
+        struct failed_member *v;
+        size_t n, cap;
+    } failed; /* reaped dead members to retry (reconnect.c) */
     uint64_t next_reconnect;
 
     bool left, leave_done;
