@@ -39,7 +39,7 @@ struct agent {
     struct loop *loop;
     struct swim_net *net;
     struct swim *swim;
-    struct sw_keyring kr;
+    struct swim_keyring kr;
     struct swim_addr seeds[MAX_SEEDS];
     size_t n_seeds;
     const char *members_file;
@@ -51,6 +51,16 @@ struct agent {
     size_t linelen;
     bool stdin_open;
 };
+
+/* swimmies logs through a callback: its lines go to the process log under the same component
+ * names ("swim", "swim-net", "discovery") and levels. */
+static void log_from_swimmies(void *ctx, enum swim_log_level level, const char *component,
+                              const char *msg)
+{
+    (void)ctx;
+    static const enum log_level levels[] = {LOG_DEBUG, LOG_INFO, LOG_WARNING, LOG_ERROR};
+    log_msg(levels[level <= SWIM_LOG_ERROR ? level : SWIM_LOG_ERROR], component, "%s", msg);
+}
 
 static void print_line(const char *ev, const struct swim_member *m)
 {
@@ -95,21 +105,21 @@ static void witness_serf(struct agent *a, const uint8_t *msg, size_t len)
 {
     if (len < 2 || msg[0] > SERF_MSG_USER_EVENT)
         return;
-    struct mp_reader r = {msg + 1, msg + len};
+    struct swim_mp_reader r = {msg + 1, msg + len};
     uint32_t n;
-    if (mp_read_map(&r, &n) != SW_OK)
+    if (swim_mp_read_map(&r, &n) != SWIM_OK)
         return;
     for (uint32_t i = 0; i < n; i++) {
-        struct sw_bytes k;
-        if (mp_read_bytes(&r, &k) != SW_OK)
+        struct swim_bytes k;
+        if (swim_mp_read_bytes(&r, &k) != SWIM_OK)
             return;
-        if (sw_bytes_eq_str(k, "LTime")) {
+        if (swim_bytes_eq_str(k, "LTime")) {
             uint64_t t;
-            if (mp_read_uint(&r, UINT64_MAX, &t) == SW_OK && t > a->serf_ltime)
+            if (swim_mp_read_uint(&r, UINT64_MAX, &t) == SWIM_OK && t > a->serf_ltime)
                 a->serf_ltime = t;
             return;
         }
-        if (mp_skip(&r) != SW_OK)
+        if (swim_mp_skip(&r) != SWIM_OK)
             return;
     }
 }
@@ -172,17 +182,16 @@ static void start_leave(struct agent *a)
     a->leave_started = loop_now_ms();
     /* serf leave intent {LTime, Node} so serf peers show "left" rather than "failed" */
     uint8_t buf[600];
-    struct mp_writer w = {buf, buf + sizeof(buf), false};
-    mp_put_byte(&w, SERF_MSG_LEAVE);
-    mp_put_map(&w, 2);
-    mp_put_key(&w, "LTime");
-    mp_put_uint(&w, a->serf_ltime + 1);
-    mp_put_key(&w, "Node");
-    mp_put_string(&w, sw_str(swim_name(a->swim)));
+    struct swim_mp_writer w = {buf, buf + sizeof(buf), false};
+    swim_mp_put_byte(&w, SERF_MSG_LEAVE);
+    swim_mp_put_map(&w, 2);
+    swim_mp_put_key(&w, "LTime");
+    swim_mp_put_uint(&w, a->serf_ltime + 1);
+    swim_mp_put_key(&w, "Node");
+    swim_mp_put_string(&w, swim_str(swim_name(a->swim)));
     if (!w.overflow)
         swim_broadcast(a->swim, "serf-leave", buf, (size_t)(w.p - buf));
     swim_leave(a->swim, loop_now_ms());
-    swim_net_kick(a->net);
     /* give the intent a moment to spread before the memberlist leave completes */
     loop_timer_add(a->loop, 50, leave_poll, a);
 }
@@ -262,7 +271,6 @@ static void on_stdin(int fd, uint32_t events, void *ctx)
     memmove(a->linebuf, start, a->linelen);
     if (a->linelen == sizeof(a->linebuf) - 1)
         a->linelen = 0; /* overlong line: drop */
-    swim_net_kick(a->net);
 }
 
 static void on_signal(int fd, uint32_t events, void *ctx)
@@ -289,7 +297,6 @@ static void join_retry(void *ctx)
         return;
     }
     swim_join(a->swim, loop_now_ms(), a->seeds, a->n_seeds);
-    swim_net_kick(a->net);
     loop_timer_add(a->loop, JOIN_RETRY_MS, join_retry, a);
 }
 
@@ -303,15 +310,15 @@ static void periodic_file(void *ctx)
 /* serf tags: 0xff then a msgpack map of string -> string */
 static size_t encode_tags(char **tags, size_t n, uint8_t *out, size_t cap)
 {
-    struct mp_writer w = {out, out + cap, false};
-    mp_put_byte(&w, 0xff);
-    mp_put_map(&w, (uint32_t)n);
+    struct swim_mp_writer w = {out, out + cap, false};
+    swim_mp_put_byte(&w, 0xff);
+    swim_mp_put_map(&w, (uint32_t)n);
     for (size_t i = 0; i < n; i++) {
         char *eq = strchr(tags[i], '=');
         size_t kl = eq ? (size_t)(eq - tags[i]) : strlen(tags[i]);
-        mp_put_str(&w, tags[i], kl);
+        swim_mp_put_str(&w, tags[i], kl);
         const char *v = eq ? eq + 1 : "";
-        mp_put_str(&w, v, strlen(v));
+        swim_mp_put_str(&w, v, strlen(v));
     }
     return w.overflow ? 0 : (size_t)(w.p - out);
 }
@@ -331,7 +338,7 @@ int main(int argc, char **argv)
     const char *name = NULL, *bind_s = NULL;
     char *tags[MAX_TAGS];
     size_t n_tags = 0;
-    sw_keyring_init(&a.kr);
+    swim_keyring_init(&a.kr);
     static const struct option opts[] = {{"name", required_argument, 0, 'n'},
                                          {"bind", required_argument, 0, 'b'},
                                          {"join", required_argument, 0, 'j'},
@@ -360,9 +367,9 @@ int main(int argc, char **argv)
             a.n_seeds++;
             break;
         case 'k': {
-            uint8_t key[SW_KEY_MAX];
-            int kl = sw_key_from_base64(optarg, key);
-            if (kl < 0 || sw_keyring_add(&a.kr, key, (size_t)kl) != SW_OK) {
+            uint8_t key[SWIM_KEY_MAX];
+            int kl = swim_key_from_base64(optarg, key);
+            if (kl < 0 || swim_keyring_add(&a.kr, key, (size_t)kl) != SWIM_OK) {
                 fprintf(stderr, "swimmies-agent: bad --key (want base64 of 16, 24 or 32 bytes)\n");
                 return 2;
             }
@@ -404,10 +411,10 @@ int main(int argc, char **argv)
         fprintf(stderr, "swimmies-agent: bad --bind address: %s\n", bind_s);
         return 2;
     }
-    uint8_t meta[SW_META_MAX];
+    uint8_t meta[SWIM_META_MAX];
     size_t meta_len = encode_tags(tags, n_tags, meta, sizeof(meta));
     if (n_tags && !meta_len) {
-        fprintf(stderr, "swimmies-agent: --meta too large (max %d bytes)\n", SW_META_MAX);
+        fprintf(stderr, "swimmies-agent: --meta too large (max %d bytes)\n", SWIM_META_MAX);
         return 2;
     }
 
@@ -424,10 +431,11 @@ int main(int argc, char **argv)
         return 1;
     struct swim_config cfg;
     swim_config_default(&cfg);
+    cfg.log = (struct swim_logger){.fn = log_from_swimmies};
     cfg.name = name;
     cfg.meta = meta;
     cfg.meta_len = meta_len;
-    cfg.keyring = sw_keyring_enabled(&a.kr) ? &a.kr : NULL;
+    cfg.keyring = swim_keyring_enabled(&a.kr) ? &a.kr : NULL;
     cfg.delegate.ctx = &a;
     cfg.delegate.on_event = on_event;
     cfg.delegate.on_user_msg = on_user;
@@ -453,7 +461,7 @@ int main(int argc, char **argv)
 
     swim_net_free(a.net);
     loop_free(a.loop);
-    sw_keyring_clear(&a.kr);
+    swim_keyring_clear(&a.kr);
     close(sfd);
     return 0;
 }

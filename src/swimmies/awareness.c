@@ -3,7 +3,7 @@
  * (score + 1) so a slow node accuses others less (memberlist awareness.go). */
 #include "swimmies/swim_int.h"
 
-void awareness_apply(struct swim *s, int delta)
+void swim_awareness_apply(struct swim *s, int delta)
 {
     int max = (int)s->cfg.awareness_max_mult;
     int v = s->awareness + delta;
@@ -14,7 +14,7 @@ void awareness_apply(struct swim *s, int delta)
     s->awareness = v;
 }
 
-uint64_t awareness_scale(const struct swim *s, uint64_t timeout)
+uint64_t swim_awareness_scale(const struct swim *s, uint64_t timeout)
 {
     return timeout * (uint64_t)(s->awareness + 1);
 }

@@ -9,7 +9,7 @@
 
 #include "swimmies/swim_int.h"
 
-uint32_t retransmit_limit(uint32_t mult, size_t n)
+uint32_t swim_retransmit_limit(uint32_t mult, size_t n)
 {
     double scale = ceil(log10((double)n + 1.0));
     return mult * (uint32_t)scale;
@@ -50,7 +50,7 @@ static void item_finish(struct swim *s, struct bqueue *q, struct bq_item *it)
     free(it);
 }
 
-void bq_free_all(struct swim *s, struct bqueue *q)
+void swim_bq_free_all(struct swim *s, struct bqueue *q)
 {
     for (int lv = 0; lv < BQ_LEVELS; lv++) {
         struct bq_item *it = q->head[lv];
@@ -72,8 +72,8 @@ static struct bq_item *item_new(const uint8_t *msg, size_t len)
     return it;
 }
 
-int bq_queue_member(struct swim *s, struct member *m, const uint8_t *msg, size_t len,
-                    bool notify_leave)
+int swim_bq_queue_member(struct swim *s, struct member *m, const uint8_t *msg, size_t len,
+                         bool notify_leave)
 {
     struct bq_item *it = item_new(msg, len);
     if (!it)
@@ -88,13 +88,13 @@ int bq_queue_member(struct swim *s, struct member *m, const uint8_t *msg, size_t
     return 0;
 }
 
-void bq_drop_member(struct swim *s, struct member *m)
+void swim_bq_drop_member(struct swim *s, struct member *m)
 {
     if (m->bcast)
         item_finish(s, &s->bq, m->bcast);
 }
 
-int bq_queue_user(struct swim *s, const char *name, const uint8_t *msg, size_t len)
+int swim_bq_queue_user(struct swim *s, const char *name, const uint8_t *msg, size_t len)
 {
     struct bq_item *it = item_new(msg, len);
     if (!it)
@@ -122,13 +122,13 @@ int bq_queue_user(struct swim *s, const char *name, const uint8_t *msg, size_t l
 
 /* Picks from one queue; returns parts added. */
 static size_t take_from(struct swim *s, struct bqueue *q, size_t overhead, size_t limit,
-                        size_t *used, struct sw_bytes *parts, size_t max_parts, uint8_t *store,
+                        size_t *used, struct swim_bytes *parts, size_t max_parts, uint8_t *store,
                         size_t store_cap, size_t *store_used)
 {
     if (!q->count)
         return 0;
-    uint32_t tlimit = retransmit_limit(s->cfg.retransmit_mult, s->n_nodes);
-    struct bq_item *picked[SW_COMPOUND_MAX_PARTS];
+    uint32_t tlimit = swim_retransmit_limit(s->cfg.retransmit_mult, s->nodes.n);
+    struct bq_item *picked[SWIM_COMPOUND_MAX_PARTS];
     size_t np = 0, misses = 0;
     for (int lv = 0; lv < BQ_LEVELS && np < max_parts; lv++) {
         struct bq_item *it = q->head[lv];
@@ -168,12 +168,12 @@ done:
     return np;
 }
 
-size_t bq_take(struct swim *s, size_t overhead, size_t limit, struct sw_bytes *parts,
-               size_t max_parts, uint8_t *store, size_t store_cap)
+size_t swim_bq_take(struct swim *s, size_t overhead, size_t limit, struct swim_bytes *parts,
+                    size_t max_parts, uint8_t *store, size_t store_cap)
 {
     size_t used = 0, store_used = 0;
-    if (max_parts > SW_COMPOUND_MAX_PARTS)
-        max_parts = SW_COMPOUND_MAX_PARTS;
+    if (max_parts > SWIM_COMPOUND_MAX_PARTS)
+        max_parts = SWIM_COMPOUND_MAX_PARTS;
     size_t n = take_from(s, &s->bq, overhead, limit, &used, parts, max_parts, store, store_cap,
                          &store_used);
     n += take_from(s, &s->uq, overhead, limit, &used, parts + n, max_parts - n, store, store_cap,

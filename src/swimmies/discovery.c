@@ -15,24 +15,26 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "core/log.h"
+#include "core/vec.h"
 
 #define MOD "discovery"
 #define MSG_MAX 2048
 
-struct discovery {
+struct swim_discovery {
     struct loop *loop;
-    struct discovery_config cfg;
+    struct swim_discovery_config cfg;
     char *strings; /* owned copies of the cfg strings, one allocation */
     int rx_fd, tx_fd;
     struct sockaddr_in bcast;
     struct loop_timer *timer;
-    discovery_cb cb;
+    swim_discovery_cb cb;
     void *ctx;
-    pthread_mutex_t mu; /* guards nodes, n_nodes, stats (read by other threads) */
-    struct discovery_node *nodes;
-    size_t n_nodes, cap_nodes;
-    struct discovery_stats stats;
+    pthread_mutex_t mu; /* guards nodes and stats (read by other threads) */
+    struct {
+        struct swim_discovery_node *v;
+        size_t n, cap;
+    } nodes; /* a core/vec.h vector */
+    struct swim_discovery_stats stats;
     bool clash_logged, send_error_logged;
 };
 
@@ -43,8 +45,8 @@ static double wall_now(void)
     return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
-int discovery_encode(const struct discovery_config *cfg, const char *type, double now, char *buf,
-                     size_t cap)
+int swim_discovery_encode(const struct swim_discovery_config *cfg, const char *type, double now,
+                          char *buf, size_t cap)
 {
     json_t *msg =
         json_pack("{s:s, s:{s:s, s:s, s:s, s:i, s:s, s:f, s:{s:s, s:s, s:i}}, s:f}", "message_type",
@@ -85,8 +87,9 @@ static bool get_port(json_t *obj, const char *key, uint16_t *out)
     return true;
 }
 
-bool discovery_decode(const char *buf, size_t len, struct discovery_node *out, char *type_out,
-                      size_t type_cap, char *service_type_out, size_t service_cap)
+bool swim_discovery_decode(const char *buf, size_t len, struct swim_discovery_node *out,
+                           char *type_out, size_t type_cap, char *service_type_out,
+                           size_t service_cap)
 {
     memset(out, 0, sizeof *out);
     json_t *root = json_loadb(buf, len, JSON_REJECT_DUPLICATES, NULL);
@@ -118,10 +121,10 @@ done:
     return ok;
 }
 
-static void send_msg(struct discovery *d, const char *type)
+static void send_msg(struct swim_discovery *d, const char *type)
 {
     char buf[MSG_MAX];
-    int n = discovery_encode(&d->cfg, type, wall_now(), buf, sizeof buf);
+    int n = swim_discovery_encode(&d->cfg, type, wall_now(), buf, sizeof buf);
     if (n < 0)
         return;
     ssize_t r = sendto(d->tx_fd, buf, (size_t)n, 0, (struct sockaddr *)&d->bcast, sizeof d->bcast);
@@ -132,44 +135,46 @@ static void send_msg(struct discovery *d, const char *type)
         d->stats.sent++;
     pthread_mutex_unlock(&d->mu);
     if (r < 0 && !d->send_error_logged) {
-        log_warn(MOD, "cannot send %s to %s:%u: %s (will keep trying)", type, d->cfg.broadcast,
-                 d->cfg.port, strerror(errno));
+        swim_logf(&d->cfg.log, SWIM_LOG_WARNING, MOD,
+                  "cannot send %s to %s:%u: %s (will keep trying)", type, d->cfg.broadcast,
+                  d->cfg.port, strerror(errno));
         d->send_error_logged = true;
     } else if (r >= 0 && d->send_error_logged) {
-        log_info(MOD, "sending to %s:%u works again", d->cfg.broadcast, d->cfg.port);
+        swim_logf(&d->cfg.log, SWIM_LOG_INFO, MOD, "sending to %s:%u works again", d->cfg.broadcast,
+                  d->cfg.port);
         d->send_error_logged = false;
     }
 }
 
-void discovery_announce(struct discovery *d)
+void swim_discovery_announce(struct swim_discovery *d)
 {
     send_msg(d, "heartbeat");
 }
 
-static ssize_t find_node(struct discovery *d, const char *id)
+static ssize_t find_node(struct swim_discovery *d, const char *id)
 {
-    for (size_t i = 0; i < d->n_nodes; i++)
-        if (strcmp(d->nodes[i].node_id, id) == 0)
+    for (size_t i = 0; i < d->nodes.n; i++)
+        if (strcmp(d->nodes.v[i].node_id, id) == 0)
             return (ssize_t)i;
     return -1;
 }
 
-static void remove_node(struct discovery *d, size_t i)
+static void remove_node(struct swim_discovery *d, size_t i)
 {
-    d->nodes[i] = d->nodes[--d->n_nodes];
+    d->nodes.v[i] = d->nodes.v[--d->nodes.n];
 }
 
-static void expire(struct discovery *d)
+static void expire(struct swim_discovery *d)
 {
     double now = wall_now();
     double limit = (double)d->cfg.timeout_ms / 1000.0;
-    for (size_t i = 0; i < d->n_nodes;) {
-        if (now - d->nodes[i].last_seen > limit) {
-            struct discovery_node gone = d->nodes[i];
+    for (size_t i = 0; i < d->nodes.n;) {
+        if (now - d->nodes.v[i].last_seen > limit) {
+            struct swim_discovery_node gone = d->nodes.v[i];
             pthread_mutex_lock(&d->mu);
             remove_node(d, i);
             pthread_mutex_unlock(&d->mu);
-            d->cb(DISCOVERY_LOST, &gone, d->ctx);
+            d->cb(SWIM_DISCOVERY_LOST, &gone, d->ctx);
         } else {
             i++;
         }
@@ -178,17 +183,17 @@ static void expire(struct discovery *d)
 
 static void on_timer(void *ctx)
 {
-    struct discovery *d = ctx;
+    struct swim_discovery *d = ctx;
     d->timer = loop_timer_add(d->loop, d->cfg.interval_ms, on_timer, d);
     send_msg(d, "heartbeat");
     expire(d);
 }
 
-static void handle(struct discovery *d, const char *buf, size_t len)
+static void handle(struct swim_discovery *d, const char *buf, size_t len)
 {
-    struct discovery_node n;
-    char type[16], service[DISC_STR_MAX + 1];
-    if (!discovery_decode(buf, len, &n, type, sizeof type, service, sizeof service)) {
+    struct swim_discovery_node n;
+    char type[16], service[SWIM_DISC_STR_MAX + 1];
+    if (!swim_discovery_decode(buf, len, &n, type, sizeof type, service, sizeof service)) {
         pthread_mutex_lock(&d->mu);
         d->stats.malformed++;
         pthread_mutex_unlock(&d->mu);
@@ -196,7 +201,8 @@ static void handle(struct discovery *d, const char *buf, size_t len)
     }
     bool own = strcmp(n.node_id, d->cfg.node_id) == 0;
     if (own && strcmp(n.ip_address, d->cfg.ip_address) != 0 && !d->clash_logged) {
-        log_error(MOD, "node id '%s' is also used by the node at %s: every node needs a unique id",
+        swim_logf(&d->cfg.log, SWIM_LOG_ERROR, MOD,
+                  "node id '%s' is also used by the node at %s: every node needs a unique id",
                   n.node_id, n.ip_address);
         d->clash_logged = true;
     }
@@ -210,39 +216,32 @@ static void handle(struct discovery *d, const char *buf, size_t len)
     pthread_mutex_lock(&d->mu);
     d->stats.received++;
     ssize_t i = find_node(d, n.node_id);
-    enum discovery_event ev;
+    enum swim_discovery_event ev;
     if (strcmp(type, "goodbye") == 0) {
         if (i >= 0)
             remove_node(d, (size_t)i);
-        ev = DISCOVERY_GOODBYE;
+        ev = SWIM_DISCOVERY_GOODBYE;
     } else if (i >= 0) {
-        bool changed = strcmp(d->nodes[i].ip_address, n.ip_address) != 0 ||
-                       d->nodes[i].swim_port != n.swim_port;
-        d->nodes[i] = n;
-        ev = changed ? DISCOVERY_FOUND : DISCOVERY_UPDATED;
+        bool changed = strcmp(d->nodes.v[i].ip_address, n.ip_address) != 0 ||
+                       d->nodes.v[i].swim_port != n.swim_port;
+        d->nodes.v[i] = n;
+        ev = changed ? SWIM_DISCOVERY_FOUND : SWIM_DISCOVERY_UPDATED;
     } else {
-        if (d->n_nodes == d->cap_nodes) {
-            size_t cap = d->cap_nodes ? d->cap_nodes * 2 : 8;
-            struct discovery_node *nn = realloc(d->nodes, cap * sizeof *nn);
-            if (!nn) {
-                pthread_mutex_unlock(&d->mu);
-                return;
-            }
-            d->nodes = nn;
-            d->cap_nodes = cap;
+        if (!vec_push(&d->nodes, n)) {
+            pthread_mutex_unlock(&d->mu);
+            return;
         }
-        d->nodes[d->n_nodes++] = n;
-        ev = DISCOVERY_FOUND;
+        ev = SWIM_DISCOVERY_FOUND;
     }
     pthread_mutex_unlock(&d->mu);
-    if (ev != DISCOVERY_GOODBYE || i >= 0)
+    if (ev != SWIM_DISCOVERY_GOODBYE || i >= 0)
         d->cb(ev, &n, d->ctx);
 }
 
 static void on_readable(int fd, uint32_t events, void *ctx)
 {
     (void)events;
-    struct discovery *d = ctx;
+    struct swim_discovery *d = ctx;
     char buf[MSG_MAX];
     for (int k = 0; k < 64; k++) {
         ssize_t r = recv(fd, buf, sizeof buf, MSG_DONTWAIT | MSG_TRUNC);
@@ -267,9 +266,9 @@ static char *dup_into(char **cursor, const char *s)
     return p;
 }
 
-static int open_sockets(struct discovery *d, char *err, size_t errlen)
+static int open_sockets(struct swim_discovery *d, char *err, size_t errlen)
 {
-    const struct discovery_config *c = &d->cfg;
+    const struct swim_discovery_config *c = &d->cfg;
     memset(&d->bcast, 0, sizeof d->bcast);
     d->bcast.sin_family = AF_INET;
     d->bcast.sin_port = htons(c->port);
@@ -310,10 +309,11 @@ static int open_sockets(struct discovery *d, char *err, size_t errlen)
     return 0;
 }
 
-struct discovery *discovery_start(struct loop *l, const struct discovery_config *cfg,
-                                  discovery_cb cb, void *ctx, char *err, size_t errlen)
+struct swim_discovery *swim_discovery_start(struct loop *l, const struct swim_discovery_config *cfg,
+                                            swim_discovery_cb cb, void *ctx, char *err,
+                                            size_t errlen)
 {
-    struct discovery *d = calloc(1, sizeof *d);
+    struct swim_discovery *d = calloc(1, sizeof *d);
     if (!d) {
         snprintf(err, errlen, "discovery: out of memory");
         return NULL;
@@ -331,7 +331,7 @@ struct discovery *discovery_start(struct loop *l, const struct discovery_config 
     d->strings = malloc(total);
     if (!d->strings) {
         snprintf(err, errlen, "discovery: out of memory");
-        discovery_stop(d);
+        swim_discovery_stop(d);
         return NULL;
     }
     char *cur = d->strings;
@@ -346,18 +346,19 @@ struct discovery *discovery_start(struct loop *l, const struct discovery_config 
     d->cfg.broadcast = dup_into(&cur, cfg->broadcast);
     if (open_sockets(d, err, errlen) < 0 || loop_add_fd(l, d->rx_fd, EPOLLIN, on_readable, d) < 0) {
         d->loop = NULL;
-        discovery_stop(d);
+        swim_discovery_stop(d);
         return NULL;
     }
     send_msg(d, "announce");
     d->timer = loop_timer_add(l, d->cfg.interval_ms, on_timer, d);
-    log_info(MOD, "announcing %s (%s, swim port %u) to %s:%u every %u ms", d->cfg.node_id,
-             d->cfg.ip_address, d->cfg.swim_port, d->cfg.broadcast, d->cfg.port,
-             d->cfg.interval_ms);
+    swim_logf(&d->cfg.log, SWIM_LOG_INFO, MOD,
+              "announcing %s (%s, swim port %u) to %s:%u every %u ms", d->cfg.node_id,
+              d->cfg.ip_address, d->cfg.swim_port, d->cfg.broadcast, d->cfg.port,
+              d->cfg.interval_ms);
     return d;
 }
 
-void discovery_stop(struct discovery *d)
+void swim_discovery_stop(struct swim_discovery *d)
 {
     if (!d)
         return;
@@ -371,22 +372,22 @@ void discovery_stop(struct discovery *d)
     if (d->tx_fd >= 0)
         close(d->tx_fd);
     pthread_mutex_destroy(&d->mu);
-    free(d->nodes);
+    free(d->nodes.v);
     free(d->strings);
     free(d);
 }
 
-size_t discovery_nodes(struct discovery *d, struct discovery_node *out, size_t max)
+size_t swim_discovery_nodes(struct swim_discovery *d, struct swim_discovery_node *out, size_t max)
 {
     pthread_mutex_lock(&d->mu);
-    size_t n = d->n_nodes;
+    size_t n = d->nodes.n;
     for (size_t i = 0; i < n && i < max; i++)
-        out[i] = d->nodes[i];
+        out[i] = d->nodes.v[i];
     pthread_mutex_unlock(&d->mu);
     return n;
 }
 
-void discovery_get_stats(struct discovery *d, struct discovery_stats *out)
+void swim_discovery_get_stats(struct swim_discovery *d, struct swim_discovery_stats *out)
 {
     pthread_mutex_lock(&d->mu);
     *out = d->stats;

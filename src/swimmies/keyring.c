@@ -7,21 +7,21 @@
 #include <openssl/evp.h>
 #include <openssl/rand.h>
 
-#define HDR (SW_ENC_VSN_SIZE + SW_ENC_NONCE_SIZE)
+#define HDR (SWIM_ENC_VSN_SIZE + SWIM_ENC_NONCE_SIZE)
 #define AES_BLOCK 16
 
-void sw_keyring_init(struct sw_keyring *kr)
+void swim_keyring_init(struct swim_keyring *kr)
 {
     memset(kr, 0, sizeof *kr);
 }
 
-void sw_keyring_clear(struct sw_keyring *kr)
+void swim_keyring_clear(struct swim_keyring *kr)
 {
     OPENSSL_cleanse(kr->keys, sizeof kr->keys);
     kr->n = 0;
 }
 
-bool sw_keyring_enabled(const struct sw_keyring *kr)
+bool swim_keyring_enabled(const struct swim_keyring *kr)
 {
     return kr && kr->n > 0;
 }
@@ -31,7 +31,7 @@ static bool valid_len(size_t len)
     return len == 16 || len == 24 || len == 32;
 }
 
-static int find(const struct sw_keyring *kr, const uint8_t *key, size_t len)
+static int find(const struct swim_keyring *kr, const uint8_t *key, size_t len)
 {
     for (size_t i = 0; i < kr->n; i++)
         if (kr->keys[i].len == len && CRYPTO_memcmp(kr->keys[i].k, key, len) == 0)
@@ -39,46 +39,46 @@ static int find(const struct sw_keyring *kr, const uint8_t *key, size_t len)
     return -1;
 }
 
-int sw_keyring_add(struct sw_keyring *kr, const uint8_t *key, size_t len)
+int swim_keyring_add(struct swim_keyring *kr, const uint8_t *key, size_t len)
 {
     if (!valid_len(len))
-        return SW_EMALFORMED;
+        return SWIM_EMALFORMED;
     if (find(kr, key, len) >= 0)
-        return SW_OK;
-    if (kr->n >= SW_KEYRING_MAX)
-        return SW_ENOSPACE;
+        return SWIM_OK;
+    if (kr->n >= SWIM_KEYRING_MAX)
+        return SWIM_ENOSPACE;
     kr->keys[kr->n].len = (uint8_t)len;
     memcpy(kr->keys[kr->n].k, key, len);
     kr->n++;
-    return SW_OK;
+    return SWIM_OK;
 }
 
-int sw_keyring_use(struct sw_keyring *kr, const uint8_t *key, size_t len)
+int swim_keyring_use(struct swim_keyring *kr, const uint8_t *key, size_t len)
 {
     int i = find(kr, key, len);
     if (i < 0)
-        return SW_EMALFORMED;
+        return SWIM_EMALFORMED;
     if (i > 0) {
         /* Primary first, the others keep their order (memberlist installKeys). */
-        struct sw_key k = kr->keys[i];
-        memmove(&kr->keys[1], &kr->keys[0], (size_t)i * sizeof(struct sw_key));
+        struct swim_key k = kr->keys[i];
+        memmove(&kr->keys[1], &kr->keys[0], (size_t)i * sizeof(struct swim_key));
         kr->keys[0] = k;
         OPENSSL_cleanse(&k, sizeof k);
     }
-    return SW_OK;
+    return SWIM_OK;
 }
 
-int sw_keyring_remove(struct sw_keyring *kr, const uint8_t *key, size_t len)
+int swim_keyring_remove(struct swim_keyring *kr, const uint8_t *key, size_t len)
 {
     int i = find(kr, key, len);
     if (i == 0)
-        return SW_EMALFORMED;
+        return SWIM_EMALFORMED;
     if (i > 0) {
-        memmove(&kr->keys[i], &kr->keys[i + 1], (kr->n - (size_t)i - 1) * sizeof(struct sw_key));
+        memmove(&kr->keys[i], &kr->keys[i + 1], (kr->n - (size_t)i - 1) * sizeof(struct swim_key));
         kr->n--;
-        OPENSSL_cleanse(&kr->keys[kr->n], sizeof(struct sw_key));
+        OPENSSL_cleanse(&kr->keys[kr->n], sizeof(struct swim_key));
     }
-    return SW_OK;
+    return SWIM_OK;
 }
 
 /* ---- base64 ---- */
@@ -91,9 +91,9 @@ static int b64val(char c)
     return p ? (int)(p - b64) : -1;
 }
 
-int sw_key_from_base64(const char *s, uint8_t out[SW_KEY_MAX])
+int swim_key_from_base64(const char *s, uint8_t out[SWIM_KEY_MAX])
 {
-    uint8_t tmp[SW_KEY_MAX + 3];
+    uint8_t tmp[SWIM_KEY_MAX + 3];
     size_t n = 0;
     uint32_t acc = 0;
     int bits = 0;
@@ -107,13 +107,13 @@ int sw_key_from_base64(const char *s, uint8_t out[SW_KEY_MAX])
         }
         int v = b64val(*s);
         if (v < 0 || pad)
-            return SW_EMALFORMED;
+            return SWIM_EMALFORMED;
         acc = acc << 6 | (uint32_t)v;
         bits += 6;
         if (bits >= 8) {
             bits -= 8;
             if (n >= sizeof tmp)
-                return SW_EMALFORMED;
+                return SWIM_EMALFORMED;
             tmp[n++] = (uint8_t)(acc >> bits);
         }
     }
@@ -121,19 +121,19 @@ int sw_key_from_base64(const char *s, uint8_t out[SW_KEY_MAX])
         s++;
     /* Leftover bits must be zero and padding must complete a quantum. */
     if (*s || pad > 2 || (acc & ((1u << bits) - 1)) != 0 || bits >= 6)
-        return SW_EMALFORMED;
+        return SWIM_EMALFORMED;
     if (pad && (size_t)(bits / 2) != pad)
-        return SW_EMALFORMED;
+        return SWIM_EMALFORMED;
     if (!valid_len(n)) {
         OPENSSL_cleanse(tmp, sizeof tmp);
-        return SW_EMALFORMED;
+        return SWIM_EMALFORMED;
     }
     memcpy(out, tmp, n);
     OPENSSL_cleanse(tmp, sizeof tmp);
     return (int)n;
 }
 
-int sw_key_to_base64(const uint8_t *key, size_t len, char *out, size_t cap)
+int swim_key_to_base64(const uint8_t *key, size_t len, char *out, size_t cap)
 {
     size_t need = 4 * ((len + 2) / 3) + 1;
     if (cap < need)
@@ -156,14 +156,14 @@ int sw_key_to_base64(const uint8_t *key, size_t len, char *out, size_t cap)
 
 /* ---- AES-GCM ---- */
 
-size_t sw_encrypted_len(int vsn, size_t len)
+size_t swim_encrypted_len(int vsn, size_t len)
 {
     if (vsn >= 1)
-        return HDR + len + SW_ENC_TAG_SIZE;
-    return HDR + len + (AES_BLOCK - len % AES_BLOCK) + SW_ENC_TAG_SIZE;
+        return HDR + len + SWIM_ENC_TAG_SIZE;
+    return HDR + len + (AES_BLOCK - len % AES_BLOCK) + SWIM_ENC_TAG_SIZE;
 }
 
-static const EVP_CIPHER *cipher_for(const struct sw_key *key)
+static const EVP_CIPHER *cipher_for(const struct swim_key *key)
 {
     switch (key->len) {
     case 16:
@@ -178,60 +178,60 @@ static const EVP_CIPHER *cipher_for(const struct sw_key *key)
 }
 
 /* GCM seal of in[0..len) to out (may be the same pointer) with tag written to tag. */
-static int gcm_seal(const struct sw_key *key, const uint8_t *nonce, const uint8_t *in, size_t len,
+static int gcm_seal(const struct swim_key *key, const uint8_t *nonce, const uint8_t *in, size_t len,
                     const uint8_t *aad, size_t aad_len, uint8_t *out, uint8_t *tag)
 {
     const EVP_CIPHER *c = cipher_for(key);
     EVP_CIPHER_CTX *ctx = c ? EVP_CIPHER_CTX_new() : NULL;
     int ok = ctx != NULL, outl = 0;
     ok = ok && EVP_EncryptInit_ex(ctx, c, NULL, NULL, NULL) == 1;
-    ok = ok && EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_GCM_SET_IVLEN, SW_ENC_NONCE_SIZE, NULL) == 1;
+    ok = ok && EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_GCM_SET_IVLEN, SWIM_ENC_NONCE_SIZE, NULL) == 1;
     ok = ok && EVP_EncryptInit_ex(ctx, NULL, NULL, key->k, nonce) == 1;
     if (ok && aad_len)
         ok = EVP_EncryptUpdate(ctx, NULL, &outl, aad, (int)aad_len) == 1;
     if (ok && len)
         ok = EVP_EncryptUpdate(ctx, out, &outl, in, (int)len) == 1;
     ok = ok && EVP_EncryptFinal_ex(ctx, out + len, &outl) == 1;
-    ok = ok && EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_GCM_GET_TAG, SW_ENC_TAG_SIZE, tag) == 1;
+    ok = ok && EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_GCM_GET_TAG, SWIM_ENC_TAG_SIZE, tag) == 1;
     EVP_CIPHER_CTX_free(ctx);
     return ok ? 0 : -1;
 }
 
 /* GCM open: ct[0..len) with tag into out. 0 on success, -1 if it does not authenticate. */
-static int gcm_open(const struct sw_key *key, const uint8_t *nonce, const uint8_t *ct, size_t len,
+static int gcm_open(const struct swim_key *key, const uint8_t *nonce, const uint8_t *ct, size_t len,
                     const uint8_t *tag, const uint8_t *aad, size_t aad_len, uint8_t *out)
 {
     const EVP_CIPHER *c = cipher_for(key);
     EVP_CIPHER_CTX *ctx = c ? EVP_CIPHER_CTX_new() : NULL;
     int ok = ctx != NULL, outl = 0;
-    uint8_t tagbuf[SW_ENC_TAG_SIZE];
+    uint8_t tagbuf[SWIM_ENC_TAG_SIZE];
     memcpy(tagbuf, tag, sizeof tagbuf);
     ok = ok && EVP_DecryptInit_ex(ctx, c, NULL, NULL, NULL) == 1;
-    ok = ok && EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_GCM_SET_IVLEN, SW_ENC_NONCE_SIZE, NULL) == 1;
+    ok = ok && EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_GCM_SET_IVLEN, SWIM_ENC_NONCE_SIZE, NULL) == 1;
     ok = ok && EVP_DecryptInit_ex(ctx, NULL, NULL, key->k, nonce) == 1;
     if (ok && aad_len)
         ok = EVP_DecryptUpdate(ctx, NULL, &outl, aad, (int)aad_len) == 1;
     if (ok && len)
         ok = EVP_DecryptUpdate(ctx, out, &outl, ct, (int)len) == 1;
-    ok = ok && EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_GCM_SET_TAG, SW_ENC_TAG_SIZE, tagbuf) == 1;
+    ok = ok && EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_GCM_SET_TAG, SWIM_ENC_TAG_SIZE, tagbuf) == 1;
     ok = ok && EVP_DecryptFinal_ex(ctx, out + len, &outl) == 1;
     EVP_CIPHER_CTX_free(ctx);
     return ok ? 0 : -1;
 }
 
-ssize_t sw_encrypt_payload(const struct sw_key *key, int vsn, const uint8_t *nonce,
-                           const uint8_t *msg, size_t len, const uint8_t *aad, size_t aad_len,
-                           uint8_t *out, size_t cap)
+ssize_t swim_encrypt_payload(const struct swim_key *key, int vsn, const uint8_t *nonce,
+                             const uint8_t *msg, size_t len, const uint8_t *aad, size_t aad_len,
+                             uint8_t *out, size_t cap)
 {
     if ((vsn != 0 && vsn != 1) || len > (size_t)1 << 30)
         return -1;
-    size_t total = sw_encrypted_len(vsn, len);
+    size_t total = swim_encrypted_len(vsn, len);
     if (cap < total)
         return -1;
     out[0] = (uint8_t)vsn;
     if (nonce)
-        memcpy(out + 1, nonce, SW_ENC_NONCE_SIZE);
-    else if (RAND_bytes(out + 1, SW_ENC_NONCE_SIZE) != 1)
+        memcpy(out + 1, nonce, SWIM_ENC_NONCE_SIZE);
+    else if (RAND_bytes(out + 1, SWIM_ENC_NONCE_SIZE) != 1)
         return -1;
     size_t plen = len;
     if (len)
@@ -246,37 +246,38 @@ ssize_t sw_encrypt_payload(const struct sw_key *key, int vsn, const uint8_t *non
     return (ssize_t)total;
 }
 
-ssize_t sw_seal_inplace(const struct sw_key *key, uint8_t *buf, size_t cap, size_t len,
-                        const uint8_t *aad, size_t aad_len)
+ssize_t swim_seal_inplace(const struct swim_key *key, uint8_t *buf, size_t cap, size_t len,
+                          const uint8_t *aad, size_t aad_len)
 {
-    if (cap < HDR + SW_ENC_TAG_SIZE || cap - HDR - SW_ENC_TAG_SIZE < len || len > (size_t)1 << 30)
+    if (cap < HDR + SWIM_ENC_TAG_SIZE || cap - HDR - SWIM_ENC_TAG_SIZE < len ||
+        len > (size_t)1 << 30)
         return -1;
     buf[0] = 1;
-    if (RAND_bytes(buf + 1, SW_ENC_NONCE_SIZE) != 1)
+    if (RAND_bytes(buf + 1, SWIM_ENC_NONCE_SIZE) != 1)
         return -1;
     if (gcm_seal(key, buf + 1, buf + HDR, len, aad, aad_len, buf + HDR, buf + HDR + len))
         return -1;
-    return (ssize_t)(HDR + len + SW_ENC_TAG_SIZE);
+    return (ssize_t)(HDR + len + SWIM_ENC_TAG_SIZE);
 }
 
-ssize_t sw_decrypt_payload(struct sw_keyring *kr, const uint8_t *payload, size_t len,
-                           const uint8_t *aad, size_t aad_len, uint8_t *out, size_t cap)
+ssize_t swim_decrypt_payload(struct swim_keyring *kr, const uint8_t *payload, size_t len,
+                             const uint8_t *aad, size_t aad_len, uint8_t *out, size_t cap)
 {
     int vsn = len ? payload[0] : -1;
-    if (vsn > 1 || vsn < 0 || len < sw_encrypted_len(vsn, 0)) {
+    if (vsn > 1 || vsn < 0 || len < swim_encrypted_len(vsn, 0)) {
         if (kr)
             kr->auth_failures++;
-        return vsn > 1 ? SW_EUNSUPPORTED : SW_EMALFORMED;
+        return vsn > 1 ? SWIM_EUNSUPPORTED : SWIM_EMALFORMED;
     }
-    size_t ctlen = len - HDR - SW_ENC_TAG_SIZE;
+    size_t ctlen = len - HDR - SWIM_ENC_TAG_SIZE;
     if (ctlen > cap)
-        return SW_ENOSPACE;
+        return SWIM_ENOSPACE;
     if (ctlen > (size_t)1 << 30)
-        return SW_ENOSPACE;
+        return SWIM_ENOSPACE;
     uint8_t dummy[1];
     if (!out) {
         if (ctlen)
-            return SW_ENOSPACE;
+            return SWIM_ENOSPACE;
         out = dummy; /* empty plaintext, still authenticated */
     }
     const uint8_t *tag = payload + HDR + ctlen;
@@ -287,7 +288,7 @@ ssize_t sw_decrypt_payload(struct sw_keyring *kr, const uint8_t *payload, size_t
             uint8_t pad = ctlen ? out[ctlen - 1] : 0;
             if (pad == 0 || pad > AES_BLOCK || pad > ctlen) {
                 kr->auth_failures++;
-                return SW_EMALFORMED;
+                return SWIM_EMALFORMED;
             }
             return (ssize_t)(ctlen - pad);
         }
@@ -297,21 +298,21 @@ ssize_t sw_decrypt_payload(struct sw_keyring *kr, const uint8_t *payload, size_t
         OPENSSL_cleanse(out, ctlen);
     if (kr)
         kr->auth_failures++;
-    return SW_EDECRYPT;
+    return SWIM_EDECRYPT;
 }
 
-ssize_t sw_encrypt_udp(const struct sw_keyring *kr, const uint8_t *msg, size_t len, uint8_t *out,
-                       size_t cap)
+ssize_t swim_encrypt_udp(const struct swim_keyring *kr, const uint8_t *msg, size_t len,
+                         uint8_t *out, size_t cap)
 {
-    if (!sw_keyring_enabled(kr))
+    if (!swim_keyring_enabled(kr))
         return -1;
-    return sw_encrypt_payload(&kr->keys[0], 1, NULL, msg, len, NULL, 0, out, cap);
+    return swim_encrypt_payload(&kr->keys[0], 1, NULL, msg, len, NULL, 0, out, cap);
 }
 
-ssize_t sw_decrypt_udp(struct sw_keyring *kr, const uint8_t *pkt, size_t len, uint8_t *out,
-                       size_t cap)
+ssize_t swim_decrypt_udp(struct swim_keyring *kr, const uint8_t *pkt, size_t len, uint8_t *out,
+                         size_t cap)
 {
-    return sw_decrypt_payload(kr, pkt, len, NULL, 0, out, cap);
+    return swim_decrypt_payload(kr, pkt, len, NULL, 0, out, cap);
 }
 
 static void put_be32(uint8_t *p, uint32_t v)
@@ -322,36 +323,36 @@ static void put_be32(uint8_t *p, uint32_t v)
     p[3] = (uint8_t)v;
 }
 
-ssize_t sw_encrypt_tcp(const struct sw_keyring *kr, const uint8_t *msg, size_t len, uint8_t *out,
-                       size_t cap)
+ssize_t swim_encrypt_tcp(const struct swim_keyring *kr, const uint8_t *msg, size_t len,
+                         uint8_t *out, size_t cap)
 {
-    if (!sw_keyring_enabled(kr) || cap < SW_ENC_TCP_HEADER)
+    if (!swim_keyring_enabled(kr) || cap < SWIM_ENC_TCP_HEADER)
         return -1;
-    size_t elen = sw_encrypted_len(1, len);
-    if (elen > SW_MAX_STREAM_BYTES)
+    size_t elen = swim_encrypted_len(1, len);
+    if (elen > SWIM_MAX_STREAM_BYTES)
         return -1;
-    out[0] = SW_MSG_ENCRYPT;
+    out[0] = SWIM_MSG_ENCRYPT;
     put_be32(out + 1, (uint32_t)elen);
-    ssize_t n = sw_encrypt_payload(&kr->keys[0], 1, NULL, msg, len, out, SW_ENC_TCP_HEADER,
-                                   out + SW_ENC_TCP_HEADER, cap - SW_ENC_TCP_HEADER);
-    return n < 0 ? -1 : n + SW_ENC_TCP_HEADER;
+    ssize_t n = swim_encrypt_payload(&kr->keys[0], 1, NULL, msg, len, out, SWIM_ENC_TCP_HEADER,
+                                     out + SWIM_ENC_TCP_HEADER, cap - SWIM_ENC_TCP_HEADER);
+    return n < 0 ? -1 : n + SWIM_ENC_TCP_HEADER;
 }
 
-ssize_t sw_decrypt_tcp(struct sw_keyring *kr, const uint8_t *in, size_t len, uint8_t *out,
-                       size_t cap, size_t *consumed)
+ssize_t swim_decrypt_tcp(struct swim_keyring *kr, const uint8_t *in, size_t len, uint8_t *out,
+                         size_t cap, size_t *consumed)
 {
-    if (len < SW_ENC_TCP_HEADER)
-        return SW_ETRUNC;
-    if (in[0] != SW_MSG_ENCRYPT)
-        return SW_EMALFORMED;
+    if (len < SWIM_ENC_TCP_HEADER)
+        return SWIM_ETRUNC;
+    if (in[0] != SWIM_MSG_ENCRYPT)
+        return SWIM_EMALFORMED;
     uint32_t elen = (uint32_t)in[1] << 24 | (uint32_t)in[2] << 16 | (uint32_t)in[3] << 8 | in[4];
-    if (elen > SW_MAX_STREAM_BYTES)
-        return SW_ENOSPACE;
-    if (len - SW_ENC_TCP_HEADER < elen)
-        return SW_ETRUNC;
+    if (elen > SWIM_MAX_STREAM_BYTES)
+        return SWIM_ENOSPACE;
+    if (len - SWIM_ENC_TCP_HEADER < elen)
+        return SWIM_ETRUNC;
     ssize_t n =
-        sw_decrypt_payload(kr, in + SW_ENC_TCP_HEADER, elen, in, SW_ENC_TCP_HEADER, out, cap);
+        swim_decrypt_payload(kr, in + SWIM_ENC_TCP_HEADER, elen, in, SWIM_ENC_TCP_HEADER, out, cap);
     if (n >= 0 && consumed)
-        *consumed = SW_ENC_TCP_HEADER + elen;
+        *consumed = SWIM_ENC_TCP_HEADER + elen;
     return n;
 }

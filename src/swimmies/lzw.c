@@ -67,7 +67,7 @@ static int inc_hi(struct lzw_enc *e)
     return 0;
 }
 
-ssize_t sw_lzw_compress(const uint8_t *in, size_t len, uint8_t *out, size_t cap)
+ssize_t swim_lzw_compress(const uint8_t *in, size_t len, uint8_t *out, size_t cap)
 {
     struct lzw_enc e;
     memset(&e, 0, sizeof(e));
@@ -127,7 +127,7 @@ ssize_t sw_lzw_compress(const uint8_t *in, size_t len, uint8_t *out, size_t cap)
     return (ssize_t)e.w.n;
 }
 
-ssize_t sw_lzw_decompress(const uint8_t *in, size_t len, uint8_t *out, size_t cap)
+ssize_t swim_lzw_decompress(const uint8_t *in, size_t len, uint8_t *out, size_t cap)
 {
     uint8_t suffix[1u << LZW_MAX_WIDTH];
     uint16_t prefix[1u << LZW_MAX_WIDTH];
@@ -142,7 +142,7 @@ ssize_t sw_lzw_decompress(const uint8_t *in, size_t len, uint8_t *out, size_t ca
     for (;;) {
         while (nbits < width) {
             if (ip >= len)
-                return SW_EMALFORMED; /* no EOF code */
+                return SWIM_EMALFORMED; /* no EOF code */
             bits |= (uint32_t)in[ip++] << nbits;
             nbits += 8;
         }
@@ -152,7 +152,7 @@ ssize_t sw_lzw_decompress(const uint8_t *in, size_t len, uint8_t *out, size_t ca
 
         if (code < LZW_CLEAR) {
             if (o >= cap)
-                return SW_ENOSPACE;
+                return SWIM_ENOSPACE;
             out[o++] = (uint8_t)code;
             if (last != invalid) {
                 suffix[hi] = (uint8_t)code;
@@ -179,16 +179,16 @@ ssize_t sw_lzw_decompress(const uint8_t *in, size_t len, uint8_t *out, size_t ca
             }
             while (c >= LZW_CLEAR) {
                 if (i == 0)
-                    return SW_EMALFORMED;
+                    return SWIM_EMALFORMED;
                 stack[--i] = suffix[c];
                 c = prefix[c];
             }
             if (i == 0)
-                return SW_EMALFORMED;
+                return SWIM_EMALFORMED;
             stack[--i] = (uint8_t)c;
             size_t n = sizeof(stack) - i;
             if (cap - o < n)
-                return SW_ENOSPACE;
+                return SWIM_ENOSPACE;
             memcpy(out + o, stack + i, n);
             o += n;
             if (last != invalid) {
@@ -196,7 +196,7 @@ ssize_t sw_lzw_decompress(const uint8_t *in, size_t len, uint8_t *out, size_t ca
                 prefix[hi] = (uint16_t)last;
             }
         } else {
-            return SW_EMALFORMED;
+            return SWIM_EMALFORMED;
         }
         last = code;
         hi++;

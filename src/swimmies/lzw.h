@@ -11,11 +11,11 @@
 /* Compress in[0..len) into out[0..cap), byte-identical to Go's lzw.NewWriter(LSB, 8) + Write +
  * Close. out may be NULL to only measure. Returns the compressed length, or -1 if it exceeds cap
  * (compression stops as soon as that is known). Uses ~64 KiB of stack. */
-ssize_t sw_lzw_compress(const uint8_t *in, size_t len, uint8_t *out, size_t cap);
+ssize_t swim_lzw_compress(const uint8_t *in, size_t len, uint8_t *out, size_t cap);
 
 /* Decompress a Go LSB/8 LZW stream into out[0..cap). The stream must end with the EOF code (bytes
- * after it are ignored). Returns the length, SW_EMALFORMED (invalid code, missing EOF) or
- * SW_ENOSPACE (output larger than cap). Allocation-free (~12 KiB of stack). */
-ssize_t sw_lzw_decompress(const uint8_t *in, size_t len, uint8_t *out, size_t cap);
+ * after it are ignored). Returns the length, SWIM_EMALFORMED (invalid code, missing EOF) or
+ * SWIM_ENOSPACE (output larger than cap). Allocation-free (~12 KiB of stack). */
+ssize_t swim_lzw_decompress(const uint8_t *in, size_t len, uint8_t *out, size_t cap);
 
 #endif

@@ -52,7 +52,7 @@ static size_t slot_of(const struct swim *s, uint64_t h, const uint8_t *name, siz
     }
 }
 
-struct member *members_find(const struct swim *s, const uint8_t *name, size_t len)
+struct member *swim_members_find(const struct swim *s, const uint8_t *name, size_t len)
 {
     if (!s->table_cap)
         return NULL;
@@ -77,18 +77,12 @@ static int table_grow(struct swim *s)
     return 0;
 }
 
-struct member *members_add(struct swim *s, const uint8_t *name, size_t len)
+struct member *swim_members_add(struct swim *s, const uint8_t *name, size_t len)
 {
     if ((s->table_used + 1) * 2 > s->table_cap && table_grow(s) < 0)
         return NULL;
-    if (s->n_nodes == s->cap_nodes) {
-        size_t nc = s->cap_nodes ? s->cap_nodes * 2 : 16;
-        struct member **nn = realloc(s->nodes, nc * sizeof(struct member *));
-        if (!nn)
-            return NULL;
-        s->nodes = nn;
-        s->cap_nodes = nc;
-    }
+    if (!vec_reserve(&s->nodes, s->nodes.n + 1))
+        return NULL;
     struct member *m = calloc(1, sizeof(*m));
     if (!m)
         return NULL;
@@ -106,18 +100,18 @@ struct member *members_add(struct swim *s, const uint8_t *name, size_t len)
     s->table_used++;
 
     /* Insert at a random offset, as memberlist does, so new nodes are probed soon. */
-    size_t n = s->n_nodes;
+    size_t n = s->nodes.n;
     size_t off = swim_rand_below(s, (uint32_t)n + 1);
-    s->nodes[n] = m;
+    s->nodes.v[n] = m;
     m->idx = n;
     if (off != n) {
-        struct member *o = s->nodes[off];
-        s->nodes[off] = m;
+        struct member *o = s->nodes.v[off];
+        s->nodes.v[off] = m;
         m->idx = off;
-        s->nodes[n] = o;
+        s->nodes.v[n] = o;
         o->idx = n;
     }
-    s->n_nodes++;
+    s->nodes.n++;
     return m;
 }
 
@@ -146,85 +140,78 @@ static void table_delete(struct swim *s, struct member *m)
     }
 }
 
-void members_suspect_add(struct swim *s, struct member *m)
+void swim_members_suspect_add(struct swim *s, struct member *m)
 {
-    if (s->n_suspects == s->cap_suspects) {
-        size_t nc = s->cap_suspects ? s->cap_suspects * 2 : 8;
-        struct member **ns = realloc(s->suspects, nc * sizeof(struct member *));
-        if (!ns)
-            return; /* the timer then never fires; the next suspect message retries */
-        s->suspects = ns;
-        s->cap_suspects = nc;
-    }
-    m->sidx = s->n_suspects;
-    s->suspects[s->n_suspects++] = m;
+    m->sidx = s->suspects.n;
+    if (!vec_push(&s->suspects, m))
+        return; /* the timer then never fires; the next suspect message retries */
 }
 
-void members_suspect_del(struct swim *s, struct member *m)
+void swim_members_suspect_del(struct swim *s, struct member *m)
 {
     if (!m->susp)
         return;
     free(m->susp);
     m->susp = NULL;
     size_t i = m->sidx;
-    if (i < s->n_suspects && s->suspects[i] == m) {
-        s->suspects[i] = s->suspects[--s->n_suspects];
-        s->suspects[i]->sidx = i;
+    if (i < s->suspects.n && s->suspects.v[i] == m) {
+        s->suspects.v[i] = s->suspects.v[--s->suspects.n];
+        s->suspects.v[i]->sidx = i;
     }
 }
 
 static void member_free(struct swim *s, struct member *m)
 {
-    bq_drop_member(s, m);
-    members_suspect_del(s, m);
+    swim_bq_drop_member(s, m);
+    swim_members_suspect_del(s, m);
     free(m->meta);
     free(m->name);
     free(m);
 }
 
-void members_remove(struct swim *s, struct member *m)
+void swim_members_remove(struct swim *s, struct member *m)
 {
     table_delete(s, m);
     size_t i = m->idx;
-    s->nodes[i] = s->nodes[--s->n_nodes];
-    s->nodes[i]->idx = i;
+    s->nodes.v[i] = s->nodes.v[--s->nodes.n];
+    s->nodes.v[i]->idx = i;
     member_free(s, m);
 }
 
-void members_shuffle(struct swim *s)
+void swim_members_shuffle(struct swim *s)
 {
-    for (size_t i = s->n_nodes; i > 1; i--) {
+    for (size_t i = s->nodes.n; i > 1; i--) {
         size_t j = swim_rand_below(s, (uint32_t)i);
-        struct member *t = s->nodes[i - 1];
-        s->nodes[i - 1] = s->nodes[j];
-        s->nodes[j] = t;
+        struct member *t = s->nodes.v[i - 1];
+        s->nodes.v[i - 1] = s->nodes.v[j];
+        s->nodes.v[j] = t;
     }
-    for (size_t i = 0; i < s->n_nodes; i++)
-        s->nodes[i]->idx = i;
+    for (size_t i = 0; i < s->nodes.n; i++)
+        s->nodes.v[i]->idx = i;
 }
 
-void members_reap(struct swim *s)
+void swim_members_reap(struct swim *s)
 {
-    for (size_t i = 0; i < s->n_nodes;) {
-        struct member *m = s->nodes[i];
+    for (size_t i = 0; i < s->nodes.n;) {
+        struct member *m = s->nodes.v[i];
         if (m != s->self && (m->state == SWIM_DEAD || m->state == SWIM_LEFT) &&
             s->now - m->state_change > s->cfg.gossip_to_dead_ms) {
             if (m->state == SWIM_DEAD)
-                reconnect_remember(s, m);
-            members_remove(s, m); /* moves the last one into i */
+                swim_reconnect_remember(s, m);
+            swim_members_remove(s, m); /* moves the last one into i */
             continue;
         }
         i++;
     }
-    members_shuffle(s);
+    swim_members_shuffle(s);
 }
 
-size_t members_k_random(struct swim *s, size_t k, struct member **out,
-                        bool (*skip)(struct swim *s, struct member *m, void *ctx), void *ctx)
+size_t swim_members_k_random(struct swim *s, size_t k, struct member **out,
+                             bool (*skip)(struct swim *s, struct member *m, void *ctx), void *ctx)
 {
-    size_t n = s->n_nodes, got = 0;
+    size_t n = s->nodes.n, got = 0;
     for (size_t i = 0; i < 3 * n && got < k; i++) {
-        struct member *m = s->nodes[swim_rand_below(s, (uint32_t)n)];
+        struct member *m = s->nodes.v[swim_rand_below(s, (uint32_t)n)];
         if (skip && skip(s, m, ctx))
             continue;
         bool dup = false;
@@ -237,7 +224,7 @@ size_t members_k_random(struct swim *s, size_t k, struct member **out,
     return got;
 }
 
-void members_fill_view(const struct swim *s, const struct member *m, struct swim_member *out)
+void swim_members_fill_view(const struct swim *s, const struct member *m, struct swim_member *out)
 {
     out->name = m->name;
     out->addr = m->addr;
@@ -250,7 +237,7 @@ void members_fill_view(const struct swim *s, const struct member *m, struct swim
     out->is_self = (m == s->self);
 }
 
-int members_set_meta(struct member *m, const uint8_t *meta, size_t len)
+int swim_members_set_meta(struct member *m, const uint8_t *meta, size_t len)
 {
     if (len == m->meta_len && (len == 0 || memcmp(meta, m->meta, len) == 0))
         return 0;

@@ -4,7 +4,7 @@
 
 #include <string.h>
 
-static size_t avail(const struct mp_reader *r)
+static size_t avail(const struct swim_mp_reader *r)
 {
     return (size_t)(r->end - r->p);
 }
@@ -18,16 +18,16 @@ static uint64_t be(const uint8_t *p, size_t n)
     return v;
 }
 
-/* Reads the header at r->p: tag byte plus n length/value bytes. Returns SW_ETRUNC if absent. */
-static int need(const struct mp_reader *r, size_t n)
+/* Reads the header at r->p: tag byte plus n length/value bytes. Returns SWIM_ETRUNC if absent. */
+static int need(const struct swim_mp_reader *r, size_t n)
 {
-    return avail(r) >= n ? SW_OK : SW_ETRUNC;
+    return avail(r) >= n ? SWIM_OK : SWIM_ETRUNC;
 }
 
-int mp_read_map(struct mp_reader *r, uint32_t *n)
+int swim_mp_read_map(struct swim_mp_reader *r, uint32_t *n)
 {
     if (need(r, 1))
-        return SW_ETRUNC;
+        return SWIM_ETRUNC;
     uint8_t t = r->p[0];
     if ((t & 0xf0) == 0x80) {
         *n = t & 0x0f;
@@ -35,29 +35,29 @@ int mp_read_map(struct mp_reader *r, uint32_t *n)
     } else if (t == 0xde || t == 0xdf) {
         size_t w = t == 0xde ? 2 : 4;
         if (need(r, 1 + w))
-            return SW_ETRUNC;
+            return SWIM_ETRUNC;
         *n = (uint32_t)be(r->p + 1, w);
         r->p += 1 + w;
     } else if (t == 0xc0) {
         *n = 0;
         r->p += 1;
     } else {
-        return SW_EMALFORMED;
+        return SWIM_EMALFORMED;
     }
-    return SW_OK;
+    return SWIM_OK;
 }
 
 /* Header of a str/bin value: data length and header size. */
-static int bytes_header(const struct mp_reader *r, size_t *hdr, size_t *len)
+static int bytes_header(const struct swim_mp_reader *r, size_t *hdr, size_t *len)
 {
     if (need(r, 1))
-        return SW_ETRUNC;
+        return SWIM_ETRUNC;
     uint8_t t = r->p[0];
     size_t w;
     if ((t & 0xe0) == 0xa0) {
         *hdr = 1;
         *len = t & 0x1f;
-        return SW_OK;
+        return SWIM_OK;
     }
     switch (t) {
     case 0xd9: /* str8 */
@@ -73,61 +73,61 @@ static int bytes_header(const struct mp_reader *r, size_t *hdr, size_t *len)
         w = 4;
         break;
     default:
-        return SW_EMALFORMED;
+        return SWIM_EMALFORMED;
     }
     if (need(r, 1 + w))
-        return SW_ETRUNC;
+        return SWIM_ETRUNC;
     *hdr = 1 + w;
     *len = (size_t)be(r->p + 1, w);
-    if (*len > SW_MAX_STREAM_BYTES)
-        return SW_EMALFORMED;
-    return SW_OK;
+    if (*len > SWIM_MAX_STREAM_BYTES)
+        return SWIM_EMALFORMED;
+    return SWIM_OK;
 }
 
-int mp_read_bytes(struct mp_reader *r, struct sw_bytes *out)
+int swim_mp_read_bytes(struct swim_mp_reader *r, struct swim_bytes *out)
 {
     if (need(r, 1))
-        return SW_ETRUNC;
+        return SWIM_ETRUNC;
     if (r->p[0] == 0xc0) {
         out->p = NULL;
         out->len = 0;
         r->p += 1;
-        return SW_OK;
+        return SWIM_OK;
     }
     size_t hdr, len;
     int rc = bytes_header(r, &hdr, &len);
     if (rc)
         return rc;
     if (avail(r) - hdr < len)
-        return SW_ETRUNC;
+        return SWIM_ETRUNC;
     out->p = r->p + hdr;
     out->len = len;
     r->p += hdr + len;
-    return SW_OK;
+    return SWIM_OK;
 }
 
 /* Any integer: *neg set for negative values, *mag the magnitude (or value). */
-static int read_int(struct mp_reader *r, bool *neg, uint64_t *v)
+static int read_int(struct swim_mp_reader *r, bool *neg, uint64_t *v)
 {
     if (need(r, 1))
-        return SW_ETRUNC;
+        return SWIM_ETRUNC;
     uint8_t t = r->p[0];
     *neg = false;
     if (t <= 0x7f) {
         *v = t;
         r->p += 1;
-        return SW_OK;
+        return SWIM_OK;
     }
     if (t >= 0xe0) {
         *neg = true;
         *v = (uint64_t)(-(int64_t)(int8_t)t);
         r->p += 1;
-        return SW_OK;
+        return SWIM_OK;
     }
     if (t == 0xc0) {
         *v = 0;
         r->p += 1;
-        return SW_OK;
+        return SWIM_OK;
     }
     size_t w;
     bool is_signed;
@@ -165,10 +165,10 @@ static int read_int(struct mp_reader *r, bool *neg, uint64_t *v)
         is_signed = true;
         break;
     default:
-        return SW_EMALFORMED;
+        return SWIM_EMALFORMED;
     }
     if (need(r, 1 + w))
-        return SW_ETRUNC;
+        return SWIM_ETRUNC;
     uint64_t raw = be(r->p + 1, w);
     if (is_signed && (raw >> (8 * w - 1)) & 1) {
         /* Sign-extend and take the magnitude. */
@@ -179,12 +179,12 @@ static int read_int(struct mp_reader *r, bool *neg, uint64_t *v)
         *v = raw;
     }
     r->p += 1 + w;
-    return SW_OK;
+    return SWIM_OK;
 }
 
-int mp_read_uint(struct mp_reader *r, uint64_t max, uint64_t *out)
+int swim_mp_read_uint(struct swim_mp_reader *r, uint64_t max, uint64_t *out)
 {
-    struct mp_reader save = *r;
+    struct swim_mp_reader save = *r;
     bool neg;
     uint64_t v;
     int rc = read_int(r, &neg, &v);
@@ -192,34 +192,34 @@ int mp_read_uint(struct mp_reader *r, uint64_t max, uint64_t *out)
         return rc;
     if ((neg && v != 0) || v > max) {
         *r = save;
-        return SW_EMALFORMED;
+        return SWIM_EMALFORMED;
     }
     *out = v;
-    return SW_OK;
+    return SWIM_OK;
 }
 
-int mp_read_bool(struct mp_reader *r, bool *out)
+int swim_mp_read_bool(struct swim_mp_reader *r, bool *out)
 {
     if (need(r, 1))
-        return SW_ETRUNC;
+        return SWIM_ETRUNC;
     uint8_t t = r->p[0];
     if (t == 0xc2 || t == 0xc3) {
         *out = t == 0xc3;
         r->p += 1;
-        return SW_OK;
+        return SWIM_OK;
     }
     uint64_t v;
-    int rc = mp_read_uint(r, 1, &v);
+    int rc = swim_mp_read_uint(r, 1, &v);
     if (rc)
         return rc;
     *out = v == 1;
-    return SW_OK;
+    return SWIM_OK;
 }
 
-int mp_read_u8_list(struct mp_reader *r, uint8_t *out, size_t cap, uint8_t *n)
+int swim_mp_read_u8_list(struct swim_mp_reader *r, uint8_t *out, size_t cap, uint8_t *n)
 {
     if (need(r, 1))
-        return SW_ETRUNC;
+        return SWIM_ETRUNC;
     uint8_t t = r->p[0];
     size_t count, hdr;
     if ((t & 0xf0) == 0x90 || t == 0xdc || t == 0xdd) {
@@ -230,14 +230,14 @@ int mp_read_u8_list(struct mp_reader *r, uint8_t *out, size_t cap, uint8_t *n)
         } else {
             size_t w = t == 0xdc ? 2 : 4;
             if (need(r, 1 + w))
-                return SW_ETRUNC;
+                return SWIM_ETRUNC;
             count = (size_t)be(r->p + 1, w);
             hdr = 1 + w;
         }
-        struct mp_reader sub = {r->p + hdr, r->end};
+        struct swim_mp_reader sub = {r->p + hdr, r->end};
         for (size_t i = 0; i < count; i++) {
             uint64_t v;
-            int rc = mp_read_uint(&sub, 255, &v);
+            int rc = swim_mp_read_uint(&sub, 255, &v);
             if (rc)
                 return rc;
             if (i < cap)
@@ -245,36 +245,36 @@ int mp_read_u8_list(struct mp_reader *r, uint8_t *out, size_t cap, uint8_t *n)
         }
         *n = (uint8_t)(count < cap ? count : cap);
         r->p = sub.p;
-        return SW_OK;
+        return SWIM_OK;
     }
-    struct sw_bytes b;
-    int rc = mp_read_bytes(r, &b);
+    struct swim_bytes b;
+    int rc = swim_mp_read_bytes(r, &b);
     if (rc)
         return rc;
     size_t k = b.len < cap ? b.len : cap;
     if (k)
         memcpy(out, b.p, k);
     *n = (uint8_t)k;
-    return SW_OK;
+    return SWIM_OK;
 }
 
-static int skip_depth(struct mp_reader *r, int depth)
+static int skip_depth(struct swim_mp_reader *r, int depth)
 {
-    if (depth > MP_SKIP_DEPTH)
-        return SW_EMALFORMED;
+    if (depth > SWIM_MP_SKIP_DEPTH)
+        return SWIM_EMALFORMED;
     if (need(r, 1))
-        return SW_ETRUNC;
+        return SWIM_ETRUNC;
     uint8_t t = r->p[0];
     size_t fixed = 0; /* bytes after the tag for fixed-size values */
     uint64_t items = 0;
     bool container = false;
     if (t <= 0x7f || t >= 0xe0 || t == 0xc0 || t == 0xc2 || t == 0xc3) {
         r->p += 1;
-        return SW_OK;
+        return SWIM_OK;
     }
     if ((t & 0xf0) == 0x80 || t == 0xde || t == 0xdf) {
         uint32_t n;
-        int rc = mp_read_map(r, &n);
+        int rc = swim_mp_read_map(r, &n);
         if (rc)
             return rc;
         items = (uint64_t)n * 2;
@@ -286,15 +286,15 @@ static int skip_depth(struct mp_reader *r, int depth)
         } else {
             size_t w = t == 0xdc ? 2 : 4;
             if (need(r, 1 + w))
-                return SW_ETRUNC;
+                return SWIM_ETRUNC;
             items = be(r->p + 1, w);
             r->p += 1 + w;
         }
         container = true;
     } else if ((t & 0xe0) == 0xa0 || t == 0xd9 || t == 0xda || t == 0xdb || t == 0xc4 ||
                t == 0xc5 || t == 0xc6) {
-        struct sw_bytes b;
-        return mp_read_bytes(r, &b);
+        struct swim_bytes b;
+        return swim_mp_read_bytes(r, &b);
     } else {
         size_t extlen_w = 0;
         switch (t) {
@@ -341,20 +341,20 @@ static int skip_depth(struct mp_reader *r, int depth)
             extlen_w = 4;
             break;
         default:
-            return SW_EMALFORMED; /* 0xc1 is never used */
+            return SWIM_EMALFORMED; /* 0xc1 is never used */
         }
         if (extlen_w) {
             if (need(r, 1 + extlen_w))
-                return SW_ETRUNC;
+                return SWIM_ETRUNC;
             uint64_t n = be(r->p + 1, extlen_w);
-            if (n > SW_MAX_STREAM_BYTES)
-                return SW_EMALFORMED;
+            if (n > SWIM_MAX_STREAM_BYTES)
+                return SWIM_EMALFORMED;
             fixed = extlen_w + 1 + (size_t)n;
         }
         if (need(r, 1 + fixed))
-            return SW_ETRUNC;
+            return SWIM_ETRUNC;
         r->p += 1 + fixed;
-        return SW_OK;
+        return SWIM_OK;
     }
     if (container) {
         for (uint64_t i = 0; i < items; i++) {
@@ -363,12 +363,12 @@ static int skip_depth(struct mp_reader *r, int depth)
                 return rc;
         }
     }
-    return SW_OK;
+    return SWIM_OK;
 }
 
-int mp_skip(struct mp_reader *r)
+int swim_mp_skip(struct swim_mp_reader *r)
 {
-    struct mp_reader save = *r;
+    struct swim_mp_reader save = *r;
     int rc = skip_depth(r, 0);
     if (rc)
         *r = save;
@@ -377,7 +377,7 @@ int mp_skip(struct mp_reader *r)
 
 /* ---- writer ---- */
 
-void mp_put_raw(struct mp_writer *w, const void *data, size_t len)
+void swim_mp_put_raw(struct swim_mp_writer *w, const void *data, size_t len)
 {
     if (w->overflow || (size_t)(w->end - w->p) < len) {
         w->overflow = true;
@@ -388,34 +388,34 @@ void mp_put_raw(struct mp_writer *w, const void *data, size_t len)
     w->p += len;
 }
 
-void mp_put_byte(struct mp_writer *w, uint8_t b)
+void swim_mp_put_byte(struct swim_mp_writer *w, uint8_t b)
 {
-    mp_put_raw(w, &b, 1);
+    swim_mp_put_raw(w, &b, 1);
 }
 
-static void put_be(struct mp_writer *w, uint8_t tag, uint64_t v, size_t n)
+static void put_be(struct swim_mp_writer *w, uint8_t tag, uint64_t v, size_t n)
 {
     uint8_t tmp[9];
     tmp[0] = tag;
     for (size_t i = 0; i < n; i++)
         tmp[1 + i] = (uint8_t)(v >> (8 * (n - 1 - i)));
-    mp_put_raw(w, tmp, 1 + n);
+    swim_mp_put_raw(w, tmp, 1 + n);
 }
 
-void mp_put_map(struct mp_writer *w, uint32_t n)
+void swim_mp_put_map(struct swim_mp_writer *w, uint32_t n)
 {
     if (n < 16)
-        mp_put_byte(w, (uint8_t)(0x80 | n));
+        swim_mp_put_byte(w, (uint8_t)(0x80 | n));
     else if (n <= 0xffff)
         put_be(w, 0xde, n, 2);
     else
         put_be(w, 0xdf, n, 4);
 }
 
-void mp_put_uint(struct mp_writer *w, uint64_t v)
+void swim_mp_put_uint(struct swim_mp_writer *w, uint64_t v)
 {
     if (v <= 0x7f)
-        mp_put_byte(w, (uint8_t)v);
+        swim_mp_put_byte(w, (uint8_t)v);
     else if (v <= 0xff)
         put_be(w, 0xcc, v, 1);
     else if (v <= 0xffff)
@@ -426,20 +426,20 @@ void mp_put_uint(struct mp_writer *w, uint64_t v)
         put_be(w, 0xcf, v, 8);
 }
 
-void mp_put_bool(struct mp_writer *w, bool v)
+void swim_mp_put_bool(struct swim_mp_writer *w, bool v)
 {
-    mp_put_byte(w, v ? 0xc3 : 0xc2);
+    swim_mp_put_byte(w, v ? 0xc3 : 0xc2);
 }
 
-void mp_put_nil(struct mp_writer *w)
+void swim_mp_put_nil(struct swim_mp_writer *w)
 {
-    mp_put_byte(w, 0xc0);
+    swim_mp_put_byte(w, 0xc0);
 }
 
-void mp_put_str(struct mp_writer *w, const void *data, size_t len)
+void swim_mp_put_str(struct swim_mp_writer *w, const void *data, size_t len)
 {
     if (len < 32)
-        mp_put_byte(w, (uint8_t)(0xa0 | len));
+        swim_mp_put_byte(w, (uint8_t)(0xa0 | len));
     else if (len <= 0xffff)
         put_be(w, 0xda, len, 2);
     else if (len <= 0xffffffffu)
@@ -448,23 +448,23 @@ void mp_put_str(struct mp_writer *w, const void *data, size_t len)
         w->overflow = true;
         return;
     }
-    mp_put_raw(w, data, len);
+    swim_mp_put_raw(w, data, len);
 }
 
-void mp_put_string(struct mp_writer *w, struct sw_bytes b)
+void swim_mp_put_string(struct swim_mp_writer *w, struct swim_bytes b)
 {
-    mp_put_str(w, b.p, b.p ? b.len : 0);
+    swim_mp_put_str(w, b.p, b.p ? b.len : 0);
 }
 
-void mp_put_byteslice(struct mp_writer *w, struct sw_bytes b)
+void swim_mp_put_byteslice(struct swim_mp_writer *w, struct swim_bytes b)
 {
     if (!b.p)
-        mp_put_nil(w);
+        swim_mp_put_nil(w);
     else
-        mp_put_str(w, b.p, b.len);
+        swim_mp_put_str(w, b.p, b.len);
 }
 
-void mp_put_key(struct mp_writer *w, const char *key)
+void swim_mp_put_key(struct swim_mp_writer *w, const char *key)
 {
-    mp_put_str(w, key, strlen(key));
+    swim_mp_put_str(w, key, strlen(key));
 }

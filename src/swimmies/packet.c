@@ -8,7 +8,7 @@
 #include "swimmies/proto.h"
 
 /* IEEE CRC-32 as memberlist's hasCrc uses it (Go crc32.ChecksumIEEE), computed by zlib. */
-uint32_t sw_crc32(const uint8_t *p, size_t len)
+uint32_t swim_crc32(const uint8_t *p, size_t len)
 {
     uLong c = crc32(0L, Z_NULL, 0);
     while (len > 0) {
@@ -28,11 +28,11 @@ static void put_be32(uint8_t *p, uint32_t v)
     p[3] = (uint8_t)v;
 }
 
-ssize_t sw_compound_build(uint8_t *buf, size_t cap, const struct sw_bytes *parts, size_t n)
+ssize_t swim_compound_build(uint8_t *buf, size_t cap, const struct swim_bytes *parts, size_t n)
 {
-    if (n > SW_COMPOUND_MAX_PARTS)
+    if (n > SWIM_COMPOUND_MAX_PARTS)
         return -1;
-    size_t total = sw_compound_overhead(n);
+    size_t total = swim_compound_overhead(n);
     for (size_t i = 0; i < n; i++) {
         if (parts[i].len > 0xffff)
             return -1;
@@ -40,7 +40,7 @@ ssize_t sw_compound_build(uint8_t *buf, size_t cap, const struct sw_bytes *parts
     }
     if (total > cap)
         return -1;
-    buf[0] = SW_MSG_COMPOUND;
+    buf[0] = SWIM_MSG_COMPOUND;
     buf[1] = (uint8_t)n;
     size_t off = 2 + 2 * n;
     for (size_t i = 0; i < n; i++) {
@@ -53,12 +53,12 @@ ssize_t sw_compound_build(uint8_t *buf, size_t cap, const struct sw_bytes *parts
     return (ssize_t)off;
 }
 
-ssize_t sw_crc_wrap(uint8_t *buf, size_t cap, const uint8_t *msg, size_t len)
+ssize_t swim_crc_wrap(uint8_t *buf, size_t cap, const uint8_t *msg, size_t len)
 {
     if (cap < 5 || cap - 5 < len)
         return -1;
-    buf[0] = SW_MSG_HAS_CRC;
-    put_be32(buf + 1, sw_crc32(msg, len));
+    buf[0] = SWIM_MSG_HAS_CRC;
+    put_be32(buf + 1, swim_crc32(msg, len));
     memcpy(buf + 5, msg, len);
     return (ssize_t)(len + 5);
 }
@@ -74,7 +74,7 @@ static size_t str_header_len(size_t n)
 static size_t write_compress_header(uint8_t *buf, size_t n)
 {
     static const uint8_t fixed[COMPRESS_FIXED_HDR] = {
-        SW_MSG_COMPRESS, 0x82, 0xa4, 'A', 'l', 'g', 'o', 0x00, 0xa3, 'B', 'u', 'f'};
+        SWIM_MSG_COMPRESS, 0x82, 0xa4, 'A', 'l', 'g', 'o', 0x00, 0xa3, 'B', 'u', 'f'};
     memcpy(buf, fixed, sizeof fixed);
     uint8_t *h = buf + COMPRESS_FIXED_HDR;
     if (n < 32) {
@@ -90,13 +90,13 @@ static size_t write_compress_header(uint8_t *buf, size_t n)
     return COMPRESS_FIXED_HDR + str_header_len(n);
 }
 
-ssize_t sw_compress_wrap(uint8_t *buf, size_t cap, const uint8_t *msg, size_t len)
+ssize_t swim_compress_wrap(uint8_t *buf, size_t cap, const uint8_t *msg, size_t len)
 {
     const size_t maxhdr = COMPRESS_FIXED_HDR + 5;
     ssize_t n = -1;
     /* Usually one pass: compress behind the largest header, then slide it down. */
     if (cap > maxhdr)
-        n = sw_lzw_compress(msg, len, buf + maxhdr, cap - maxhdr);
+        n = swim_lzw_compress(msg, len, buf + maxhdr, cap - maxhdr);
     if (n >= 0) {
         size_t hdr = COMPRESS_FIXED_HDR + str_header_len((size_t)n);
         memmove(buf + hdr, buf + maxhdr, (size_t)n);
@@ -106,37 +106,37 @@ ssize_t sw_compress_wrap(uint8_t *buf, size_t cap, const uint8_t *msg, size_t le
     /* It may still fit behind a shorter header: measure, then write in place. */
     if (cap < COMPRESS_FIXED_HDR + 1)
         return -1;
-    n = sw_lzw_compress(msg, len, NULL, cap - COMPRESS_FIXED_HDR - 1);
+    n = swim_lzw_compress(msg, len, NULL, cap - COMPRESS_FIXED_HDR - 1);
     if (n < 0)
         return -1;
     size_t hdr = COMPRESS_FIXED_HDR + str_header_len((size_t)n);
     if (hdr + (size_t)n > cap)
         return -1;
     write_compress_header(buf, (size_t)n);
-    if (sw_lzw_compress(msg, len, buf + hdr, (size_t)n) != n)
+    if (swim_lzw_compress(msg, len, buf + hdr, (size_t)n) != n)
         return -1;
     return (ssize_t)(hdr + (size_t)n);
 }
 
-ssize_t sw_decompress_body(const uint8_t *p, size_t len, uint8_t *out, size_t cap)
+ssize_t swim_decompress_body(const uint8_t *p, size_t len, uint8_t *out, size_t cap)
 {
-    struct sw_compress c;
-    int rc = sw_decode_compress(p, len, &c, NULL);
+    struct swim_compress c;
+    int rc = swim_decode_compress(p, len, &c, NULL);
     if (rc)
-        return SW_EMALFORMED;
+        return SWIM_EMALFORMED;
     if (c.algo != 0)
-        return SW_EUNSUPPORTED;
+        return SWIM_EUNSUPPORTED;
     if (!c.buf.p)
-        return SW_EMALFORMED;
-    return sw_lzw_decompress(c.buf.p, c.buf.len, out, cap);
+        return SWIM_EMALFORMED;
+    return swim_lzw_decompress(c.buf.p, c.buf.len, out, cap);
 }
 
-ssize_t sw_packet_wrap(uint8_t *buf, size_t cap, const uint8_t *msg, size_t len, bool compress,
-                       bool crc, const struct sw_keyring *kr)
+ssize_t swim_packet_wrap(uint8_t *buf, size_t cap, const uint8_t *msg, size_t len, bool compress,
+                         bool crc, const struct swim_keyring *kr)
 {
-    bool enc = sw_keyring_enabled(kr);
-    size_t pre = (enc ? SW_ENC_VSN_SIZE + SW_ENC_NONCE_SIZE : 0) + (crc ? 5 : 0);
-    size_t post = enc ? SW_ENC_TAG_SIZE : 0;
+    bool enc = swim_keyring_enabled(kr);
+    size_t pre = (enc ? SWIM_ENC_VSN_SIZE + SWIM_ENC_NONCE_SIZE : 0) + (crc ? 5 : 0);
+    size_t post = enc ? SWIM_ENC_TAG_SIZE : 0;
     if (cap < pre + post)
         return -1;
     uint8_t *inner = buf + pre;
@@ -144,7 +144,7 @@ ssize_t sw_packet_wrap(uint8_t *buf, size_t cap, const uint8_t *msg, size_t len,
     ssize_t n = -1;
     if (compress && len > 1) {
         /* Only worth it if strictly smaller, as memberlist decides. */
-        n = sw_compress_wrap(inner, room < len - 1 ? room : len - 1, msg, len);
+        n = swim_compress_wrap(inner, room < len - 1 ? room : len - 1, msg, len);
     }
     if (n < 0) {
         if (room < len)
@@ -152,25 +152,25 @@ ssize_t sw_packet_wrap(uint8_t *buf, size_t cap, const uint8_t *msg, size_t len,
         memcpy(inner, msg, len);
         n = (ssize_t)len;
     }
-    size_t plain_off = enc ? SW_ENC_VSN_SIZE + SW_ENC_NONCE_SIZE : 0;
+    size_t plain_off = enc ? SWIM_ENC_VSN_SIZE + SWIM_ENC_NONCE_SIZE : 0;
     if (crc) {
-        buf[plain_off] = SW_MSG_HAS_CRC;
-        put_be32(buf + plain_off + 1, sw_crc32(inner, (size_t)n));
+        buf[plain_off] = SWIM_MSG_HAS_CRC;
+        put_be32(buf + plain_off + 1, swim_crc32(inner, (size_t)n));
         n += 5;
     }
     if (!enc)
         return n;
-    return sw_seal_inplace(&kr->keys[0], buf, cap, (size_t)n, NULL, 0);
+    return swim_seal_inplace(&kr->keys[0], buf, cap, (size_t)n, NULL, 0);
 }
 
 /* ---- receive-side walker ---- */
 
 struct walk {
-    sw_msg_cb cb;
+    swim_msg_cb cb;
     void *ctx;
     uint8_t *scratch;
     size_t cap;
-    struct sw_walk_stats *st;
+    struct swim_walk_stats *st;
 };
 
 static void walk_msg(struct walk *w, const uint8_t *p, size_t len, int depth, size_t scratch_used);
@@ -210,7 +210,7 @@ static void walk_compress(struct walk *w, const uint8_t *p, size_t len, int dept
         return;
     }
     uint8_t *out = w->scratch + scratch_used;
-    ssize_t n = sw_decompress_body(p, len, out, w->cap - scratch_used);
+    ssize_t n = swim_decompress_body(p, len, out, w->cap - scratch_used);
     if (n < 0) {
         w->st->errors++;
         return;
@@ -220,20 +220,20 @@ static void walk_compress(struct walk *w, const uint8_t *p, size_t len, int dept
 
 static void walk_msg(struct walk *w, const uint8_t *p, size_t len, int depth, size_t scratch_used)
 {
-    if (!p || len < 1 || depth > SW_NEST_MAX) {
+    if (!p || len < 1 || depth > SWIM_NEST_MAX) {
         w->st->errors++;
         return;
     }
     uint8_t type = p[0];
     switch (type) {
-    case SW_MSG_COMPOUND:
+    case SWIM_MSG_COMPOUND:
         walk_compound(w, p + 1, len - 1, depth, scratch_used);
         break;
-    case SW_MSG_COMPRESS:
+    case SWIM_MSG_COMPRESS:
         walk_compress(w, p + 1, len - 1, depth, scratch_used);
         break;
-    case SW_MSG_HAS_CRC: /* only valid as the outermost layer */
-    case SW_MSG_ENCRYPT: /* TCP only */
+    case SWIM_MSG_HAS_CRC: /* only valid as the outermost layer */
+    case SWIM_MSG_ENCRYPT: /* TCP only */
         w->st->errors++;
         break;
     default:
@@ -243,42 +243,42 @@ static void walk_msg(struct walk *w, const uint8_t *p, size_t len, int depth, si
     }
 }
 
-int sw_packet_walk(const uint8_t *pkt, size_t len, uint8_t *scratch, size_t scratch_cap,
-                   sw_msg_cb cb, void *ctx, struct sw_walk_stats *stats)
+int swim_packet_walk(const uint8_t *pkt, size_t len, uint8_t *scratch, size_t scratch_cap,
+                     swim_msg_cb cb, void *ctx, struct swim_walk_stats *stats)
 {
-    struct sw_walk_stats local = {0};
-    struct sw_walk_stats *st = stats ? stats : &local;
+    struct swim_walk_stats local = {0};
+    struct swim_walk_stats *st = stats ? stats : &local;
     memset(st, 0, sizeof *st);
-    if (len >= 5 && pkt[0] == SW_MSG_HAS_CRC) {
+    if (len >= 5 && pkt[0] == SWIM_MSG_HAS_CRC) {
         uint32_t want =
             (uint32_t)pkt[1] << 24 | (uint32_t)pkt[2] << 16 | (uint32_t)pkt[3] << 8 | pkt[4];
-        if (sw_crc32(pkt + 5, len - 5) != want)
-            return SW_ECRC;
+        if (swim_crc32(pkt + 5, len - 5) != want)
+            return SWIM_ECRC;
         st->had_crc = true;
         pkt += 5;
         len -= 5;
     }
     struct walk w = {cb, ctx, scratch, scratch ? scratch_cap : 0, st};
     walk_msg(&w, pkt, len, 0, 0);
-    return st->errors || st->truncated ? SW_EMALFORMED : SW_OK;
+    return st->errors || st->truncated ? SWIM_EMALFORMED : SWIM_OK;
 }
 
-int sw_packet_receive(const uint8_t *pkt, size_t len, struct sw_keyring *kr, bool verify_incoming,
-                      uint8_t *scratch, size_t scratch_cap, sw_msg_cb cb, void *ctx,
-                      struct sw_walk_stats *stats)
+int swim_packet_receive(const uint8_t *pkt, size_t len, struct swim_keyring *kr,
+                        bool verify_incoming, uint8_t *scratch, size_t scratch_cap, swim_msg_cb cb,
+                        void *ctx, struct swim_walk_stats *stats)
 {
-    if (sw_keyring_enabled(kr)) {
-        ssize_t n = sw_decrypt_udp(kr, pkt, len, scratch, scratch_cap);
+    if (swim_keyring_enabled(kr)) {
+        ssize_t n = swim_decrypt_udp(kr, pkt, len, scratch, scratch_cap);
         if (n >= 0) {
             /* Plaintext sits at the start of scratch; the walker uses the rest. */
-            return sw_packet_walk(scratch, (size_t)n, n ? scratch + n : scratch,
-                                  scratch_cap - (size_t)n, cb, ctx, stats);
+            return swim_packet_walk(scratch, (size_t)n, n ? scratch + n : scratch,
+                                    scratch_cap - (size_t)n, cb, ctx, stats);
         }
-        if (verify_incoming || n == SW_ENOSPACE) {
+        if (verify_incoming || n == SWIM_ENOSPACE) {
             if (stats)
                 memset(stats, 0, sizeof *stats);
-            return n == SW_ENOSPACE ? SW_ENOSPACE : SW_EDECRYPT;
+            return n == SWIM_ENOSPACE ? SWIM_ENOSPACE : SWIM_EDECRYPT;
         }
     }
-    return sw_packet_walk(pkt, len, scratch, scratch_cap, cb, ctx, stats);
+    return swim_packet_walk(pkt, len, scratch, scratch_cap, cb, ctx, stats);
 }

@@ -6,26 +6,27 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "core/log.h"
 #include "swimmies/swim_int.h"
 
-static void self_source(struct swim *s, struct sw_bytes *addr, uint16_t *port,
-                        struct sw_bytes *node)
+#define RELAYS_MAX 1024 /* indirect pings relayed at once; more are dropped */
+
+static void self_source(struct swim *s, struct swim_bytes *addr, uint16_t *port,
+                        struct swim_bytes *node)
 {
-    *addr = sw_mem(s->cfg.advertise.ip, s->cfg.advertise.ip_len);
+    *addr = swim_mem(s->cfg.advertise.ip, s->cfg.advertise.ip_len);
     *port = s->cfg.advertise.port;
-    *node = sw_mem(s->name, s->name_len);
+    *node = swim_mem(s->name, s->name_len);
 }
 
 static ssize_t encode_ping(struct swim *s, uint8_t *buf, size_t cap, uint32_t seq,
                            const struct member *target)
 {
-    struct sw_ping p = {.seq_no = seq, .node = sw_mem(target->name, target->name_len)};
+    struct swim_ping p = {.seq_no = seq, .node = swim_mem(target->name, target->name_len)};
     self_source(s, &p.source_addr, &p.source_port, &p.source_node);
-    return sw_encode_ping(buf, cap, &p);
+    return swim_encode_ping(buf, cap, &p);
 }
 
-void probe_forget(struct swim *s)
+void swim_probe_forget(struct swim *s)
 {
     free(s->probe.target);
     memset(&s->probe, 0, sizeof(s->probe));
@@ -34,14 +35,14 @@ void probe_forget(struct swim *s)
 
 static void probe_finish(struct swim *s, int awareness_delta)
 {
-    awareness_apply(s, awareness_delta);
-    probe_forget(s);
+    swim_awareness_apply(s, awareness_delta);
+    swim_probe_forget(s);
 }
 
 static void probe_start(struct swim *s, struct member *m)
 {
     uint8_t buf[1024];
-    probe_forget(s);
+    swim_probe_forget(s);
     s->m.probes++;
     struct probe *p = &s->probe;
     p->target = strdup(m->name);
@@ -50,29 +51,29 @@ static void probe_start(struct swim *s, struct member *m)
     p->seq = ++s->seq;
     p->sent = s->now;
     p->timeout_at = s->now + s->cfg.probe_timeout_ms;
-    p->deadline = s->now + awareness_scale(s, s->cfg.probe_interval_ms);
+    p->deadline = s->now + swim_awareness_scale(s, s->cfg.probe_interval_ms);
     p->phase = PROBE_DIRECT;
 
     ssize_t n = encode_ping(s, buf, sizeof(buf) / 2, p->seq, m);
     if (n < 0) {
-        probe_forget(s);
+        swim_probe_forget(s);
         return;
     }
     if (m->state == SWIM_ALIVE) {
-        net_send_msg(s, &m->addr, NULL, buf, (size_t)n, true);
+        swim_send_msg(s, &m->addr, NULL, buf, (size_t)n, true);
     } else {
         /* A suspect gets ping + suspect so it can refute at once. */
-        struct sw_suspect su = {.incarnation = m->incarnation,
-                                .node = sw_mem(m->name, m->name_len),
-                                .from = sw_mem(s->name, s->name_len)};
-        ssize_t n2 = sw_encode_suspect(buf + n, sizeof(buf) / 2, &su);
+        struct swim_suspect su = {.incarnation = m->incarnation,
+                                  .node = swim_mem(m->name, m->name_len),
+                                  .from = swim_mem(s->name, s->name_len)};
+        ssize_t n2 = swim_encode_suspect(buf + n, sizeof(buf) / 2, &su);
         uint8_t comp[1100];
-        struct sw_bytes parts[2] = {{buf, (size_t)n}, {buf + n, n2 > 0 ? (size_t)n2 : 0}};
-        ssize_t cl = n2 > 0 ? sw_compound_build(comp, sizeof(comp), parts, 2) : -1;
+        struct swim_bytes parts[2] = {{buf, (size_t)n}, {buf + n, n2 > 0 ? (size_t)n2 : 0}};
+        ssize_t cl = n2 > 0 ? swim_compound_build(comp, sizeof(comp), parts, 2) : -1;
         if (cl > 0)
-            net_send_msg(s, &m->addr, m, comp, (size_t)cl, false);
+            swim_send_msg(s, &m->addr, m, comp, (size_t)cl, false);
         else
-            net_send_msg(s, &m->addr, NULL, buf, (size_t)n, true);
+            swim_send_msg(s, &m->addr, NULL, buf, (size_t)n, true);
     }
 }
 
@@ -88,19 +89,19 @@ static void probe_go_indirect(struct swim *s)
     struct probe *p = &s->probe;
     p->phase = PROBE_INDIRECT;
     s->m.probe_failures++;
-    struct member *t = members_find(s, (uint8_t *)p->target, strlen(p->target));
+    struct member *t = swim_members_find(s, (uint8_t *)p->target, strlen(p->target));
     if (!t) {
-        probe_forget(s);
+        swim_probe_forget(s);
         return;
     }
     struct member *peers[16];
     size_t k = s->cfg.indirect_checks < 16 ? s->cfg.indirect_checks : 16;
-    size_t got = members_k_random(s, k, peers, skip_indirect, t);
-    struct sw_indirect_ping ind = {
+    size_t got = swim_members_k_random(s, k, peers, skip_indirect, t);
+    struct swim_indirect_ping ind = {
         .seq_no = p->seq,
-        .target = sw_mem(t->addr.ip, t->addr.ip_len),
+        .target = swim_mem(t->addr.ip, t->addr.ip_len),
         .port = t->addr.port,
-        .node = sw_mem(t->name, t->name_len),
+        .node = swim_mem(t->name, t->name_len),
     };
     self_source(s, &ind.source_addr, &ind.source_port, &ind.source_node);
     for (size_t i = 0; i < got; i++) {
@@ -108,18 +109,18 @@ static void probe_go_indirect(struct swim *s)
         ind.nack = peers[i]->vsn[1] >= 4;
         if (ind.nack)
             p->expected_nacks++;
-        ssize_t n = sw_encode_indirect_ping(buf, sizeof(buf), &ind);
+        ssize_t n = swim_encode_indirect_ping(buf, sizeof(buf), &ind);
         if (n > 0) {
-            net_send_msg(s, &peers[i]->addr, NULL, buf, (size_t)n, true);
+            swim_send_msg(s, &peers[i]->addr, NULL, buf, (size_t)n, true);
             s->m.indirect_probes++;
         }
     }
     if (!s->cfg.disable_tcp_pings && t->vsn[1] >= 3) {
         uint8_t buf[1024];
         ssize_t n = encode_ping(s, buf, sizeof(buf), p->seq, t);
-        if (n > 0 && net_stream_send(s, &t->addr, buf, (size_t)n, ST_TCP_PING, p->seq) == 0) {
+        if (n > 0 && swim_stream_send(s, &t->addr, buf, (size_t)n, ST_TCP_PING, p->seq) == 0) {
             s->m.tcp_fallback_probes++;
-            p->fallback_token = s->next_token; /* the token net_stream_send just used */
+            p->fallback_token = s->next_token; /* the token swim_stream_send just used */
         }
     }
 }
@@ -129,10 +130,10 @@ static void probe_give_up(struct swim *s)
 {
     struct probe *p = &s->probe;
     if (p->fallback_contact) {
-        log_warn(SWIM_LOG,
-                 "was able to connect to %s over TCP but UDP probes failed, network "
-                 "may be misconfigured",
-                 p->target);
+        SWIM_WARN(s,
+                  "was able to connect to %s over TCP but UDP probes failed, network "
+                  "may be misconfigured",
+                  p->target);
         probe_finish(s, -1);
         return;
     }
@@ -143,12 +144,13 @@ static void probe_give_up(struct swim *s)
     } else {
         delta += 1;
     }
-    struct member *t = members_find(s, (uint8_t *)p->target, strlen(p->target));
+    struct member *t = swim_members_find(s, (uint8_t *)p->target, strlen(p->target));
     if (t) {
-        log_info(SWIM_LOG, "suspect %s has failed, no acks received", t->name);
+        SWIM_INFO(s, "suspect %s has failed, no acks received", t->name);
         uint32_t inc = t->incarnation;
         probe_finish(s, delta);
-        state_suspect(s, (uint8_t *)t->name, t->name_len, inc, (uint8_t *)s->name, s->name_len);
+        swim_state_suspect(s, (uint8_t *)t->name, t->name_len, inc, (uint8_t *)s->name,
+                           s->name_len);
     } else {
         probe_finish(s, delta);
     }
@@ -157,14 +159,14 @@ static void probe_give_up(struct swim *s)
 static void probe_next(struct swim *s)
 {
     size_t checked = 0;
-    while (checked < s->n_nodes) {
-        if (s->probe_index >= s->n_nodes) {
-            members_reap(s);
+    while (checked < s->nodes.n) {
+        if (s->probe_index >= s->nodes.n) {
+            swim_members_reap(s);
             s->probe_index = 0;
             checked++;
             continue;
         }
-        struct member *m = s->nodes[s->probe_index++];
+        struct member *m = s->nodes.v[s->probe_index++];
         if (m == s->self || m->state == SWIM_DEAD || m->state == SWIM_LEFT) {
             checked++;
             continue;
@@ -174,7 +176,7 @@ static void probe_next(struct swim *s)
     }
 }
 
-void probe_tick(struct swim *s)
+void swim_probe_tick(struct swim *s)
 {
     struct probe *p = &s->probe;
     if (p->phase == PROBE_DIRECT && s->now >= p->timeout_at)
@@ -190,86 +192,86 @@ void probe_tick(struct swim *s)
     }
 }
 
-uint64_t probe_next_deadline(const struct swim *s)
+uint64_t swim_probe_next_deadline(const struct swim *s)
 {
     uint64_t d = s->next_probe;
     if (s->probe.phase == PROBE_DIRECT && s->probe.timeout_at < d)
         d = s->probe.timeout_at;
     if (s->probe.phase == PROBE_INDIRECT && s->probe.deadline < d)
         d = s->probe.deadline;
-    for (size_t i = 0; i < s->n_relays; i++)
-        if (s->relays[i].deadline < d)
-            d = s->relays[i].deadline;
+    for (size_t i = 0; i < s->relays.n; i++)
+        if (s->relays.v[i].deadline < d)
+            d = s->relays.v[i].deadline;
     return d;
 }
 
 static void send_ack(struct swim *s, const struct swim_addr *to, uint32_t seq)
 {
     uint8_t buf[64];
-    struct sw_ack a = {.seq_no = seq};
-    ssize_t n = sw_encode_ack(buf, sizeof(buf), &a);
+    struct swim_ack a = {.seq_no = seq};
+    ssize_t n = swim_encode_ack(buf, sizeof(buf), &a);
     if (n > 0)
-        net_send_msg(s, to, NULL, buf, (size_t)n, true);
+        swim_send_msg(s, to, NULL, buf, (size_t)n, true);
 }
 
 static void send_nack(struct swim *s, const struct swim_addr *to, uint32_t seq)
 {
     uint8_t buf[64];
-    struct sw_nack a = {.seq_no = seq};
-    ssize_t n = sw_encode_nack(buf, sizeof(buf), &a);
+    struct swim_nack a = {.seq_no = seq};
+    ssize_t n = swim_encode_nack(buf, sizeof(buf), &a);
     if (n > 0)
-        net_send_msg(s, to, NULL, buf, (size_t)n, true);
+        swim_send_msg(s, to, NULL, buf, (size_t)n, true);
 }
 
-void probe_handle_ack(struct swim *s, uint32_t seq)
+void swim_probe_handle_ack(struct swim *s, uint32_t seq)
 {
     struct probe *p = &s->probe;
     if (p->phase != PROBE_IDLE && p->seq == seq && s->now <= p->deadline) {
         probe_finish(s, -1);
         return;
     }
-    for (size_t i = 0; i < s->n_relays; i++) {
-        if (s->relays[i].local_seq == seq) {
-            struct relay r = s->relays[i];
-            s->relays[i] = s->relays[--s->n_relays];
+    for (size_t i = 0; i < s->relays.n; i++) {
+        if (s->relays.v[i].local_seq == seq) {
+            struct relay r = s->relays.v[i];
+            s->relays.v[i] = s->relays.v[--s->relays.n];
             send_ack(s, &r.origin, r.orig_seq);
             return;
         }
     }
 }
 
-void probe_handle_nack(struct swim *s, uint32_t seq)
+void swim_probe_handle_nack(struct swim *s, uint32_t seq)
 {
     struct probe *p = &s->probe;
     if (p->phase == PROBE_INDIRECT && p->seq == seq)
         p->nacks++;
 }
 
-void probe_fallback_result(struct swim *s, uint64_t token, bool contact)
+void swim_probe_fallback_result(struct swim *s, uint64_t token, bool contact)
 {
     struct probe *p = &s->probe;
     if (p->phase != PROBE_IDLE && p->fallback_token == token && contact)
         p->fallback_contact = true;
 }
 
-static void reply_addr(const struct swim_addr *from, struct sw_bytes src_addr, uint16_t src_port,
+static void reply_addr(const struct swim_addr *from, struct swim_bytes src_addr, uint16_t src_port,
                        struct swim_addr *out)
 {
     if ((src_addr.len == 4 || src_addr.len == 16) && src_port > 0)
-        ip_to_addr(src_addr.p, src_addr.len, src_port, out);
+        swim_ip_to_addr(src_addr.p, src_addr.len, src_port, out);
     else
         *out = *from;
 }
 
-void probe_handle_ping(struct swim *s, const struct swim_addr *from, const uint8_t *body,
-                       size_t len)
+void swim_probe_handle_ping(struct swim *s, const struct swim_addr *from, const uint8_t *body,
+                            size_t len)
 {
-    struct sw_ping p;
-    if (sw_decode_ping(body, len, &p, NULL) != SW_OK) {
+    struct swim_ping p;
+    if (swim_decode_ping(body, len, &p, NULL) != SWIM_OK) {
         s->m.dropped_malformed++;
         return;
     }
-    if (p.node.len && !sw_bytes_eq_str(p.node, s->name)) {
+    if (p.node.len && !swim_bytes_eq_str(p.node, s->name)) {
         s->m.dropped_other++;
         return;
     }
@@ -278,53 +280,47 @@ void probe_handle_ping(struct swim *s, const struct swim_addr *from, const uint8
     send_ack(s, &to, p.seq_no);
 }
 
-void probe_handle_indirect(struct swim *s, const struct swim_addr *from, const uint8_t *body,
-                           size_t len)
+void swim_probe_handle_indirect(struct swim *s, const struct swim_addr *from, const uint8_t *body,
+                                size_t len)
 {
-    struct sw_indirect_ping ind;
-    if (sw_decode_indirect_ping(body, len, &ind, NULL) != SW_OK ||
+    struct swim_indirect_ping ind;
+    if (swim_decode_indirect_ping(body, len, &ind, NULL) != SWIM_OK ||
         (ind.target.len != 4 && ind.target.len != 16)) {
         s->m.dropped_malformed++;
         return;
     }
     if (ind.port == 0)
         ind.port = s->cfg.advertise.port;
-    if (s->n_relays == s->cap_relays) {
-        size_t nc = s->cap_relays ? s->cap_relays * 2 : 8;
-        if (nc > 1024)
-            return; /* a flood of relay requests; drop */
-        struct relay *nr = realloc(s->relays, nc * sizeof(*nr));
-        if (!nr)
-            return;
-        s->relays = nr;
-        s->cap_relays = nc;
-    }
-    struct relay *r = &s->relays[s->n_relays++];
+    if (s->relays.n >= RELAYS_MAX) /* a flood of relay requests; drop */
+        return;
+    struct relay *r = vec_push_zero(&s->relays);
+    if (!r)
+        return;
     r->local_seq = ++s->seq;
     r->orig_seq = ind.seq_no;
     r->nack = ind.nack;
     r->deadline = s->now + s->cfg.probe_timeout_ms;
     reply_addr(from, ind.source_addr, ind.source_port, &r->origin);
 
-    struct sw_ping p = {.seq_no = r->local_seq, .node = ind.node};
+    struct swim_ping p = {.seq_no = r->local_seq, .node = ind.node};
     self_source(s, &p.source_addr, &p.source_port, &p.source_node);
     uint8_t buf[1024];
-    ssize_t n = sw_encode_ping(buf, sizeof(buf), &p);
+    ssize_t n = swim_encode_ping(buf, sizeof(buf), &p);
     struct swim_addr target;
-    ip_to_addr(ind.target.p, ind.target.len, ind.port, &target);
+    swim_ip_to_addr(ind.target.p, ind.target.len, ind.port, &target);
     if (n > 0)
-        net_send_msg(s, &target, NULL, buf, (size_t)n, true);
+        swim_send_msg(s, &target, NULL, buf, (size_t)n, true);
 }
 
-void probe_relay_timeouts(struct swim *s)
+void swim_probe_relay_timeouts(struct swim *s)
 {
-    for (size_t i = 0; i < s->n_relays;) {
-        if (s->relays[i].deadline > s->now) {
+    for (size_t i = 0; i < s->relays.n;) {
+        if (s->relays.v[i].deadline > s->now) {
             i++;
             continue;
         }
-        struct relay r = s->relays[i];
-        s->relays[i] = s->relays[--s->n_relays];
+        struct relay r = s->relays.v[i];
+        s->relays.v[i] = s->relays.v[--s->relays.n];
         if (r.nack)
             send_nack(s, &r.origin, r.orig_seq);
     }

@@ -7,44 +7,44 @@
 
 #include "swimmies/msgpack.h"
 
-struct sw_bytes sw_str(const char *s)
+struct swim_bytes swim_str(const char *s)
 {
-    struct sw_bytes b = {(const uint8_t *)s, s ? strlen(s) : 0};
+    struct swim_bytes b = {(const uint8_t *)s, s ? strlen(s) : 0};
     return b;
 }
 
-struct sw_bytes sw_mem(const void *p, size_t len)
+struct swim_bytes swim_mem(const void *p, size_t len)
 {
-    struct sw_bytes b = {(const uint8_t *)p, len};
+    struct swim_bytes b = {(const uint8_t *)p, len};
     return b;
 }
 
-bool sw_bytes_eq_str(struct sw_bytes b, const char *s)
+bool swim_bytes_eq_str(struct swim_bytes b, const char *s)
 {
     size_t n = strlen(s);
     return b.len == n && (n == 0 || memcmp(b.p, s, n) == 0);
 }
 
-const char *sw_strerror(int status)
+const char *swim_strerror(int status)
 {
     switch (status) {
-    case SW_OK:
+    case SWIM_OK:
         return "ok";
-    case SW_EMALFORMED:
+    case SWIM_EMALFORMED:
         return "malformed message";
-    case SW_ETRUNC:
+    case SWIM_ETRUNC:
         return "truncated message";
-    case SW_ENOSPACE:
+    case SWIM_ENOSPACE:
         return "message too large";
-    case SW_ECRC:
+    case SWIM_ECRC:
         return "invalid checksum";
-    case SW_EDECRYPT:
+    case SWIM_EDECRYPT:
         return "No installed keys could decrypt the message";
-    case SW_EPLAINTEXT:
+    case SWIM_EPLAINTEXT:
         return "Encryption is configured but remote state is not encrypted";
-    case SW_ENOKEY:
+    case SWIM_ENOKEY:
         return "Remote state is encrypted and encryption is not configured";
-    case SW_EUNSUPPORTED:
+    case SWIM_EUNSUPPORTED:
         return "unsupported message type or algorithm";
     default:
         return "unknown error";
@@ -62,23 +62,23 @@ struct field {
     size_t len_off; /* F_VSN: offset of the count byte */
 };
 
-static bool key_is(struct sw_bytes k, const char *name)
+static bool key_is(struct swim_bytes k, const char *name)
 {
-    return k.p && sw_bytes_eq_str(k, name);
+    return k.p && swim_bytes_eq_str(k, name);
 }
 
 static int decode_fields(const uint8_t *p, size_t len, void *out, size_t out_size,
                          const struct field *fields, size_t nfields, size_t *used)
 {
-    struct mp_reader r = {p, p + len};
+    struct swim_mp_reader r = {p, p + len};
     uint32_t n;
     int rc;
     memset(out, 0, out_size);
-    if ((rc = mp_read_map(&r, &n)))
+    if ((rc = swim_mp_read_map(&r, &n)))
         return rc;
     for (uint32_t i = 0; i < n; i++) {
-        struct sw_bytes key;
-        if ((rc = mp_read_bytes(&r, &key)))
+        struct swim_bytes key;
+        if ((rc = swim_mp_read_bytes(&r, &key)))
             return rc;
         const struct field *f = NULL;
         for (size_t j = 0; j < nfields; j++) {
@@ -88,7 +88,7 @@ static int decode_fields(const uint8_t *p, size_t len, void *out, size_t out_siz
             }
         }
         if (!f) {
-            if ((rc = mp_skip(&r)))
+            if ((rc = swim_mp_skip(&r)))
                 return rc;
             continue;
         }
@@ -99,7 +99,7 @@ static int decode_fields(const uint8_t *p, size_t len, void *out, size_t out_siz
         case F_U16:
         case F_U32: {
             uint64_t max = f->kind == F_U8 ? 0xff : f->kind == F_U16 ? 0xffff : 0xffffffffu;
-            if ((rc = mp_read_uint(&r, max, &v)))
+            if ((rc = swim_mp_read_uint(&r, max, &v)))
                 return rc;
             if (f->kind == F_U8) {
                 uint8_t x = (uint8_t)v;
@@ -115,27 +115,27 @@ static int decode_fields(const uint8_t *p, size_t len, void *out, size_t out_siz
         }
         case F_BOOL: {
             bool b;
-            if ((rc = mp_read_bool(&r, &b)))
+            if ((rc = swim_mp_read_bool(&r, &b)))
                 return rc;
             memcpy(dst, &b, sizeof b);
             break;
         }
         case F_BYTES: {
-            struct sw_bytes b;
-            if ((rc = mp_read_bytes(&r, &b)))
+            struct swim_bytes b;
+            if ((rc = swim_mp_read_bytes(&r, &b)))
                 return rc;
             memcpy(dst, &b, sizeof b);
             break;
         }
         case F_VSN:
-            if ((rc = mp_read_u8_list(&r, dst, SW_VSN_LEN, (uint8_t *)out + f->len_off)))
+            if ((rc = swim_mp_read_u8_list(&r, dst, SWIM_VSN_LEN, (uint8_t *)out + f->len_off)))
                 return rc;
             break;
         }
     }
     if (used)
         *used = (size_t)(r.p - p);
-    return SW_OK;
+    return SWIM_OK;
 }
 
 #define FLD(T, key, kind, member)                                                                  \
@@ -145,7 +145,7 @@ static int decode_fields(const uint8_t *p, size_t len, void *out, size_t out_siz
 /* T is a type name: it cannot be parenthesised. */
 // NOLINTBEGIN(bugprone-macro-parentheses)
 #define DECODER(name, T, table)                                                                    \
-    int sw_decode_##name(const uint8_t *p, size_t len, T *out, size_t *used)                       \
+    int swim_decode_##name(const uint8_t *p, size_t len, T *out, size_t *used)                     \
     {                                                                                              \
         return decode_fields(p, len, out, sizeof *out, table, sizeof(table) / sizeof((table)[0]),  \
                              used);                                                                \
@@ -153,308 +153,309 @@ static int decode_fields(const uint8_t *p, size_t len, void *out, size_t out_siz
 // NOLINTEND(bugprone-macro-parentheses)
 
 static const struct field ping_fields[] = {
-    FLD(struct sw_ping, "SeqNo", F_U32, seq_no),
-    FLD(struct sw_ping, "Node", F_BYTES, node),
-    FLD(struct sw_ping, "SourceAddr", F_BYTES, source_addr),
-    FLD(struct sw_ping, "SourcePort", F_U16, source_port),
-    FLD(struct sw_ping, "SourceNode", F_BYTES, source_node),
+    FLD(struct swim_ping, "SeqNo", F_U32, seq_no),
+    FLD(struct swim_ping, "Node", F_BYTES, node),
+    FLD(struct swim_ping, "SourceAddr", F_BYTES, source_addr),
+    FLD(struct swim_ping, "SourcePort", F_U16, source_port),
+    FLD(struct swim_ping, "SourceNode", F_BYTES, source_node),
 };
-DECODER(ping, struct sw_ping, ping_fields)
+DECODER(ping, struct swim_ping, ping_fields)
 
 static const struct field indirect_fields[] = {
-    FLD(struct sw_indirect_ping, "SeqNo", F_U32, seq_no),
-    FLD(struct sw_indirect_ping, "Target", F_BYTES, target),
-    FLD(struct sw_indirect_ping, "Port", F_U16, port),
-    FLD(struct sw_indirect_ping, "Node", F_BYTES, node),
-    FLD(struct sw_indirect_ping, "Nack", F_BOOL, nack),
-    FLD(struct sw_indirect_ping, "SourceAddr", F_BYTES, source_addr),
-    FLD(struct sw_indirect_ping, "SourcePort", F_U16, source_port),
-    FLD(struct sw_indirect_ping, "SourceNode", F_BYTES, source_node),
+    FLD(struct swim_indirect_ping, "SeqNo", F_U32, seq_no),
+    FLD(struct swim_indirect_ping, "Target", F_BYTES, target),
+    FLD(struct swim_indirect_ping, "Port", F_U16, port),
+    FLD(struct swim_indirect_ping, "Node", F_BYTES, node),
+    FLD(struct swim_indirect_ping, "Nack", F_BOOL, nack),
+    FLD(struct swim_indirect_ping, "SourceAddr", F_BYTES, source_addr),
+    FLD(struct swim_indirect_ping, "SourcePort", F_U16, source_port),
+    FLD(struct swim_indirect_ping, "SourceNode", F_BYTES, source_node),
 };
-DECODER(indirect_ping, struct sw_indirect_ping, indirect_fields)
+DECODER(indirect_ping, struct swim_indirect_ping, indirect_fields)
 
 static const struct field ack_fields[] = {
-    FLD(struct sw_ack, "SeqNo", F_U32, seq_no),
-    FLD(struct sw_ack, "Payload", F_BYTES, payload),
+    FLD(struct swim_ack, "SeqNo", F_U32, seq_no),
+    FLD(struct swim_ack, "Payload", F_BYTES, payload),
 };
-DECODER(ack, struct sw_ack, ack_fields)
+DECODER(ack, struct swim_ack, ack_fields)
 
 static const struct field nack_fields[] = {
-    FLD(struct sw_nack, "SeqNo", F_U32, seq_no),
+    FLD(struct swim_nack, "SeqNo", F_U32, seq_no),
 };
-DECODER(nack, struct sw_nack, nack_fields)
+DECODER(nack, struct swim_nack, nack_fields)
 
 static const struct field suspect_fields[] = {
-    FLD(struct sw_suspect, "Incarnation", F_U32, incarnation),
-    FLD(struct sw_suspect, "Node", F_BYTES, node),
-    FLD(struct sw_suspect, "From", F_BYTES, from),
+    FLD(struct swim_suspect, "Incarnation", F_U32, incarnation),
+    FLD(struct swim_suspect, "Node", F_BYTES, node),
+    FLD(struct swim_suspect, "From", F_BYTES, from),
 };
-DECODER(suspect, struct sw_suspect, suspect_fields)
+DECODER(suspect, struct swim_suspect, suspect_fields)
 
 static const struct field dead_fields[] = {
-    FLD(struct sw_dead, "Incarnation", F_U32, incarnation),
-    FLD(struct sw_dead, "Node", F_BYTES, node),
-    FLD(struct sw_dead, "From", F_BYTES, from),
+    FLD(struct swim_dead, "Incarnation", F_U32, incarnation),
+    FLD(struct swim_dead, "Node", F_BYTES, node),
+    FLD(struct swim_dead, "From", F_BYTES, from),
 };
-DECODER(dead, struct sw_dead, dead_fields)
+DECODER(dead, struct swim_dead, dead_fields)
 
 static const struct field alive_fields[] = {
-    FLD(struct sw_alive, "Incarnation", F_U32, incarnation),
-    FLD(struct sw_alive, "Node", F_BYTES, node),
-    FLD(struct sw_alive, "Addr", F_BYTES, addr),
-    FLD(struct sw_alive, "Port", F_U16, port),
-    FLD(struct sw_alive, "Meta", F_BYTES, meta),
-    {"Vsn", F_VSN, offsetof(struct sw_alive, vsn), offsetof(struct sw_alive, vsn_len)},
+    FLD(struct swim_alive, "Incarnation", F_U32, incarnation),
+    FLD(struct swim_alive, "Node", F_BYTES, node),
+    FLD(struct swim_alive, "Addr", F_BYTES, addr),
+    FLD(struct swim_alive, "Port", F_U16, port),
+    FLD(struct swim_alive, "Meta", F_BYTES, meta),
+    {"Vsn", F_VSN, offsetof(struct swim_alive, vsn), offsetof(struct swim_alive, vsn_len)},
 };
-DECODER(alive, struct sw_alive, alive_fields)
+DECODER(alive, struct swim_alive, alive_fields)
 
 static const struct field pp_header_fields[] = {
-    FLD(struct sw_push_pull_header, "Nodes", F_U32, nodes),
-    FLD(struct sw_push_pull_header, "UserStateLen", F_U32, user_state_len),
-    FLD(struct sw_push_pull_header, "Join", F_BOOL, join),
+    FLD(struct swim_push_pull_header, "Nodes", F_U32, nodes),
+    FLD(struct swim_push_pull_header, "UserStateLen", F_U32, user_state_len),
+    FLD(struct swim_push_pull_header, "Join", F_BOOL, join),
 };
-DECODER(push_pull_header, struct sw_push_pull_header, pp_header_fields)
+DECODER(push_pull_header, struct swim_push_pull_header, pp_header_fields)
 
 static const struct field push_node_fields[] = {
-    FLD(struct sw_push_node, "Name", F_BYTES, name),
-    FLD(struct sw_push_node, "Addr", F_BYTES, addr),
-    FLD(struct sw_push_node, "Port", F_U16, port),
-    FLD(struct sw_push_node, "Meta", F_BYTES, meta),
-    FLD(struct sw_push_node, "Incarnation", F_U32, incarnation),
-    FLD(struct sw_push_node, "State", F_U8, state),
-    {"Vsn", F_VSN, offsetof(struct sw_push_node, vsn), offsetof(struct sw_push_node, vsn_len)},
+    FLD(struct swim_push_node, "Name", F_BYTES, name),
+    FLD(struct swim_push_node, "Addr", F_BYTES, addr),
+    FLD(struct swim_push_node, "Port", F_U16, port),
+    FLD(struct swim_push_node, "Meta", F_BYTES, meta),
+    FLD(struct swim_push_node, "Incarnation", F_U32, incarnation),
+    FLD(struct swim_push_node, "State", F_U8, state),
+    {"Vsn", F_VSN, offsetof(struct swim_push_node, vsn), offsetof(struct swim_push_node, vsn_len)},
 };
-DECODER(push_node, struct sw_push_node, push_node_fields)
+DECODER(push_node, struct swim_push_node, push_node_fields)
 
 static const struct field user_header_fields[] = {
-    FLD(struct sw_user_header, "UserMsgLen", F_U32, user_msg_len),
+    FLD(struct swim_user_header, "UserMsgLen", F_U32, user_msg_len),
 };
-DECODER(user_header, struct sw_user_header, user_header_fields)
+DECODER(user_header, struct swim_user_header, user_header_fields)
 
 static const struct field compress_fields[] = {
-    FLD(struct sw_compress, "Algo", F_U32, algo),
-    FLD(struct sw_compress, "Buf", F_BYTES, buf),
+    FLD(struct swim_compress, "Algo", F_U32, algo),
+    FLD(struct swim_compress, "Buf", F_BYTES, buf),
 };
-DECODER(compress, struct sw_compress, compress_fields)
+DECODER(compress, struct swim_compress, compress_fields)
 
 static const struct field err_fields[] = {
-    FLD(struct sw_err, "Error", F_BYTES, error),
+    FLD(struct swim_err, "Error", F_BYTES, error),
 };
-DECODER(err, struct sw_err, err_fields)
+DECODER(err, struct swim_err, err_fields)
 
 /* ---- encoders (keys in the sorted order go-msgpack emits) ---- */
 
-static void writer_init(struct mp_writer *w, uint8_t *buf, size_t cap, uint8_t type)
+static void writer_init(struct swim_mp_writer *w, uint8_t *buf, size_t cap, uint8_t type)
 {
     w->p = buf;
     w->end = buf + cap;
     w->overflow = false;
-    mp_put_byte(w, type);
+    swim_mp_put_byte(w, type);
 }
 
-static ssize_t writer_done(const struct mp_writer *w, const uint8_t *buf)
+static ssize_t writer_done(const struct swim_mp_writer *w, const uint8_t *buf)
 {
     return w->overflow ? -1 : (ssize_t)(w->p - buf);
 }
 
-static bool present(struct sw_bytes b)
+static bool present(struct swim_bytes b)
 {
     return b.p && b.len > 0;
 }
 
 /* Optional Source* trio of ping and indirect ping: count of present fields. */
-static uint32_t source_count(struct sw_bytes addr, struct sw_bytes node, uint16_t port)
+static uint32_t source_count(struct swim_bytes addr, struct swim_bytes node, uint16_t port)
 {
     return (uint32_t)present(addr) + (uint32_t)present(node) + (uint32_t)(port != 0);
 }
 
-static void put_sources(struct mp_writer *w, struct sw_bytes addr, struct sw_bytes node,
+static void put_sources(struct swim_mp_writer *w, struct swim_bytes addr, struct swim_bytes node,
                         uint16_t port)
 {
     if (present(addr)) {
-        mp_put_key(w, "SourceAddr");
-        mp_put_str(w, addr.p, addr.len);
+        swim_mp_put_key(w, "SourceAddr");
+        swim_mp_put_str(w, addr.p, addr.len);
     }
     if (present(node)) {
-        mp_put_key(w, "SourceNode");
-        mp_put_str(w, node.p, node.len);
+        swim_mp_put_key(w, "SourceNode");
+        swim_mp_put_str(w, node.p, node.len);
     }
     if (port) {
-        mp_put_key(w, "SourcePort");
-        mp_put_uint(w, port);
+        swim_mp_put_key(w, "SourcePort");
+        swim_mp_put_uint(w, port);
     }
 }
 
-ssize_t sw_encode_ping(uint8_t *buf, size_t cap, const struct sw_ping *m)
+ssize_t swim_encode_ping(uint8_t *buf, size_t cap, const struct swim_ping *m)
 {
-    struct mp_writer w;
-    writer_init(&w, buf, cap, SW_MSG_PING);
-    mp_put_map(&w, 2 + source_count(m->source_addr, m->source_node, m->source_port));
-    mp_put_key(&w, "Node");
-    mp_put_string(&w, m->node);
-    mp_put_key(&w, "SeqNo");
-    mp_put_uint(&w, m->seq_no);
+    struct swim_mp_writer w;
+    writer_init(&w, buf, cap, SWIM_MSG_PING);
+    swim_mp_put_map(&w, 2 + source_count(m->source_addr, m->source_node, m->source_port));
+    swim_mp_put_key(&w, "Node");
+    swim_mp_put_string(&w, m->node);
+    swim_mp_put_key(&w, "SeqNo");
+    swim_mp_put_uint(&w, m->seq_no);
     put_sources(&w, m->source_addr, m->source_node, m->source_port);
     return writer_done(&w, buf);
 }
 
-ssize_t sw_encode_indirect_ping(uint8_t *buf, size_t cap, const struct sw_indirect_ping *m)
+ssize_t swim_encode_indirect_ping(uint8_t *buf, size_t cap, const struct swim_indirect_ping *m)
 {
-    struct mp_writer w;
-    writer_init(&w, buf, cap, SW_MSG_INDIRECT_PING);
-    mp_put_map(&w, 5 + source_count(m->source_addr, m->source_node, m->source_port));
-    mp_put_key(&w, "Nack");
-    mp_put_bool(&w, m->nack);
-    mp_put_key(&w, "Node");
-    mp_put_string(&w, m->node);
-    mp_put_key(&w, "Port");
-    mp_put_uint(&w, m->port);
-    mp_put_key(&w, "SeqNo");
-    mp_put_uint(&w, m->seq_no);
+    struct swim_mp_writer w;
+    writer_init(&w, buf, cap, SWIM_MSG_INDIRECT_PING);
+    swim_mp_put_map(&w, 5 + source_count(m->source_addr, m->source_node, m->source_port));
+    swim_mp_put_key(&w, "Nack");
+    swim_mp_put_bool(&w, m->nack);
+    swim_mp_put_key(&w, "Node");
+    swim_mp_put_string(&w, m->node);
+    swim_mp_put_key(&w, "Port");
+    swim_mp_put_uint(&w, m->port);
+    swim_mp_put_key(&w, "SeqNo");
+    swim_mp_put_uint(&w, m->seq_no);
     put_sources(&w, m->source_addr, m->source_node, m->source_port);
-    mp_put_key(&w, "Target");
-    mp_put_byteslice(&w, m->target);
+    swim_mp_put_key(&w, "Target");
+    swim_mp_put_byteslice(&w, m->target);
     return writer_done(&w, buf);
 }
 
-ssize_t sw_encode_ack(uint8_t *buf, size_t cap, const struct sw_ack *m)
+ssize_t swim_encode_ack(uint8_t *buf, size_t cap, const struct swim_ack *m)
 {
-    struct mp_writer w;
-    writer_init(&w, buf, cap, SW_MSG_ACK);
-    mp_put_map(&w, 2);
-    mp_put_key(&w, "Payload");
-    mp_put_byteslice(&w, m->payload);
-    mp_put_key(&w, "SeqNo");
-    mp_put_uint(&w, m->seq_no);
+    struct swim_mp_writer w;
+    writer_init(&w, buf, cap, SWIM_MSG_ACK);
+    swim_mp_put_map(&w, 2);
+    swim_mp_put_key(&w, "Payload");
+    swim_mp_put_byteslice(&w, m->payload);
+    swim_mp_put_key(&w, "SeqNo");
+    swim_mp_put_uint(&w, m->seq_no);
     return writer_done(&w, buf);
 }
 
-ssize_t sw_encode_nack(uint8_t *buf, size_t cap, const struct sw_nack *m)
+ssize_t swim_encode_nack(uint8_t *buf, size_t cap, const struct swim_nack *m)
 {
-    struct mp_writer w;
-    writer_init(&w, buf, cap, SW_MSG_NACK);
-    mp_put_map(&w, 1);
-    mp_put_key(&w, "SeqNo");
-    mp_put_uint(&w, m->seq_no);
+    struct swim_mp_writer w;
+    writer_init(&w, buf, cap, SWIM_MSG_NACK);
+    swim_mp_put_map(&w, 1);
+    swim_mp_put_key(&w, "SeqNo");
+    swim_mp_put_uint(&w, m->seq_no);
     return writer_done(&w, buf);
 }
 
-static ssize_t encode_from_inc_node(uint8_t *buf, size_t cap, uint8_t type, struct sw_bytes from,
-                                    uint32_t inc, struct sw_bytes node)
+static ssize_t encode_from_inc_node(uint8_t *buf, size_t cap, uint8_t type, struct swim_bytes from,
+                                    uint32_t inc, struct swim_bytes node)
 {
-    struct mp_writer w;
+    struct swim_mp_writer w;
     writer_init(&w, buf, cap, type);
-    mp_put_map(&w, 3);
-    mp_put_key(&w, "From");
-    mp_put_string(&w, from);
-    mp_put_key(&w, "Incarnation");
-    mp_put_uint(&w, inc);
-    mp_put_key(&w, "Node");
-    mp_put_string(&w, node);
+    swim_mp_put_map(&w, 3);
+    swim_mp_put_key(&w, "From");
+    swim_mp_put_string(&w, from);
+    swim_mp_put_key(&w, "Incarnation");
+    swim_mp_put_uint(&w, inc);
+    swim_mp_put_key(&w, "Node");
+    swim_mp_put_string(&w, node);
     return writer_done(&w, buf);
 }
 
-ssize_t sw_encode_suspect(uint8_t *buf, size_t cap, const struct sw_suspect *m)
+ssize_t swim_encode_suspect(uint8_t *buf, size_t cap, const struct swim_suspect *m)
 {
-    return encode_from_inc_node(buf, cap, SW_MSG_SUSPECT, m->from, m->incarnation, m->node);
+    return encode_from_inc_node(buf, cap, SWIM_MSG_SUSPECT, m->from, m->incarnation, m->node);
 }
 
-ssize_t sw_encode_dead(uint8_t *buf, size_t cap, const struct sw_dead *m)
+ssize_t swim_encode_dead(uint8_t *buf, size_t cap, const struct swim_dead *m)
 {
-    return encode_from_inc_node(buf, cap, SW_MSG_DEAD, m->from, m->incarnation, m->node);
+    return encode_from_inc_node(buf, cap, SWIM_MSG_DEAD, m->from, m->incarnation, m->node);
 }
 
-ssize_t sw_encode_alive(uint8_t *buf, size_t cap, const struct sw_alive *m)
+ssize_t swim_encode_alive(uint8_t *buf, size_t cap, const struct swim_alive *m)
 {
-    struct mp_writer w;
-    writer_init(&w, buf, cap, SW_MSG_ALIVE);
-    mp_put_map(&w, 6);
-    mp_put_key(&w, "Addr");
-    mp_put_byteslice(&w, m->addr);
-    mp_put_key(&w, "Incarnation");
-    mp_put_uint(&w, m->incarnation);
-    mp_put_key(&w, "Meta");
-    mp_put_byteslice(&w, m->meta);
-    mp_put_key(&w, "Node");
-    mp_put_string(&w, m->node);
-    mp_put_key(&w, "Port");
-    mp_put_uint(&w, m->port);
-    mp_put_key(&w, "Vsn");
-    mp_put_str(&w, m->vsn, SW_VSN_LEN);
+    struct swim_mp_writer w;
+    writer_init(&w, buf, cap, SWIM_MSG_ALIVE);
+    swim_mp_put_map(&w, 6);
+    swim_mp_put_key(&w, "Addr");
+    swim_mp_put_byteslice(&w, m->addr);
+    swim_mp_put_key(&w, "Incarnation");
+    swim_mp_put_uint(&w, m->incarnation);
+    swim_mp_put_key(&w, "Meta");
+    swim_mp_put_byteslice(&w, m->meta);
+    swim_mp_put_key(&w, "Node");
+    swim_mp_put_string(&w, m->node);
+    swim_mp_put_key(&w, "Port");
+    swim_mp_put_uint(&w, m->port);
+    swim_mp_put_key(&w, "Vsn");
+    swim_mp_put_str(&w, m->vsn, SWIM_VSN_LEN);
     return writer_done(&w, buf);
 }
 
-ssize_t sw_encode_push_pull_header(uint8_t *buf, size_t cap, const struct sw_push_pull_header *m)
+ssize_t swim_encode_push_pull_header(uint8_t *buf, size_t cap,
+                                     const struct swim_push_pull_header *m)
 {
-    struct mp_writer w;
-    writer_init(&w, buf, cap, SW_MSG_PUSH_PULL);
-    mp_put_map(&w, 3);
-    mp_put_key(&w, "Join");
-    mp_put_bool(&w, m->join);
-    mp_put_key(&w, "Nodes");
-    mp_put_uint(&w, m->nodes);
-    mp_put_key(&w, "UserStateLen");
-    mp_put_uint(&w, m->user_state_len);
+    struct swim_mp_writer w;
+    writer_init(&w, buf, cap, SWIM_MSG_PUSH_PULL);
+    swim_mp_put_map(&w, 3);
+    swim_mp_put_key(&w, "Join");
+    swim_mp_put_bool(&w, m->join);
+    swim_mp_put_key(&w, "Nodes");
+    swim_mp_put_uint(&w, m->nodes);
+    swim_mp_put_key(&w, "UserStateLen");
+    swim_mp_put_uint(&w, m->user_state_len);
     return writer_done(&w, buf);
 }
 
-ssize_t sw_encode_push_node(uint8_t *buf, size_t cap, const struct sw_push_node *m)
+ssize_t swim_encode_push_node(uint8_t *buf, size_t cap, const struct swim_push_node *m)
 {
-    struct mp_writer w = {buf, buf + cap, false};
-    mp_put_map(&w, 7);
-    mp_put_key(&w, "Addr");
-    mp_put_byteslice(&w, m->addr);
-    mp_put_key(&w, "Incarnation");
-    mp_put_uint(&w, m->incarnation);
-    mp_put_key(&w, "Meta");
-    mp_put_byteslice(&w, m->meta);
-    mp_put_key(&w, "Name");
-    mp_put_string(&w, m->name);
-    mp_put_key(&w, "Port");
-    mp_put_uint(&w, m->port);
-    mp_put_key(&w, "State");
-    mp_put_uint(&w, m->state);
-    mp_put_key(&w, "Vsn");
-    mp_put_str(&w, m->vsn, SW_VSN_LEN);
+    struct swim_mp_writer w = {buf, buf + cap, false};
+    swim_mp_put_map(&w, 7);
+    swim_mp_put_key(&w, "Addr");
+    swim_mp_put_byteslice(&w, m->addr);
+    swim_mp_put_key(&w, "Incarnation");
+    swim_mp_put_uint(&w, m->incarnation);
+    swim_mp_put_key(&w, "Meta");
+    swim_mp_put_byteslice(&w, m->meta);
+    swim_mp_put_key(&w, "Name");
+    swim_mp_put_string(&w, m->name);
+    swim_mp_put_key(&w, "Port");
+    swim_mp_put_uint(&w, m->port);
+    swim_mp_put_key(&w, "State");
+    swim_mp_put_uint(&w, m->state);
+    swim_mp_put_key(&w, "Vsn");
+    swim_mp_put_str(&w, m->vsn, SWIM_VSN_LEN);
     return writer_done(&w, buf);
 }
 
-ssize_t sw_encode_user_header(uint8_t *buf, size_t cap, const struct sw_user_header *m)
+ssize_t swim_encode_user_header(uint8_t *buf, size_t cap, const struct swim_user_header *m)
 {
-    struct mp_writer w;
-    writer_init(&w, buf, cap, SW_MSG_USER);
-    mp_put_map(&w, 1);
-    mp_put_key(&w, "UserMsgLen");
-    mp_put_uint(&w, m->user_msg_len);
+    struct swim_mp_writer w;
+    writer_init(&w, buf, cap, SWIM_MSG_USER);
+    swim_mp_put_map(&w, 1);
+    swim_mp_put_key(&w, "UserMsgLen");
+    swim_mp_put_uint(&w, m->user_msg_len);
     return writer_done(&w, buf);
 }
 
-ssize_t sw_encode_user_udp(uint8_t *buf, size_t cap, const uint8_t *payload, size_t len)
+ssize_t swim_encode_user_udp(uint8_t *buf, size_t cap, const uint8_t *payload, size_t len)
 {
-    struct mp_writer w;
-    writer_init(&w, buf, cap, SW_MSG_USER);
-    mp_put_raw(&w, payload, len);
+    struct swim_mp_writer w;
+    writer_init(&w, buf, cap, SWIM_MSG_USER);
+    swim_mp_put_raw(&w, payload, len);
     return writer_done(&w, buf);
 }
 
-ssize_t sw_encode_compress(uint8_t *buf, size_t cap, const struct sw_compress *m)
+ssize_t swim_encode_compress(uint8_t *buf, size_t cap, const struct swim_compress *m)
 {
-    struct mp_writer w;
-    writer_init(&w, buf, cap, SW_MSG_COMPRESS);
-    mp_put_map(&w, 2);
-    mp_put_key(&w, "Algo");
-    mp_put_uint(&w, m->algo);
-    mp_put_key(&w, "Buf");
-    mp_put_byteslice(&w, m->buf);
+    struct swim_mp_writer w;
+    writer_init(&w, buf, cap, SWIM_MSG_COMPRESS);
+    swim_mp_put_map(&w, 2);
+    swim_mp_put_key(&w, "Algo");
+    swim_mp_put_uint(&w, m->algo);
+    swim_mp_put_key(&w, "Buf");
+    swim_mp_put_byteslice(&w, m->buf);
     return writer_done(&w, buf);
 }
 
-ssize_t sw_encode_err(uint8_t *buf, size_t cap, const struct sw_err *m)
+ssize_t swim_encode_err(uint8_t *buf, size_t cap, const struct swim_err *m)
 {
-    struct mp_writer w;
-    writer_init(&w, buf, cap, SW_MSG_ERR);
-    mp_put_map(&w, 1);
-    mp_put_key(&w, "Error");
-    mp_put_string(&w, m->error);
+    struct swim_mp_writer w;
+    writer_init(&w, buf, cap, SWIM_MSG_ERR);
+    swim_mp_put_map(&w, 1);
+    swim_mp_put_key(&w, "Error");
+    swim_mp_put_string(&w, m->error);
     return writer_done(&w, buf);
 }

@@ -6,10 +6,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "core/log.h"
 #include "swimmies/swim_int.h"
 
-int pushpull_encode(struct swim *s, bool join, uint8_t **out, size_t *out_len)
+int swim_pushpull_encode(struct swim *s, bool join, uint8_t **out, size_t *out_len)
 {
     uint8_t *user = NULL;
     size_t user_len = 0;
@@ -18,30 +17,30 @@ int pushpull_encode(struct swim *s, bool join, uint8_t **out, size_t *out_len)
     if (!user)
         user_len = 0;
     size_t cap = 64 + user_len;
-    for (size_t i = 0; i < s->n_nodes; i++)
-        cap += 96 + s->nodes[i]->name_len + s->nodes[i]->meta_len;
+    for (size_t i = 0; i < s->nodes.n; i++)
+        cap += 96 + s->nodes.v[i]->name_len + s->nodes.v[i]->meta_len;
     uint8_t *buf = malloc(cap);
     if (!buf) {
         free(user);
         return -ENOMEM;
     }
-    struct sw_push_pull_header h = {
-        .nodes = (uint32_t)s->n_nodes, .user_state_len = (uint32_t)user_len, .join = join};
-    ssize_t n = sw_encode_push_pull_header(buf, cap, &h);
+    struct swim_push_pull_header h = {
+        .nodes = (uint32_t)s->nodes.n, .user_state_len = (uint32_t)user_len, .join = join};
+    ssize_t n = swim_encode_push_pull_header(buf, cap, &h);
     size_t pos = n > 0 ? (size_t)n : 0;
-    for (size_t i = 0; i < s->n_nodes && n > 0; i++) {
-        const struct member *m = s->nodes[i];
-        struct sw_push_node pn = {
-            .name = sw_mem(m->name, m->name_len),
-            .addr = sw_mem(m->addr.ip, m->addr.ip_len),
+    for (size_t i = 0; i < s->nodes.n && n > 0; i++) {
+        const struct member *m = s->nodes.v[i];
+        struct swim_push_node pn = {
+            .name = swim_mem(m->name, m->name_len),
+            .addr = swim_mem(m->addr.ip, m->addr.ip_len),
             .port = m->addr.port,
-            .meta = m->meta_len ? sw_mem(m->meta, m->meta_len) : (struct sw_bytes){NULL, 0},
+            .meta = m->meta_len ? swim_mem(m->meta, m->meta_len) : (struct swim_bytes){NULL, 0},
             .incarnation = m->incarnation,
             .state = (uint8_t)m->state,
             .vsn_len = 6,
         };
         memcpy(pn.vsn, m->vsn, 6);
-        n = sw_encode_push_node(buf + pos, cap - pos, &pn);
+        n = swim_encode_push_node(buf + pos, cap - pos, &pn);
         if (n > 0)
             pos += (size_t)n;
     }
@@ -60,14 +59,14 @@ int pushpull_encode(struct swim *s, bool join, uint8_t **out, size_t *out_len)
 }
 
 /* memberlist verifyProtocol: every node's current versions must fit the common ranges. */
-static int verify_protocol(struct swim *s, const struct sw_stream_msg *msg)
+static int verify_protocol(struct swim *s, const struct swim_stream_msg *msg)
 {
     uint8_t maxpmin = 0, minpmax = 255, maxdmin = 0, mindmax = 255;
-    struct sw_bytes it = msg->u.push_pull.nodes;
-    struct sw_push_node n;
+    struct swim_bytes it = msg->u.push_pull.nodes;
+    struct swim_push_node n;
     int rc;
-    while ((rc = sw_push_nodes_next(&it, &n)) == 1) {
-        if (n.state != SW_STATE_ALIVE || n.vsn_len < 6)
+    while ((rc = swim_push_nodes_next(&it, &n)) == 1) {
+        if (n.state != SWIM_STATE_ALIVE || n.vsn_len < 6)
             continue;
         if (n.vsn[0] > maxpmin)
             maxpmin = n.vsn[0];
@@ -80,8 +79,8 @@ static int verify_protocol(struct swim *s, const struct sw_stream_msg *msg)
     }
     if (rc < 0)
         return -1;
-    for (size_t i = 0; i < s->n_nodes; i++) {
-        const struct member *m = s->nodes[i];
+    for (size_t i = 0; i < s->nodes.n; i++) {
+        const struct member *m = s->nodes.v[i];
         if (m->state != SWIM_ALIVE)
             continue;
         if (m->vsn[0] > maxpmin)
@@ -94,30 +93,29 @@ static int verify_protocol(struct swim *s, const struct sw_stream_msg *msg)
             mindmax = m->vsn[4];
     }
     it = msg->u.push_pull.nodes;
-    while (sw_push_nodes_next(&it, &n) == 1) {
+    while (swim_push_nodes_next(&it, &n) == 1) {
         uint8_t pcur = n.vsn_len >= 6 ? n.vsn[2] : 0, dcur = n.vsn_len >= 6 ? n.vsn[5] : 0;
         if (pcur < maxpmin || pcur > minpmax || dcur < maxdmin || dcur > mindmax) {
-            log_warn(SWIM_LOG,
-                     "node '%.*s' versions (protocol %u, delegate %u) are incompatible: "
-                     "[%u, %u] / [%u, %u]",
-                     (int)n.name.len, (const char *)n.name.p, pcur, dcur, maxpmin, minpmax, maxdmin,
-                     mindmax);
+            SWIM_WARN(s,
+                      "node '%.*s' versions (protocol %u, delegate %u) are incompatible: "
+                      "[%u, %u] / [%u, %u]",
+                      (int)n.name.len, (const char *)n.name.p, pcur, dcur, maxpmin, minpmax,
+                      maxdmin, mindmax);
             return -1;
         }
     }
-    for (size_t i = 0; i < s->n_nodes; i++) {
-        const struct member *m = s->nodes[i];
+    for (size_t i = 0; i < s->nodes.n; i++) {
+        const struct member *m = s->nodes.v[i];
         if (m->vsn[2] < maxpmin || m->vsn[2] > minpmax || m->vsn[5] < maxdmin ||
             m->vsn[5] > mindmax) {
-            log_warn(SWIM_LOG, "node '%s' versions are incompatible with the remote cluster",
-                     m->name);
+            SWIM_WARN(s, "node '%s' versions are incompatible with the remote cluster", m->name);
             return -1;
         }
     }
     return 0;
 }
 
-static int ask_accept(struct swim *s, const struct sw_stream_msg *msg)
+static int ask_accept(struct swim *s, const struct swim_stream_msg *msg)
 {
     size_t count = msg->u.push_pull.header.nodes;
     struct swim_member *views = calloc(count ? count : 1, sizeof(*views));
@@ -125,15 +123,15 @@ static int ask_accept(struct swim *s, const struct sw_stream_msg *msg)
     int ret = -1;
     if (!views || !names)
         goto out;
-    struct sw_bytes it = msg->u.push_pull.nodes;
-    struct sw_push_node n;
+    struct swim_bytes it = msg->u.push_pull.nodes;
+    struct swim_push_node n;
     size_t i = 0;
-    while (i < count && sw_push_nodes_next(&it, &n) == 1) {
+    while (i < count && swim_push_nodes_next(&it, &n) == 1) {
         names[i] = strndup(n.name.len ? (const char *)n.name.p : "", n.name.len);
         if (!names[i])
             goto out;
         views[i].name = names[i];
-        ip_to_addr(n.addr.p, n.addr.len > 16 ? 16 : n.addr.len, n.port, &views[i].addr);
+        swim_ip_to_addr(n.addr.p, n.addr.len > 16 ? 16 : n.addr.len, n.port, &views[i].addr);
         views[i].meta = n.meta.p;
         views[i].meta_len = n.meta.len;
         views[i].state = n.state <= SWIM_LEFT ? (enum swim_state)n.state : SWIM_DEAD;
@@ -151,7 +149,7 @@ out:
     return ret;
 }
 
-int pushpull_merge(struct swim *s, const struct sw_stream_msg *msg, bool join)
+int swim_pushpull_merge(struct swim *s, const struct swim_stream_msg *msg, bool join)
 {
     if (verify_protocol(s, msg) < 0) {
         s->m.dropped_other++;
@@ -159,11 +157,11 @@ int pushpull_merge(struct swim *s, const struct sw_stream_msg *msg, bool join)
     }
     if (join && s->cfg.delegate.accept_merge && ask_accept(s, msg) < 0)
         return -1;
-    struct sw_bytes it = msg->u.push_pull.nodes;
-    struct sw_push_node n;
-    while (sw_push_nodes_next(&it, &n) == 1) {
+    struct swim_bytes it = msg->u.push_pull.nodes;
+    struct swim_push_node n;
+    while (swim_push_nodes_next(&it, &n) == 1) {
         switch (n.state) {
-        case SW_STATE_ALIVE: {
+        case SWIM_STATE_ALIVE: {
             struct alive_in a = {.node = n.name.p,
                                  .node_len = n.name.len,
                                  .addr = n.addr.p,
@@ -174,16 +172,16 @@ int pushpull_merge(struct swim *s, const struct sw_stream_msg *msg, bool join)
                                  .incarnation = n.incarnation,
                                  .vsn = n.vsn,
                                  .vsn_len = n.vsn_len};
-            state_alive(s, &a, false);
+            swim_state_alive(s, &a, false);
             break;
         }
-        case SW_STATE_LEFT:
-            state_dead(s, n.name.p, n.name.len, n.incarnation, n.name.p, n.name.len);
+        case SWIM_STATE_LEFT:
+            swim_state_dead(s, n.name.p, n.name.len, n.incarnation, n.name.p, n.name.len);
             break;
-        case SW_STATE_DEAD:
-        case SW_STATE_SUSPECT:
-            state_suspect(s, n.name.p, n.name.len, n.incarnation, (const uint8_t *)s->name,
-                          s->name_len);
+        case SWIM_STATE_DEAD:
+        case SWIM_STATE_SUSPECT:
+            swim_state_suspect(s, n.name.p, n.name.len, n.incarnation, (const uint8_t *)s->name,
+                               s->name_len);
             break;
         default:
             break;
@@ -201,16 +199,16 @@ static bool skip_pushpull(struct swim *s, struct member *m, void *ctx)
     return m == s->self || m->state != SWIM_ALIVE;
 }
 
-void pushpull_periodic(struct swim *s)
+void swim_pushpull_periodic(struct swim *s)
 {
     struct member *peer;
-    if (members_k_random(s, 1, &peer, skip_pushpull, NULL) != 1)
+    if (swim_members_k_random(s, 1, &peer, skip_pushpull, NULL) != 1)
         return;
     uint8_t *buf;
     size_t len;
-    if (pushpull_encode(s, false, &buf, &len) < 0)
+    if (swim_pushpull_encode(s, false, &buf, &len) < 0)
         return;
-    if (net_stream_send(s, &peer->addr, buf, len, ST_PUSHPULL, 0) < 0)
+    if (swim_stream_send(s, &peer->addr, buf, len, ST_PUSHPULL, 0) < 0)
         s->m.pushpull_failures++;
     free(buf);
 }

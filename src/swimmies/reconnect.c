@@ -6,81 +6,73 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "core/log.h"
 #include "swimmies/swim_int.h"
 
 #define FAILED_MAX 4096
 
-void reconnect_remember(struct swim *s, const struct member *m)
+void swim_reconnect_remember(struct swim *s, const struct member *m)
 {
     if (!s->cfg.reconnect_interval_ms)
         return;
-    for (size_t i = 0; i < s->n_failed; i++) {
-        if (strcmp(s->failed[i].name, m->name) == 0) {
-            s->failed[i].addr = m->addr;
+    for (size_t i = 0; i < s->failed.n; i++) {
+        if (strcmp(s->failed.v[i].name, m->name) == 0) {
+            s->failed.v[i].addr = m->addr;
             return;
         }
     }
-    if (s->n_failed >= FAILED_MAX)
+    if (s->failed.n >= FAILED_MAX)
         return;
-    if (s->n_failed == s->cap_failed) {
-        size_t nc = s->cap_failed ? s->cap_failed * 2 : 16;
-        struct failed_member *nf = realloc(s->failed, nc * sizeof(*nf));
-        if (!nf)
-            return;
-        s->failed = nf;
-        s->cap_failed = nc;
-    }
     char *name = strdup(m->name);
     if (!name)
         return;
-    s->failed[s->n_failed++] = (struct failed_member){name, m->addr, m->state_change};
+    if (!vec_push(&s->failed, ((struct failed_member){name, m->addr, m->state_change})))
+        free(name);
 }
 
 static void drop_at(struct swim *s, size_t i)
 {
-    free(s->failed[i].name);
-    s->failed[i] = s->failed[--s->n_failed];
+    free(s->failed.v[i].name);
+    s->failed.v[i] = s->failed.v[--s->failed.n];
 }
 
-void reconnect_forget(struct swim *s, const char *name)
+void swim_reconnect_forget(struct swim *s, const char *name)
 {
-    for (size_t i = 0; i < s->n_failed; i++) {
-        if (strcmp(s->failed[i].name, name) == 0) {
+    for (size_t i = 0; i < s->failed.n; i++) {
+        if (strcmp(s->failed.v[i].name, name) == 0) {
             drop_at(s, i);
             return;
         }
     }
 }
 
-void reconnect_free(struct swim *s)
+void swim_reconnect_free(struct swim *s)
 {
-    while (s->n_failed)
-        drop_at(s, s->n_failed - 1);
-    free(s->failed);
-    s->failed = NULL;
-    s->cap_failed = 0;
+    while (s->failed.n)
+        drop_at(s, s->failed.n - 1);
+    free(s->failed.v);
+    s->failed.v = NULL;
+    s->failed.cap = 0;
 }
 
-void reconnect_tick(struct swim *s)
+void swim_reconnect_tick(struct swim *s)
 {
-    for (size_t i = 0; i < s->n_failed;) {
-        if (s->now - s->failed[i].since > s->cfg.reconnect_timeout_ms)
+    for (size_t i = 0; i < s->failed.n;) {
+        if (s->now - s->failed.v[i].since > s->cfg.reconnect_timeout_ms)
             drop_at(s, i);
         else
             i++;
     }
     size_t dead = 0, left = 0;
-    for (size_t i = 0; i < s->n_nodes; i++) {
-        if (s->nodes[i]->state == SWIM_DEAD)
+    for (size_t i = 0; i < s->nodes.n; i++) {
+        if (s->nodes.v[i]->state == SWIM_DEAD)
             dead++;
-        else if (s->nodes[i]->state == SWIM_LEFT)
+        else if (s->nodes.v[i]->state == SWIM_LEFT)
             left++;
     }
-    size_t failed = dead + s->n_failed;
+    size_t failed = dead + s->failed.n;
     if (failed == 0)
         return;
-    size_t alive = s->n_nodes - dead - left;
+    size_t alive = s->nodes.n - dead - left;
     if (alive == 0)
         alive = 1;
     /* serf: reconnect with probability failed/alive, so a big healthy cluster is not flooded */
@@ -90,14 +82,14 @@ void reconnect_tick(struct swim *s)
         return;
     size_t pick = swim_rand_below(s, (uint32_t)failed);
     struct swim_addr to;
-    if (pick < s->n_failed) {
-        to = s->failed[pick].addr;
+    if (pick < s->failed.n) {
+        to = s->failed.v[pick].addr;
     } else {
-        pick -= s->n_failed;
+        pick -= s->failed.n;
         const struct member *m = NULL;
-        for (size_t i = 0; i < s->n_nodes; i++) {
-            if (s->nodes[i]->state == SWIM_DEAD && pick-- == 0) {
-                m = s->nodes[i];
+        for (size_t i = 0; i < s->nodes.n; i++) {
+            if (s->nodes.v[i]->state == SWIM_DEAD && pick-- == 0) {
+                m = s->nodes.v[i];
                 break;
             }
         }
@@ -107,10 +99,10 @@ void reconnect_tick(struct swim *s)
     }
     uint8_t *buf;
     size_t len;
-    if (pushpull_encode(s, true, &buf, &len) < 0)
+    if (swim_pushpull_encode(s, true, &buf, &len) < 0)
         return;
     s->m.reconnects++;
-    if (net_stream_send(s, &to, buf, len, ST_PUSHPULL_JOIN, 0) < 0)
+    if (swim_stream_send(s, &to, buf, len, ST_PUSHPULL_JOIN, 0) < 0)
         s->m.pushpull_failures++;
     free(buf);
 }

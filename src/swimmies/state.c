@@ -4,83 +4,75 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "core/log.h"
 #include "swimmies/swim_int.h"
 
-void state_emit(struct swim *s, enum swim_event ev, const struct member *m)
+void swim_state_emit(struct swim *s, enum swim_event ev, const struct member *m)
 {
     if (!s->cfg.delegate.on_event)
         return;
     struct swim_member v;
-    members_fill_view(s, m, &v);
+    swim_members_fill_view(s, m, &v);
     s->cfg.delegate.on_event(s->cfg.delegate.ctx, ev, &v);
 }
 
 static ssize_t encode_alive(const struct member *m, uint8_t *buf, size_t cap)
 {
-    struct sw_alive a = {
+    struct swim_alive a = {
         .incarnation = m->incarnation,
-        .node = sw_mem(m->name, m->name_len),
-        .addr = sw_mem(m->addr.ip, m->addr.ip_len),
+        .node = swim_mem(m->name, m->name_len),
+        .addr = swim_mem(m->addr.ip, m->addr.ip_len),
         .port = m->addr.port,
-        .meta = m->meta_len ? sw_mem(m->meta, m->meta_len) : (struct sw_bytes){NULL, 0},
+        .meta = m->meta_len ? swim_mem(m->meta, m->meta_len) : (struct swim_bytes){NULL, 0},
         .vsn_len = 6,
     };
     memcpy(a.vsn, m->vsn, 6);
-    return sw_encode_alive(buf, cap, &a);
+    return swim_encode_alive(buf, cap, &a);
 }
 
-void state_correct_stale(struct swim *s, const struct swim_addr *to, const uint8_t *node,
-                         size_t node_len, uint32_t inc)
+void swim_state_correct_stale(struct swim *s, const struct swim_addr *to, const uint8_t *node,
+                              size_t node_len, uint32_t inc)
 {
-    struct member *m = members_find(s, node, node_len);
+    struct member *m = swim_members_find(s, node, node_len);
     if (!m || inc >= m->incarnation || m->state != SWIM_ALIVE || (m == s->self && s->left))
         return;
     uint8_t buf[1024];
     ssize_t n = encode_alive(m, buf, sizeof(buf));
     if (n > 0) {
         s->m.stale_corrections++;
-        net_send_msg(s, to, NULL, buf, (size_t)n, false);
+        swim_send_msg(s, to, NULL, buf, (size_t)n, false);
     }
 }
 
 static void queue_alive(struct swim *s, struct member *m)
 {
     uint8_t buf[1024];
-    struct sw_alive a = {
-        .incarnation = m->incarnation,
-        .node = sw_mem(m->name, m->name_len),
-        .addr = sw_mem(m->addr.ip, m->addr.ip_len),
-        .port = m->addr.port,
-        .meta = m->meta_len ? sw_mem(m->meta, m->meta_len) : (struct sw_bytes){NULL, 0},
-        .vsn_len = 6,
-    };
-    memcpy(a.vsn, m->vsn, 6);
-    ssize_t n = sw_encode_alive(buf, sizeof(buf), &a);
+    ssize_t n = encode_alive(m, buf, sizeof(buf));
     if (n > 0)
-        bq_queue_member(s, m, buf, (size_t)n, false);
+        swim_bq_queue_member(s, m, buf, (size_t)n, false);
 }
 
 static void queue_suspect(struct swim *s, struct member *m, uint32_t inc, const uint8_t *from,
                           size_t from_len)
 {
     uint8_t buf[640];
-    struct sw_suspect x = {
-        .incarnation = inc, .node = sw_mem(m->name, m->name_len), .from = sw_mem(from, from_len)};
-    ssize_t n = sw_encode_suspect(buf, sizeof(buf), &x);
+    struct swim_suspect x = {.incarnation = inc,
+                             .node = swim_mem(m->name, m->name_len),
+                             .from = swim_mem(from, from_len)};
+    ssize_t n = swim_encode_suspect(buf, sizeof(buf), &x);
     if (n > 0)
-        bq_queue_member(s, m, buf, (size_t)n, false);
+        swim_bq_queue_member(s, m, buf, (size_t)n, false);
 }
 
 static void queue_dead(struct swim *s, struct member *m, uint32_t inc, const uint8_t *from,
                        size_t from_len, bool notify_leave)
 {
     uint8_t buf[640];
-    struct sw_dead x = {
-        .incarnation = inc, .node = sw_mem(m->name, m->name_len), .from = sw_mem(from, from_len)};
-    ssize_t n = sw_encode_dead(buf, sizeof(buf), &x);
+    struct swim_dead x = {.incarnation = inc,
+                          .node = swim_mem(m->name, m->name_len),
+                          .from = swim_mem(from, from_len)};
+    ssize_t n = swim_encode_dead(buf, sizeof(buf), &x);
     if (n > 0)
-        bq_queue_member(s, m, buf, (size_t)n, notify_leave);
+        swim_bq_queue_member(s, m, buf, (size_t)n, notify_leave);
 }
 
 /* memberlist refute: bump our incarnation past the accusation and broadcast alive. */
@@ -92,12 +84,12 @@ static void refute(struct swim *s, uint32_t accused)
         s->incarnation = inc;
     }
     s->self->incarnation = inc;
-    awareness_apply(s, 1);
+    swim_awareness_apply(s, 1);
     s->m.refutes++;
     queue_alive(s, s->self);
 }
 
-void state_alive(struct swim *s, const struct alive_in *a, bool bootstrap)
+void swim_state_alive(struct swim *s, const struct alive_in *a, bool bootstrap)
 {
     bool is_local = a->node_len == s->name_len && memcmp(a->node, s->name, a->node_len) == 0;
     if (s->left && is_local)
@@ -114,24 +106,24 @@ void state_alive(struct swim *s, const struct alive_in *a, bool bootstrap)
         return;
     }
     /* members are named by C strings in the API: a name with a NUL byte cannot be one */
-    if (a->node_len == 0 || memchr(a->node, '\0', a->node_len) || a->meta_len > SW_META_MAX) {
+    if (a->node_len == 0 || memchr(a->node, '\0', a->node_len) || a->meta_len > SWIM_META_MAX) {
         s->m.dropped_malformed++;
         return;
     }
     struct swim_addr addr;
-    ip_to_addr(a->addr, a->addr_len, a->port, &addr);
+    swim_ip_to_addr(a->addr, a->addr_len, a->port, &addr);
 
-    struct member *m = members_find(s, a->node, a->node_len);
+    struct member *m = swim_members_find(s, a->node, a->node_len);
     bool updates_node = false;
     if (!m) {
-        m = members_add(s, a->node, a->node_len);
+        m = swim_members_add(s, a->node, a->node_len);
         if (!m)
             return;
         m->addr = addr;
         if (a->vsn_len >= 6)
             memcpy(m->vsn, a->vsn, 6);
-        if (members_set_meta(m, a->meta, a->meta_len) < 0) {
-            members_remove(s, m);
+        if (swim_members_set_meta(m, a->meta, a->meta_len) < 0) {
+            swim_members_remove(s, m);
             return;
         }
         m->state = SWIM_DEAD;
@@ -143,8 +135,9 @@ void state_alive(struct swim *s, const struct alive_in *a, bool bootstrap)
             updates_node = true;
         } else {
             char b1[64], b2[64];
-            log_warn(SWIM_LOG, "conflicting address for %s: mine %s theirs %s", m->name,
-                     swim_addr_str(&m->addr, b1, sizeof(b1)), swim_addr_str(&addr, b2, sizeof(b2)));
+            SWIM_WARN(s, "conflicting address for %s: mine %s theirs %s", m->name,
+                      swim_addr_str(&m->addr, b1, sizeof(b1)),
+                      swim_addr_str(&addr, b2, sizeof(b2)));
             s->m.dropped_other++;
             return;
         }
@@ -155,7 +148,7 @@ void state_alive(struct swim *s, const struct alive_in *a, bool bootstrap)
     if (a->incarnation < m->incarnation && is_local)
         return;
 
-    members_suspect_del(s, m);
+    swim_members_suspect_del(s, m);
     enum swim_state old_state = m->state;
 
     if (!bootstrap && is_local) {
@@ -164,12 +157,12 @@ void state_alive(struct swim *s, const struct alive_in *a, bool bootstrap)
             memcmp(a->vsn, m->vsn, 6) == 0)
             return;
         refute(s, a->incarnation);
-        log_warn(SWIM_LOG, "refuting an alive message about us (incarnation %u)",
-                 (unsigned)a->incarnation);
+        SWIM_WARN(s, "refuting an alive message about us (incarnation %u)",
+                  (unsigned)a->incarnation);
         return;
     }
 
-    int meta_changed = members_set_meta(m, a->meta, a->meta_len);
+    int meta_changed = swim_members_set_meta(m, a->meta, a->meta_len);
     if (meta_changed < 0)
         return;
     if (a->vsn_len >= 6)
@@ -184,23 +177,23 @@ void state_alive(struct swim *s, const struct alive_in *a, bool bootstrap)
     queue_alive(s, m);
 
     if (old_state == SWIM_DEAD || old_state == SWIM_LEFT) {
-        if (s->n_failed)
-            reconnect_forget(s, m->name);
-        state_emit(s, SWIM_EV_JOIN, m);
+        if (s->failed.n)
+            swim_reconnect_forget(s, m->name);
+        swim_state_emit(s, SWIM_EV_JOIN, m);
     } else if (old_state == SWIM_SUSPECT)
-        state_emit(s, SWIM_EV_ALIVE, m);
+        swim_state_emit(s, SWIM_EV_ALIVE, m);
     else if (meta_changed > 0 || addr_changed)
-        state_emit(s, SWIM_EV_UPDATE, m);
+        swim_state_emit(s, SWIM_EV_UPDATE, m);
 }
 
-void state_suspect(struct swim *s, const uint8_t *node, size_t node_len, uint32_t inc,
-                   const uint8_t *from, size_t from_len)
+void swim_state_suspect(struct swim *s, const uint8_t *node, size_t node_len, uint32_t inc,
+                        const uint8_t *from, size_t from_len)
 {
-    struct member *m = members_find(s, node, node_len);
+    struct member *m = swim_members_find(s, node, node_len);
     if (!m || inc < m->incarnation)
         return;
     if (m->susp) {
-        if (suspicion_confirm(m->susp, s->now, from, from_len))
+        if (swim_suspicion_confirm(m->susp, s->now, from, from_len))
             queue_suspect(s, m, inc, from, from_len);
         return;
     }
@@ -208,8 +201,7 @@ void state_suspect(struct swim *s, const uint8_t *node, size_t node_len, uint32_
         return;
     if (m == s->self) {
         refute(s, inc);
-        log_warn(SWIM_LOG, "refuting a suspect message from %.*s", (int)from_len,
-                 (const char *)from);
+        SWIM_WARN(s, "refuting a suspect message from %.*s", (int)from_len, (const char *)from);
         return;
     }
     queue_suspect(s, m, inc, from, from_len);
@@ -219,31 +211,30 @@ void state_suspect(struct swim *s, const uint8_t *node, size_t node_len, uint32_
     m->state_change = s->now;
 
     uint32_t k = s->cfg.suspicion_mult >= 2 ? s->cfg.suspicion_mult - 2 : 0;
-    size_t n = s->n_nodes;
+    size_t n = s->nodes.n;
     if ((long)n - 2 < (long)k)
         k = 0;
-    uint64_t min = suspicion_timeout_ms(s->cfg.suspicion_mult, n, s->cfg.probe_interval_ms);
+    uint64_t min = swim_suspicion_timeout_ms(s->cfg.suspicion_mult, n, s->cfg.probe_interval_ms);
     uint64_t max = (uint64_t)s->cfg.suspicion_max_timeout_mult * min;
-    m->susp = suspicion_new(s->now, from, from_len, k, min, max);
+    m->susp = swim_suspicion_new(s->now, from, from_len, k, min, max);
     if (m->susp)
-        members_suspect_add(s, m);
-    state_emit(s, SWIM_EV_SUSPECT, m);
+        swim_members_suspect_add(s, m);
+    swim_state_emit(s, SWIM_EV_SUSPECT, m);
 }
 
-void state_dead(struct swim *s, const uint8_t *node, size_t node_len, uint32_t inc,
-                const uint8_t *from, size_t from_len)
+void swim_state_dead(struct swim *s, const uint8_t *node, size_t node_len, uint32_t inc,
+                     const uint8_t *from, size_t from_len)
 {
-    struct member *m = members_find(s, node, node_len);
+    struct member *m = swim_members_find(s, node, node_len);
     if (!m || inc < m->incarnation)
         return;
-    members_suspect_del(s, m);
+    swim_members_suspect_del(s, m);
     if (m->state == SWIM_DEAD || m->state == SWIM_LEFT)
         return;
     if (m == s->self) {
         if (!s->left) {
             refute(s, inc);
-            log_warn(SWIM_LOG, "refuting a dead message from %.*s", (int)from_len,
-                     (const char *)from);
+            SWIM_WARN(s, "refuting a dead message from %.*s", (int)from_len, (const char *)from);
             return;
         }
         queue_dead(s, m, inc, from, from_len, true);
@@ -256,26 +247,26 @@ void state_dead(struct swim *s, const uint8_t *node, size_t node_len, uint32_t i
     m->state_change = s->now;
     if (!leave)
         s->m.deaths++;
-    state_emit(s, leave ? SWIM_EV_LEAVE : SWIM_EV_FAIL, m);
+    swim_state_emit(s, leave ? SWIM_EV_LEAVE : SWIM_EV_FAIL, m);
 }
 
-void state_suspicion_timeouts(struct swim *s)
+void swim_state_suspicion_timeouts(struct swim *s)
 {
-    for (size_t i = 0; i < s->n_suspects;) {
-        struct member *m = s->suspects[i];
+    for (size_t i = 0; i < s->suspects.n;) {
+        struct member *m = s->suspects.v[i];
         struct suspicion *sp = m->susp;
         if (sp->deadline > s->now) {
             i++;
             continue;
         }
         if (m->state != SWIM_SUSPECT) {
-            members_suspect_del(s, m);
+            swim_members_suspect_del(s, m);
             continue;
         }
-        log_info(SWIM_LOG, "marking %s as failed, suspect timeout reached (%u peer confirmations)",
-                 m->name, (unsigned)sp->n);
-        /* state_dead removes m from the suspect list (swapping the last one into i) */
-        state_dead(s, (uint8_t *)m->name, m->name_len, m->incarnation, (uint8_t *)s->name,
-                   s->name_len);
+        SWIM_INFO(s, "marking %s as failed, suspect timeout reached (%u peer confirmations)",
+                  m->name, (unsigned)sp->n);
+        /* swim_state_dead removes m from the suspect list (swapping the last one into i) */
+        swim_state_dead(s, (uint8_t *)m->name, m->name_len, m->incarnation, (uint8_t *)s->name,
+                        s->name_len);
     }
 }

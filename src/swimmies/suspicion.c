@@ -6,7 +6,7 @@
 
 #include "swimmies/swim_int.h"
 
-uint64_t suspicion_timeout_ms(uint32_t mult, size_t n, uint64_t interval)
+uint64_t swim_suspicion_timeout_ms(uint32_t mult, size_t n, uint64_t interval)
 {
     double scale = log10(n > 1 ? (double)n : 1.0);
     if (scale < 1.0)
@@ -16,7 +16,8 @@ uint64_t suspicion_timeout_ms(uint32_t mult, size_t n, uint64_t interval)
     return (uint64_t)mult * scaled * interval / 1000;
 }
 
-uint64_t suspicion_remaining(uint32_t n, uint32_t k, uint64_t elapsed, uint64_t min, uint64_t max)
+uint64_t swim_suspicion_remaining(uint32_t n, uint32_t k, uint64_t elapsed, uint64_t min,
+                                  uint64_t max)
 {
     double frac = (k > 0) ? log((double)n + 1.0) / log((double)k + 1.0) : 1.0;
     double raw = (double)max / 1000.0 - frac * ((double)max / 1000.0 - (double)min / 1000.0);
@@ -25,8 +26,8 @@ uint64_t suspicion_remaining(uint32_t n, uint32_t k, uint64_t elapsed, uint64_t 
     return timeout > elapsed ? timeout - elapsed : 0;
 }
 
-struct suspicion *suspicion_new(uint64_t now, const uint8_t *from, size_t from_len, uint32_t k,
-                                uint64_t min, uint64_t max)
+struct suspicion *swim_suspicion_new(uint64_t now, const uint8_t *from, size_t from_len, uint32_t k,
+                                     uint64_t min, uint64_t max)
 {
     struct suspicion *sp = calloc(1, sizeof(*sp) + (k + 1) * sizeof(uint64_t));
     if (!sp)
@@ -40,7 +41,8 @@ struct suspicion *suspicion_new(uint64_t now, const uint8_t *from, size_t from_l
     return sp;
 }
 
-bool suspicion_confirm(struct suspicion *sp, uint64_t now, const uint8_t *from, size_t from_len)
+bool swim_suspicion_confirm(struct suspicion *sp, uint64_t now, const uint8_t *from,
+                            size_t from_len)
 {
     if (sp->n >= sp->k)
         return false;
@@ -51,6 +53,6 @@ bool suspicion_confirm(struct suspicion *sp, uint64_t now, const uint8_t *from, 
     sp->conf[sp->nconf++] = h;
     sp->n++;
     uint64_t elapsed = now - sp->start;
-    sp->deadline = now + suspicion_remaining(sp->n, sp->k, elapsed, sp->min, sp->max);
+    sp->deadline = now + swim_suspicion_remaining(sp->n, sp->k, elapsed, sp->min, sp->max);
     return true;
 }

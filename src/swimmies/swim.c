@@ -1,7 +1,8 @@
 /* swim.c — the swimmies core's lifecycle and public API: configuration defaults (memberlist LAN),
  * creation of the local node, the timer schedule (probe, gossip, push/pull, suspicion, relays,
  * streams) behind swim_tick/swim_next_deadline, join/leave/meta updates, user messages, and
- * introspection. Protocol details live in state.c, probe.c, net.c, pushpull.c, broadcast.c. */
+ * introspection. Protocol details live in state.c, probe.c, send.c, recv.c, pushpull.c,
+ * broadcast.c. */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <math.h>
@@ -10,7 +11,6 @@
 #include <string.h>
 #include <time.h>
 
-#include "core/log.h"
 #include "swimmies/swim_int.h"
 
 void swim_config_default(struct swim_config *c)
@@ -33,7 +33,7 @@ void swim_config_default(struct swim_config *c)
     c->reconnect_interval_ms = 30000;
     c->reconnect_timeout_ms = 86400000;
     c->tcp_timeout_ms = 10000;
-    c->udp_buffer_size = SW_UDP_BUFFER_SIZE;
+    c->udp_buffer_size = SWIM_UDP_BUFFER_SIZE;
     c->compress_tcp = true;
 }
 
@@ -47,7 +47,7 @@ static uint64_t pushpull_scale(uint64_t interval, size_t n)
 
 struct swim *swim_new(const struct swim_config *c, uint64_t now_ms)
 {
-    if (!c->name || !c->name[0] || strlen(c->name) > 255 || c->meta_len > SW_META_MAX ||
+    if (!c->name || !c->name[0] || strlen(c->name) > 255 || c->meta_len > SWIM_META_MAX ||
         (c->advertise.ip_len != 4 && c->advertise.ip_len != 16) || c->probe_interval_ms == 0 ||
         c->gossip_interval_ms == 0 || c->udp_buffer_size < 64 ||
         c->udp_buffer_size > SWIM_PKT_MAX - 1024 || c->awareness_max_mult == 0)
@@ -89,8 +89,8 @@ struct swim *swim_new(const struct swim_config *c, uint64_t now_ms)
                          .vsn = c->vsn,
                          .vsn_len = 6};
     /* self is created on the first alive; find it afterwards */
-    state_alive(s, &a, true);
-    s->self = members_find(s, a.node, a.node_len);
+    swim_state_alive(s, &a, true);
+    s->self = swim_members_find(s, a.node, a.node_len);
     if (!s->self)
         goto fail;
 
@@ -109,18 +109,18 @@ void swim_free(struct swim *s)
 {
     if (!s)
         return;
-    bq_free_all(s, &s->bq);
-    bq_free_all(s, &s->uq);
-    while (s->n_nodes)
-        members_remove(s, s->nodes[s->n_nodes - 1]);
-    probe_forget(s);
-    reconnect_free(s);
-    free(s->nodes);
+    swim_bq_free_all(s, &s->bq);
+    swim_bq_free_all(s, &s->uq);
+    while (s->nodes.n)
+        swim_members_remove(s, s->nodes.v[s->nodes.n - 1]);
+    swim_probe_forget(s);
+    swim_reconnect_free(s);
+    free(s->nodes.v);
     free(s->table);
     free(s->table_tag);
-    free(s->suspects);
-    free(s->relays);
-    free(s->streams);
+    free(s->suspects.v);
+    free(s->relays.v);
+    free(s->streams.v);
     free(s->rx_scratch);
     free(s->tx_store);
     free(s->tx_buf);
@@ -132,53 +132,59 @@ void swim_free(struct swim *s)
 void swim_tick(struct swim *s, uint64_t now_ms)
 {
     s->now = now_ms;
-    state_suspicion_timeouts(s);
-    probe_relay_timeouts(s);
-    probe_tick(s);
+    swim_state_suspicion_timeouts(s);
+    swim_probe_relay_timeouts(s);
+    swim_probe_tick(s);
     if (now_ms >= s->next_gossip) {
         while (s->next_gossip <= now_ms)
             s->next_gossip += s->cfg.gossip_interval_ms;
-        net_gossip(s);
+        swim_gossip(s);
     }
     if (now_ms >= s->next_pushpull) {
-        pushpull_periodic(s);
-        s->next_pushpull = now_ms + pushpull_scale(s->cfg.pushpull_interval_ms, s->n_nodes);
+        swim_pushpull_periodic(s);
+        s->next_pushpull = now_ms + pushpull_scale(s->cfg.pushpull_interval_ms, s->nodes.n);
     }
     if (now_ms >= s->next_reconnect) {
-        reconnect_tick(s);
+        swim_reconnect_tick(s);
         s->next_reconnect = now_ms + s->cfg.reconnect_interval_ms;
     }
-    net_streams_timeouts(s);
+    swim_streams_timeouts(s);
 }
 
 uint64_t swim_next_deadline(const struct swim *s)
 {
-    uint64_t d = probe_next_deadline(s);
+    uint64_t d = swim_probe_next_deadline(s);
     if (s->next_gossip < d)
         d = s->next_gossip;
     if (s->next_pushpull < d)
         d = s->next_pushpull;
     if (s->next_reconnect < d)
         d = s->next_reconnect;
-    for (size_t i = 0; i < s->n_suspects; i++)
-        if (s->suspects[i]->susp->deadline < d)
-            d = s->suspects[i]->susp->deadline;
-    for (size_t i = 0; i < s->n_streams; i++)
-        if (s->streams[i].deadline < d)
-            d = s->streams[i].deadline;
+    for (size_t i = 0; i < s->suspects.n; i++)
+        if (s->suspects.v[i]->susp->deadline < d)
+            d = s->suspects.v[i]->susp->deadline;
+    for (size_t i = 0; i < s->streams.n; i++)
+        if (s->streams.v[i].deadline < d)
+            d = s->streams.v[i].deadline;
     return d;
 }
 
-int swim_join(struct swim *s, uint64_t now_ms, const struct swim_addr *seeds, size_t n)
+static void wake_transport(struct swim *s)
+{
+    if (s->cfg.transport.schedule)
+        s->cfg.transport.schedule(s->cfg.transport.ctx, swim_next_deadline(s));
+}
+
+static int join_seeds(struct swim *s, uint64_t now_ms, const struct swim_addr *seeds, size_t n)
 {
     s->now = now_ms;
     int started = 0;
     for (size_t i = 0; i < n; i++) {
         uint8_t *buf;
         size_t len;
-        if (pushpull_encode(s, true, &buf, &len) < 0)
+        if (swim_pushpull_encode(s, true, &buf, &len) < 0)
             continue;
-        if (net_stream_send(s, &seeds[i], buf, len, ST_PUSHPULL_JOIN, 0) == 0)
+        if (swim_stream_send(s, &seeds[i], buf, len, ST_PUSHPULL_JOIN, 0) == 0)
             started++;
         else
             s->m.pushpull_failures++;
@@ -189,22 +195,22 @@ int swim_join(struct swim *s, uint64_t now_ms, const struct swim_addr *seeds, si
 
 static bool any_other_alive(const struct swim *s)
 {
-    for (size_t i = 0; i < s->n_nodes; i++) {
-        const struct member *m = s->nodes[i];
+    for (size_t i = 0; i < s->nodes.n; i++) {
+        const struct member *m = s->nodes.v[i];
         if (m != s->self && (m->state == SWIM_ALIVE || m->state == SWIM_SUSPECT))
             return true;
     }
     return false;
 }
 
-int swim_leave(struct swim *s, uint64_t now_ms)
+static int leave(struct swim *s, uint64_t now_ms)
 {
     s->now = now_ms;
     if (s->left)
         return 0;
     s->left = true;
-    state_dead(s, (uint8_t *)s->name, s->name_len, s->self->incarnation, (uint8_t *)s->name,
-               s->name_len);
+    swim_state_dead(s, (uint8_t *)s->name, s->name_len, s->self->incarnation, (uint8_t *)s->name,
+                    s->name_len);
     if (!any_other_alive(s)) {
         s->leave_done = true;
         return 0;
@@ -212,14 +218,14 @@ int swim_leave(struct swim *s, uint64_t now_ms)
     /* Besides gossiping it, tell every live member at once (with whatever else is queued
      * piggybacked), so a stopping node is seen as left even if it stops gossiping early. */
     uint8_t buf[640];
-    struct sw_dead d = {.incarnation = s->self->incarnation,
-                        .node = sw_mem(s->name, s->name_len),
-                        .from = sw_mem(s->name, s->name_len)};
-    ssize_t n = sw_encode_dead(buf, sizeof buf, &d);
-    for (size_t i = 0; n > 0 && i < s->n_nodes; i++) {
-        const struct member *m = s->nodes[i];
+    struct swim_dead d = {.incarnation = s->self->incarnation,
+                          .node = swim_mem(s->name, s->name_len),
+                          .from = swim_mem(s->name, s->name_len)};
+    ssize_t n = swim_encode_dead(buf, sizeof buf, &d);
+    for (size_t i = 0; n > 0 && i < s->nodes.n; i++) {
+        const struct member *m = s->nodes.v[i];
         if (m != s->self && (m->state == SWIM_ALIVE || m->state == SWIM_SUSPECT))
-            net_send_msg(s, &m->addr, m, buf, (size_t)n, true);
+            swim_send_msg(s, &m->addr, m, buf, (size_t)n, true);
     }
     return 0;
 }
@@ -229,9 +235,9 @@ bool swim_leave_done(const struct swim *s)
     return s->leave_done;
 }
 
-int swim_update_meta(struct swim *s, uint64_t now_ms, const uint8_t *meta, size_t len)
+static int update_meta(struct swim *s, uint64_t now_ms, const uint8_t *meta, size_t len)
 {
-    if (len > SW_META_MAX)
+    if (len > SWIM_META_MAX)
         return -EMSGSIZE;
     s->now = now_ms;
     struct alive_in a = {.node = (const uint8_t *)s->name,
@@ -249,11 +255,11 @@ int swim_update_meta(struct swim *s, uint64_t now_ms, const uint8_t *meta, size_
     uint8_t vsn[6];
     memcpy(vsn, s->self->vsn, 6);
     a.vsn = vsn;
-    state_alive(s, &a, true);
+    swim_state_alive(s, &a, true);
     return 0;
 }
 
-int swim_broadcast(struct swim *s, const char *name, const uint8_t *msg, size_t len)
+static int broadcast(struct swim *s, const char *name, const uint8_t *msg, size_t len)
 {
     if (!msg || len == 0)
         return -EINVAL;
@@ -262,15 +268,16 @@ int swim_broadcast(struct swim *s, const char *name, const uint8_t *msg, size_t 
     uint8_t *buf = malloc(len + 1);
     if (!buf)
         return -ENOMEM;
-    ssize_t n = sw_encode_user_udp(buf, len + 1, msg, len);
-    int rc = n > 0 ? bq_queue_user(s, name, buf, (size_t)n) : -EINVAL;
+    ssize_t n = swim_encode_user_udp(buf, len + 1, msg, len);
+    int rc = n > 0 ? swim_bq_queue_user(s, name, buf, (size_t)n) : -EINVAL;
     free(buf);
     return rc;
 }
 
-int swim_send_user(struct swim *s, const char *node, const uint8_t *msg, size_t len, bool reliable)
+static int send_user(struct swim *s, const char *node, const uint8_t *msg, size_t len,
+                     bool reliable)
 {
-    struct member *m = members_find(s, (const uint8_t *)node, strlen(node));
+    struct member *m = swim_members_find(s, (const uint8_t *)node, strlen(node));
     if (!m)
         return -ENOENT;
     uint8_t *buf = malloc(len + 32);
@@ -278,24 +285,63 @@ int swim_send_user(struct swim *s, const char *node, const uint8_t *msg, size_t 
         return -ENOMEM;
     int rc = -EINVAL;
     if (reliable) {
-        struct sw_user_header h = {.user_msg_len = (uint32_t)len};
-        ssize_t n = sw_encode_user_header(buf, 32, &h);
+        struct swim_user_header h = {.user_msg_len = (uint32_t)len};
+        ssize_t n = swim_encode_user_header(buf, 32, &h);
         if (n > 0) {
             memcpy(buf + n, msg, len);
-            rc = net_stream_send(s, &m->addr, buf, (size_t)n + len, ST_ONEWAY, 0) == 0 ? 0 : -EIO;
+            rc = swim_stream_send(s, &m->addr, buf, (size_t)n + len, ST_ONEWAY, 0) == 0 ? 0 : -EIO;
         }
     } else {
         if (len + 1 > s->cfg.udp_buffer_size) {
             free(buf);
             return -EMSGSIZE;
         }
-        ssize_t n = sw_encode_user_udp(buf, len + 32, msg, len);
+        ssize_t n = swim_encode_user_udp(buf, len + 32, msg, len);
         if (n > 0) {
-            net_send_msg(s, &m->addr, m, buf, (size_t)n, false);
+            swim_send_msg(s, &m->addr, m, buf, (size_t)n, false);
             rc = 0;
         }
     }
     free(buf);
+    return rc;
+}
+
+/* ---- API calls that queue work ---------------------------------------------------------------
+ * Each tells the transport its new next deadline when it is done (transport.schedule), so an
+ * event-loop transport re-arms its timer without the caller having to ask. */
+
+int swim_join(struct swim *s, uint64_t now_ms, const struct swim_addr *seeds, size_t n)
+{
+    int rc = join_seeds(s, now_ms, seeds, n);
+    wake_transport(s);
+    return rc;
+}
+
+int swim_leave(struct swim *s, uint64_t now_ms)
+{
+    int rc = leave(s, now_ms);
+    wake_transport(s);
+    return rc;
+}
+
+int swim_update_meta(struct swim *s, uint64_t now_ms, const uint8_t *meta, size_t len)
+{
+    int rc = update_meta(s, now_ms, meta, len);
+    wake_transport(s);
+    return rc;
+}
+
+int swim_broadcast(struct swim *s, const char *name, const uint8_t *msg, size_t len)
+{
+    int rc = broadcast(s, name, msg, len);
+    wake_transport(s);
+    return rc;
+}
+
+int swim_send_user(struct swim *s, const char *node, const uint8_t *msg, size_t len, bool reliable)
+{
+    int rc = send_user(s, node, msg, len, reliable);
+    wake_transport(s);
     return rc;
 }
 
@@ -306,14 +352,14 @@ const char *swim_name(const struct swim *s)
 
 size_t swim_num_members(const struct swim *s)
 {
-    return s->n_nodes;
+    return s->nodes.n;
 }
 
 size_t swim_num_alive(const struct swim *s)
 {
     size_t n = 0;
-    for (size_t i = 0; i < s->n_nodes; i++)
-        if (s->nodes[i]->state == SWIM_ALIVE || s->nodes[i]->state == SWIM_SUSPECT)
+    for (size_t i = 0; i < s->nodes.n; i++)
+        if (s->nodes.v[i]->state == SWIM_ALIVE || s->nodes.v[i]->state == SWIM_SUSPECT)
             n++;
     return n;
 }
@@ -321,9 +367,9 @@ size_t swim_num_alive(const struct swim *s)
 void swim_foreach_member(const struct swim *s, bool (*fn)(void *ctx, const struct swim_member *m),
                          void *ctx)
 {
-    for (size_t i = 0; i < s->n_nodes; i++) {
+    for (size_t i = 0; i < s->nodes.n; i++) {
         struct swim_member v;
-        members_fill_view(s, s->nodes[i], &v);
+        swim_members_fill_view(s, s->nodes.v[i], &v);
         if (!fn(ctx, &v))
             return;
     }
@@ -331,10 +377,10 @@ void swim_foreach_member(const struct swim *s, bool (*fn)(void *ctx, const struc
 
 bool swim_get_member(const struct swim *s, const char *name, struct swim_member *out)
 {
-    const struct member *m = members_find(s, (const uint8_t *)name, strlen(name));
+    const struct member *m = swim_members_find(s, (const uint8_t *)name, strlen(name));
     if (!m)
         return false;
-    members_fill_view(s, m, out);
+    swim_members_fill_view(s, m, out);
     return true;
 }
 
@@ -342,8 +388,8 @@ void swim_get_metrics(const struct swim *s, struct swim_metrics *out)
 {
     *out = s->m;
     out->members_alive = out->members_suspect = out->members_dead = out->members_left = 0;
-    for (size_t i = 0; i < s->n_nodes; i++) {
-        switch (s->nodes[i]->state) {
+    for (size_t i = 0; i < s->nodes.n; i++) {
+        switch (s->nodes.v[i]->state) {
         case SWIM_ALIVE:
             out->members_alive++;
             break;
@@ -452,6 +498,17 @@ int swim_addr_parse(const char *str, uint16_t default_port, struct swim_addr *ou
         return -1;
     out->port = (uint16_t)port;
     return 0;
+}
+
+void swim_ip_to_addr(const uint8_t *ip, size_t ip_len, uint16_t port, struct swim_addr *out)
+{
+    memset(out, 0, sizeof(*out));
+    if (ip_len > 16)
+        ip_len = 16;
+    if (ip_len) /* an absent address is (NULL, 0) */
+        memcpy(out->ip, ip, ip_len);
+    out->ip_len = (uint8_t)ip_len;
+    out->port = port;
 }
 
 bool swim_addr_eq(const struct swim_addr *a, const struct swim_addr *b)

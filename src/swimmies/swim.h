@@ -1,13 +1,26 @@
-/* swim.h — public API of swimmies, a SWIM membership library speaking the HashiCorp memberlist
- * wire protocol (protocol version 2 semantics; probes, indirect probes with nacks, TCP ping
- * fallback, Lifeguard suspicion and local health, piggybacked gossip, TCP push/pull).
+/* swimmies/swim.h — public API of swimmies, a SWIM membership library in C speaking the HashiCorp
+ * memberlist wire protocol (protocol version 2 semantics; probes, indirect probes with nacks, TCP
+ * ping fallback, Lifeguard suspicion and local health, piggybacked gossip, TCP push/pull), so a
+ * serf or Go memberlist node accepts a swimmies node as a member. It knows nothing about the
+ * program that uses it: no globals, nothing printed, every external symbol starts with swim_.
  *
- * The core is sans-IO: it is fed the current time (milliseconds, any monotonic origin), received
- * UDP packets and the bytes read from TCP streams, and asks a transport (function pointers in the
- * config) to send. swim_next_deadline() tells the driver when swim_tick() must run next. The real
- * UDP/TCP transport driven by the event loop lives in transport_udp.h; tests plug in a simulated
- * network instead. Not thread-safe: one thread drives one struct swim. Transport callbacks must
- * not call back into the core; the delegate's callbacks may use the API (e.g. swim_broadcast). */
+ * Three parts, each its own library (as Tarantool builds swim / swim_udp / swim_ev):
+ *   core       swim.h (+ keyring.h, proto.h for the codec): the sans-IO protocol. Needs only
+ *              libcrypto, zlib, libm and core/vec.h; no sockets, no event loop; time comes
+ *              from the caller (the clock is read only to seed the RNG when seed is 0).
+ *   transport  transport_udp.h: one UDP socket and one TCP listener on an event loop (core/loop.h).
+ *              Another program plugs in its own struct swim_transport instead (the simulator does).
+ *   discovery  discovery.h: UDP broadcast announce/heartbeat/goodbye, so nodes find seeds.
+ *
+ * Driving it: fill a struct swim_config (swim_config_default, then name, advertise, transport,
+ * delegate, log), swim_new(), then feed it the current time (milliseconds, any monotonic origin),
+ * received datagrams (swim_recv_packet) and the bytes of TCP streams (swim_recv_stream,
+ * swim_stream_reply), and call swim_tick() at swim_next_deadline(). The core sends through the
+ * transport's function pointers and, after an API call that queued work (join, leave, meta,
+ * broadcast, user message), tells the transport its new deadline (transport.schedule). Log lines
+ * go to config.log (NULL: silent). Not thread-safe: one thread drives one struct swim. Transport
+ * callbacks must not call back into the core; the delegate's callbacks may use the API
+ * (e.g. swim_broadcast). */
 #ifndef SWIMMIES_SWIM_H
 #define SWIMMIES_SWIM_H
 
@@ -15,8 +28,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "swimmies/swim_log.h"
+
 struct swim;
-struct sw_keyring;
+struct swim_keyring;
 
 /* An IPv4 (ip_len 4) or IPv6 (ip_len 16) address and port, as memberlist carries them. */
 struct swim_addr {
@@ -59,6 +74,10 @@ struct swim_transport {
     int (*send_packet)(void *ctx, const struct swim_addr *to, const uint8_t *buf, size_t len);
     int (*stream_send)(void *ctx, const struct swim_addr *to, const uint8_t *buf, size_t len,
                        uint64_t token);
+    /* Optional: called at the end of swim_join/leave/update_meta/broadcast/send_user with the
+     * new swim_next_deadline(), so a transport that drives a timer re-arms it by itself (it must
+     * not call back into the core from here). */
+    void (*schedule)(void *ctx, uint64_t deadline_ms);
 };
 
 /* Application hooks; every pointer may be NULL. */
@@ -105,9 +124,10 @@ struct swim_config {
     bool compress_tcp;              /* true: streams are LZW-wrapped as memberlist does */
     uint64_t seed;                  /* RNG seed; 0 picks one from the clock */
 
-    struct sw_keyring *keyring; /* NULL: plaintext; borrowed, must outlive the swim */
+    struct swim_keyring *keyring; /* NULL: plaintext; borrowed, must outlive the swim */
     struct swim_transport transport;
     struct swim_delegate delegate;
+    struct swim_logger log; /* log lines ("swim" core, "swim-net" transport); fn NULL: silent */
 };
 
 /* Counters for /metrics; monotonically increasing except where noted. */

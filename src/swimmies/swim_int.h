@@ -7,10 +7,16 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "core/vec.h"
 #include "swimmies/proto.h"
 #include "swimmies/swim.h"
+#include "swimmies/swim_log.h"
 
-#define SWIM_LOG "swim"
+#define SWIM_LOG "swim" /* component name in log lines */
+/* Logging through the configured callback (struct swim_config.log). */
+#define SWIM_DEBUG(s, ...) swim_logf(&(s)->cfg.log, SWIM_LOG_DEBUG, SWIM_LOG, __VA_ARGS__)
+#define SWIM_INFO(s, ...) swim_logf(&(s)->cfg.log, SWIM_LOG_INFO, SWIM_LOG, __VA_ARGS__)
+#define SWIM_WARN(s, ...) swim_logf(&(s)->cfg.log, SWIM_LOG_WARNING, SWIM_LOG, __VA_ARGS__)
 #define SWIM_PKT_MAX 65536 /* largest datagram we accept or build */
 #define BQ_LEVELS 64       /* transmit counts tracked by the broadcast queue */
 
@@ -101,14 +107,18 @@ struct swim {
     char *name;
     struct member *self;
 
-    struct member **nodes; /* probe order (shuffled), self included */
-    size_t n_nodes, cap_nodes;
+    struct {
+        struct member **v;
+        size_t n, cap;
+    } nodes; /* probe order (shuffled), self included; a core/vec.h vector */
     size_t name_len;
     struct member **table; /* open addressing by name hash */
     uint32_t *table_tag;   /* high half of each slot's hash */
     size_t table_cap, table_used;
-    struct member **suspects;
-    size_t n_suspects, cap_suspects;
+    struct {
+        struct member **v;
+        size_t n, cap;
+    } suspects;
 
     size_t probe_index;
     uint32_t seq;
@@ -119,17 +129,23 @@ struct swim {
 
     uint64_t next_probe, next_gossip, next_pushpull;
     struct probe probe;
-    struct relay *relays;
-    size_t n_relays, cap_relays;
-    struct pending_stream *streams;
-    size_t n_streams, cap_streams;
+    struct {
+        struct relay *v;
+        size_t n, cap;
+    } relays;
+    struct {
+        struct pending_stream *v;
+        size_t n, cap;
+    } streams;
     uint64_t next_token;
 
     struct bqueue bq; /* membership messages */
     struct bqueue uq; /* user broadcasts (framed 08 + payload) */
 
-    struct failed_member *failed; /* reaped dead members to retry (reconnect.c) */
-    size_t n_failed, cap_failed;
+    struct {
+        struct failed_member *v;
+        size_t n, cap;
+    } failed; /* reaped dead members to retry (reconnect.c) */
     uint64_t next_reconnect;
 
     bool left, leave_done;
@@ -146,42 +162,44 @@ struct swim {
 uint64_t swim_rand(struct swim *s);
 uint32_t swim_rand_below(struct swim *s, uint32_t n);
 uint64_t swim_hash_name(const uint8_t *p, size_t len);
-struct member *members_find(const struct swim *s, const uint8_t *name, size_t len);
-struct member *members_add(struct swim *s, const uint8_t *name, size_t len);
-void members_remove(struct swim *s, struct member *m);
-void members_shuffle(struct swim *s);
-void members_reap(struct swim *s); /* drop dead/left older than gossip_to_dead, reshuffle */
-size_t members_k_random(struct swim *s, size_t k, struct member **out,
-                        bool (*skip)(struct swim *s, struct member *m, void *ctx), void *ctx);
-void members_fill_view(const struct swim *s, const struct member *m, struct swim_member *out);
-int members_set_meta(struct member *m, const uint8_t *meta, size_t len);
-void members_suspect_add(struct swim *s, struct member *m);
-void members_suspect_del(struct swim *s, struct member *m);
+struct member *swim_members_find(const struct swim *s, const uint8_t *name, size_t len);
+struct member *swim_members_add(struct swim *s, const uint8_t *name, size_t len);
+void swim_members_remove(struct swim *s, struct member *m);
+void swim_members_shuffle(struct swim *s);
+void swim_members_reap(struct swim *s); /* drop dead/left older than gossip_to_dead, reshuffle */
+size_t swim_members_k_random(struct swim *s, size_t k, struct member **out,
+                             bool (*skip)(struct swim *s, struct member *m, void *ctx), void *ctx);
+void swim_members_fill_view(const struct swim *s, const struct member *m, struct swim_member *out);
+int swim_members_set_meta(struct member *m, const uint8_t *meta, size_t len);
+void swim_members_suspect_add(struct swim *s, struct member *m);
+void swim_members_suspect_del(struct swim *s, struct member *m);
 
 /* awareness.c */
-void awareness_apply(struct swim *s, int delta);
-uint64_t awareness_scale(const struct swim *s, uint64_t timeout);
+void swim_awareness_apply(struct swim *s, int delta);
+uint64_t swim_awareness_scale(const struct swim *s, uint64_t timeout);
 
 /* suspicion.c */
-uint64_t suspicion_timeout_ms(uint32_t mult, size_t n, uint64_t interval);
-uint64_t suspicion_remaining(uint32_t n, uint32_t k, uint64_t elapsed, uint64_t min, uint64_t max);
-struct suspicion *suspicion_new(uint64_t now, const uint8_t *from, size_t from_len, uint32_t k,
-                                uint64_t min, uint64_t max);
+uint64_t swim_suspicion_timeout_ms(uint32_t mult, size_t n, uint64_t interval);
+uint64_t swim_suspicion_remaining(uint32_t n, uint32_t k, uint64_t elapsed, uint64_t min,
+                                  uint64_t max);
+struct suspicion *swim_suspicion_new(uint64_t now, const uint8_t *from, size_t from_len, uint32_t k,
+                                     uint64_t min, uint64_t max);
 /* True when from is a new confirmation (the deadline moved earlier). */
-bool suspicion_confirm(struct suspicion *sp, uint64_t now, const uint8_t *from, size_t from_len);
+bool swim_suspicion_confirm(struct suspicion *sp, uint64_t now, const uint8_t *from,
+                            size_t from_len);
 
 /* broadcast.c */
-uint32_t retransmit_limit(uint32_t mult, size_t n);
-void bq_free_all(struct swim *s, struct bqueue *q);
+uint32_t swim_retransmit_limit(uint32_t mult, size_t n);
+void swim_bq_free_all(struct swim *s, struct bqueue *q);
 /* Queue a membership message about m (replaces an older one about m). */
-int bq_queue_member(struct swim *s, struct member *m, const uint8_t *msg, size_t len,
-                    bool notify_leave);
-void bq_drop_member(struct swim *s, struct member *m);
-int bq_queue_user(struct swim *s, const char *name, const uint8_t *msg, size_t len);
+int swim_bq_queue_member(struct swim *s, struct member *m, const uint8_t *msg, size_t len,
+                         bool notify_leave);
+void swim_bq_drop_member(struct swim *s, struct member *m);
+int swim_bq_queue_user(struct swim *s, const char *name, const uint8_t *msg, size_t len);
 /* Take broadcasts fitting in limit bytes (each costing overhead more) from both queues, the
  * membership queue first; copies them into store and fills parts. Returns the number of parts. */
-size_t bq_take(struct swim *s, size_t overhead, size_t limit, struct sw_bytes *parts,
-               size_t max_parts, uint8_t *store, size_t store_cap);
+size_t swim_bq_take(struct swim *s, size_t overhead, size_t limit, struct swim_bytes *parts,
+                    size_t max_parts, uint8_t *store, size_t store_cap);
 
 /* state.c */
 struct alive_in {
@@ -196,55 +214,66 @@ struct alive_in {
     const uint8_t *vsn;
     size_t vsn_len;
 };
-void state_alive(struct swim *s, const struct alive_in *a, bool bootstrap);
-void state_suspect(struct swim *s, const uint8_t *node, size_t node_len, uint32_t inc,
-                   const uint8_t *from, size_t from_len);
-void state_dead(struct swim *s, const uint8_t *node, size_t node_len, uint32_t inc,
-                const uint8_t *from, size_t from_len);
-void state_suspicion_timeouts(struct swim *s);
+void swim_state_alive(struct swim *s, const struct alive_in *a, bool bootstrap);
+void swim_state_suspect(struct swim *s, const uint8_t *node, size_t node_len, uint32_t inc,
+                        const uint8_t *from, size_t from_len);
+void swim_state_dead(struct swim *s, const uint8_t *node, size_t node_len, uint32_t inc,
+                     const uint8_t *from, size_t from_len);
+void swim_state_suspicion_timeouts(struct swim *s);
 /* A suspect/dead rumour older than what we know about an alive member came from `to`: answer
  * it with the member's current alive so the stale sender catches up (not in memberlist, which
  * waits for push/pull; wire-compatible). */
-void state_correct_stale(struct swim *s, const struct swim_addr *to, const uint8_t *node,
-                         size_t node_len, uint32_t inc);
-void state_emit(struct swim *s, enum swim_event ev, const struct member *m);
+void swim_state_correct_stale(struct swim *s, const struct swim_addr *to, const uint8_t *node,
+                              size_t node_len, uint32_t inc);
+void swim_state_emit(struct swim *s, enum swim_event ev, const struct member *m);
 
 /* probe.c */
-void probe_tick(struct swim *s);
-void probe_handle_ack(struct swim *s, uint32_t seq);
-void probe_handle_nack(struct swim *s, uint32_t seq);
-void probe_fallback_result(struct swim *s, uint64_t token, bool contact);
-void probe_handle_ping(struct swim *s, const struct swim_addr *from, const uint8_t *body,
-                       size_t len);
-void probe_handle_indirect(struct swim *s, const struct swim_addr *from, const uint8_t *body,
-                           size_t len);
-void probe_relay_timeouts(struct swim *s);
-uint64_t probe_next_deadline(const struct swim *s);
-void probe_forget(struct swim *s);
+void swim_probe_tick(struct swim *s);
+void swim_probe_handle_ack(struct swim *s, uint32_t seq);
+void swim_probe_handle_nack(struct swim *s, uint32_t seq);
+void swim_probe_fallback_result(struct swim *s, uint64_t token, bool contact);
+void swim_probe_handle_ping(struct swim *s, const struct swim_addr *from, const uint8_t *body,
+                            size_t len);
+void swim_probe_handle_indirect(struct swim *s, const struct swim_addr *from, const uint8_t *body,
+                                size_t len);
+void swim_probe_relay_timeouts(struct swim *s);
+uint64_t swim_probe_next_deadline(const struct swim *s);
+void swim_probe_forget(struct swim *s);
 
-/* net.c */
+/* send.c */
+/* The keyring when encryption is on, else NULL. */
+struct swim_keyring *swim_active_keyring(const struct swim *s);
 /* Send one message over UDP, piggybacking queued broadcasts; crc_node (may be NULL) decides
  * the CRC wrapper by its PMax. */
-void net_send_msg(struct swim *s, const struct swim_addr *to, const struct member *crc_node,
-                  const uint8_t *msg, size_t len, bool piggyback);
-void net_gossip(struct swim *s);
+void swim_send_msg(struct swim *s, const struct swim_addr *to, const struct member *crc_node,
+                   const uint8_t *msg, size_t len, bool piggyback);
+void swim_gossip(struct swim *s);
+/* Wrap a stream message for TCP (compression, encryption) into *out (malloc'd). */
+int swim_wrap_stream(struct swim *s, const uint8_t *msg, size_t len, uint8_t **out,
+                     size_t *out_len);
 /* Wrap a stream message for TCP and hand it to the transport. Returns 0 or -1. */
-int net_stream_send(struct swim *s, const struct swim_addr *to, const uint8_t *msg, size_t len,
-                    enum stream_kind kind, uint32_t seq);
-void net_streams_timeouts(struct swim *s);
-void ip_to_addr(const uint8_t *ip, size_t ip_len, uint16_t port, struct swim_addr *out);
+int swim_stream_send(struct swim *s, const struct swim_addr *to, const uint8_t *msg, size_t len,
+                     enum stream_kind kind, uint32_t seq);
+/* A stream awaiting a reply failed or timed out. */
+void swim_stream_failed(struct swim *s, const struct pending_stream *p);
+void swim_streams_timeouts(struct swim *s);
+
+/* recv.c: swim_recv_packet, swim_recv_stream, swim_stream_reply (swim.h) */
+
+/* swim.c */
+void swim_ip_to_addr(const uint8_t *ip, size_t ip_len, uint16_t port, struct swim_addr *out);
 
 /* reconnect.c */
-void reconnect_remember(struct swim *s, const struct member *m);
-void reconnect_forget(struct swim *s, const char *name);
-void reconnect_tick(struct swim *s);
-void reconnect_free(struct swim *s);
+void swim_reconnect_remember(struct swim *s, const struct member *m);
+void swim_reconnect_forget(struct swim *s, const char *name);
+void swim_reconnect_tick(struct swim *s);
+void swim_reconnect_free(struct swim *s);
 
 /* pushpull.c */
 /* Encode the local state as a push/pull stream message (type byte included; malloc'd). */
-int pushpull_encode(struct swim *s, bool join, uint8_t **out, size_t *out_len);
+int swim_pushpull_encode(struct swim *s, bool join, uint8_t **out, size_t *out_len);
 /* Verify and merge a received push/pull message. Returns 0 or -1 (refused). */
-int pushpull_merge(struct swim *s, const struct sw_stream_msg *msg, bool join);
-void pushpull_periodic(struct swim *s);
+int swim_pushpull_merge(struct swim *s, const struct swim_stream_msg *msg, bool join);
+void swim_pushpull_periodic(struct swim *s);
 
 #endif

@@ -12,7 +12,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "core/log.h"
+#include "core/vec.h"
 #include "swimmies/transport_udp.h"
 
 #define NET_LOG "swim-net"
@@ -30,8 +30,10 @@ struct conn {
     struct swim_addr peer;
     uint8_t *out;
     size_t out_len, out_off;
-    uint8_t *in;
-    size_t in_len, in_cap;
+    struct {
+        uint8_t *v;
+        size_t n, cap;
+    } in; /* bytes read so far (a core/vec.h vector) */
     uint64_t deadline;
     struct conn *prev, *next;
 };
@@ -90,10 +92,11 @@ static void on_timer(void *ctx);
 
 static void conns_expire(struct swim_net *n, uint64_t now);
 
-static void reschedule(struct swim_net *n)
+/* Arms the one loop timer for the earlier of the core's deadline and the connections' ones
+ * (only ever moves it earlier; on_timer clears it before it runs). */
+static void reschedule_at(struct swim_net *n, uint64_t due)
 {
     uint64_t now = loop_now_ms();
-    uint64_t due = swim_next_deadline(n->swim);
     for (struct conn *c = n->conns; c; c = c->next)
         if (c->deadline < due)
             due = c->deadline;
@@ -107,6 +110,11 @@ static void reschedule(struct swim_net *n)
     n->timer_due = due;
 }
 
+static void reschedule(struct swim_net *n)
+{
+    reschedule_at(n, swim_next_deadline(n->swim));
+}
+
 static void on_timer(void *ctx)
 {
     struct swim_net *n = ctx;
@@ -117,9 +125,13 @@ static void on_timer(void *ctx)
     reschedule(n);
 }
 
-void swim_net_kick(struct swim_net *n)
+/* transport.schedule: an API call queued work (join, leave, broadcast, ...); the core passes its
+ * new deadline, so no caller has to remember to reschedule. */
+static void on_schedule(void *ctx, uint64_t deadline_ms)
 {
-    reschedule(n);
+    struct swim_net *n = ctx;
+    if (n->swim) /* NULL only while swim_new runs */
+        reschedule_at(n, deadline_ms);
 }
 
 /* ---- UDP --------------------------------------------------------------------------------------
@@ -174,7 +186,7 @@ static void conn_close(struct conn *c)
     close(c->fd);
     conn_unlink(c);
     free(c->out);
-    free(c->in);
+    free(c->in.v);
     free(c);
 }
 
@@ -220,19 +232,14 @@ static struct conn *conn_new(struct swim_net *n, int fd, bool incoming)
 static int conn_read(struct conn *c)
 {
     for (;;) {
-        if (c->in_cap - c->in_len < TCP_READ_CHUNK) {
-            size_t nc = c->in_cap ? c->in_cap * 2 : (size_t)TCP_READ_CHUNK * 2;
-            if (nc > STREAM_MAX)
+        if (c->in.cap - c->in.n < TCP_READ_CHUNK) {
+            size_t nc = c->in.cap ? c->in.cap * 2 : (size_t)TCP_READ_CHUNK * 2;
+            if (nc > STREAM_MAX || !vec_reserve(&c->in, nc))
                 return -1;
-            uint8_t *ni = realloc(c->in, nc);
-            if (!ni)
-                return -1;
-            c->in = ni;
-            c->in_cap = nc;
         }
-        ssize_t r = read(c->fd, c->in + c->in_len, c->in_cap - c->in_len);
+        ssize_t r = read(c->fd, c->in.v + c->in.n, c->in.cap - c->in.n);
         if (r > 0) {
-            c->in_len += (size_t)r;
+            c->in.n += (size_t)r;
             continue;
         }
         if (r == 0)
@@ -267,11 +274,11 @@ static int conn_write(struct conn *c)
 /* An encrypted stream announces its length: skip re-parsing until all of it is here. */
 static bool frame_incomplete(const struct conn *c)
 {
-    if (c->in_len < 5 || c->in[0] != 0x0a)
+    if (c->in.n < 5 || c->in.v[0] != 0x0a)
         return false;
-    size_t need = 5 + ((size_t)c->in[1] << 24 | (size_t)c->in[2] << 16 | (size_t)c->in[3] << 8 |
-                       (size_t)c->in[4]);
-    return c->in_len < need;
+    size_t need = 5 + ((size_t)c->in.v[1] << 24 | (size_t)c->in.v[2] << 16 |
+                       (size_t)c->in.v[3] << 8 | (size_t)c->in.v[4]);
+    return c->in.n < need;
 }
 
 static void on_conn(int fd, uint32_t events, void *ctx)
@@ -309,11 +316,11 @@ static void on_conn(int fd, uint32_t events, void *ctx)
         int r = conn_read(c);
         if (r == 0 && frame_incomplete(c))
             goto out;
-        if (c->in_len > 0 && r >= 0) {
+        if (c->in.n > 0 && r >= 0) {
             if (c->incoming) {
                 uint8_t *reply = NULL;
                 size_t rl = 0;
-                int rc = swim_recv_stream(n->swim, loop_now_ms(), &c->peer, c->in, c->in_len,
+                int rc = swim_recv_stream(n->swim, loop_now_ms(), &c->peer, c->in.v, c->in.n,
                                           &reply, &rl);
                 if (rc == 1 && r == 0)
                     goto out; /* need more */
@@ -332,7 +339,7 @@ static void on_conn(int fd, uint32_t events, void *ctx)
                 conn_close(c);
                 goto out;
             }
-            int rc = swim_stream_reply(n->swim, loop_now_ms(), c->token, c->in, c->in_len);
+            int rc = swim_stream_reply(n->swim, loop_now_ms(), c->token, c->in.v, c->in.n);
             if (rc == 1 && r == 0)
                 goto out;
             if (rc == 1) {
@@ -489,8 +496,8 @@ struct swim_net *swim_net_new(struct loop *loop, const struct swim_addr *bind,
         a.port = 0;
     }
     if (n->tcp_fd < 0 || n->udp_fd < 0) {
-        log_error(NET_LOG, "cannot bind %s: %s", swim_addr_str(bind, b, sizeof(b)),
-                  strerror(errno));
+        swim_logf(&cfg->log, SWIM_LOG_ERROR, NET_LOG, "cannot bind %s: %s",
+                  swim_addr_str(bind, b, sizeof(b)), strerror(errno));
         goto fail;
     }
     if (listen(n->tcp_fd, 128) < 0)
@@ -508,10 +515,11 @@ struct swim_net *swim_net_new(struct loop *loop, const struct swim_addr *bind,
     c.transport.ctx = n;
     c.transport.send_packet = send_packet;
     c.transport.stream_send = stream_send;
+    c.transport.schedule = on_schedule;
     n->tcp_timeout_ms = c.tcp_timeout_ms ? c.tcp_timeout_ms : 10000;
     n->swim = swim_new(&c, loop_now_ms());
     if (!n->swim) {
-        log_error(NET_LOG, "invalid swim configuration");
+        swim_logf(&cfg->log, SWIM_LOG_ERROR, NET_LOG, "invalid swim configuration");
         goto fail;
     }
     if (loop_add_fd(loop, n->udp_fd, EPOLLIN, on_udp, n) < 0 ||

@@ -12,7 +12,7 @@ struct swim_net;
 /* Binds UDP and TCP on bind (port 0: the kernel picks one free for both) and creates the swim
  * node. cfg->transport is filled in here; if cfg->advertise.ip_len is 0 the bound address is
  * advertised (its port is always the bound port when advertise.port is 0). Returns NULL and
- * logs on failure. */
+ * logs through cfg->log on failure. */
 struct swim_net *swim_net_new(struct loop *loop, const struct swim_addr *bind,
                               const struct swim_config *cfg);
 /* Closes sockets and connections and frees the swim node. */
@@ -20,8 +20,5 @@ void swim_net_free(struct swim_net *n);
 struct swim *swim_net_swim(struct swim_net *n);
 /* The address actually bound. */
 struct swim_addr swim_net_bound(const struct swim_net *n);
-/* Call after using the swim API directly (join, broadcast, leave, ...) so its next deadline is
- * scheduled. */
-void swim_net_kick(struct swim_net *n);
 
 #endif

@@ -1,5 +1,5 @@
-/* sync/internal.h — internals of the cluster sync manager shared by manager.c (lifecycle, membership
- * driving, discovery, seeds, status) and repl.c (deltas, full states, repairs). */
+/* sync/internal.h — internals of the cluster sync manager shared by manager.c (lifecycle,
+ * membership driving, discovery, seeds, status) and repl.c (deltas, full states, repairs). */
 #ifndef JOYRIDE_SYNC_INTERNAL_H
 #define JOYRIDE_SYNC_INTERNAL_H
 
@@ -54,12 +54,12 @@ struct sync {
     struct sync_config cfg;
     char *strings; /* owned copies of cfg strings */
     struct sync_seed *seeds;
-    struct sw_keyring keyring;
+    struct swim_keyring keyring;
     struct swim *swim;
     struct swim_net *net; /* UDP/TCP transport; owns swim */
     uint16_t port;        /* bound SWIM port */
     size_t direct_max;    /* live peers up to which deltas also go directly */
-    struct discovery *discovery;
+    struct swim_discovery *discovery;
     struct loop_timer *seed_timer, *status_timer, *beacon_timer;
     uint32_t seed_backoff_ms;
     bool stopping;

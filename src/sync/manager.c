@@ -45,6 +45,16 @@ struct count_ctx {
     size_t n;
 };
 
+/* swimmies logs through a callback: its lines go to the process log under the same component
+ * names ("swim", "swim-net", "discovery") and levels. */
+static void log_from_swimmies(void *ctx, enum swim_log_level level, const char *component,
+                              const char *msg)
+{
+    (void)ctx;
+    static const enum log_level levels[] = {LOG_DEBUG, LOG_INFO, LOG_WARNING, LOG_ERROR};
+    log_msg(levels[level <= SWIM_LOG_ERROR ? level : SWIM_LOG_ERROR], component, "%s", msg);
+}
+
 static int cmp_member(const void *a, const void *b)
 {
     return strcmp(((const struct sync_member_status *)a)->node_id,
@@ -130,7 +140,6 @@ static void status_tick(void *ctx)
     s->status_timer = NULL;
     sync_refresh_status(s);
     sync_repl_housekeeping(s);
-    swim_net_kick(s->net);
     if (!s->stopping)
         s->status_timer = loop_timer_add(s->loop, STATUS_PERIOD_MS, status_tick, s);
 }
@@ -160,14 +169,14 @@ void sync_get_status(struct sync *s, struct sync_status *out)
     }
     pthread_mutex_unlock(&s->mu);
     out->discovery_enabled = s->discovery != NULL;
-    out->encrypted = sw_keyring_enabled(&s->keyring);
+    out->encrypted = swim_keyring_enabled(&s->keyring);
     if (s->discovery) {
-        discovery_get_stats(s->discovery, &out->discovery);
-        size_t n = discovery_nodes(s->discovery, NULL, 0);
+        swim_discovery_get_stats(s->discovery, &out->discovery);
+        size_t n = swim_discovery_nodes(s->discovery, NULL, 0);
         if (n) {
             out->discovered = calloc(n, sizeof *out->discovered);
             if (out->discovered)
-                out->n_discovered = discovery_nodes(s->discovery, out->discovered, n);
+                out->n_discovered = swim_discovery_nodes(s->discovery, out->discovered, n);
             if (out->n_discovered > n)
                 out->n_discovered = n;
         }
@@ -232,7 +241,6 @@ static void join_addrs(struct sync *s, const struct swim_addr *a, size_t n)
 {
     int started = swim_join(s->swim, loop_now_ms(), a, n);
     SYNC_STAT(s, joins_attempted, n);
-    swim_net_kick(s->net);
     if (started < (int)n)
         log_debug(SYNC_MOD, "started %d of %zu joins", started, n);
 }
@@ -267,14 +275,15 @@ static void seed_tick(void *ctx)
         s->seed_backoff_ms * 2 > SEED_RETRY_MAX_MS ? SEED_RETRY_MAX_MS : s->seed_backoff_ms * 2;
 }
 
-static void on_discovery(enum discovery_event ev, const struct discovery_node *n, void *ctx)
+static void on_discovery(enum swim_discovery_event ev, const struct swim_discovery_node *n,
+                         void *ctx)
 {
     struct sync *s = ctx;
     if (strcmp(n->node_id, s->cfg.node_id) == 0 || s->stopping)
         return;
-    if (ev == DISCOVERY_FOUND)
+    if (ev == SWIM_DISCOVERY_FOUND)
         log_info(SYNC_MOD, "Discovered DNS node: %s at %s", n->node_id, n->ip_address);
-    if (ev != DISCOVERY_FOUND && ev != DISCOVERY_UPDATED)
+    if (ev != SWIM_DISCOVERY_FOUND && ev != SWIM_DISCOVERY_UPDATED)
         return;
     struct swim_member m;
     if (swim_get_member(s->swim, n->node_id, &m) &&
@@ -296,7 +305,6 @@ static void do_sync_now(void *ctx)
     if (s->stopping)
         return;
     sync_repl_exchange_all(s);
-    swim_net_kick(s->net);
 }
 
 int sync_request_now(struct sync *s)
@@ -374,7 +382,7 @@ static void free_sync(struct sync *s)
     if (s->net)
         swim_net_free(s->net); /* frees the swim node too */
     s->swim = NULL;
-    sw_keyring_clear(&s->keyring);
+    swim_keyring_clear(&s->keyring);
     sync_repl_free(s); /* after the swim node: no callback can run any more */
     free(s->members);
     free(s->strings);
@@ -405,7 +413,7 @@ struct sync *sync_start(struct loop *loop, struct records *records, const struct
     s->records = records;
     pthread_mutex_init(&s->mu, NULL);
     pthread_mutex_init(&s->qmu, NULL);
-    sw_keyring_init(&s->keyring);
+    swim_keyring_init(&s->keyring);
     s->seed_backoff_ms = SEED_RETRY_MIN_MS;
     s->direct_max = cfg->direct_max < 0    ? 0
                     : cfg->direct_max == 0 ? SYNC_DIRECT_MAX
@@ -415,7 +423,7 @@ struct sync *sync_start(struct loop *loop, struct records *records, const struct
         goto fail;
     }
     for (size_t i = 0; i < cfg->n_keys; i++) {
-        if (sw_keyring_add(&s->keyring, cfg->keys[i].bytes, cfg->keys[i].len) != SW_OK) {
+        if (swim_keyring_add(&s->keyring, cfg->keys[i].bytes, cfg->keys[i].len) != SWIM_OK) {
             snprintf(err, errlen, "CLUSTER_SECRET: key %zu is not a 16, 24 or 32 byte key", i + 1);
             goto fail;
         }
@@ -440,6 +448,7 @@ struct sync *sync_start(struct loop *loop, struct records *records, const struct
     if (cfg->pushpull_interval_ms)
         sc.pushpull_interval_ms = cfg->pushpull_interval_ms;
     sc.keyring = cfg->n_keys ? &s->keyring : NULL;
+    sc.log = (struct swim_logger){.fn = log_from_swimmies};
     sc.delegate = (struct swim_delegate){
         .ctx = s,
         .on_event = sync_repl_on_event,
@@ -464,7 +473,8 @@ struct sync *sync_start(struct loop *loop, struct records *records, const struct
     swim_addr_str(&sc.advertise, addr, sizeof addr);
 
     if (cfg->discovery_port) {
-        struct discovery_config dc = {
+        struct swim_discovery_config dc = {
+            .log = {.fn = log_from_swimmies},
             .node_id = s->cfg.node_id,
             .hostname = s->cfg.hostname,
             .ip_address = s->cfg.advertise_ip,
@@ -480,7 +490,7 @@ struct sync *sync_start(struct loop *loop, struct records *records, const struct
             .interval_ms = cfg->discovery_interval_ms ? cfg->discovery_interval_ms : 5000,
             .timeout_ms = cfg->discovery_timeout_ms ? cfg->discovery_timeout_ms : 15000,
         };
-        s->discovery = discovery_start(loop, &dc, on_discovery, s, err, errlen);
+        s->discovery = swim_discovery_start(loop, &dc, on_discovery, s, err, errlen);
         if (!s->discovery)
             goto fail;
     }
@@ -489,7 +499,6 @@ struct sync *sync_start(struct loop *loop, struct records *records, const struct
         seed_tick(s);
     sync_refresh_status(s);
     s->status_timer = loop_timer_add(loop, STATUS_PERIOD_MS, status_tick, s);
-    swim_net_kick(s->net);
     log_info(SYNC_MOD, "DNS sync manager started successfully");
     log_info(SYNC_MOD,
              "node %s: SWIM on %s:%u (advertised %s), discovery %s, %zu seeds, encryption %s",
@@ -498,7 +507,7 @@ struct sync *sync_start(struct loop *loop, struct records *records, const struct
     return s;
 fail:
     if (s->discovery)
-        discovery_stop(s->discovery);
+        swim_discovery_stop(s->discovery);
     free_sync(s);
     return NULL;
 }
@@ -541,12 +550,11 @@ void sync_stop(struct sync *s)
         loop_timer_cancel(s->loop, s->beacon_timer);
     s->status_timer = s->seed_timer = s->beacon_timer = NULL;
     if (s->discovery) {
-        discovery_stop(s->discovery);
+        swim_discovery_stop(s->discovery);
         s->discovery = NULL;
     }
     if (swim_num_alive(s->swim) > 1 && swim_leave(s->swim, loop_now_ms()) == 0) {
         /* Spread the leave: run the loop until it has been sent or the deadline passes. */
-        swim_net_kick(s->net);
         s->seed_timer = loop_timer_add(s->loop, 20, leave_check, s);
         s->status_timer = loop_timer_add(s->loop, LEAVE_SPREAD_MS, leave_deadline, s);
         loop_run(s->loop);

@@ -83,7 +83,6 @@ static void send_beacon(void *ctx)
         for (size_t i = 0; l.n <= s->direct_max && i < l.n; i++)
             swim_send_user(s->swim, l.ids[i], b.p, b.len, false);
         free(l.ids);
-        swim_net_kick(s->net);
     }
     sync_buf_free(&b);
 }
@@ -131,7 +130,6 @@ static void flush_deltas(void *ctx)
     sync_buf_free(&b);
     free(d);
     if (msgs && s->net) {
-        swim_net_kick(s->net);
         /* (re)arm the version beacon for after the last change of a burst */
         if (s->beacon_timer)
             loop_timer_cancel(s->loop, s->beacon_timer);
@@ -689,8 +687,6 @@ static void run_deferred(void *ctx)
     }
     if (events && !s->stopping)
         sync_refresh_status(s);
-    if (s->net)
-        swim_net_kick(s->net);
 }
 
 static void defer(struct sync *s, struct sync_deferred *d)

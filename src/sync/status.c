@@ -55,7 +55,7 @@ json_t *sync_status_json(const struct sync_status *st)
 
     json_t *nodes = json_array();
     for (size_t i = 0; i < st->n_discovered; i++) {
-        const struct discovery_node *n = &st->discovered[i];
+        const struct swim_discovery_node *n = &st->discovered[i];
         json_t *o = json_object();
         set(o, "node_id", json_string(n->node_id));
         set(o, "ip_address", json_string(n->ip_address));

@@ -97,13 +97,13 @@ struct sync_status {
     char node_id[REC_OWNER_MAX + 1];
     struct sync_member_status *members; /* self included; malloc'd */
     size_t n_members;
-    struct discovery_node *discovered; /* malloc'd */
+    struct swim_discovery_node *discovered; /* malloc'd */
     size_t n_discovered;
     uint32_t alive, suspect, failed, left; /* member counts by state, self included */
     uint64_t dns_version;                  /* records snapshot version */
     struct sync_stats stats;
     struct swim_metrics swim;
-    struct discovery_stats discovery;
+    struct swim_discovery_stats discovery;
     bool discovery_enabled, encrypted;
 };
 

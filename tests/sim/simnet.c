@@ -40,7 +40,7 @@ struct simnet {
     struct node **nodes;
     size_t n, cap;
     uint8_t *group;
-    struct sw_keyring kr;
+    struct swim_keyring kr;
     simnet_event_fn ev_fn;
     void *ev_ctx;
     simnet_user_fn user_fn;
@@ -242,8 +242,8 @@ struct simnet *simnet_new(const struct simnet_opts *o)
         return NULL;
     net->o = *o;
     net->rng = o->seed * 0x9E3779B97F4A7C15ULL + 1;
-    sw_keyring_init(&net->kr);
-    if (o->key && sw_keyring_add(&net->kr, o->key, o->key_len) != SW_OK) {
+    swim_keyring_init(&net->kr);
+    if (o->key && swim_keyring_add(&net->kr, o->key, o->key_len) != SWIM_OK) {
         free(net);
         return NULL;
     }
@@ -263,7 +263,7 @@ void simnet_free(struct simnet *net)
     }
     free(net->nodes);
     free(net->group);
-    sw_keyring_clear(&net->kr);
+    swim_keyring_clear(&net->kr);
     free(net);
 }
 

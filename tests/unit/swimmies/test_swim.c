@@ -36,7 +36,29 @@ struct capture {
     size_t n;
     size_t events[8];
     char last_event_name[64];
+    size_t n_sched; /* transport.schedule calls */
+    uint64_t last_sched;
+    size_t n_logs; /* lines the core logged through cfg.log */
+    enum swim_log_level last_level;
+    char last_component[16];
+    char last_log[256];
 };
+
+static void cap_schedule(void *ctx, uint64_t deadline_ms)
+{
+    struct capture *c = ctx;
+    c->n_sched++;
+    c->last_sched = deadline_ms;
+}
+
+static void cap_log(void *ctx, enum swim_log_level level, const char *component, const char *msg)
+{
+    struct capture *c = ctx;
+    c->n_logs++;
+    c->last_level = level;
+    snprintf(c->last_component, sizeof c->last_component, "%s", component);
+    snprintf(c->last_log, sizeof c->last_log, "%s", msg);
+}
 
 static int cap_packet(void *ctx, const struct swim_addr *to, const uint8_t *buf, size_t len)
 {
@@ -104,13 +126,13 @@ static void walk_cb(void *ctx, uint8_t type, const uint8_t *body, size_t len)
     }
 }
 
-static void walk_packet(const struct sent *s, struct walk *w, struct sw_keyring *kr)
+static void walk_packet(const struct sent *s, struct walk *w, struct swim_keyring *kr)
 {
     static uint8_t scratch[1 << 18];
     memset(w, 0, sizeof(*w));
     assert_int_equal(
-        sw_packet_receive(s->buf, s->len, kr, true, scratch, sizeof(scratch), walk_cb, w, NULL),
-        SW_OK);
+        swim_packet_receive(s->buf, s->len, kr, true, scratch, sizeof(scratch), walk_cb, w, NULL),
+        SWIM_OK);
 }
 
 static const struct found *find_msg(const struct walk *w, uint8_t type)
@@ -127,7 +149,7 @@ static struct swim_addr addr4(uint8_t a, uint8_t b, uint8_t c, uint8_t d, uint16
     return x;
 }
 
-static struct swim *make_node(struct capture *c, struct sw_keyring *kr)
+static struct swim *make_node(struct capture *c, struct swim_keyring *kr)
 {
     struct swim_config cfg;
     swim_config_default(&cfg);
@@ -135,9 +157,11 @@ static struct swim *make_node(struct capture *c, struct sw_keyring *kr)
     cfg.advertise = addr4(127, 0, 0, 10, 7946);
     cfg.seed = 42;
     cfg.keyring = kr;
-    cfg.transport = (struct swim_transport){c, cap_packet, cap_stream};
+    cfg.transport = (struct swim_transport){
+        .ctx = c, .send_packet = cap_packet, .stream_send = cap_stream, .schedule = cap_schedule};
     cfg.delegate.ctx = c;
     cfg.delegate.on_event = cap_event;
+    cfg.log = (struct swim_logger){cap_log, c};
     struct swim *s = swim_new(&cfg, 1000);
     assert_non_null(s);
     return s;
@@ -147,7 +171,7 @@ static void feed(struct swim *s, uint64_t now, const struct swim_addr *from, con
                  size_t len)
 {
     uint8_t pkt[4096];
-    ssize_t n = sw_packet_wrap(pkt, sizeof(pkt), msg, (size_t)len, false, false, NULL);
+    ssize_t n = swim_packet_wrap(pkt, sizeof(pkt), msg, (size_t)len, false, false, NULL);
     assert_true(n > 0);
     swim_recv_packet(s, now, from, pkt, (size_t)n);
 }
@@ -156,13 +180,13 @@ static void feed_alive(struct swim *s, uint64_t now, const char *name, const str
                        uint32_t inc)
 {
     uint8_t buf[512];
-    struct sw_alive al = {.incarnation = inc,
-                          .node = sw_str(name),
-                          .addr = sw_mem(a->ip, 4),
-                          .port = a->port,
-                          .vsn = {1, 5, 2, 2, 5, 4},
-                          .vsn_len = 6};
-    ssize_t n = sw_encode_alive(buf, sizeof(buf), &al);
+    struct swim_alive al = {.incarnation = inc,
+                            .node = swim_str(name),
+                            .addr = swim_mem(a->ip, 4),
+                            .port = a->port,
+                            .vsn = {1, 5, 2, 2, 5, 4},
+                            .vsn_len = 6};
+    ssize_t n = swim_encode_alive(buf, sizeof(buf), &al);
     assert_true(n > 0);
     feed(s, now, a, buf, (size_t)n);
 }
@@ -174,29 +198,29 @@ static void test_formulas(void **state)
 {
     (void)state;
     /* memberlist util.go: SuspicionMult * max(1, log10(n)) * ProbeInterval */
-    assert_int_equal(suspicion_timeout_ms(4, 3, 1000), 4000);
-    assert_int_equal(suspicion_timeout_ms(4, 10, 1000), 4000);
-    assert_int_equal(suspicion_timeout_ms(4, 100, 1000), 8000);
-    assert_int_equal(suspicion_timeout_ms(4, 1000, 1000), 12000);
+    assert_int_equal(swim_suspicion_timeout_ms(4, 3, 1000), 4000);
+    assert_int_equal(swim_suspicion_timeout_ms(4, 10, 1000), 4000);
+    assert_int_equal(swim_suspicion_timeout_ms(4, 100, 1000), 8000);
+    assert_int_equal(swim_suspicion_timeout_ms(4, 1000, 1000), 12000);
     /* RetransmitMult * ceil(log10(n + 1)) */
-    assert_int_equal(retransmit_limit(4, 1), 4);
-    assert_int_equal(retransmit_limit(4, 9), 4);
-    assert_int_equal(retransmit_limit(4, 10), 8);
-    assert_int_equal(retransmit_limit(4, 1000), 16);
+    assert_int_equal(swim_retransmit_limit(4, 1), 4);
+    assert_int_equal(swim_retransmit_limit(4, 9), 4);
+    assert_int_equal(swim_retransmit_limit(4, 10), 8);
+    assert_int_equal(swim_retransmit_limit(4, 1000), 16);
     /* Lifeguard: max with no confirmations, min once k arrived, in between otherwise */
-    assert_int_equal(suspicion_remaining(0, 2, 0, 8000, 48000), 48000);
-    assert_int_equal(suspicion_remaining(2, 2, 0, 8000, 48000), 8000);
-    uint64_t mid = suspicion_remaining(1, 2, 0, 8000, 48000);
+    assert_int_equal(swim_suspicion_remaining(0, 2, 0, 8000, 48000), 48000);
+    assert_int_equal(swim_suspicion_remaining(2, 2, 0, 8000, 48000), 8000);
+    uint64_t mid = swim_suspicion_remaining(1, 2, 0, 8000, 48000);
     assert_true(mid > 8000 && mid < 48000);
-    assert_int_equal(suspicion_remaining(1, 2, 50000, 8000, 48000), 0);
-    struct suspicion *sp = suspicion_new(0, (const uint8_t *)"a", 1, 2, 8000, 48000);
+    assert_int_equal(swim_suspicion_remaining(1, 2, 50000, 8000, 48000), 0);
+    struct suspicion *sp = swim_suspicion_new(0, (const uint8_t *)"a", 1, 2, 8000, 48000);
     assert_int_equal(sp->deadline, 48000);
-    assert_false(suspicion_confirm(sp, 100, (const uint8_t *)"a", 1)); /* same accuser */
-    assert_true(suspicion_confirm(sp, 100, (const uint8_t *)"b", 1));
+    assert_false(swim_suspicion_confirm(sp, 100, (const uint8_t *)"a", 1)); /* same accuser */
+    assert_true(swim_suspicion_confirm(sp, 100, (const uint8_t *)"b", 1));
     assert_int_equal(sp->deadline, mid);
-    assert_true(suspicion_confirm(sp, 200, (const uint8_t *)"c", 1));
+    assert_true(swim_suspicion_confirm(sp, 200, (const uint8_t *)"c", 1));
     assert_int_equal(sp->deadline, 8000);
-    assert_false(suspicion_confirm(sp, 300, (const uint8_t *)"d", 1)); /* k reached */
+    assert_false(swim_suspicion_confirm(sp, 300, (const uint8_t *)"d", 1)); /* k reached */
     free(sp);
 }
 
@@ -210,36 +234,36 @@ static void test_ack_goes_to_source_addr(void **state)
     struct swim *s = make_node(&c, NULL);
     uint8_t buf[256];
     struct swim_addr src = addr4(127, 0, 0, 20, 4000);
-    struct sw_ping p = {.seq_no = 77,
-                        .node = sw_str("me"),
-                        .source_addr = sw_mem(src.ip, 4),
-                        .source_port = src.port,
-                        .source_node = sw_str("x")};
-    ssize_t n = sw_encode_ping(buf, sizeof(buf), &p);
+    struct swim_ping p = {.seq_no = 77,
+                          .node = swim_str("me"),
+                          .source_addr = swim_mem(src.ip, 4),
+                          .source_port = src.port,
+                          .source_node = swim_str("x")};
+    ssize_t n = swim_encode_ping(buf, sizeof(buf), &p);
     struct swim_addr from = addr4(127, 0, 0, 99, 5555); /* a NAT-ed socket address */
     feed(s, 1001, &from, buf, (size_t)n);
     assert_int_equal(c.n, 1);
     assert_true(swim_addr_eq(&c.s[0].to, &src));
     struct walk w;
     walk_packet(&c.s[0], &w, NULL);
-    const struct found *f = find_msg(&w, SW_MSG_ACK);
+    const struct found *f = find_msg(&w, SWIM_MSG_ACK);
     assert_non_null(f);
-    struct sw_ack a;
-    assert_int_equal(sw_decode_ack(f->body, f->len, &a, NULL), SW_OK);
+    struct swim_ack a;
+    assert_int_equal(swim_decode_ack(f->body, f->len, &a, NULL), SWIM_OK);
     assert_int_equal(a.seq_no, 77);
 
     /* without SourceAddr the ack goes back to the socket address */
     cap_clear(&c);
-    struct sw_ping p2 = {.seq_no = 78, .node = sw_str("")};
-    n = sw_encode_ping(buf, sizeof(buf), &p2);
+    struct swim_ping p2 = {.seq_no = 78, .node = swim_str("")};
+    n = swim_encode_ping(buf, sizeof(buf), &p2);
     feed(s, 1002, &from, buf, (size_t)n);
     assert_int_equal(c.n, 1);
     assert_true(swim_addr_eq(&c.s[0].to, &from));
 
     /* a ping for another node name is dropped */
     cap_clear(&c);
-    struct sw_ping p3 = {.seq_no = 79, .node = sw_str("someone-else")};
-    n = sw_encode_ping(buf, sizeof(buf), &p3);
+    struct swim_ping p3 = {.seq_no = 79, .node = swim_str("someone-else")};
+    n = swim_encode_ping(buf, sizeof(buf), &p3);
     feed(s, 1003, &from, buf, (size_t)n);
     assert_int_equal(c.n, 0);
     cap_clear(&c);
@@ -259,12 +283,17 @@ static void test_refutes_suspicion_of_itself(void **state)
     assert_int_equal(me.incarnation, 1);
 
     uint8_t buf[256];
-    struct sw_suspect su = {.incarnation = 5, .node = sw_str("me"), .from = sw_str("peer")};
-    ssize_t n = sw_encode_suspect(buf, sizeof(buf), &su);
+    struct swim_suspect su = {.incarnation = 5, .node = swim_str("me"), .from = swim_str("peer")};
+    ssize_t n = swim_encode_suspect(buf, sizeof(buf), &su);
     feed(s, 1002, &pa, buf, (size_t)n);
     assert_true(swim_get_member(s, "me", &me));
     assert_int_equal(me.incarnation, 6); /* accused 5 -> refute with 6 */
     assert_int_equal(me.state, SWIM_ALIVE);
+    /* the refutation is logged through the configured callback, as one line */
+    assert_int_equal(c.n_logs, 1);
+    assert_int_equal(c.last_level, SWIM_LOG_WARNING);
+    assert_string_equal(c.last_component, "swim");
+    assert_string_equal(c.last_log, "refuting a suspect message from peer");
     assert_int_equal(swim_health_score(s), 1); /* refuting costs local health */
 
     /* the refutation is gossiped: tick past the gossip interval */
@@ -277,18 +306,18 @@ static void test_refutes_suspicion_of_itself(void **state)
         struct walk w;
         walk_packet(&c.s[i], &w, NULL);
         for (size_t j = 0; j < w.n; j++) {
-            struct sw_alive al;
-            if (w.f[j].type == SW_MSG_ALIVE &&
-                sw_decode_alive(w.f[j].body, w.f[j].len, &al, NULL) == SW_OK &&
-                sw_bytes_eq_str(al.node, "me") && al.incarnation == 6)
+            struct swim_alive al;
+            if (w.f[j].type == SWIM_MSG_ALIVE &&
+                swim_decode_alive(w.f[j].body, w.f[j].len, &al, NULL) == SWIM_OK &&
+                swim_bytes_eq_str(al.node, "me") && al.incarnation == 6)
                 found_alive = true;
         }
     }
     assert_true(found_alive);
 
     /* a dead message about us is refuted too */
-    struct sw_dead d = {.incarnation = 6, .node = sw_str("me"), .from = sw_str("peer")};
-    n = sw_encode_dead(buf, sizeof(buf), &d);
+    struct swim_dead d = {.incarnation = 6, .node = swim_str("me"), .from = swim_str("peer")};
+    n = swim_encode_dead(buf, sizeof(buf), &d);
     feed(s, 1400, &pa, buf, (size_t)n);
     assert_true(swim_get_member(s, "me", &me));
     assert_int_equal(me.state, SWIM_ALIVE);
@@ -307,15 +336,15 @@ static void test_incarnation_ordering_and_leave(void **state)
     assert_int_equal(c.events[SWIM_EV_JOIN], 2); /* self + peer */
     uint8_t buf[256];
     /* stale suspect (older incarnation) is ignored */
-    struct sw_suspect su = {.incarnation = 2, .node = sw_str("peer"), .from = sw_str("x")};
-    ssize_t n = sw_encode_suspect(buf, sizeof(buf), &su);
+    struct swim_suspect su = {.incarnation = 2, .node = swim_str("peer"), .from = swim_str("x")};
+    ssize_t n = swim_encode_suspect(buf, sizeof(buf), &su);
     feed(s, 1002, &pa, buf, (size_t)n);
     struct swim_member m;
     assert_true(swim_get_member(s, "peer", &m));
     assert_int_equal(m.state, SWIM_ALIVE);
     /* current suspect is applied */
     su.incarnation = 3;
-    n = sw_encode_suspect(buf, sizeof(buf), &su);
+    n = swim_encode_suspect(buf, sizeof(buf), &su);
     feed(s, 1003, &pa, buf, (size_t)n);
     assert_true(swim_get_member(s, "peer", &m));
     assert_int_equal(m.state, SWIM_SUSPECT);
@@ -326,8 +355,8 @@ static void test_incarnation_ordering_and_leave(void **state)
     assert_int_equal(m.state, SWIM_ALIVE);
     assert_int_equal(c.events[SWIM_EV_ALIVE], 1);
     /* graceful leave: dead with From == Node */
-    struct sw_dead d = {.incarnation = 4, .node = sw_str("peer"), .from = sw_str("peer")};
-    n = sw_encode_dead(buf, sizeof(buf), &d);
+    struct swim_dead d = {.incarnation = 4, .node = swim_str("peer"), .from = swim_str("peer")};
+    n = swim_encode_dead(buf, sizeof(buf), &d);
     feed(s, 1005, &pa, buf, (size_t)n);
     assert_true(swim_get_member(s, "peer", &m));
     assert_int_equal(m.state, SWIM_LEFT);
@@ -343,13 +372,13 @@ static void test_incarnation_ordering_and_leave(void **state)
     /* an alive with broken versions (PMin > PMax) is ignored */
     uint8_t b2[512];
     struct swim_addr qa = addr4(127, 0, 0, 23, 7946);
-    struct sw_alive al = {.incarnation = 1,
-                          .node = sw_str("bad"),
-                          .addr = sw_mem(qa.ip, 4),
-                          .port = 7946,
-                          .vsn = {3, 1, 2, 2, 5, 4},
-                          .vsn_len = 6};
-    n = sw_encode_alive(b2, sizeof(b2), &al);
+    struct swim_alive al = {.incarnation = 1,
+                            .node = swim_str("bad"),
+                            .addr = swim_mem(qa.ip, 4),
+                            .port = 7946,
+                            .vsn = {3, 1, 2, 2, 5, 4},
+                            .vsn_len = 6};
+    n = swim_encode_alive(b2, sizeof(b2), &al);
     feed(s, 1008, &qa, b2, (size_t)n);
     assert_false(swim_get_member(s, "bad", &m));
     cap_clear(&c);
@@ -363,48 +392,48 @@ static void test_indirect_relay_ack_and_nack(void **state)
     struct swim *s = make_node(&c, NULL);
     struct swim_addr origin = addr4(127, 0, 0, 30, 7946), target = addr4(127, 0, 0, 31, 7946);
     uint8_t buf[512];
-    struct sw_indirect_ping ind = {.seq_no = 900,
-                                   .target = sw_mem(target.ip, 4),
-                                   .port = target.port,
-                                   .node = sw_str("t"),
-                                   .nack = true,
-                                   .source_addr = sw_mem(origin.ip, 4),
-                                   .source_port = origin.port,
-                                   .source_node = sw_str("o")};
-    ssize_t n = sw_encode_indirect_ping(buf, sizeof(buf), &ind);
+    struct swim_indirect_ping ind = {.seq_no = 900,
+                                     .target = swim_mem(target.ip, 4),
+                                     .port = target.port,
+                                     .node = swim_str("t"),
+                                     .nack = true,
+                                     .source_addr = swim_mem(origin.ip, 4),
+                                     .source_port = origin.port,
+                                     .source_node = swim_str("o")};
+    ssize_t n = swim_encode_indirect_ping(buf, sizeof(buf), &ind);
     feed(s, 2000, &origin, buf, (size_t)n);
     assert_int_equal(c.n, 1);
     assert_true(swim_addr_eq(&c.s[0].to, &target));
     struct walk w;
     walk_packet(&c.s[0], &w, NULL);
-    const struct found *f = find_msg(&w, SW_MSG_PING);
+    const struct found *f = find_msg(&w, SWIM_MSG_PING);
     assert_non_null(f);
-    struct sw_ping p;
-    assert_int_equal(sw_decode_ping(f->body, f->len, &p, NULL), SW_OK);
-    assert_true(sw_bytes_eq_str(p.node, "t"));
+    struct swim_ping p;
+    assert_int_equal(swim_decode_ping(f->body, f->len, &p, NULL), SWIM_OK);
+    assert_true(swim_bytes_eq_str(p.node, "t"));
     /* target acks our local seq: we forward an ack with the original seq to the origin */
     cap_clear(&c);
-    struct sw_ack a = {.seq_no = p.seq_no};
-    n = sw_encode_ack(buf, sizeof(buf), &a);
+    struct swim_ack a = {.seq_no = p.seq_no};
+    n = swim_encode_ack(buf, sizeof(buf), &a);
     feed(s, 2100, &target, buf, (size_t)n);
     assert_int_equal(c.n, 1);
     assert_true(swim_addr_eq(&c.s[0].to, &origin));
     walk_packet(&c.s[0], &w, NULL);
-    f = find_msg(&w, SW_MSG_ACK);
+    f = find_msg(&w, SWIM_MSG_ACK);
     assert_non_null(f);
-    assert_int_equal(sw_decode_ack(f->body, f->len, &a, NULL), SW_OK);
+    assert_int_equal(swim_decode_ack(f->body, f->len, &a, NULL), SWIM_OK);
     assert_int_equal(a.seq_no, 900);
     /* no nack after an ack */
     cap_clear(&c);
     swim_tick(s, 2700);
     for (size_t i = 0; i < c.n; i++) {
         walk_packet(&c.s[i], &w, NULL);
-        assert_null(find_msg(&w, SW_MSG_NACK));
+        assert_null(find_msg(&w, SWIM_MSG_NACK));
     }
     /* a second relay whose target stays silent: nack after the probe timeout */
     cap_clear(&c);
     ind.seq_no = 901;
-    n = sw_encode_indirect_ping(buf, sizeof(buf), &ind);
+    n = swim_encode_indirect_ping(buf, sizeof(buf), &ind);
     feed(s, 3000, &origin, buf, (size_t)n);
     cap_clear(&c);
     assert_true(swim_next_deadline(s) <= 3500);
@@ -412,10 +441,10 @@ static void test_indirect_relay_ack_and_nack(void **state)
     bool nacked = false;
     for (size_t i = 0; i < c.n; i++) {
         walk_packet(&c.s[i], &w, NULL);
-        f = find_msg(&w, SW_MSG_NACK);
+        f = find_msg(&w, SWIM_MSG_NACK);
         if (f && swim_addr_eq(&c.s[i].to, &origin)) {
-            struct sw_nack nk;
-            assert_int_equal(sw_decode_nack(f->body, f->len, &nk, NULL), SW_OK);
+            struct swim_nack nk;
+            assert_int_equal(swim_decode_nack(f->body, f->len, &nk, NULL), SWIM_OK);
             assert_int_equal(nk.seq_no, 901);
             nacked = true;
         }
@@ -443,22 +472,22 @@ static void pump(struct swim *s, struct capture *c, uint64_t now, const struct s
         }
         struct walk w;
         walk_packet(&c->s[i], &w, NULL);
-        const struct found *f = find_msg(&w, SW_MSG_PING);
+        const struct found *f = find_msg(&w, SWIM_MSG_PING);
         if (f && swim_addr_eq(&c->s[i].to, pa))
             pw->pinged_p = true;
-        struct sw_ping p;
+        struct swim_ping p;
         if (f && swim_addr_eq(&c->s[i].to, qa) &&
-            sw_decode_ping(f->body, f->len, &p, NULL) == SW_OK) {
+            swim_decode_ping(f->body, f->len, &p, NULL) == SWIM_OK) {
             uint8_t buf[64];
-            struct sw_ack a = {.seq_no = p.seq_no};
-            ssize_t al = sw_encode_ack(buf, sizeof(buf), &a);
+            struct swim_ack a = {.seq_no = p.seq_no};
+            ssize_t al = swim_encode_ack(buf, sizeof(buf), &a);
             feed(s, now, qa, buf, (size_t)al);
         }
-        f = find_msg(&w, SW_MSG_INDIRECT_PING);
-        struct sw_indirect_ping ind;
+        f = find_msg(&w, SWIM_MSG_INDIRECT_PING);
+        struct swim_indirect_ping ind;
         if (f && swim_addr_eq(&c->s[i].to, qa) &&
-            sw_decode_indirect_ping(f->body, f->len, &ind, NULL) == SW_OK &&
-            sw_bytes_eq_str(ind.node, "p") && ind.nack)
+            swim_decode_indirect_ping(f->body, f->len, &ind, NULL) == SWIM_OK &&
+            swim_bytes_eq_str(ind.node, "p") && ind.nack)
             pw->indirect_nack = true;
     }
     /* drop what was inspected; keep what feeding acks may have added */
@@ -504,24 +533,24 @@ static void test_pushpull_server_and_version_check(void **state)
     struct capture c = {0};
     struct swim *s = make_node(&c, NULL);
     uint8_t msg[2048];
-    struct sw_push_pull_header h = {.nodes = 2, .user_state_len = 0, .join = true};
-    ssize_t n = sw_encode_push_pull_header(msg, sizeof(msg), &h);
+    struct swim_push_pull_header h = {.nodes = 2, .user_state_len = 0, .join = true};
+    ssize_t n = swim_encode_push_pull_header(msg, sizeof(msg), &h);
     size_t pos = (size_t)n;
     struct swim_addr a1 = addr4(127, 0, 0, 50, 7946), a2 = addr4(127, 0, 0, 51, 7946);
-    struct sw_push_node pn = {.name = sw_str("n1"),
-                              .addr = sw_mem(a1.ip, 4),
-                              .port = 7946,
-                              .incarnation = 1,
-                              .state = SW_STATE_ALIVE,
-                              .vsn = {1, 5, 2, 2, 5, 5},
-                              .vsn_len = 6};
-    pos += (size_t)sw_encode_push_node(msg + pos, sizeof(msg) - pos, &pn);
-    pn.name = sw_str("n2");
-    pn.addr = sw_mem(a2.ip, 4);
-    pn.state = SW_STATE_LEFT;
-    pos += (size_t)sw_encode_push_node(msg + pos, sizeof(msg) - pos, &pn);
+    struct swim_push_node pn = {.name = swim_str("n1"),
+                                .addr = swim_mem(a1.ip, 4),
+                                .port = 7946,
+                                .incarnation = 1,
+                                .state = SWIM_STATE_ALIVE,
+                                .vsn = {1, 5, 2, 2, 5, 5},
+                                .vsn_len = 6};
+    pos += (size_t)swim_encode_push_node(msg + pos, sizeof(msg) - pos, &pn);
+    pn.name = swim_str("n2");
+    pn.addr = swim_mem(a2.ip, 4);
+    pn.state = SWIM_STATE_LEFT;
+    pos += (size_t)swim_encode_push_node(msg + pos, sizeof(msg) - pos, &pn);
     uint8_t wire[4096];
-    n = sw_stream_wrap(wire, sizeof(wire), msg, pos, true, NULL);
+    n = swim_stream_wrap(wire, sizeof(wire), msg, pos, true, NULL);
     assert_true(n > 0);
     uint8_t *reply = NULL;
     size_t rl = 0;
@@ -529,10 +558,11 @@ static void test_pushpull_server_and_version_check(void **state)
     assert_int_equal(swim_recv_stream(s, 1001, &a1, wire, (size_t)n - 3, &reply, &rl), 1);
     assert_int_equal(swim_recv_stream(s, 1001, &a1, wire, (size_t)n, &reply, &rl), 0);
     assert_non_null(reply);
-    struct sw_stream_msg sm;
+    struct swim_stream_msg sm;
     static uint8_t scratch[1 << 16];
-    assert_int_equal(sw_stream_read(reply, rl, NULL, true, scratch, sizeof(scratch), &sm), SW_OK);
-    assert_int_equal(sm.type, SW_MSG_PUSH_PULL);
+    assert_int_equal(swim_stream_read(reply, rl, NULL, true, scratch, sizeof(scratch), &sm),
+                     SWIM_OK);
+    assert_int_equal(sm.type, SWIM_MSG_PUSH_PULL);
     assert_int_equal(sm.u.push_pull.header.nodes, 1); /* only ourselves so far */
     free(reply);
     struct swim_member m;
@@ -542,16 +572,16 @@ static void test_pushpull_server_and_version_check(void **state)
 
     /* a remote whose delegate versions exclude ours (DMin 6) is refused */
     h.nodes = 1;
-    n = sw_encode_push_pull_header(msg, sizeof(msg), &h);
+    n = swim_encode_push_pull_header(msg, sizeof(msg), &h);
     pos = (size_t)n;
     struct swim_addr a3 = addr4(127, 0, 0, 52, 7946);
-    pn.name = sw_str("n3");
-    pn.addr = sw_mem(a3.ip, 4);
-    pn.state = SW_STATE_ALIVE;
+    pn.name = swim_str("n3");
+    pn.addr = swim_mem(a3.ip, 4);
+    pn.state = SWIM_STATE_ALIVE;
     uint8_t bad[6] = {1, 5, 2, 6, 7, 6};
     memcpy(pn.vsn, bad, 6);
-    pos += (size_t)sw_encode_push_node(msg + pos, sizeof(msg) - pos, &pn);
-    n = sw_stream_wrap(wire, sizeof(wire), msg, pos, false, NULL);
+    pos += (size_t)swim_encode_push_node(msg + pos, sizeof(msg) - pos, &pn);
+    n = swim_stream_wrap(wire, sizeof(wire), msg, pos, false, NULL);
     assert_int_equal(swim_recv_stream(s, 1002, &a3, wire, (size_t)n, &reply, &rl), 0);
     free(reply);
     assert_false(swim_get_member(s, "n3", &m));
@@ -563,38 +593,38 @@ static void test_keyring_drops_and_plaintext_stream(void **state)
 {
     (void)state;
     struct capture c = {0};
-    struct sw_keyring kr, other;
-    sw_keyring_init(&kr);
-    sw_keyring_init(&other);
+    struct swim_keyring kr, other;
+    swim_keyring_init(&kr);
+    swim_keyring_init(&other);
     uint8_t k1[16], k2[32];
     memset(k1, 0x11, sizeof(k1));
     memset(k2, 0x22, sizeof(k2));
-    assert_int_equal(sw_keyring_add(&kr, k1, sizeof(k1)), SW_OK);
-    assert_int_equal(sw_keyring_add(&other, k2, sizeof(k2)), SW_OK);
+    assert_int_equal(swim_keyring_add(&kr, k1, sizeof(k1)), SWIM_OK);
+    assert_int_equal(swim_keyring_add(&other, k2, sizeof(k2)), SWIM_OK);
     struct swim *s = make_node(&c, &kr);
     struct swim_addr from = addr4(127, 0, 0, 60, 7946);
     uint8_t msg[128], pkt[512];
-    struct sw_ping p = {.seq_no = 5, .node = sw_str("me")};
-    ssize_t n = sw_encode_ping(msg, sizeof(msg), &p);
+    struct swim_ping p = {.seq_no = 5, .node = swim_str("me")};
+    ssize_t n = swim_encode_ping(msg, sizeof(msg), &p);
     /* wrong key: dropped and counted, no ack */
-    ssize_t pl = sw_packet_wrap(pkt, sizeof(pkt), msg, (size_t)n, false, false, &other);
+    ssize_t pl = swim_packet_wrap(pkt, sizeof(pkt), msg, (size_t)n, false, false, &other);
     swim_recv_packet(s, 1001, &from, pkt, (size_t)pl);
     struct swim_metrics m;
     swim_get_metrics(s, &m);
     assert_int_equal(m.dropped_decrypt, 1);
     assert_int_equal(c.n, 0);
     /* right key: answered, and the answer is encrypted */
-    pl = sw_packet_wrap(pkt, sizeof(pkt), msg, (size_t)n, false, false, &kr);
+    pl = swim_packet_wrap(pkt, sizeof(pkt), msg, (size_t)n, false, false, &kr);
     swim_recv_packet(s, 1002, &from, pkt, (size_t)pl);
     assert_int_equal(c.n, 1);
     struct walk w;
     walk_packet(&c.s[0], &w, &kr);
-    assert_non_null(find_msg(&w, SW_MSG_ACK));
+    assert_non_null(find_msg(&w, SWIM_MSG_ACK));
     /* plaintext stream to an encrypted node: rejected, counted */
     uint8_t *reply = NULL;
     size_t rl = 0;
     uint8_t wire[512];
-    n = sw_stream_wrap(wire, sizeof(wire), msg, (size_t)n, false, NULL);
+    n = swim_stream_wrap(wire, sizeof(wire), msg, (size_t)n, false, NULL);
     assert_int_equal(swim_recv_stream(s, 1003, &from, wire, (size_t)n, &reply, &rl), -1);
     free(reply);
     swim_get_metrics(s, &m);
@@ -656,20 +686,21 @@ static void test_malformed_names_dropped(void **state)
     cfg.name = "me";
     cfg.advertise = addr4(127, 0, 0, 10, 7946);
     cfg.seed = 42;
-    cfg.transport = (struct swim_transport){&c, cap_packet, cap_stream};
+    cfg.transport =
+        (struct swim_transport){.ctx = &c, .send_packet = cap_packet, .stream_send = cap_stream};
     cfg.delegate.ctx = &seen;
     cfg.delegate.accept_merge = accept_all;
     struct swim *s = swim_new(&cfg, 1000);
     assert_non_null(s);
     struct swim_addr pa = addr4(127, 0, 0, 90, 7946);
     uint8_t buf[512];
-    struct sw_alive al = {.incarnation = 1,
-                          .node = sw_mem("ev\0il", 5),
-                          .addr = sw_mem(pa.ip, 4),
-                          .port = pa.port,
-                          .vsn = {1, 5, 2, 2, 5, 4},
-                          .vsn_len = 6};
-    ssize_t n = sw_encode_alive(buf, sizeof(buf), &al);
+    struct swim_alive al = {.incarnation = 1,
+                            .node = swim_mem("ev\0il", 5),
+                            .addr = swim_mem(pa.ip, 4),
+                            .port = pa.port,
+                            .vsn = {1, 5, 2, 2, 5, 4},
+                            .vsn_len = 6};
+    ssize_t n = swim_encode_alive(buf, sizeof(buf), &al);
     assert_true(n > 0);
     feed(s, 1001, &pa, buf, (size_t)n);
     struct swim_metrics m;
@@ -685,7 +716,7 @@ static void test_malformed_names_dropped(void **state)
                                    "Addr\xc0\xabIncarnation\x01\xa4Meta\xc0\xa4Name\xc0"
                                    "\xa4Port\x00\xa5State\x00\xa3Vsn\xa6\x01\x05\x02\x02\x05\x04";
     uint8_t wire[512];
-    n = sw_stream_wrap(wire, sizeof(wire), reply, sizeof(reply) - 1, false, NULL);
+    n = swim_stream_wrap(wire, sizeof(wire), reply, sizeof(reply) - 1, false, NULL);
     assert_true(n > 0);
     assert_int_equal(swim_stream_reply(s, 1003, c.s[0].token, wire, (size_t)n), 0);
     assert_int_equal(seen, 1);
@@ -702,9 +733,13 @@ static void test_broadcast_queue_replaces_and_limits(void **state)
     struct swim_addr pa = addr4(127, 0, 0, 80, 7946);
     feed_alive(s, 1001, "peer", &pa, 1);
     /* named user broadcasts replace the queued older one */
+    assert_int_equal(c.n_sched, 0); /* feeding packets is the transport's own doing */
     assert_int_equal(swim_broadcast(s, "k", (const uint8_t *)"v1", 2), 0);
     assert_int_equal(swim_broadcast(s, "k", (const uint8_t *)"v2", 2), 0);
     assert_int_equal(swim_broadcast(s, NULL, (const uint8_t *)"u", 1), 0);
+    /* each API call hands the transport the core's next deadline */
+    assert_int_equal(c.n_sched, 3);
+    assert_int_equal(c.last_sched, swim_next_deadline(s));
     struct swim_metrics m;
     swim_get_metrics(s, &m);
     /* alive(me) + alive(peer) + 2 user */
@@ -712,7 +747,7 @@ static void test_broadcast_queue_replaces_and_limits(void **state)
     uint8_t big[1500];
     memset(big, 'x', sizeof(big));
     assert_int_equal(swim_broadcast(s, NULL, big, sizeof(big)), -EMSGSIZE);
-    /* gossip until the queue drains: each message goes out retransmit_limit(4, 2) = 4 times */
+    /* gossip until the queue drains: each message goes out swim_retransmit_limit(4, 2) = 4 times */
     size_t user_v2 = 0, user_v1 = 0;
     for (uint64_t now = 1001; now < 10000; now += 50) {
         swim_tick(s, now);
@@ -723,10 +758,10 @@ static void test_broadcast_queue_replaces_and_limits(void **state)
             walk_packet(&c.s[i], &w, NULL);
             assert_true(c.s[i].len <= 1400);
             for (size_t j = 0; j < w.n; j++) {
-                if (w.f[j].type == SW_MSG_USER && w.f[j].len == 2 &&
+                if (w.f[j].type == SWIM_MSG_USER && w.f[j].len == 2 &&
                     memcmp(w.f[j].body, "v2", 2) == 0)
                     user_v2++;
-                if (w.f[j].type == SW_MSG_USER && w.f[j].len == 2 &&
+                if (w.f[j].type == SWIM_MSG_USER && w.f[j].len == 2 &&
                     memcmp(w.f[j].body, "v1", 2) == 0)
                     user_v1++;
             }
@@ -734,7 +769,7 @@ static void test_broadcast_queue_replaces_and_limits(void **state)
         cap_clear(&c);
     }
     assert_int_equal(user_v1, 0);
-    assert_int_equal(user_v2, retransmit_limit(4, 2));
+    assert_int_equal(user_v2, swim_retransmit_limit(4, 2));
     swim_get_metrics(s, &m);
     assert_int_equal(m.queued_broadcasts, 0);
     swim_free(s);
@@ -789,8 +824,8 @@ static void test_update_meta_and_address_conflicts(void **state)
     assert_int_equal(m.incarnation, 1);
     /* once it has left, its name may come back on another address */
     uint8_t buf[256];
-    struct sw_dead d = {.incarnation = 1, .node = sw_str("peer"), .from = sw_str("peer")};
-    ssize_t n = sw_encode_dead(buf, sizeof(buf), &d);
+    struct swim_dead d = {.incarnation = 1, .node = swim_str("peer"), .from = swim_str("peer")};
+    ssize_t n = swim_encode_dead(buf, sizeof(buf), &d);
     feed(s, 1004, &pa, buf, (size_t)n);
     feed_alive(s, 1005, "peer", &other, 2);
     assert_true(swim_get_member(s, "peer", &m));
@@ -813,24 +848,24 @@ static void test_stale_rumour_is_corrected(void **state)
     feed_alive(s, 1001, "peer", &pa, 3);
     cap_clear(&c);
     uint8_t buf[256];
-    struct sw_suspect su = {.incarnation = 2, .node = sw_str("peer"), .from = sw_str("x")};
-    ssize_t n = sw_encode_suspect(buf, sizeof(buf), &su);
+    struct swim_suspect su = {.incarnation = 2, .node = swim_str("peer"), .from = swim_str("x")};
+    ssize_t n = swim_encode_suspect(buf, sizeof(buf), &su);
     feed(s, 1002, &gossiper, buf, (size_t)n);
     /* the sender of the outdated rumour gets the current alive straight back */
     assert_int_equal(c.n, 1);
     assert_true(swim_addr_eq(&c.s[0].to, &gossiper));
     struct walk w;
     walk_packet(&c.s[0], &w, NULL);
-    const struct found *f = find_msg(&w, SW_MSG_ALIVE);
+    const struct found *f = find_msg(&w, SWIM_MSG_ALIVE);
     assert_non_null(f);
-    struct sw_alive al;
-    assert_int_equal(sw_decode_alive(f->body, f->len, &al, NULL), SW_OK);
-    assert_true(sw_bytes_eq_str(al.node, "peer"));
+    struct swim_alive al;
+    assert_int_equal(swim_decode_alive(f->body, f->len, &al, NULL), SWIM_OK);
+    assert_true(swim_bytes_eq_str(al.node, "peer"));
     assert_int_equal(al.incarnation, 3);
     /* a current rumour is not answered */
     cap_clear(&c);
     su.incarnation = 3;
-    n = sw_encode_suspect(buf, sizeof(buf), &su);
+    n = swim_encode_suspect(buf, sizeof(buf), &su);
     feed(s, 1003, &gossiper, buf, (size_t)n);
     assert_int_equal(c.n, 0);
     struct swim_metrics m;

@@ -316,11 +316,11 @@ static void test_status_json_shape(void **state)
          .is_self = true},
         {.node_id = "b", .address = "10.0.0.2:8890", .state = SWIM_DEAD, .incarnation = 1},
     };
-    struct discovery_node disc = {.node_id = "b",
-                                  .ip_address = "10.0.0.2",
-                                  .swim_port = 8890,
-                                  .role = "dns-server",
-                                  .last_seen = 1754303399.5};
+    struct swim_discovery_node disc = {.node_id = "b",
+                                       .ip_address = "10.0.0.2",
+                                       .swim_port = 8890,
+                                       .role = "dns-server",
+                                       .last_seen = 1754303399.5};
     struct sync_status st = {.running = true,
                              .node_id = "a",
                              .members = members,

@@ -54,7 +54,7 @@ static const struct {
     {"small4", GO_COMPRESS_SMALL4},
 };
 
-/* sw_compress_wrap output is byte-identical to Go's compressPayload, and decompressing Go's
+/* swim_compress_wrap output is byte-identical to Go's compressPayload, and decompressing Go's
  * bytes gives the input back. */
 static void test_go_compress_vectors(void **state)
 {
@@ -64,21 +64,22 @@ static void test_go_compress_vectors(void **state)
         struct hexbuf g = unhex(go_compressed[i].hex);
         uint8_t *buf = malloc(g.len + 64);
         assert_non_null(buf);
-        ssize_t n = sw_compress_wrap(buf, g.len + 64, in.p, in.len);
+        ssize_t n = swim_compress_wrap(buf, g.len + 64, in.p, in.len);
         assert_int_equal(n, (ssize_t)g.len);
         assert_memory_equal(buf, g.p, g.len);
         /* exact capacity works, one less does not */
-        assert_int_equal(sw_compress_wrap(buf, g.len, in.p, in.len), (ssize_t)g.len);
-        assert_int_equal(sw_compress_wrap(buf, g.len - 1, in.p, in.len), -1);
+        assert_int_equal(swim_compress_wrap(buf, g.len, in.p, in.len), (ssize_t)g.len);
+        assert_int_equal(swim_compress_wrap(buf, g.len - 1, in.p, in.len), -1);
 
         uint8_t *out = malloc(in.len + 1);
         assert_non_null(out);
-        ssize_t d = sw_decompress_body(g.p + 1, g.len - 1, out, in.len);
+        ssize_t d = swim_decompress_body(g.p + 1, g.len - 1, out, in.len);
         assert_int_equal(d, (ssize_t)in.len);
         if (in.len) {
             assert_memory_equal(out, in.p, in.len);
             /* one byte short of room */
-            assert_int_equal(sw_decompress_body(g.p + 1, g.len - 1, out, in.len - 1), SW_ENOSPACE);
+            assert_int_equal(swim_decompress_body(g.p + 1, g.len - 1, out, in.len - 1),
+                             SWIM_ENOSPACE);
         }
         free(out);
         free(buf);
@@ -108,12 +109,12 @@ static void test_go_big_streams(void **state)
         size_t cap = big[i].len + 16;
         uint8_t *buf = malloc(cap);
         assert_non_null(buf);
-        ssize_t n = sw_compress_wrap(buf, cap, in, big[i].n);
+        ssize_t n = swim_compress_wrap(buf, cap, in, big[i].n);
         assert_int_equal(n, (ssize_t)big[i].len);
-        assert_int_equal(sw_crc32(buf, (size_t)n), big[i].crc);
+        assert_int_equal(swim_crc32(buf, (size_t)n), big[i].crc);
         uint8_t *out = malloc(big[i].n);
         assert_non_null(out);
-        assert_int_equal(sw_decompress_body(buf + 1, (size_t)n - 1, out, big[i].n),
+        assert_int_equal(swim_decompress_body(buf + 1, (size_t)n - 1, out, big[i].n),
                          (ssize_t)big[i].n);
         assert_memory_equal(out, in, big[i].n);
         free(out);
@@ -139,15 +140,15 @@ static void test_roundtrips(void **state)
                 x = x * 1664525u + 1013904223u;
                 in[i] = (uint8_t)((x >> 13) % mods[m]);
             }
-            ssize_t measured = sw_lzw_compress(in, n, NULL, SIZE_MAX);
+            ssize_t measured = swim_lzw_compress(in, n, NULL, SIZE_MAX);
             assert_true(measured > 0);
             uint8_t *c = malloc((size_t)measured);
             assert_non_null(c);
-            assert_int_equal(sw_lzw_compress(in, n, c, (size_t)measured), measured);
-            assert_int_equal(sw_lzw_compress(in, n, c, (size_t)measured - 1), -1);
+            assert_int_equal(swim_lzw_compress(in, n, c, (size_t)measured), measured);
+            assert_int_equal(swim_lzw_compress(in, n, c, (size_t)measured - 1), -1);
             uint8_t *out = malloc(n + 1);
             assert_non_null(out);
-            assert_int_equal(sw_lzw_decompress(c, (size_t)measured, out, n), (ssize_t)n);
+            assert_int_equal(swim_lzw_decompress(c, (size_t)measured, out, n), (ssize_t)n);
             if (n)
                 assert_memory_equal(out, in, n);
             free(out);
@@ -163,39 +164,39 @@ static void test_hostile_streams(void **state)
     uint8_t out[8192];
     /* every proper prefix of a Go stream lacks the EOF code */
     struct hexbuf g = unhex(GO_COMPRESS_TEXT);
-    struct sw_compress c;
-    assert_int_equal(sw_decode_compress(g.p + 1, g.len - 1, &c, NULL), SW_OK);
+    struct swim_compress c;
+    assert_int_equal(swim_decode_compress(g.p + 1, g.len - 1, &c, NULL), SWIM_OK);
     for (size_t n = 0; n < c.buf.len; n++) {
         uint8_t *p = exact_copy(c.buf.p, n);
-        assert_int_equal(sw_lzw_decompress(p, n, out, sizeof out), SW_EMALFORMED);
+        assert_int_equal(swim_lzw_decompress(p, n, out, sizeof out), SWIM_EMALFORMED);
         free(p);
     }
     /* unknown algorithm */
     uint8_t alg1[sizeof out];
     memcpy(alg1, g.p, g.len);
     alg1[7] = 1; /* Algo: 1 */
-    assert_int_equal(sw_decompress_body(alg1 + 1, g.len - 1, out, sizeof out), SW_EUNSUPPORTED);
+    assert_int_equal(swim_decompress_body(alg1 + 1, g.len - 1, out, sizeof out), SWIM_EUNSUPPORTED);
     free(g.p);
 
     /* a code beyond the next one to be defined: clear, then 300 (only 258 could come next) */
     uint32_t bits = 256u | 300u << 9;
     uint8_t bad[4] = {(uint8_t)bits, (uint8_t)(bits >> 8), (uint8_t)(bits >> 16), 0};
-    assert_int_equal(sw_lzw_decompress(bad, 4, out, sizeof out), SW_EMALFORMED);
+    assert_int_equal(swim_lzw_decompress(bad, 4, out, sizeof out), SWIM_EMALFORMED);
     /* a code that equals hi right after a clear is EOF, not KwKwK: 256, 257 */
     bits = 256u | 257u << 9;
     uint8_t eof[3] = {(uint8_t)bits, (uint8_t)(bits >> 8), (uint8_t)(bits >> 16)};
-    assert_int_equal(sw_lzw_decompress(eof, 3, out, sizeof out), 0);
+    assert_int_equal(swim_lzw_decompress(eof, 3, out, sizeof out), 0);
 
     /* decompression bomb: 1 MB of zeros compresses to ~2 KB; capped output is refused */
     size_t big = 1u << 20;
     uint8_t *zeros = calloc(1, big);
     assert_non_null(zeros);
-    ssize_t n = sw_lzw_compress(zeros, big, NULL, SIZE_MAX);
+    ssize_t n = swim_lzw_compress(zeros, big, NULL, SIZE_MAX);
     assert_true(n > 0 && n < 20000);
     uint8_t *cz = malloc((size_t)n);
     assert_non_null(cz);
-    assert_int_equal(sw_lzw_compress(zeros, big, cz, (size_t)n), n);
-    assert_int_equal(sw_lzw_decompress(cz, (size_t)n, out, sizeof out), SW_ENOSPACE);
+    assert_int_equal(swim_lzw_compress(zeros, big, cz, (size_t)n), n);
+    assert_int_equal(swim_lzw_decompress(cz, (size_t)n, out, sizeof out), SWIM_ENOSPACE);
     free(cz);
     free(zeros);
 
@@ -211,8 +212,8 @@ static void test_hostile_streams(void **state)
         uint8_t *p = exact_copy(junk, len);
         uint8_t *o = malloc(100);
         assert_non_null(o);
-        ssize_t r = sw_lzw_decompress(p, len, o, 100);
-        assert_true(r >= SW_ENOSPACE && r <= 100);
+        ssize_t r = swim_lzw_decompress(p, len, o, 100);
+        assert_true(r >= SWIM_ENOSPACE && r <= 100);
         free(o);
         free(p);
     }

@@ -19,45 +19,46 @@ static void test_compound_matches_go(void **state)
     (void)state;
     struct hexbuf ping = unhex(GO_PING_CAPTURE), sus = unhex(GO_SUSPECT);
     struct hexbuf comp = unhex(GO_COMPOUND), crc = unhex(GO_CRC_COMPOUND);
-    struct sw_bytes parts[2] = {{ping.p, ping.len}, {sus.p, sus.len}};
+    struct swim_bytes parts[2] = {{ping.p, ping.len}, {sus.p, sus.len}};
     uint8_t buf[256];
-    assert_int_equal(sw_compound_build(buf, sizeof buf, parts, 2), (ssize_t)comp.len);
+    assert_int_equal(swim_compound_build(buf, sizeof buf, parts, 2), (ssize_t)comp.len);
     assert_memory_equal(buf, comp.p, comp.len);
-    assert_int_equal(sw_compound_build(buf, comp.len - 1, parts, 2), -1);
+    assert_int_equal(swim_compound_build(buf, comp.len - 1, parts, 2), -1);
     uint8_t buf2[256];
-    assert_int_equal(sw_crc_wrap(buf2, sizeof buf2, buf, comp.len), (ssize_t)crc.len);
+    assert_int_equal(swim_crc_wrap(buf2, sizeof buf2, buf, comp.len), (ssize_t)crc.len);
     assert_memory_equal(buf2, crc.p, crc.len);
 
     /* walk it: ping then suspect, CRC seen */
     struct collected c = {0};
-    struct sw_walk_stats st;
-    assert_int_equal(sw_packet_walk(crc.p, crc.len, scratch, sizeof scratch, collect_cb, &c, &st),
-                     SW_OK);
+    struct swim_walk_stats st;
+    assert_int_equal(swim_packet_walk(crc.p, crc.len, scratch, sizeof scratch, collect_cb, &c, &st),
+                     SWIM_OK);
     assert_true(st.had_crc);
     assert_int_equal(c.n, 2);
-    assert_int_equal(c.type[0], SW_MSG_PING);
+    assert_int_equal(c.type[0], SWIM_MSG_PING);
     assert_int_equal(c.len[0], ping.len - 1);
     assert_memory_equal(c.body[0], ping.p + 1, ping.len - 1);
-    assert_int_equal(c.type[1], SW_MSG_SUSPECT);
-    struct sw_suspect s;
-    assert_int_equal(sw_decode_suspect(c.body[1], c.len[1], &s, NULL), SW_OK);
-    assert_true(sw_bytes_eq_str(s.node, "a") && sw_bytes_eq_str(s.from, "b"));
+    assert_int_equal(c.type[1], SWIM_MSG_SUSPECT);
+    struct swim_suspect s;
+    assert_int_equal(swim_decode_suspect(c.body[1], c.len[1], &s, NULL), SWIM_OK);
+    assert_true(swim_bytes_eq_str(s.node, "a") && swim_bytes_eq_str(s.from, "b"));
 
     /* a corrupted byte anywhere after the header fails the CRC and delivers nothing */
     for (size_t i = 5; i < crc.len; i++) {
         uint8_t *t = exact_copy(crc.p, crc.len);
         t[i] ^= 0x01;
         struct collected c2 = {0};
-        assert_int_equal(sw_packet_walk(t, crc.len, scratch, sizeof scratch, collect_cb, &c2, NULL),
-                         SW_ECRC);
+        assert_int_equal(
+            swim_packet_walk(t, crc.len, scratch, sizeof scratch, collect_cb, &c2, NULL),
+            SWIM_ECRC);
         assert_int_equal(c2.n, 0);
         free(t);
     }
     /* truncated compound: the last part is dropped and counted */
     struct collected c3 = {0};
     assert_int_equal(
-        sw_packet_walk(comp.p, comp.len - 1, scratch, sizeof scratch, collect_cb, &c3, &st),
-        SW_EMALFORMED);
+        swim_packet_walk(comp.p, comp.len - 1, scratch, sizeof scratch, collect_cb, &c3, &st),
+        SWIM_EMALFORMED);
     assert_int_equal(c3.n, 1);
     assert_int_equal(st.truncated, 1);
     free(ping.p);
@@ -72,19 +73,19 @@ static void test_user_event_capture(void **state)
     struct hexbuf b = unhex(CAP_USER_EVENT);
     assert_int_equal(b.len, 55);
     struct collected c = {0};
-    struct sw_walk_stats st;
-    assert_int_equal(sw_packet_walk(b.p, b.len, scratch, sizeof scratch, collect_cb, &c, &st),
-                     SW_OK);
+    struct swim_walk_stats st;
+    assert_int_equal(swim_packet_walk(b.p, b.len, scratch, sizeof scratch, collect_cb, &c, &st),
+                     SWIM_OK);
     assert_true(st.had_crc);
     assert_int_equal(c.n, 1);
-    assert_int_equal(c.type[0], SW_MSG_USER);
+    assert_int_equal(c.type[0], SWIM_MSG_USER);
     assert_int_equal(c.len[0], 49);
     assert_int_equal(c.body[0][0], 3); /* serf userEvent */
     assert_memory_equal(c.body[0] + c.len[0] - 12, "hello-from-b", 12);
     /* rebuilding it: user over UDP + CRC gives the captured bytes */
     uint8_t user[64], pkt[64];
-    ssize_t n = sw_encode_user_udp(user, sizeof user, c.body[0], c.len[0]);
-    assert_int_equal(sw_packet_wrap(pkt, sizeof pkt, user, (size_t)n, false, true, NULL), 55);
+    ssize_t n = swim_encode_user_udp(user, sizeof user, c.body[0], c.len[0]);
+    assert_int_equal(swim_packet_wrap(pkt, sizeof pkt, user, (size_t)n, false, true, NULL), 55);
     assert_memory_equal(pkt, b.p, 55);
     free(b.p);
 }
@@ -95,40 +96,40 @@ static void test_nested_and_compressed(void **state)
     (void)state;
     struct hexbuf ack = unhex(GO_ACK_PAYLOAD), nack = unhex(GO_NACK);
     uint8_t cack[256], comp1[512], ccomp[512], outer[1024];
-    ssize_t n1 = sw_compress_wrap(cack, sizeof cack, ack.p, ack.len);
+    ssize_t n1 = swim_compress_wrap(cack, sizeof cack, ack.p, ack.len);
     assert_true(n1 > 0);
-    struct sw_bytes p1[2] = {{cack, (size_t)n1}, {nack.p, nack.len}};
-    ssize_t n2 = sw_compound_build(comp1, sizeof comp1, p1, 2);
-    ssize_t n3 = sw_compress_wrap(ccomp, sizeof ccomp, comp1, (size_t)n2);
-    struct sw_bytes p2[2] = {{nack.p, nack.len}, {ccomp, (size_t)n3}};
-    ssize_t n4 = sw_compound_build(outer, sizeof outer, p2, 2);
+    struct swim_bytes p1[2] = {{cack, (size_t)n1}, {nack.p, nack.len}};
+    ssize_t n2 = swim_compound_build(comp1, sizeof comp1, p1, 2);
+    ssize_t n3 = swim_compress_wrap(ccomp, sizeof ccomp, comp1, (size_t)n2);
+    struct swim_bytes p2[2] = {{nack.p, nack.len}, {ccomp, (size_t)n3}};
+    ssize_t n4 = swim_compound_build(outer, sizeof outer, p2, 2);
     assert_true(n4 > 0);
     struct collected c = {0};
-    struct sw_walk_stats st;
+    struct swim_walk_stats st;
     assert_int_equal(
-        sw_packet_walk(outer, (size_t)n4, scratch, sizeof scratch, collect_cb, &c, &st), SW_OK);
+        swim_packet_walk(outer, (size_t)n4, scratch, sizeof scratch, collect_cb, &c, &st), SWIM_OK);
     assert_int_equal(c.n, 3);
-    assert_int_equal(c.type[0], SW_MSG_NACK);
-    assert_int_equal(c.type[1], SW_MSG_ACK);
-    assert_int_equal(c.type[2], SW_MSG_NACK);
-    struct sw_ack a;
-    assert_int_equal(sw_decode_ack(c.body[1], c.len[1], &a, NULL), SW_OK);
+    assert_int_equal(c.type[0], SWIM_MSG_NACK);
+    assert_int_equal(c.type[1], SWIM_MSG_ACK);
+    assert_int_equal(c.type[2], SWIM_MSG_NACK);
+    struct swim_ack a;
+    assert_int_equal(swim_decode_ack(c.body[1], c.len[1], &a, NULL), SWIM_OK);
     assert_int_equal(a.seq_no, 127);
     assert_int_equal(a.payload.len, 40);
     /* scratch too small for the decompressed parts: they are dropped and counted */
     struct collected c2 = {0};
-    assert_int_equal(sw_packet_walk(outer, (size_t)n4, scratch, 8, collect_cb, &c2, &st),
-                     SW_EMALFORMED);
+    assert_int_equal(swim_packet_walk(outer, (size_t)n4, scratch, 8, collect_cb, &c2, &st),
+                     SWIM_EMALFORMED);
     assert_int_equal(c2.n, 1);
     assert_int_equal(st.errors, 1);
     /* no scratch at all */
-    assert_int_equal(sw_packet_walk(outer, (size_t)n4, NULL, 0, collect_cb, &c2, &st),
-                     SW_EMALFORMED);
+    assert_int_equal(swim_packet_walk(outer, (size_t)n4, NULL, 0, collect_cb, &c2, &st),
+                     SWIM_EMALFORMED);
     free(ack.p);
     free(nack.p);
 }
 
-/* compress nested deeper than SW_NEST_MAX is refused (bounded work and scratch) */
+/* compress nested deeper than SWIM_NEST_MAX is refused (bounded work and scratch) */
 static void test_nesting_bomb(void **state)
 {
     (void)state;
@@ -137,95 +138,96 @@ static void test_nesting_bomb(void **state)
     memcpy(a, nack.p, nack.len);
     size_t len = nack.len;
     for (int depth = 1; depth <= 10; depth++) {
-        ssize_t n = sw_compress_wrap(b, sizeof b, a, len);
+        ssize_t n = swim_compress_wrap(b, sizeof b, a, len);
         assert_true(n > 0);
         memcpy(a, b, (size_t)n);
         len = (size_t)n;
         struct collected c = {0};
-        struct sw_walk_stats st;
-        int rc = sw_packet_walk(a, len, scratch, sizeof scratch, collect_cb, &c, &st);
-        if (depth <= SW_NEST_MAX) {
-            assert_int_equal(rc, SW_OK);
+        struct swim_walk_stats st;
+        int rc = swim_packet_walk(a, len, scratch, sizeof scratch, collect_cb, &c, &st);
+        if (depth <= SWIM_NEST_MAX) {
+            assert_int_equal(rc, SWIM_OK);
             assert_int_equal(c.n, 1);
         } else {
-            assert_int_equal(rc, SW_EMALFORMED);
+            assert_int_equal(rc, SWIM_EMALFORMED);
             assert_int_equal(c.n, 0);
         }
     }
     /* compound of 255 empty parts: each is an error, no callback */
-    uint8_t comp[2 + 510] = {SW_MSG_COMPOUND, 255};
+    uint8_t comp[2 + 510] = {SWIM_MSG_COMPOUND, 255};
     struct collected c = {0};
-    struct sw_walk_stats st;
+    struct swim_walk_stats st;
     assert_int_equal(
-        sw_packet_walk(comp, sizeof comp, scratch, sizeof scratch, collect_cb, &c, &st),
-        SW_EMALFORMED);
+        swim_packet_walk(comp, sizeof comp, scratch, sizeof scratch, collect_cb, &c, &st),
+        SWIM_EMALFORMED);
     assert_int_equal(st.errors, 255);
     assert_int_equal(c.n, 0);
     /* compound whose length table is cut short */
-    uint8_t shortc[] = {SW_MSG_COMPOUND, 3, 0, 1};
+    uint8_t shortc[] = {SWIM_MSG_COMPOUND, 3, 0, 1};
     assert_int_equal(
-        sw_packet_walk(shortc, sizeof shortc, scratch, sizeof scratch, collect_cb, &c, &st),
-        SW_EMALFORMED);
+        swim_packet_walk(shortc, sizeof shortc, scratch, sizeof scratch, collect_cb, &c, &st),
+        SWIM_EMALFORMED);
     /* hasCrc inside a compound and empty packets are errors */
-    uint8_t inner_crc[] = {SW_MSG_COMPOUND, 1, 0, 5, SW_MSG_HAS_CRC, 0, 0, 0, 0};
+    uint8_t inner_crc[] = {SWIM_MSG_COMPOUND, 1, 0, 5, SWIM_MSG_HAS_CRC, 0, 0, 0, 0};
     assert_int_equal(
-        sw_packet_walk(inner_crc, sizeof inner_crc, scratch, sizeof scratch, collect_cb, &c, &st),
-        SW_EMALFORMED);
-    assert_int_equal(sw_packet_walk(comp, 0, scratch, sizeof scratch, collect_cb, &c, &st),
-                     SW_EMALFORMED);
+        swim_packet_walk(inner_crc, sizeof inner_crc, scratch, sizeof scratch, collect_cb, &c, &st),
+        SWIM_EMALFORMED);
+    assert_int_equal(swim_packet_walk(comp, 0, scratch, sizeof scratch, collect_cb, &c, &st),
+                     SWIM_EMALFORMED);
     free(nack.p);
 }
 
-/* sw_packet_wrap + sw_packet_receive over every option combination. */
+/* swim_packet_wrap + swim_packet_receive over every option combination. */
 static void test_wrap_receive(void **state)
 {
     (void)state;
     struct hexbuf ping = unhex(GO_PING_CAPTURE), alive = unhex(GO_ALIVE_BIGMETA);
-    struct sw_bytes parts[2] = {{ping.p, ping.len}, {alive.p, alive.len}};
+    struct swim_bytes parts[2] = {{ping.p, ping.len}, {alive.p, alive.len}};
     uint8_t msg[1024];
-    ssize_t mlen = sw_compound_build(msg, sizeof msg, parts, 2);
-    struct sw_keyring kr;
-    sw_keyring_init(&kr);
+    ssize_t mlen = swim_compound_build(msg, sizeof msg, parts, 2);
+    struct swim_keyring kr;
+    swim_keyring_init(&kr);
     uint8_t key[32];
     memset(key, 9, sizeof key);
-    sw_keyring_add(&kr, key, 32);
+    swim_keyring_add(&kr, key, 32);
     for (int opt = 0; opt < 8; opt++) {
         bool comp = opt & 1, crc = opt & 2, enc = opt & 4;
         uint8_t pkt[1500];
-        ssize_t n = sw_packet_wrap(pkt, sizeof pkt, msg, (size_t)mlen, comp, crc, enc ? &kr : NULL);
+        ssize_t n =
+            swim_packet_wrap(pkt, sizeof pkt, msg, (size_t)mlen, comp, crc, enc ? &kr : NULL);
         assert_true(n > 0);
         if (comp) /* 300 bytes of "m" compress well */
             assert_true(n < mlen);
         struct collected c = {0};
-        struct sw_walk_stats st;
-        int rc = sw_packet_receive(pkt, (size_t)n, enc ? &kr : NULL, true, scratch, sizeof scratch,
-                                   collect_cb, &c, &st);
-        assert_int_equal(rc, SW_OK);
+        struct swim_walk_stats st;
+        int rc = swim_packet_receive(pkt, (size_t)n, enc ? &kr : NULL, true, scratch,
+                                     sizeof scratch, collect_cb, &c, &st);
+        assert_int_equal(rc, SWIM_OK);
         assert_int_equal(st.had_crc, crc);
         assert_int_equal(c.n, 2);
         assert_int_equal(c.len[1], alive.len - 1);
         assert_memory_equal(c.body[1], alive.p + 1, alive.len - 1);
         /* too small an output buffer */
-        assert_int_equal(sw_packet_wrap(pkt, 20, msg, (size_t)mlen, comp, crc, enc ? &kr : NULL),
+        assert_int_equal(swim_packet_wrap(pkt, 20, msg, (size_t)mlen, comp, crc, enc ? &kr : NULL),
                          -1);
         if (enc) {
             /* an encrypted node drops plaintext; verify_incoming=false falls back to it */
             struct collected c2 = {0};
-            assert_int_equal(sw_packet_receive(msg, (size_t)mlen, &kr, true, scratch,
-                                               sizeof scratch, collect_cb, &c2, &st),
-                             SW_EDECRYPT);
+            assert_int_equal(swim_packet_receive(msg, (size_t)mlen, &kr, true, scratch,
+                                                 sizeof scratch, collect_cb, &c2, &st),
+                             SWIM_EDECRYPT);
             assert_int_equal(c2.n, 0);
-            assert_int_equal(sw_packet_receive(msg, (size_t)mlen, &kr, false, scratch,
-                                               sizeof scratch, collect_cb, &c2, &st),
-                             SW_OK);
+            assert_int_equal(swim_packet_receive(msg, (size_t)mlen, &kr, false, scratch,
+                                                 sizeof scratch, collect_cb, &c2, &st),
+                             SWIM_OK);
             assert_int_equal(c2.n, 2);
         }
     }
     /* incompressible data is sent as is */
     uint8_t *rnd = lcg_bytes(200, 256, 0);
     uint8_t pkt[512];
-    rnd[0] = SW_MSG_USER;
-    assert_int_equal(sw_packet_wrap(pkt, sizeof pkt, rnd, 200, true, false, NULL), 200);
+    rnd[0] = SWIM_MSG_USER;
+    assert_int_equal(swim_packet_wrap(pkt, sizeof pkt, rnd, 200, true, false, NULL), 200);
     assert_memory_equal(pkt, rnd, 200);
     free(rnd);
     free(ping.p);
@@ -234,23 +236,23 @@ static void test_wrap_receive(void **state)
 
 /* ---- TCP streams ---- */
 
-static void check_pushpull(const struct sw_stream_msg *m)
+static void check_pushpull(const struct swim_stream_msg *m)
 {
-    assert_int_equal(m->type, SW_MSG_PUSH_PULL);
+    assert_int_equal(m->type, SWIM_MSG_PUSH_PULL);
     assert_true(m->u.push_pull.header.join);
     assert_int_equal(m->u.push_pull.header.nodes, 2);
-    struct sw_bytes it = m->u.push_pull.nodes;
-    struct sw_push_node n;
-    assert_int_equal(sw_push_nodes_next(&it, &n), 1);
-    assert_true(sw_bytes_eq_str(n.name, "gonode"));
-    assert_int_equal(n.state, SW_STATE_ALIVE);
+    struct swim_bytes it = m->u.push_pull.nodes;
+    struct swim_push_node n;
+    assert_int_equal(swim_push_nodes_next(&it, &n), 1);
+    assert_true(swim_bytes_eq_str(n.name, "gonode"));
+    assert_int_equal(n.state, SWIM_STATE_ALIVE);
     assert_null(n.meta.p);
-    assert_int_equal(sw_push_nodes_next(&it, &n), 1);
-    assert_true(sw_bytes_eq_str(n.name, "b"));
-    assert_int_equal(n.state, SW_STATE_DEAD);
+    assert_int_equal(swim_push_nodes_next(&it, &n), 1);
+    assert_true(swim_bytes_eq_str(n.name, "b"));
+    assert_int_equal(n.state, SWIM_STATE_DEAD);
     assert_int_equal(n.incarnation, 300);
     assert_int_equal(n.meta.len, 2);
-    assert_int_equal(sw_push_nodes_next(&it, &n), 0);
+    assert_int_equal(swim_push_nodes_next(&it, &n), 0);
     assert_int_equal(m->u.push_pull.user_state.len, 17);
     assert_memory_equal(m->u.push_pull.user_state.p, "\x02user-state-bytes", 17);
 }
@@ -260,25 +262,26 @@ static void test_stream_pushpull(void **state)
     (void)state;
     struct hexbuf plain = unhex(GO_PUSHPULL_STREAM), comp = unhex(GO_PUSHPULL_STREAM_COMPRESSED);
     struct hexbuf enc = unhex(GO_TCP_ENC_PUSHPULL_K32);
-    struct sw_stream_msg m;
+    struct swim_stream_msg m;
     /* plain, compressed, encrypted+compressed (Go made all three) */
-    assert_int_equal(sw_stream_read(plain.p, plain.len, NULL, true, scratch, sizeof scratch, &m),
-                     SW_OK);
+    assert_int_equal(swim_stream_read(plain.p, plain.len, NULL, true, scratch, sizeof scratch, &m),
+                     SWIM_OK);
     assert_int_equal(m.consumed, plain.len);
     assert_false(m.compressed || m.encrypted);
     check_pushpull(&m);
-    assert_int_equal(sw_stream_read(comp.p, comp.len, NULL, true, scratch, sizeof scratch, &m),
-                     SW_OK);
+    assert_int_equal(swim_stream_read(comp.p, comp.len, NULL, true, scratch, sizeof scratch, &m),
+                     SWIM_OK);
     assert_int_equal(m.consumed, comp.len);
     assert_true(m.compressed);
     check_pushpull(&m);
-    struct sw_keyring kr;
-    sw_keyring_init(&kr);
+    struct swim_keyring kr;
+    swim_keyring_init(&kr);
     uint8_t key[32];
     for (int i = 0; i < 32; i++)
         key[i] = (uint8_t)(i * 7 + 1);
-    sw_keyring_add(&kr, key, 32);
-    assert_int_equal(sw_stream_read(enc.p, enc.len, &kr, true, scratch, sizeof scratch, &m), SW_OK);
+    swim_keyring_add(&kr, key, 32);
+    assert_int_equal(swim_stream_read(enc.p, enc.len, &kr, true, scratch, sizeof scratch, &m),
+                     SWIM_OK);
     assert_int_equal(m.consumed, enc.len);
     assert_true(m.compressed && m.encrypted);
     check_pushpull(&m);
@@ -289,8 +292,8 @@ static void test_stream_pushpull(void **state)
         for (size_t l = 0; l < forms[f]->len; l++) {
             uint8_t *t = exact_copy(forms[f]->p, l);
             assert_int_equal(
-                sw_stream_read(t, l, f == 2 ? &kr : NULL, true, scratch, sizeof scratch, &m),
-                SW_ETRUNC);
+                swim_stream_read(t, l, f == 2 ? &kr : NULL, true, scratch, sizeof scratch, &m),
+                SWIM_ETRUNC);
             free(t);
         }
     }
@@ -298,44 +301,46 @@ static void test_stream_pushpull(void **state)
     uint8_t *more = malloc(plain.len + 3);
     memcpy(more, plain.p, plain.len);
     memcpy(more + plain.len, "xyz", 3);
-    assert_int_equal(sw_stream_read(more, plain.len + 3, NULL, true, scratch, sizeof scratch, &m),
-                     SW_OK);
+    assert_int_equal(swim_stream_read(more, plain.len + 3, NULL, true, scratch, sizeof scratch, &m),
+                     SWIM_OK);
     assert_int_equal(m.consumed, plain.len);
     free(more);
 
     /* encryption policy */
-    assert_int_equal(sw_stream_read(comp.p, comp.len, &kr, true, scratch, sizeof scratch, &m),
-                     SW_EPLAINTEXT);
-    assert_int_equal(sw_stream_read(comp.p, comp.len, &kr, false, scratch, sizeof scratch, &m),
-                     SW_OK);
-    assert_int_equal(sw_stream_read(enc.p, enc.len, NULL, true, scratch, sizeof scratch, &m),
-                     SW_ENOKEY);
-    struct sw_keyring other;
-    sw_keyring_init(&other);
+    assert_int_equal(swim_stream_read(comp.p, comp.len, &kr, true, scratch, sizeof scratch, &m),
+                     SWIM_EPLAINTEXT);
+    assert_int_equal(swim_stream_read(comp.p, comp.len, &kr, false, scratch, sizeof scratch, &m),
+                     SWIM_OK);
+    assert_int_equal(swim_stream_read(enc.p, enc.len, NULL, true, scratch, sizeof scratch, &m),
+                     SWIM_ENOKEY);
+    struct swim_keyring other;
+    swim_keyring_init(&other);
     key[0] ^= 1;
-    sw_keyring_add(&other, key, 32);
-    assert_int_equal(sw_stream_read(enc.p, enc.len, &other, true, scratch, sizeof scratch, &m),
-                     SW_EDECRYPT);
+    swim_keyring_add(&other, key, 32);
+    assert_int_equal(swim_stream_read(enc.p, enc.len, &other, true, scratch, sizeof scratch, &m),
+                     SWIM_EDECRYPT);
     assert_int_equal(other.auth_failures, 1);
     /* scratch too small for the decrypted or decompressed data */
-    assert_int_equal(sw_stream_read(enc.p, enc.len, &kr, true, scratch, 100, &m), SW_ENOSPACE);
-    assert_int_equal(sw_stream_read(comp.p, comp.len, NULL, true, scratch, 50, &m), SW_ENOSPACE);
+    assert_int_equal(swim_stream_read(enc.p, enc.len, &kr, true, scratch, 100, &m), SWIM_ENOSPACE);
+    assert_int_equal(swim_stream_read(comp.p, comp.len, NULL, true, scratch, 50, &m),
+                     SWIM_ENOSPACE);
 
     /* our writer: compress-only output is byte-identical to Go's rawSendMsgStream */
     uint8_t out[1024];
-    ssize_t n = sw_stream_wrap(out, sizeof out, plain.p, plain.len, true, NULL);
+    ssize_t n = swim_stream_wrap(out, sizeof out, plain.p, plain.len, true, NULL);
     assert_int_equal(n, (ssize_t)comp.len);
     assert_memory_equal(out, comp.p, comp.len);
     /* and with encryption it reads back (random nonce, so no byte comparison) */
-    n = sw_stream_wrap(out, sizeof out, plain.p, plain.len, true, &kr);
+    n = swim_stream_wrap(out, sizeof out, plain.p, plain.len, true, &kr);
     assert_int_equal(n, (ssize_t)enc.len);
     assert_memory_equal(out, enc.p, 5); /* same header: 0a + length */
-    assert_int_equal(sw_stream_read(out, (size_t)n, &kr, true, scratch, sizeof scratch, &m), SW_OK);
+    assert_int_equal(swim_stream_read(out, (size_t)n, &kr, true, scratch, sizeof scratch, &m),
+                     SWIM_OK);
     check_pushpull(&m);
-    n = sw_stream_wrap(out, sizeof out, plain.p, plain.len, false, NULL);
+    n = swim_stream_wrap(out, sizeof out, plain.p, plain.len, false, NULL);
     assert_int_equal(n, (ssize_t)plain.len);
-    assert_int_equal(sw_stream_wrap(out, comp.len - 1, plain.p, plain.len, true, NULL), -1);
-    assert_int_equal(sw_stream_wrap(out, enc.len - 1, plain.p, plain.len, true, &kr), -1);
+    assert_int_equal(swim_stream_wrap(out, comp.len - 1, plain.p, plain.len, true, NULL), -1);
+    assert_int_equal(swim_stream_wrap(out, enc.len - 1, plain.p, plain.len, true, &kr), -1);
     free(plain.p);
     free(comp.p);
     free(enc.p);
@@ -346,20 +351,23 @@ static void test_stream_user_and_others(void **state)
     (void)state;
     struct hexbuf u = unhex(GO_USER_STREAM), uc = unhex(GO_USER_STREAM_COMPRESSED);
     struct hexbuf ue = unhex(GO_TCP_ENC_USER_K16_V0);
-    struct sw_stream_msg m;
-    assert_int_equal(sw_stream_read(u.p, u.len, NULL, true, scratch, sizeof scratch, &m), SW_OK);
-    assert_int_equal(m.type, SW_MSG_USER);
+    struct swim_stream_msg m;
+    assert_int_equal(swim_stream_read(u.p, u.len, NULL, true, scratch, sizeof scratch, &m),
+                     SWIM_OK);
+    assert_int_equal(m.type, SWIM_MSG_USER);
     assert_int_equal(m.u.user.header.user_msg_len, 11);
     assert_true(m.u.user.payload.len == 11 && !memcmp(m.u.user.payload.p, "hello-world", 11));
-    assert_int_equal(sw_stream_read(uc.p, uc.len, NULL, true, scratch, sizeof scratch, &m), SW_OK);
+    assert_int_equal(swim_stream_read(uc.p, uc.len, NULL, true, scratch, sizeof scratch, &m),
+                     SWIM_OK);
     assert_true(m.u.user.payload.len == 11 && !memcmp(m.u.user.payload.p, "hello-world", 11));
-    struct sw_keyring kr;
-    sw_keyring_init(&kr);
+    struct swim_keyring kr;
+    swim_keyring_init(&kr);
     uint8_t key[16];
     for (int i = 0; i < 16; i++)
         key[i] = (uint8_t)(i * 7 + 1);
-    sw_keyring_add(&kr, key, 16);
-    assert_int_equal(sw_stream_read(ue.p, ue.len, &kr, true, scratch, sizeof scratch, &m), SW_OK);
+    swim_keyring_add(&kr, key, 16);
+    assert_int_equal(swim_stream_read(ue.p, ue.len, &kr, true, scratch, sizeof scratch, &m),
+                     SWIM_OK);
     assert_true(m.encrypted && m.compressed);
     assert_true(m.u.user.payload.len == 11 && !memcmp(m.u.user.payload.p, "hello-world", 11));
     free(u.p);
@@ -368,51 +376,52 @@ static void test_stream_user_and_others(void **state)
 
     /* TCP ping and its ack, err */
     uint8_t buf[256];
-    struct sw_ping ping = {.seq_no = 77, .node = sw_str("n1")};
-    ssize_t n = sw_encode_ping(buf, sizeof buf, &ping);
-    assert_int_equal(sw_stream_read(buf, (size_t)n, NULL, true, scratch, sizeof scratch, &m),
-                     SW_OK);
-    assert_int_equal(m.type, SW_MSG_PING);
+    struct swim_ping ping = {.seq_no = 77, .node = swim_str("n1")};
+    ssize_t n = swim_encode_ping(buf, sizeof buf, &ping);
+    assert_int_equal(swim_stream_read(buf, (size_t)n, NULL, true, scratch, sizeof scratch, &m),
+                     SWIM_OK);
+    assert_int_equal(m.type, SWIM_MSG_PING);
     assert_int_equal(m.u.ping.seq_no, 77);
-    struct sw_ack ack = {.seq_no = 77};
-    n = sw_encode_ack(buf, sizeof buf, &ack);
-    assert_int_equal(sw_stream_read(buf, (size_t)n, NULL, true, scratch, sizeof scratch, &m),
-                     SW_OK);
-    assert_int_equal(m.type, SW_MSG_ACK);
+    struct swim_ack ack = {.seq_no = 77};
+    n = swim_encode_ack(buf, sizeof buf, &ack);
+    assert_int_equal(swim_stream_read(buf, (size_t)n, NULL, true, scratch, sizeof scratch, &m),
+                     SWIM_OK);
+    assert_int_equal(m.type, SWIM_MSG_ACK);
     struct hexbuf e = unhex(GO_ERR);
-    assert_int_equal(sw_stream_read(e.p, e.len, NULL, true, scratch, sizeof scratch, &m), SW_OK);
-    assert_int_equal(m.type, SW_MSG_ERR);
-    assert_true(sw_bytes_eq_str(m.u.err.error, sw_strerror(SW_EPLAINTEXT)));
+    assert_int_equal(swim_stream_read(e.p, e.len, NULL, true, scratch, sizeof scratch, &m),
+                     SWIM_OK);
+    assert_int_equal(m.type, SWIM_MSG_ERR);
+    assert_true(swim_bytes_eq_str(m.u.err.error, swim_strerror(SWIM_EPLAINTEXT)));
     free(e.p);
 
     /* unsupported inner types, bad compress, hostile lengths */
-    uint8_t alive[] = {SW_MSG_ALIVE, 0x80};
-    assert_int_equal(sw_stream_read(alive, 2, NULL, true, scratch, sizeof scratch, &m),
-                     SW_EUNSUPPORTED);
+    uint8_t alive[] = {SWIM_MSG_ALIVE, 0x80};
+    assert_int_equal(swim_stream_read(alive, 2, NULL, true, scratch, sizeof scratch, &m),
+                     SWIM_EUNSUPPORTED);
     struct hexbuf big = unhex("08 81 aa 55 73 65 72 4d 73 67 4c 65 6e ce 7f ff ff ff");
-    assert_int_equal(sw_stream_read(big.p, big.len, NULL, true, scratch, sizeof scratch, &m),
-                     SW_ENOSPACE);
+    assert_int_equal(swim_stream_read(big.p, big.len, NULL, true, scratch, sizeof scratch, &m),
+                     SWIM_ENOSPACE);
     free(big.p);
     struct hexbuf bigpp = unhex("06 83 a4 4a 6f 69 6e c3 a5 4e 6f 64 65 73 00 ac 55 73 65 72 53 74 "
                                 "61 74 65 4c 65 6e ce 10 00 00 00");
-    assert_int_equal(sw_stream_read(bigpp.p, bigpp.len, NULL, true, scratch, sizeof scratch, &m),
-                     SW_ENOSPACE);
+    assert_int_equal(swim_stream_read(bigpp.p, bigpp.len, NULL, true, scratch, sizeof scratch, &m),
+                     SWIM_ENOSPACE);
     free(bigpp.p);
     /* push/pull claiming many nodes but holding garbage */
     struct hexbuf badn = unhex("06 81 a5 4e 6f 64 65 73 ce ff ff ff ff 91 01");
-    assert_int_equal(sw_stream_read(badn.p, badn.len, NULL, true, scratch, sizeof scratch, &m),
-                     SW_EMALFORMED);
+    assert_int_equal(swim_stream_read(badn.p, badn.len, NULL, true, scratch, sizeof scratch, &m),
+                     SWIM_EMALFORMED);
     free(badn.p);
     /* compress whose decompressed content is truncated: malformed, not "need more" */
     struct hexbuf pp = unhex(GO_PUSHPULL_STREAM);
-    ssize_t cn = sw_compress_wrap(buf, sizeof buf, pp.p, pp.len - 3);
+    ssize_t cn = swim_compress_wrap(buf, sizeof buf, pp.p, pp.len - 3);
     assert_true(cn > 0);
-    assert_int_equal(sw_stream_read(buf, (size_t)cn, NULL, true, scratch, sizeof scratch, &m),
-                     SW_EMALFORMED);
+    assert_int_equal(swim_stream_read(buf, (size_t)cn, NULL, true, scratch, sizeof scratch, &m),
+                     SWIM_EMALFORMED);
     /* compress of an empty payload */
-    cn = sw_compress_wrap(buf, sizeof buf, pp.p, 0);
-    assert_int_equal(sw_stream_read(buf, (size_t)cn, NULL, true, scratch, sizeof scratch, &m),
-                     SW_EMALFORMED);
+    cn = swim_compress_wrap(buf, sizeof buf, pp.p, 0);
+    assert_int_equal(swim_stream_read(buf, (size_t)cn, NULL, true, scratch, sizeof scratch, &m),
+                     SWIM_EMALFORMED);
     free(pp.p);
 }
 
@@ -420,10 +429,10 @@ static void test_stream_user_and_others(void **state)
 static void test_random_inputs(void **state)
 {
     (void)state;
-    struct sw_keyring kr;
-    sw_keyring_init(&kr);
+    struct swim_keyring kr;
+    swim_keyring_init(&kr);
     uint8_t key[16] = {1};
-    sw_keyring_add(&kr, key, 16);
+    swim_keyring_add(&kr, key, 16);
     struct hexbuf seeds[] = {unhex(GO_CRC_COMPOUND), unhex(GO_PUSHPULL_STREAM_COMPRESSED),
                              unhex(GO_PUSHPULL_STREAM), unhex(GO_COMPRESS_TEXT)};
     uint32_t x = 4242;
@@ -439,10 +448,11 @@ static void test_random_inputs(void **state)
         if (it % 3 == 0)
             len = (x >> 8) % len;
         struct collected c = {0};
-        struct sw_stream_msg m;
-        (void)sw_packet_walk(t, len, scratch, sizeof scratch, collect_cb, &c, NULL);
-        (void)sw_packet_receive(t, len, &kr, false, scratch, sizeof scratch, collect_cb, &c, NULL);
-        if (sw_stream_read(t, len, NULL, true, scratch, sizeof scratch, &m) == SW_OK)
+        struct swim_stream_msg m;
+        (void)swim_packet_walk(t, len, scratch, sizeof scratch, collect_cb, &c, NULL);
+        (void)swim_packet_receive(t, len, &kr, false, scratch, sizeof scratch, collect_cb, &c,
+                                  NULL);
+        if (swim_stream_read(t, len, NULL, true, scratch, sizeof scratch, &m) == SWIM_OK)
             assert_true(m.consumed <= len);
         free(t);
     }

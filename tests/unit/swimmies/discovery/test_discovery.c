@@ -16,9 +16,9 @@
 
 #include "swimmies/discovery.h"
 
-static struct discovery_config base_cfg(const char *id, const char *ip, uint16_t port)
+static struct swim_discovery_config base_cfg(const char *id, const char *ip, uint16_t port)
 {
-    struct discovery_config c = {
+    struct swim_discovery_config c = {
         .node_id = id,
         .hostname = "host-a",
         .ip_address = ip,
@@ -39,15 +39,15 @@ static struct discovery_config base_cfg(const char *id, const char *ip, uint16_t
 static void test_encode_decode_roundtrip(void **state)
 {
     (void)state;
-    struct discovery_config c = base_cfg("node-a", "127.0.0.9", 8889);
+    struct swim_discovery_config c = base_cfg("node-a", "127.0.0.9", 8889);
     char buf[2048];
-    int n = discovery_encode(&c, "announce", 1700000000.5, buf, sizeof buf);
+    int n = swim_discovery_encode(&c, "announce", 1700000000.5, buf, sizeof buf);
     assert_true(n > 0);
     assert_non_null(strstr(buf, "\"message_type\":\"announce\""));
     assert_non_null(strstr(buf, "\"service_type\":\"joyride-dns\""));
-    struct discovery_node node;
+    struct swim_discovery_node node;
     char type[16], svc[65];
-    assert_true(discovery_decode(buf, (size_t)n, &node, type, sizeof type, svc, sizeof svc));
+    assert_true(swim_discovery_decode(buf, (size_t)n, &node, type, sizeof type, svc, sizeof svc));
     assert_string_equal(type, "announce");
     assert_string_equal(svc, "joyride-dns");
     assert_string_equal(node.node_id, "node-a");
@@ -76,10 +76,10 @@ static void test_decode_rejects_malformed(void **state)
         "\"service_type\":\"joyride-dns\",\"metadata\":{\"swim_port\":8890}}}",
     };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
-        struct discovery_node node;
+        struct swim_discovery_node node;
         char type[16], svc[65];
-        assert_false(
-            discovery_decode(bad[i], strlen(bad[i]), &node, type, sizeof type, svc, sizeof svc));
+        assert_false(swim_discovery_decode(bad[i], strlen(bad[i]), &node, type, sizeof type, svc,
+                                           sizeof svc));
     }
 }
 
@@ -89,15 +89,15 @@ struct seen {
     char last_id[129];
 };
 
-static void on_event(enum discovery_event ev, const struct discovery_node *n, void *ctx)
+static void on_event(enum swim_discovery_event ev, const struct swim_discovery_node *n, void *ctx)
 {
     struct seen *s = ctx;
     strcpy(s->last_id, n->node_id);
-    if (ev == DISCOVERY_FOUND)
+    if (ev == SWIM_DISCOVERY_FOUND)
         s->found++;
-    else if (ev == DISCOVERY_GOODBYE)
+    else if (ev == SWIM_DISCOVERY_GOODBYE)
         s->goodbye++;
-    else if (ev == DISCOVERY_LOST)
+    else if (ev == SWIM_DISCOVERY_LOST)
         s->lost++;
 }
 
@@ -147,12 +147,12 @@ static void test_two_nodes_find_each_other_and_say_goodbye(void **state)
     uint16_t port = free_udp_port();
     struct seen sa = {.l = l}, sb = {.l = l};
     char err[256];
-    struct discovery_config ca = base_cfg("node-a", "127.0.0.1", port);
-    struct discovery_config cb = base_cfg("node-b", "127.0.0.2", port);
+    struct swim_discovery_config ca = base_cfg("node-a", "127.0.0.1", port);
+    struct swim_discovery_config cb = base_cfg("node-b", "127.0.0.2", port);
     cb.bind_address = "127.0.0.2";
-    struct discovery *a = discovery_start(l, &ca, on_event, &sa, err, sizeof err);
+    struct swim_discovery *a = swim_discovery_start(l, &ca, on_event, &sa, err, sizeof err);
     assert_non_null(a);
-    struct discovery *b = discovery_start(l, &cb, on_event, &sb, err, sizeof err);
+    struct swim_discovery *b = swim_discovery_start(l, &cb, on_event, &sb, err, sizeof err);
     assert_non_null(b);
 
     struct waiter w = {.l = l, .a = &sa, .b = &sb};
@@ -162,18 +162,18 @@ static void test_two_nodes_find_each_other_and_say_goodbye(void **state)
     assert_false(w.timed_out);
     assert_string_equal(sa.last_id, "node-b");
     assert_string_equal(sb.last_id, "node-a");
-    struct discovery_node nodes[4];
-    assert_int_equal(discovery_nodes(a, nodes, 4), 1);
+    struct swim_discovery_node nodes[4];
+    assert_int_equal(swim_discovery_nodes(a, nodes, 4), 1);
     assert_string_equal(nodes[0].ip_address, "127.0.0.2");
 
-    discovery_stop(b);
+    swim_discovery_stop(b);
     w.phase = 1;
     w.deadline = loop_timer_add(l, 5000, on_deadline, &w);
     loop_timer_add(l, 5, check, &w);
     loop_run(l);
     assert_false(w.timed_out);
-    assert_int_equal(discovery_nodes(a, nodes, 4), 0);
-    discovery_stop(a);
+    assert_int_equal(swim_discovery_nodes(a, nodes, 4), 0);
+    swim_discovery_stop(a);
     loop_free(l);
 }
 
