@@ -11,6 +11,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "core/vec.h"
+
 struct loop_timer {
     uint64_t due;
     uint64_t order; /* FIFO among equal due times */
@@ -36,8 +38,10 @@ struct loop {
     int epfd;
     int wakefd;
     struct watch *watches;
-    struct loop_timer **heap;
-    size_t nheap, capheap;
+    struct {
+        struct loop_timer **v;
+        size_t n, cap;
+    } heap; /* a vec.h vector ordered as a binary heap */
     uint64_t order;
     pthread_mutex_t mu; /* guards posted and stopping */
     struct posted *posted, *posted_tail;
@@ -82,9 +86,9 @@ void loop_free(struct loop *l)
         n = w->next;
         free(w);
     }
-    for (size_t i = 0; i < l->nheap; i++)
-        free(l->heap[i]);
-    free(l->heap);
+    for (size_t i = 0; i < l->heap.n; i++)
+        free(l->heap.v[i]);
+    vec_free(&l->heap);
     for (struct posted *p = l->posted, *n; p; p = n) {
         n = p->next;
         free(p);
@@ -159,18 +163,18 @@ static bool timer_less(const struct loop_timer *a, const struct loop_timer *b)
 
 static void heap_swap(struct loop *l, size_t i, size_t j)
 {
-    struct loop_timer *t = l->heap[i];
-    l->heap[i] = l->heap[j];
-    l->heap[j] = t;
-    l->heap[i]->idx = i;
-    l->heap[j]->idx = j;
+    struct loop_timer *t = l->heap.v[i];
+    l->heap.v[i] = l->heap.v[j];
+    l->heap.v[j] = t;
+    l->heap.v[i]->idx = i;
+    l->heap.v[j]->idx = j;
 }
 
 static void heap_up(struct loop *l, size_t i)
 {
     while (i > 0) {
         size_t p = (i - 1) / 2;
-        if (!timer_less(l->heap[i], l->heap[p]))
+        if (!timer_less(l->heap.v[i], l->heap.v[p]))
             break;
         heap_swap(l, i, p);
         i = p;
@@ -181,9 +185,9 @@ static void heap_down(struct loop *l, size_t i)
 {
     for (;;) {
         size_t a = 2 * i + 1, b = a + 1, m = i;
-        if (a < l->nheap && timer_less(l->heap[a], l->heap[m]))
+        if (a < l->heap.n && timer_less(l->heap.v[a], l->heap.v[m]))
             m = a;
-        if (b < l->nheap && timer_less(l->heap[b], l->heap[m]))
+        if (b < l->heap.n && timer_less(l->heap.v[b], l->heap.v[m]))
             m = b;
         if (m == i)
             return;
@@ -194,10 +198,10 @@ static void heap_down(struct loop *l, size_t i)
 
 static void heap_remove(struct loop *l, size_t i)
 {
-    l->nheap--;
-    if (i != l->nheap) {
-        l->heap[i] = l->heap[l->nheap];
-        l->heap[i]->idx = i;
+    l->heap.n--;
+    if (i != l->heap.n) {
+        l->heap.v[i] = l->heap.v[l->heap.n];
+        l->heap.v[i]->idx = i;
         heap_down(l, i);
         heap_up(l, i);
     }
@@ -205,14 +209,8 @@ static void heap_remove(struct loop *l, size_t i)
 
 struct loop_timer *loop_timer_add(struct loop *l, uint64_t delay_ms, loop_cb cb, void *ctx)
 {
-    if (l->nheap == l->capheap) {
-        size_t cap = l->capheap ? l->capheap * 2 : 16;
-        struct loop_timer **h = realloc(l->heap, cap * sizeof(struct loop_timer *));
-        if (!h)
-            return NULL;
-        l->heap = h;
-        l->capheap = cap;
-    }
+    if (!vec_reserve(&l->heap, l->heap.n + 1)) // NOLINT(bugprone-sizeof-expression): T is a pointer
+        return NULL;
     struct loop_timer *t = calloc(1, sizeof *t);
     if (!t)
         return NULL;
@@ -220,8 +218,8 @@ struct loop_timer *loop_timer_add(struct loop *l, uint64_t delay_ms, loop_cb cb,
     t->order = l->order++;
     t->cb = cb;
     t->ctx = ctx;
-    t->idx = l->nheap;
-    l->heap[l->nheap++] = t;
+    t->idx = l->heap.n;
+    l->heap.v[l->heap.n++] = t;
     heap_up(l, t->idx);
     return t;
 }
@@ -286,8 +284,8 @@ static bool run_posted(struct loop *l)
 static void run_timers(struct loop *l)
 {
     uint64_t now = loop_now_ms();
-    while (l->nheap > 0 && l->heap[0]->due <= now) {
-        struct loop_timer *t = l->heap[0];
+    while (l->heap.n > 0 && l->heap.v[0]->due <= now) {
+        struct loop_timer *t = l->heap.v[0];
         heap_remove(l, 0);
         loop_cb cb = t->cb;
         void *ctx = t->ctx;
@@ -319,9 +317,9 @@ int loop_run(struct loop *l)
         if (stop)
             break;
         int timeout = -1;
-        if (l->nheap > 0) {
+        if (l->heap.n > 0) {
             uint64_t now = loop_now_ms();
-            uint64_t due = l->heap[0]->due;
+            uint64_t due = l->heap.v[0]->due;
             timeout = due <= now ? 0 : (due - now > 60000 ? 60000 : (int)(due - now));
         }
         int n = epoll_wait(l->epfd, evs, 64, timeout);

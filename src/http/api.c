@@ -16,6 +16,7 @@
 
 #include "http/guard.h"
 #include "http/internal.h"
+#include "core/buf.h"
 #include "core/log.h"
 
 #define HTTP_THREADS 2
@@ -63,22 +64,27 @@ static enum MHD_Result send_text(struct MHD_Connection *conn, unsigned status, c
     return send_buffer(conn, status, type, text, strlen(text), MHD_RESPMEM_MUST_FREE, allow);
 }
 
+static int dump_to_buf(const char *data, size_t size, void *b)
+{
+    return buf_append(b, data, size) ? 0 : -1;
+}
+
+/* doc (consumed) as compact JSON and a newline. */
 static enum MHD_Result send_json(struct MHD_Connection *conn, unsigned status, json_t *doc,
                                  const char *allow)
 {
-    char *s = doc ? json_dumps(doc, JSON_COMPACT) : NULL;
+    struct buf b = {0};
+    if (doc && json_dump_callback(doc, dump_to_buf, &b, JSON_COMPACT) == 0)
+        buf_putc(&b, '\n');
+    else
+        b.oom = true;
     json_decref(doc);
+    size_t n = b.len;
+    char *s = buf_take(&b);
     if (!s) {
         static char oom[] = "{\"status\":\"error\",\"message\":\"out of memory\"}\n";
         return send_buffer(conn, MHD_HTTP_INTERNAL_SERVER_ERROR, CT_JSON, oom, sizeof oom - 1,
                            MHD_RESPMEM_PERSISTENT, NULL);
-    }
-    size_t n = strlen(s);
-    char *t = realloc(s, n + 2);
-    if (t) {
-        s = t;
-        s[n++] = '\n';
-        s[n] = '\0';
     }
     return send_buffer(conn, status, CT_JSON, s, n, MHD_RESPMEM_MUST_FREE, allow);
 }

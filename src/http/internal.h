@@ -58,11 +58,13 @@ struct http_view {
     struct hosts_status hosts;
     struct docker_status docker;
     struct records_stats rec;
-    size_t by_kind[KIND_COUNT];  /* served records by source kind */
-    size_t remote;               /* served records owned by other nodes */
-    size_t by_type[2];           /* served A, AAAA */
-    struct http_record *records; /* served records (only when asked), sorted by name then address */
-    size_t n_records;
+    size_t by_kind[KIND_COUNT]; /* served records by source kind */
+    size_t remote;              /* served records owned by other nodes */
+    size_t by_type[2];          /* served A, AAAA */
+    struct {
+        struct http_record *v;
+        size_t n, cap;
+    } records; /* served records (only when asked), sorted by name then address; a vec.h vector */
     uint16_t dns_port;
     bool dns_running;
     bool hosts_enabled;

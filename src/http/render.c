@@ -140,8 +140,8 @@ json_t *http_records_json(const struct config *cfg, const struct http_view *v)
 {
     json_t *o = json_object();
     json_t *list = json_array();
-    for (size_t i = 0; i < v->n_records; i++) {
-        const struct http_record *r = &v->records[i];
+    for (size_t i = 0; i < v->records.n; i++) {
+        const struct http_record *r = &v->records.v[i];
         char addr[46];
         json_t *e = json_object();
         set(e, "hostname", json_string(r->name));
@@ -154,7 +154,7 @@ json_t *http_records_json(const struct config *cfg, const struct http_view *v)
         json_array_append_new(list, e);
     }
     set(o, "status", json_string("success"));
-    set(o, "total_records", json_integer((json_int_t)v->n_records));
+    set(o, "total_records", json_integer((json_int_t)v->records.n));
     set(o, "records", list);
     return o;
 }

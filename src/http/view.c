@@ -6,6 +6,7 @@
 
 #include "http/internal.h"
 #include "core/loop.h"
+#include "core/vec.h"
 
 const char *const http_source_kind_names[KIND_COUNT] = {"hosts", "docker", "other"};
 
@@ -23,7 +24,6 @@ struct gather_ctx {
     const char *local;
     bool copy;
     bool failed;
-    size_t cap;
 };
 
 static void gather_record(const struct rec_view *r, void *vctx)
@@ -36,17 +36,11 @@ static void gather_record(const struct rec_view *r, void *vctx)
         v->remote++;
     if (!g->copy || g->failed)
         return;
-    if (v->n_records == g->cap) {
-        size_t cap = g->cap ? g->cap * 2 : 64;
-        struct http_record *n = realloc(v->records, cap * sizeof *n);
-        if (!n) {
-            g->failed = true;
-            return;
-        }
-        v->records = n;
-        g->cap = cap;
+    if (!vec_reserve(&v->records, v->records.n + 1)) {
+        g->failed = true;
+        return;
     }
-    struct http_record *out = &v->records[v->n_records];
+    struct http_record *out = &v->records.v[v->records.n];
     out->name = strdup(r->name);
     out->source = strdup(r->source);
     out->owner = strdup(r->owner);
@@ -58,7 +52,7 @@ static void gather_record(const struct rec_view *r, void *vctx)
         g->failed = true;
         return;
     }
-    v->n_records++;
+    v->records.n++;
 }
 
 static int addr_cmp(const struct rec_addr *a, const struct rec_addr *b)
@@ -109,19 +103,17 @@ void http_view_gather(const struct http_api_config *c, bool with_records, struct
             .v = v, .local = records_local_owner(c->records), .copy = with_records};
         records_foreach(c->records, true, gather_record, &g);
         v->records_failed = g.failed;
-        if (v->n_records > 1)
-            qsort(v->records, v->n_records, sizeof *v->records, record_cmp);
+        if (v->records.n > 1)
+            qsort(v->records.v, v->records.n, sizeof *v->records.v, record_cmp);
     }
 }
 
 void http_view_free(struct http_view *v)
 {
-    for (size_t i = 0; i < v->n_records; i++) {
-        free(v->records[i].name);
-        free(v->records[i].source);
-        free(v->records[i].owner);
+    for (size_t i = 0; i < v->records.n; i++) {
+        free(v->records.v[i].name);
+        free(v->records.v[i].source);
+        free(v->records.v[i].owner);
     }
-    free(v->records);
-    v->records = NULL;
-    v->n_records = 0;
+    vec_free(&v->records);
 }

@@ -1,9 +1,12 @@
 /* records/names.c — helpers shared by sources and the DNS server: name validation and
- * normalisation, address parsing and formatting. */
+ * normalisation, address parsing and formatting, the sources' record-input list. */
 #include "records/records.h"
 
 #include <arpa/inet.h>
+#include <stdlib.h>
 #include <string.h>
+
+#include "core/vec.h"
 
 static bool label_char_ok(char c)
 {
@@ -78,4 +81,22 @@ int records_input_cmp(const void *x, const void *y)
     if (a->addr.type != b->addr.type)
         return a->addr.type < b->addr.type ? -1 : 1;
     return memcmp(a->addr.bytes, b->addr.bytes, sizeof a->addr.bytes);
+}
+
+void rec_inputs_free(struct rec_inputs *l)
+{
+    vec_free(l);
+}
+
+size_t rec_inputs_dedupe(struct rec_inputs *l)
+{
+    if (l->n < 2)
+        return l->n;
+    qsort(l->v, l->n, sizeof *l->v, records_input_cmp);
+    size_t k = 1;
+    for (size_t i = 1; i < l->n; i++)
+        if (records_input_cmp(&l->v[k - 1], &l->v[i]) != 0)
+            l->v[k++] = l->v[i];
+    l->n = k;
+    return k;
 }

@@ -42,6 +42,12 @@ struct rec_input {
     struct rec_addr addr;
 };
 
+/* A list of record inputs as a source builds it (a core/vec.h vector: vec_push, vec_push_zero). */
+struct rec_inputs {
+    struct rec_input *v;
+    size_t n, cap;
+};
+
 /* One change of one owner's state, as replicated between nodes. */
 enum rec_op { REC_OP_ADD = 1, REC_OP_DEL = 2 };
 struct rec_delta {
@@ -188,6 +194,11 @@ bool records_parse_addr(const char *s, struct rec_addr *out);
 size_t records_name_to_wire(const char *name, uint8_t out[REC_WIRE_MAX]);
 /* Orders struct rec_input by name, then type, then address (qsort/bsearch comparator). */
 int records_input_cmp(const void *a, const void *b);
+/* Frees the list's array and empties it. */
+void rec_inputs_free(struct rec_inputs *l);
+/* Sorts the list by records_input_cmp and drops repeated (name, address) pairs; returns the new
+ * count. */
+size_t rec_inputs_dedupe(struct rec_inputs *l);
 /* Formats an address ("10.0.0.1", "fd00::1"); buf must hold 46 bytes. */
 const char *records_format_addr(const struct rec_addr *a, char buf[46]);
 

@@ -16,7 +16,6 @@
 #include "sources/docker.h"
 
 #include <curl/curl.h>
-#include <jansson.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -26,6 +25,7 @@
 
 #include "core/log.h"
 #include "core/loop.h"
+#include "core/vec.h"
 #include "sources/docker_client.h"
 #include "sources/docker_host.h"
 #include "sources/docker_json.h"
@@ -46,7 +46,7 @@
 /* Container ids that currently have records in the table (for containers_tracked and to skip
  * table calls for containers we never published). */
 struct idset {
-    char (*ids)[DOCKER_ID_MAX + 1];
+    char (*v)[DOCKER_ID_MAX + 1];
     size_t n, cap;
 };
 
@@ -78,7 +78,7 @@ struct docker_source {
 static ssize_t idset_find(const struct idset *s, const char *id)
 {
     for (size_t i = 0; i < s->n; i++) {
-        if (strcmp(s->ids[i], id) == 0)
+        if (strcmp(s->v[i], id) == 0)
             return (ssize_t)i;
     }
     return -1;
@@ -88,15 +88,9 @@ static void idset_put(struct idset *s, const char *id)
 {
     if (idset_find(s, id) >= 0)
         return;
-    if (s->n == s->cap) {
-        size_t cap = s->cap ? s->cap * 2 : 16;
-        void *v = realloc(s->ids, cap * sizeof *s->ids);
-        if (!v)
-            return; /* only the tracked count suffers; the table stays right */
-        s->ids = v;
-        s->cap = cap;
-    }
-    snprintf(s->ids[s->n++], DOCKER_ID_MAX + 1, "%s", id);
+    if (!vec_reserve(s, s->n + 1))
+        return; /* only the tracked count suffers; the table stays right */
+    snprintf(s->v[s->n++], DOCKER_ID_MAX + 1, "%s", id);
 }
 
 static void idset_del(struct idset *s, const char *id)
@@ -106,7 +100,7 @@ static void idset_del(struct idset *s, const char *id)
         return;
     s->n--;
     if ((size_t)i != s->n)
-        memcpy(s->ids[i], s->ids[s->n], sizeof s->ids[i]);
+        memcpy(s->v[i], s->v[s->n], sizeof s->v[i]);
 }
 
 static void status_update(struct docker_source *d, void (*fn)(struct docker_status *, void *),
@@ -165,11 +159,9 @@ static bool urlencode(const char *s, char *out, size_t outlen)
     return true;
 }
 
-/* "?filters=<url-encoded JSON>" for the given filter object (consumed). */
-static bool filter_query(json_t *filters, char *out, size_t outlen)
+/* "?filters=<url-encoded JSON>" for the given filter JSON (consumed; NULL fails). */
+static bool filter_query(char *js, char *out, size_t outlen)
 {
-    char *js = json_dumps(filters, JSON_COMPACT);
-    json_decref(filters);
     if (!js)
         return false;
     static const char prefix[] = "?filters=";
@@ -207,17 +199,17 @@ static void remove_container(struct docker_source *d, const char *id, const char
 
 /* Publishes the records of a running container from its labels (n == 0 removes). */
 static void publish_container(struct docker_source *d, const char *id, const char *name,
-                              const json_t *labels, const char *why)
+                              const struct docker_labels *labels, const char *why)
 {
-    struct docker_recs recs = {0};
+    struct rec_inputs recs = {0};
     enum docker_labels_result r = docker_labels_records(&d->keys, labels, &d->host_ip, name, &recs);
     if (r == DOCKER_LABELS_NOMEM) {
         log_error(MOD, "container %s: out of memory building records", name);
-        docker_recs_free(&recs);
+        rec_inputs_free(&recs);
         return;
     }
     if (r != DOCKER_LABELS_OK || recs.n == 0) {
-        docker_recs_free(&recs);
+        rec_inputs_free(&recs);
         remove_container(d, id, name, why);
         return;
     }
@@ -234,7 +226,7 @@ static void publish_container(struct docker_source *d, const char *id, const cha
                      recs.n, records_format_addr(&recs.v[0].addr, addr), recs.v[0].name);
         }
     }
-    docker_recs_free(&recs);
+    rec_inputs_free(&recs);
 }
 
 /* Looks a container up when its event carried no attributes. STOPPED only on shutdown. */
@@ -250,13 +242,12 @@ static enum docker_io inspect_and_apply(struct docker_source *d, const char *id,
         remove_container(d, id, id, "gone");
     } else if (resp.status == 200) {
         struct docker_container c;
-        json_t *root = NULL;
-        if (docker_inspect_decode(resp.body, resp.len, &c, &root, err, sizeof err)) {
+        if (docker_inspect_decode(resp.body, resp.len, &c, err, sizeof err)) {
             if (c.running)
-                publish_container(d, c.id, c.name, c.labels, why);
+                publish_container(d, c.id, c.name, &c.labels, why);
             else
                 remove_container(d, c.id, c.name, "not running");
-            json_decref(root);
+            docker_container_free(&c);
         } else {
             log_warn(MOD, "container %.12s: %s", id, err);
         }
@@ -273,9 +264,9 @@ static enum docker_io apply_event(struct docker_source *d, const struct docker_e
     const char *name = ev->name[0] ? ev->name : ev->id;
     switch (ev->effect) {
     case DOCKER_EFFECT_ADD:
-        if (!ev->attributes)
+        if (!ev->attributes.present)
             return inspect_and_apply(d, ev->id, why);
-        publish_container(d, ev->id, name, ev->attributes, why);
+        publish_container(d, ev->id, name, &ev->attributes, why);
         break;
     case DOCKER_EFFECT_REMOVE:
         remove_container(d, ev->id, name, why);
@@ -294,7 +285,7 @@ static enum docker_io apply_event(struct docker_source *d, const struct docker_e
 struct want {
     char id[DOCKER_ID_MAX + 1];
     char name[DOCKER_CNAME_MAX + 1];
-    json_t *labels; /* own reference, or NULL */
+    struct docker_labels labels; /* owned; not present: none */
     bool add;
     bool inspect; /* an add event without attributes: look the container up */
     const char *why;
@@ -312,18 +303,11 @@ static struct want *want_get(struct wantset *w, const char *id)
         if (strcmp(w->v[i].id, id) == 0)
             return &w->v[i];
     }
-    if (w->n == w->cap) {
-        size_t cap = w->cap ? w->cap * 2 : 32;
-        struct want *v = realloc(w->v, cap * sizeof *v);
-        if (!v) {
-            w->oom = true;
-            return NULL;
-        }
-        w->v = v;
-        w->cap = cap;
+    struct want *x = vec_push_zero(w);
+    if (!x) {
+        w->oom = true;
+        return NULL;
     }
-    struct want *x = &w->v[w->n++];
-    memset(x, 0, sizeof *x);
     snprintf(x->id, sizeof x->id, "%s", id);
     return x;
 }
@@ -331,11 +315,11 @@ static struct want *want_get(struct wantset *w, const char *id)
 static void wantset_free(struct wantset *w)
 {
     for (size_t i = 0; i < w->n; i++)
-        json_decref(w->v[i].labels);
-    free(w->v);
+        docker_labels_free(&w->v[i].labels);
+    vec_free(w);
 }
 
-static void on_listed(const struct docker_container *c, void *arg)
+static void on_listed(struct docker_container *c, void *arg)
 {
     struct wantset *w = arg;
     if (!c->running)
@@ -346,7 +330,8 @@ static void on_listed(const struct docker_container *c, void *arg)
     x->add = true;
     x->why = "listed";
     snprintf(x->name, sizeof x->name, "%s", c->name);
-    x->labels = c->labels ? json_incref((json_t *)c->labels) : NULL;
+    x->labels = c->labels; /* taken over */
+    c->labels = (struct docker_labels){0};
 }
 
 /* Counts an event in the status (once: events replayed after a reconnect that were already
@@ -386,14 +371,15 @@ static void fold_waiting_events(struct docker_source *d, struct wantset *w)
         note_event(d, &ev);
         struct want *x = ev.effect == DOCKER_EFFECT_NONE ? NULL : want_get(w, ev.id);
         if (x) {
-            json_decref(x->labels);
-            x->labels = NULL;
+            docker_labels_free(&x->labels);
             x->add = ev.effect == DOCKER_EFFECT_ADD;
-            x->inspect = x->add && !ev.attributes;
+            x->inspect = x->add && !ev.attributes.present;
             x->why = docker_action_names[ev.action];
             snprintf(x->name, sizeof x->name, "%s", ev.name[0] ? ev.name : x->name);
-            if (x->add && ev.attributes)
-                x->labels = json_incref((json_t *)ev.attributes);
+            if (x->add && ev.attributes.present) {
+                x->labels = ev.attributes; /* taken over */
+                ev.attributes = (struct docker_labels){0};
+            }
         }
         docker_event_free(&ev);
     }
@@ -440,7 +426,7 @@ static enum docker_io apply_wanted(struct docker_source *d, const struct wantset
             if (inspect_and_apply(d, x->id, x->why) == DOCKER_IO_STOPPED)
                 return DOCKER_IO_STOPPED;
         } else if (x->add) {
-            publish_container(d, x->id, name, x->labels, x->why);
+            publish_container(d, x->id, name, &x->labels, x->why);
         } else {
             remove_container(d, x->id, name, x->why);
         }
@@ -450,11 +436,11 @@ static enum docker_io apply_wanted(struct docker_source *d, const struct wantset
     records_foreach_source(d->t, SOURCE_PREFIX, on_stale_source, &s);
     for (size_t i = 0; i < s.drop.n; i++) {
         char shortid[13];
-        snprintf(shortid, sizeof shortid, "%.12s", s.drop.ids[i]);
-        idset_put(&d->tracked, s.drop.ids[i]); /* so that remove_container acts */
-        remove_container(d, s.drop.ids[i], shortid, "gone while disconnected");
+        snprintf(shortid, sizeof shortid, "%.12s", s.drop.v[i]);
+        idset_put(&d->tracked, s.drop.v[i]); /* so that remove_container acts */
+        remove_container(d, s.drop.v[i], shortid, "gone while disconnected");
     }
-    free(s.drop.ids);
+    vec_free(&s.drop);
     d->tracked.n = 0;
     records_foreach_source(d->t, SOURCE_PREFIX, on_table_source, &d->tracked);
     return DOCKER_IO_OK;
@@ -466,8 +452,7 @@ static enum docker_io list_and_reconcile(struct docker_source *d, char *err, siz
     enum docker_io rc = DOCKER_IO_OK;
     for (size_t k = 0; k < d->keys.n && rc == DOCKER_IO_OK; k++) {
         char query[1024], path[1200];
-        json_t *f = json_pack("{s:[s], s:[s]}", "label", d->keys.keys[k], "status", "running");
-        if (!f || !filter_query(f, query, sizeof query)) {
+        if (!filter_query(docker_list_filter_json(d->keys.keys[k]), query, sizeof query)) {
             snprintf(err, errlen, "cannot build the list filter for label %s", d->keys.keys[k]);
             rc = DOCKER_IO_ERROR;
             break;
@@ -554,9 +539,7 @@ static enum docker_io session(struct docker_source *d, bool *synced, char *err, 
         return rc;
 
     char query[512], path[600];
-    json_t *f = json_pack("{s:[s], s:[s,s,s,s,s,s,s]}", "type", "container", "event", "start",
-                          "unpause", "die", "stop", "kill", "pause", "destroy");
-    if (!f || !filter_query(f, query, sizeof query)) {
+    if (!filter_query(docker_events_filter_json(), query, sizeof query)) {
         snprintf(err, errlen, "cannot build the events filter");
         return DOCKER_IO_ERROR;
     }
@@ -712,7 +695,7 @@ void docker_source_stop(struct docker_source *d)
     docker_client_free(d->client);
     curl_global_cleanup();
     pthread_mutex_destroy(&d->mu);
-    free(d->tracked.ids);
+    vec_free(&d->tracked);
     free(d);
 }
 

@@ -13,13 +13,15 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "core/buf.h"
+
 #define CONNECT_TIMEOUT_MS 3000L
 
 struct xfer {
     struct docker_client *c;
     CURL *easy;
-    char *buf;
-    size_t len, cap, max;
+    struct buf body;
+    size_t max;      /* largest body (or unconsumed stream data) accepted */
     size_t consumed; /* stream: bytes already returned as lines */
     bool done;
     CURLcode result;
@@ -74,7 +76,7 @@ static void xfer_free(struct docker_client *c, struct xfer *x)
         curl_multi_remove_handle(c->multi, x->easy);
         curl_easy_cleanup(x->easy);
     }
-    free(x->buf);
+    buf_free(&x->body);
     free(x);
 }
 
@@ -103,21 +105,10 @@ static size_t on_body(char *data, size_t size, size_t nmemb, void *arg)
     struct xfer *x = arg;
     size_t n = size * nmemb;
     x->c->progress++;
-    if (x->len - x->consumed + n > x->max)
+    if (x->body.len - x->consumed + n > x->max)
         return 0; /* makes curl fail the transfer with CURLE_WRITE_ERROR */
-    if (x->len + n + 1 > x->cap) {
-        size_t cap = x->cap ? x->cap : 4096;
-        while (cap < x->len + n + 1)
-            cap *= 2;
-        char *b = realloc(x->buf, cap);
-        if (!b)
-            return 0;
-        x->buf = b;
-        x->cap = cap;
-    }
-    memcpy(x->buf + x->len, data, n);
-    x->len += n;
-    x->buf[x->len] = '\0';
+    if (!buf_append(&x->body, data, n))
+        return 0;
     return n;
 }
 
@@ -287,9 +278,8 @@ enum docker_io docker_client_get(struct docker_client *c, const char *path, long
     }
     if (rc == DOCKER_IO_OK) {
         r->status = x->status;
-        r->len = x->len;
-        r->body = x->buf ? x->buf : calloc(1, 1);
-        x->buf = NULL;
+        r->len = x->body.len;
+        r->body = buf_take(&x->body);
         if (!r->body) {
             set_err(err, errlen, "out of memory for %s%s", path, "");
             rc = DOCKER_IO_ERROR;
@@ -419,10 +409,11 @@ enum docker_io docker_stream_next(struct docker_client *c, const char **line, si
     }
     /* the line returned last time is no longer needed: drop consumed bytes */
     if (x->consumed > 0) {
-        memmove(x->buf, x->buf + x->consumed, x->len - x->consumed);
-        x->len -= x->consumed;
+        struct buf *b = &x->body;
+        memmove(b->p, b->p + x->consumed, b->len - x->consumed);
+        b->len -= x->consumed;
         x->consumed = 0;
-        x->buf[x->len] = '\0';
+        b->p[b->len] = '\0';
     }
     long deadline = now_ms() + timeout_ms;
     size_t scanned = 0;
@@ -430,15 +421,15 @@ enum docker_io docker_stream_next(struct docker_client *c, const char **line, si
     for (;;) {
         if (atomic_load(&c->stopping))
             return DOCKER_IO_STOPPED;
-        while (scanned < x->len) {
-            char *start = x->buf + x->consumed;
-            char *nl = memchr(x->buf + scanned, '\n', x->len - scanned);
+        while (scanned < x->body.len) {
+            char *start = x->body.p + x->consumed;
+            char *nl = memchr(x->body.p + scanned, '\n', x->body.len - scanned);
             if (!nl) {
-                scanned = x->len;
+                scanned = x->body.len;
                 break;
             }
             size_t l = (size_t)(nl - start);
-            x->consumed = (size_t)(nl - x->buf) + 1;
+            x->consumed = (size_t)(nl - x->body.p) + 1;
             scanned = x->consumed;
             while (l > 0 && start[l - 1] == '\r')
                 l--;
@@ -468,7 +459,7 @@ enum docker_io docker_stream_next(struct docker_client *c, const char **line, si
 
 size_t docker_stream_pending(struct docker_client *c)
 {
-    return c->stream ? c->stream->len - c->stream->consumed : 0;
+    return c->stream ? c->stream->body.len - c->stream->consumed : 0;
 }
 
 void docker_stream_close(struct docker_client *c)

@@ -1,10 +1,14 @@
-/* docker_json.c — decoding Engine API JSON (events, list, inspect, version) with jansson. */
+/* docker_json.c — decoding Engine API JSON (events, list, inspect, version) with jansson into the
+ * plain structs of docker_json.h, and encoding the query filters. No jansson object leaves this
+ * file. */
 #include "sources/docker_json.h"
 
+#include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/vec.h"
 #include "sources/docker_host.h"
 
 const char *const docker_action_names[DOCKER_EV_COUNT] = {"start", "unpause", "die",     "stop",
@@ -93,6 +97,43 @@ static int parse_signal(const json_t *v)
     return (int)n;
 }
 
+/* Copies a JSON object of labels into out (present, every key with its string value or NULL);
+ * a non-object leaves out empty and not present. False when memory runs out (out freed). */
+static bool copy_labels(json_t *o, struct docker_labels *out)
+{
+    *out = (struct docker_labels){0};
+    if (!json_is_object(o))
+        return true;
+    out->present = true;
+    if (!vec_reserve(out, json_object_size(o)))
+        return false;
+    const char *key;
+    json_t *v;
+    json_object_foreach(o, key, v)
+    {
+        struct docker_label *l = vec_push_zero(out);
+        if (!l)
+            goto oom;
+        l->key = strdup(key);
+        l->value = json_is_string(v) ? strdup(json_string_value(v)) : NULL;
+        if (!l->key || (json_is_string(v) && !l->value))
+            goto oom;
+    }
+    return true;
+oom:
+    docker_labels_free(out);
+    return false;
+}
+
+bool docker_labels_decode(const char *json, size_t len, struct docker_labels *out)
+{
+    *out = (struct docker_labels){0};
+    json_t *root = json_loadb(json, len, 0, NULL);
+    bool ok = json_is_object(root) && copy_labels(root, out);
+    json_decref(root);
+    return ok;
+}
+
 enum docker_decode docker_event_decode(const char *buf, size_t len, struct docker_event *ev,
                                        char *err, size_t errlen)
 {
@@ -133,12 +174,15 @@ enum docker_decode docker_event_decode(const char *buf, size_t len, struct docke
         set_err(err, errlen, "event with an invalid container id");
         return DOCKER_DECODE_BAD;
     }
-    const json_t *attrs = json_is_object(actor) ? json_object_get(actor, "Attributes") : NULL;
+    json_t *attrs = json_is_object(actor) ? json_object_get(actor, "Attributes") : NULL;
     if (attrs && !json_is_object(attrs))
         attrs = NULL;
+    if (!copy_labels(attrs, &ev->attributes)) {
+        json_decref(root);
+        set_err(err, errlen, "out of memory decoding an event");
+        return DOCKER_DECODE_BAD;
+    }
 
-    ev->root = root;
-    ev->attributes = attrs;
     ev->action = docker_action_parse(json_string_value(action));
     snprintf(ev->id, sizeof ev->id, "%s", json_string_value(id));
     const json_t *name = attrs ? json_object_get(attrs, "name") : NULL;
@@ -148,23 +192,31 @@ enum docker_decode docker_event_decode(const char *buf, size_t len, struct docke
     const json_t *tn = json_object_get(root, "timeNano");
     ev->time_nano = json_is_integer(tn) ? (int64_t)json_integer_value(tn) : 0;
     ev->effect = docker_action_effect(ev->action, ev->signal);
+    json_decref(root);
     return DOCKER_DECODE_OK;
 }
 
 void docker_event_free(struct docker_event *ev)
 {
-    json_decref(ev->root);
-    ev->root = NULL;
-    ev->attributes = NULL;
+    docker_labels_free(&ev->attributes);
 }
 
-/* Fills c from a list entry or an inspect body; false when the Id is not a full container id. */
-static bool decode_container(const json_t *o, bool inspect, struct docker_container *c)
+void docker_container_free(struct docker_container *c)
+{
+    docker_labels_free(&c->labels);
+}
+
+enum container_decode { CONTAINER_OK, CONTAINER_BAD_ID, CONTAINER_NOMEM };
+
+/* Fills c from a list entry or an inspect body; BAD_ID when the Id is not a full container id. */
+static enum container_decode decode_container(const json_t *o, bool inspect,
+                                              struct docker_container *c)
 {
     memset(c, 0, sizeof *c);
     const json_t *id = json_object_get(o, "Id");
     if (!json_is_string(id) || !docker_id_valid(json_string_value(id)))
-        return false;
+        return CONTAINER_BAD_ID;
+    json_t *labels;
     snprintf(c->id, sizeof c->id, "%s", json_string_value(id));
     if (inspect) {
         const json_t *name = json_object_get(o, "Name");
@@ -173,7 +225,7 @@ static bool decode_container(const json_t *o, bool inspect, struct docker_contai
         c->running = json_is_true(json_object_get(state, "Running")) &&
                      !json_is_true(json_object_get(state, "Paused"));
         const json_t *config = json_object_get(o, "Config");
-        c->labels = json_object_get(config, "Labels");
+        labels = json_object_get(config, "Labels");
     } else {
         const json_t *names = json_object_get(o, "Names");
         const json_t *first = json_is_array(names) ? json_array_get(names, 0) : NULL;
@@ -182,17 +234,15 @@ static bool decode_container(const json_t *o, bool inspect, struct docker_contai
         /* "State" is a string since API 1.23; older daemons omit it and list running only */
         c->running =
             !state || (json_is_string(state) && strcmp(json_string_value(state), "running") == 0);
-        c->labels = json_object_get(o, "Labels");
+        labels = json_object_get(o, "Labels");
     }
-    if (c->labels && !json_is_object(c->labels))
-        c->labels = NULL;
     if (c->name[0] == '\0')
         snprintf(c->name, sizeof c->name, "%.12s", c->id);
-    return true;
+    return copy_labels(labels, &c->labels) ? CONTAINER_OK : CONTAINER_NOMEM;
 }
 
 bool docker_list_decode(const char *body, size_t len,
-                        void (*cb)(const struct docker_container *c, void *ctx), void *ctx,
+                        void (*cb)(struct docker_container *c, void *ctx), void *ctx,
                         size_t *skipped, char *err, size_t errlen)
 {
     json_error_t jerr;
@@ -209,32 +259,45 @@ bool docker_list_decode(const char *body, size_t len,
     }
     size_t i;
     json_t *o;
+    bool ok = true;
     json_array_foreach(root, i, o)
     {
         struct docker_container c;
-        if (json_is_object(o) && decode_container(o, false, &c))
+        enum container_decode r =
+            json_is_object(o) ? decode_container(o, false, &c) : CONTAINER_BAD_ID;
+        if (r == CONTAINER_OK) {
             cb(&c, ctx);
-        else if (skipped)
+            docker_container_free(&c);
+        } else if (r == CONTAINER_NOMEM) {
+            set_err(err, errlen, "out of memory decoding the container list");
+            ok = false;
+            break;
+        } else if (skipped) {
             (*skipped)++;
+        }
     }
     json_decref(root);
-    return true;
+    return ok;
 }
 
-bool docker_inspect_decode(const char *body, size_t len, struct docker_container *out,
-                           json_t **root, char *err, size_t errlen)
+bool docker_inspect_decode(const char *body, size_t len, struct docker_container *out, char *err,
+                           size_t errlen)
 {
+    memset(out, 0, sizeof *out);
     json_error_t jerr;
-    *root = json_loadb(body, len, 0, &jerr);
-    if (!*root) {
+    json_t *root = json_loadb(body, len, 0, &jerr);
+    if (!root) {
         if (err && errlen)
             snprintf(err, errlen, "inspect is not JSON: %s", jerr.text);
         return false;
     }
-    if (!json_is_object(*root) || !decode_container(*root, true, out)) {
-        json_decref(*root);
-        *root = NULL;
-        set_err(err, errlen, "inspect without a valid Id");
+    enum container_decode r =
+        json_is_object(root) ? decode_container(root, true, out) : CONTAINER_BAD_ID;
+    json_decref(root);
+    if (r != CONTAINER_OK) {
+        set_err(err, errlen,
+                r == CONTAINER_NOMEM ? "out of memory decoding inspect"
+                                     : "inspect without a valid Id");
         return false;
     }
     return true;
@@ -249,4 +312,23 @@ bool docker_version_decode(const char *body, size_t len, char out[16])
         snprintf(out, 16, "%s", json_string_value(v));
     json_decref(root);
     return ok;
+}
+
+/* Compact JSON of f (consumed); NULL when f is NULL or memory runs out. */
+static char *dump(json_t *f)
+{
+    char *js = f ? json_dumps(f, JSON_COMPACT) : NULL;
+    json_decref(f);
+    return js;
+}
+
+char *docker_list_filter_json(const char *label)
+{
+    return dump(json_pack("{s:[s], s:[s]}", "label", label, "status", "running"));
+}
+
+char *docker_events_filter_json(void)
+{
+    return dump(json_pack("{s:[s], s:[s,s,s,s,s,s,s]}", "type", "container", "event", "start",
+                          "unpause", "die", "stop", "kill", "pause", "destroy"));
 }

@@ -1,14 +1,15 @@
-/* sources/docker_json.h — decoding the Engine API's JSON: one event of the /events stream, the
- * /containers/json list, a /containers/{id}/json inspect and /version. Pure, no I/O. */
+/* sources/docker_json.h — decoding the Engine API's JSON into plain C structs: one event of the
+ * /events stream, the /containers/json list, a /containers/{id}/json inspect and /version; and
+ * encoding the query filters. Pure, no I/O. The only file of the Docker source that sees JSON. */
 #ifndef JOYRIDE_SOURCES_DOCKER_JSON_H
 #define JOYRIDE_SOURCES_DOCKER_JSON_H
 
-#include <jansson.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
 #include "sources/docker.h"
+#include "sources/docker_labels.h"
 
 #define DOCKER_ID_MAX 64     /* full container id: 64 lowercase hex digits */
 #define DOCKER_CNAME_MAX 128 /* container name as shown in logs (longer ones are cut) */
@@ -23,8 +24,7 @@ struct docker_event {
     char name[DOCKER_CNAME_MAX + 1]; /* from Actor.Attributes.name; "" when absent */
     int signal;                      /* kill: the signal number; -1 when absent */
     int64_t time_nano;               /* 0 when absent */
-    const json_t *attributes;        /* Actor.Attributes (labels live here) or NULL; in root */
-    json_t *root;                    /* owned; docker_event_free releases it */
+    struct docker_labels attributes; /* Actor.Attributes (labels live here); owned */
 };
 
 enum docker_decode {
@@ -46,27 +46,39 @@ enum docker_action docker_action_parse(const char *s);
  * reload, not a stop; if the container does die, its die event removes. */
 enum docker_effect docker_action_effect(enum docker_action a, int signal);
 
-/* A container as listed or inspected. labels points into the decoded JSON. */
+/* A container as listed or inspected. */
 struct docker_container {
     char id[DOCKER_ID_MAX + 1];
     char name[DOCKER_CNAME_MAX + 1]; /* without the leading '/' */
     bool running;                    /* running and not paused */
-    const json_t *labels;            /* object or NULL */
+    struct docker_labels labels;     /* owned */
 };
+void docker_container_free(struct docker_container *c);
 
 /* Decodes a /containers/json body; cb is called for each valid entry (entries without a valid
- * Id are skipped and counted in *skipped, which may be NULL). Returns false on a malformed body. */
+ * Id are skipped and counted in *skipped, which may be NULL); cb may take over c->labels (leaving
+ * it zeroed), whatever is left is freed after it returns. Returns false on a malformed body or
+ * when memory runs out. */
 bool docker_list_decode(const char *body, size_t len,
-                        void (*cb)(const struct docker_container *c, void *ctx), void *ctx,
+                        void (*cb)(struct docker_container *c, void *ctx), void *ctx,
                         size_t *skipped, char *err, size_t errlen);
 
-/* Decodes a /containers/{id}/json body. On success *root owns the JSON that out->labels points
- * into (json_decref it). */
-bool docker_inspect_decode(const char *body, size_t len, struct docker_container *out,
-                           json_t **root, char *err, size_t errlen);
+/* Decodes a /containers/{id}/json body. On success the caller frees out (docker_container_free). */
+bool docker_inspect_decode(const char *body, size_t len, struct docker_container *out, char *err,
+                           size_t errlen);
+
+/* Decodes a JSON object of labels (as in Config.Labels); false when it is not an object or
+ * memory runs out. On success the caller frees out. */
+bool docker_labels_decode(const char *json, size_t len, struct docker_labels *out);
 
 /* ApiVersion from a /version body; false when absent or not a valid version. */
 bool docker_version_decode(const char *body, size_t len, char out[16]);
+
+/* The compact JSON of the `filters` query parameter, malloc'd (NULL when memory runs out): the
+ * running containers with label key `label` for the list, the container events that change
+ * records for the event stream. */
+char *docker_list_filter_json(const char *label);
+char *docker_events_filter_json(void);
 
 /* Full container id: exactly 64 lowercase hex digits. */
 bool docker_id_valid(const char *s);

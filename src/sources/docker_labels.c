@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "core/log.h"
+#include "core/vec.h"
 
 #define MOD "docker"
 
@@ -80,36 +81,23 @@ bool docker_keys_parse(const char *list, struct docker_keys *out, char *err, siz
     return true;
 }
 
-void docker_recs_free(struct docker_recs *r)
-{
-    free(r->v);
-    r->v = NULL;
-    r->n = r->cap = 0;
-}
-
-static bool recs_push(struct docker_recs *r, const char *name, const struct rec_addr *addr)
+/* Appends (name, addr) unless it is already in r, keeping the labels' order. */
+static bool recs_push(struct rec_inputs *r, const char *name, const struct rec_addr *addr)
 {
     for (size_t i = 0; i < r->n; i++) {
         if (strcmp(r->v[i].name, name) == 0 && memcmp(&r->v[i].addr, addr, sizeof *addr) == 0)
             return true;
     }
-    if (r->n == r->cap) {
-        size_t cap = r->cap ? r->cap * 2 : 4;
-        struct rec_input *v = realloc(r->v, cap * sizeof *v);
-        if (!v)
-            return false;
-        r->v = v;
-        r->cap = cap;
-    }
-    struct rec_input *in = &r->v[r->n++];
-    memset(in, 0, sizeof *in);
+    struct rec_input *in = vec_push_zero(r);
+    if (!in)
+        return false;
     snprintf(in->name, sizeof in->name, "%s", name);
     in->addr = *addr;
     return true;
 }
 
 bool docker_names_append(const char *value, const struct rec_addr *addr, const char *container,
-                         struct docker_recs *out, size_t *invalid)
+                         struct rec_inputs *out, size_t *invalid)
 {
     const char *p = value;
     while (*p) {
@@ -150,24 +138,50 @@ bool docker_names_append(const char *value, const struct rec_addr *addr, const c
     return true;
 }
 
+const struct docker_label *docker_labels_find(const struct docker_labels *l, const char *key)
+{
+    for (size_t i = 0; l && i < l->n; i++) {
+        if (strcmp(l->v[i].key, key) == 0)
+            return &l->v[i];
+    }
+    return NULL;
+}
+
+void docker_labels_free(struct docker_labels *l)
+{
+    for (size_t i = 0; i < l->n; i++) {
+        free(l->v[i].key);
+        free(l->v[i].value);
+    }
+    vec_free(l);
+    l->present = false;
+}
+
+/* The string value of label key, or NULL when it is absent or not a string. */
+static const char *string_label(const struct docker_labels *l, const char *key)
+{
+    const struct docker_label *x = docker_labels_find(l, key);
+    return x ? x->value : NULL;
+}
+
 enum docker_labels_result docker_labels_records(const struct docker_keys *keys,
-                                                const json_t *labels,
+                                                const struct docker_labels *labels,
                                                 const struct rec_addr *host_ip,
-                                                const char *container, struct docker_recs *out)
+                                                const char *container, struct rec_inputs *out)
 {
     out->n = 0;
-    if (!json_is_object(labels))
+    if (!labels || !labels->present)
         return DOCKER_LABELS_NONE;
     bool any = false;
     for (size_t i = 0; i < keys->n; i++)
-        any = any || json_is_string(json_object_get(labels, keys->keys[i]));
+        any = any || string_label(labels, keys->keys[i]);
     if (!any)
         return DOCKER_LABELS_NONE;
 
     struct rec_addr addr;
-    const json_t *ip = json_object_get(labels, DOCKER_IP_LABEL);
+    const struct docker_label *ip = docker_labels_find(labels, DOCKER_IP_LABEL);
     if (ip) {
-        const char *s = json_is_string(ip) ? json_string_value(ip) : "";
+        const char *s = ip->value ? ip->value : "";
         /* surrounding blanks are tolerated, nothing else */
         while (*s == ' ' || *s == '\t')
             s++;
@@ -196,10 +210,10 @@ enum docker_labels_result docker_labels_records(const struct docker_keys *keys,
     }
 
     for (size_t i = 0; i < keys->n; i++) {
-        const json_t *v = json_object_get(labels, keys->keys[i]);
-        if (!json_is_string(v))
+        const char *v = string_label(labels, keys->keys[i]);
+        if (!v)
             continue;
-        if (!docker_names_append(json_string_value(v), &addr, container, out, NULL))
+        if (!docker_names_append(v, &addr, container, out, NULL))
             return DOCKER_LABELS_NOMEM;
     }
     return DOCKER_LABELS_OK;

@@ -1,9 +1,9 @@
-/* sources/docker_labels.h — a container's labels to records: the configured label keys, a label
- * value split into validated lowercase names, and the joyride.host.ip address override. Pure. */
+/* sources/docker_labels.h — a container's labels to records: the labels as plain strings, the
+ * configured label keys, a label value split into validated lowercase names, and the
+ * joyride.host.ip address override. Pure. */
 #ifndef JOYRIDE_SOURCES_DOCKER_LABELS_H
 #define JOYRIDE_SOURCES_DOCKER_LABELS_H
 
-#include <jansson.h>
 #include <stdbool.h>
 #include <stddef.h>
 
@@ -25,19 +25,28 @@ struct docker_keys {
  * input, a key too long or with control characters, or more than DOCKER_KEYS_MAX keys. */
 bool docker_keys_parse(const char *list, struct docker_keys *out, char *err, size_t errlen);
 
-/* A growing array of records for one container. */
-struct docker_recs {
-    struct rec_input *v;
-    size_t n, cap;
+/* A container's labels (Config.Labels, or an event's Actor.Attributes) as docker_json.c decodes
+ * them: every key, in the JSON's order, with its value. A core/vec.h vector. */
+struct docker_label {
+    char *key;
+    char *value; /* NULL when the JSON value is not a string */
 };
-void docker_recs_free(struct docker_recs *r);
+struct docker_labels {
+    struct docker_label *v;
+    size_t n, cap;
+    bool present; /* the JSON had the object at all (an empty one included) */
+};
+/* The label `key`: NULL when absent; otherwise the label (its value may be NULL). */
+const struct docker_label *docker_labels_find(const struct docker_labels *l, const char *key);
+/* Frees keys, values and the array; *l becomes empty and not present. */
+void docker_labels_free(struct docker_labels *l);
 
 /* Appends one record per valid name of value (names separated by commas and/or whitespace),
  * all with address addr; names already present are not repeated. Invalid names are logged with
  * the container's name and skipped, *invalid counts them (may be NULL). Returns false only when
  * memory runs out. */
 bool docker_names_append(const char *value, const struct rec_addr *addr, const char *container,
-                         struct docker_recs *out, size_t *invalid);
+                         struct rec_inputs *out, size_t *invalid);
 
 enum docker_labels_result {
     DOCKER_LABELS_OK,      /* out holds the records (possibly none when every name was invalid) */
@@ -47,13 +56,13 @@ enum docker_labels_result {
     DOCKER_LABELS_NOMEM,
 };
 
-/* Records of a container from its labels (a JSON object of strings, e.g. Config.Labels or an
- * event's Actor.Attributes). out is cleared first. host_ip with type 0 means "no HOSTIP". A bad
- * joyride.host.ip skips the whole container (logged): answering HOSTIP instead would send clients
- * to a host the container is explicitly not reachable on. */
+/* Records of a container from its labels (NULL or not present: none). out is cleared first. host_ip
+ * with type 0 means "no HOSTIP". A bad joyride.host.ip skips the whole container (logged):
+ * answering HOSTIP instead would send clients to a host the container is explicitly not reachable
+ * on. */
 enum docker_labels_result docker_labels_records(const struct docker_keys *keys,
-                                                const json_t *labels,
+                                                const struct docker_labels *labels,
                                                 const struct rec_addr *host_ip,
-                                                const char *container, struct docker_recs *out);
+                                                const char *container, struct rec_inputs *out);
 
 #endif

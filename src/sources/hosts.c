@@ -24,7 +24,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "core/buf.h"
 #include "core/log.h"
+#include "core/vec.h"
 
 #define MOD "hosts"
 #define COALESCE_MS 15
@@ -60,10 +62,14 @@ struct hosts_source {
     uint64_t poll_ms;
     bool full;
     bool warned_missing;
-    char **pending;
-    size_t npending, cappending;
-    struct known_file *files;
-    size_t nfiles, capfiles;
+    struct {
+        char **v;
+        size_t n, cap;
+    } pending; /* names to reload when the timer fires */
+    struct {
+        struct known_file *v;
+        size_t n, cap;
+    } files;
     uint64_t reloads;
     pthread_mutex_t mu; /* guards st */
     struct hosts_status st;
@@ -74,12 +80,12 @@ struct hosts_source {
 static void update_status(struct hosts_source *h)
 {
     size_t records = 0;
-    for (size_t i = 0; i < h->nfiles; i++)
-        records += h->files[i].count;
+    for (size_t i = 0; i < h->files.n; i++)
+        records += h->files.v[i].count;
     pthread_mutex_lock(&h->mu);
     h->st.running = h->wd_dir >= 0;
     h->st.records_count = records;
-    h->st.files = h->nfiles;
+    h->st.files = h->files.n;
     h->st.reloads = h->reloads;
     pthread_mutex_unlock(&h->mu);
 }
@@ -105,27 +111,20 @@ static bool source_name(const struct hosts_source *h, const char *name,
 
 static struct known_file *known_find(struct hosts_source *h, const char *name)
 {
-    for (size_t i = 0; i < h->nfiles; i++)
-        if (strcmp(h->files[i].name, name) == 0)
-            return &h->files[i];
+    for (size_t i = 0; i < h->files.n; i++)
+        if (strcmp(h->files.v[i].name, name) == 0)
+            return &h->files.v[i];
     return NULL;
 }
 
 static struct known_file *known_add(struct hosts_source *h, const char *name)
 {
-    if (h->nfiles == h->capfiles) {
-        size_t cap = h->capfiles ? h->capfiles * 2 : 8;
-        struct known_file *nf = realloc(h->files, cap * sizeof *nf);
-        if (!nf)
-            return NULL;
-        h->files = nf;
-        h->capfiles = cap;
-    }
     char *dup = strdup(name);
-    if (!dup)
+    struct known_file *f = dup ? vec_push_zero(&h->files) : NULL;
+    if (!f) {
+        free(dup);
         return NULL;
-    struct known_file *f = &h->files[h->nfiles++];
-    memset(f, 0, sizeof *f);
+    }
     f->name = dup;
     return f;
 }
@@ -138,7 +137,7 @@ static void forget(struct hosts_source *h, struct known_file *f)
     log_info(MOD, "%s/%s: removed (%zu records withdrawn)", h->dir, f->name, f->count);
     h->reloads++;
     free(f->name);
-    *f = h->files[--h->nfiles];
+    *f = h->files.v[--h->files.n];
 }
 
 static void forget_name(struct hosts_source *h, const char *name)
@@ -158,44 +157,30 @@ static void on_parse_warning(size_t line, const char *reason, void *ctx)
     log_warn(MOD, "%s/%s:%zu: %s; line skipped", w->dir, w->name, line, reason);
 }
 
-/* Reads a whole regular file; NULL with errno set on failure. */
-static char *read_file(int fd, size_t size_hint, size_t *len)
+/* Reads a whole regular file into b (empty); false with errno set on failure. */
+static bool read_file(int fd, size_t size_hint, struct buf *b)
 {
-    size_t cap = size_hint + 1, n = 0;
-    char *buf = malloc(cap);
-    if (!buf)
-        return NULL;
+    size_t room = size_hint + 1; /* one byte more than expected, to see the end at once */
     for (;;) {
-        if (n == cap) {
-            if (cap > FILE_MAX) {
-                free(buf);
-                errno = EFBIG;
-                return NULL;
-            }
-            char *nb = realloc(buf, cap * 2);
-            if (!nb) {
-                free(buf);
-                errno = ENOMEM;
-                return NULL;
-            }
-            buf = nb;
-            cap *= 2;
+        if (b->len > FILE_MAX) {
+            errno = EFBIG;
+            return false;
         }
-        ssize_t r = read(fd, buf + n, cap - n);
+        if (!buf_reserve(b, room)) {
+            errno = ENOMEM;
+            return false;
+        }
+        ssize_t r = read(fd, b->p + b->len, b->cap - b->len - 1);
         if (r < 0 && errno == EINTR)
             continue;
-        if (r < 0) {
-            int e = errno;
-            free(buf);
-            errno = e;
-            return NULL;
-        }
+        if (r < 0)
+            return false;
         if (r == 0)
-            break;
-        n += (size_t)r;
+            return true;
+        b->len += (size_t)r;
+        b->p[b->len] = '\0';
+        room = b->len; /* the file grew while being read: double */
     }
-    *len = n;
-    return buf;
 }
 
 static bool same_stat(const struct known_file *f, const struct stat *st)
@@ -235,21 +220,23 @@ static void load(struct hosts_source *h, const char *name)
         forget_name(h, name);
         return;
     }
-    size_t len = 0;
-    char *text = st.st_size > (off_t)FILE_MAX ? (errno = EFBIG, NULL)
-                                              : read_file(fd, (size_t)st.st_size, &len);
+    struct buf text = {0};
+    bool read_ok = st.st_size > (off_t)FILE_MAX ? (errno = EFBIG, false)
+                                                : read_file(fd, (size_t)st.st_size, &text);
+    int read_errno = errno;
     close(fd);
-    if (!text) {
-        log_warn(MOD, "%s: %s; file ignored", path, strerror(errno));
+    if (!read_ok) {
+        buf_free(&text);
+        log_warn(MOD, "%s: %s; file ignored", path, strerror(read_errno));
         forget_name(h, name);
         return;
     }
     struct hosts_parsed parsed = {0};
     struct warn_ctx wc = {h->dir, name};
-    int rc = hosts_parse(text, len, &parsed, on_parse_warning, &wc);
-    free(text);
-    hosts_parsed_dedupe(&parsed);
-    if (rc < 0 || records_set_source(h->t, src, parsed.v, parsed.n) < 0) {
+    int rc = hosts_parse(text.p ? text.p : "", text.len, &parsed, on_parse_warning, &wc);
+    buf_free(&text);
+    rec_inputs_dedupe(&parsed.recs);
+    if (rc < 0 || records_set_source(h->t, src, parsed.recs.v, parsed.recs.n) < 0) {
         log_error(MOD, "%s: out of memory; file not loaded", path);
         hosts_parsed_free(&parsed);
         return;
@@ -266,33 +253,33 @@ static void load(struct hosts_source *h, const char *name)
     f->size = st.st_size;
     f->mtime = st.st_mtim;
     f->ctime = st.st_ctim;
-    f->count = parsed.n;
+    f->count = parsed.recs.n;
     f->seen = true;
     h->reloads++;
-    log_info(MOD, "%s: %zu records%s", path, parsed.n,
+    log_info(MOD, "%s: %zu records%s", path, parsed.recs.n,
              parsed.bad_lines ? " (some lines skipped)" : "");
     hosts_parsed_free(&parsed);
 }
 
 static void forget_all(struct hosts_source *h)
 {
-    while (h->nfiles)
-        forget(h, &h->files[h->nfiles - 1]);
+    while (h->files.n)
+        forget(h, &h->files.v[h->files.n - 1]);
 }
 
 static bool pending_has(const struct hosts_source *h, const char *name)
 {
-    for (size_t i = 0; i < h->npending; i++)
-        if (strcmp(h->pending[i], name) == 0)
+    for (size_t i = 0; i < h->pending.n; i++)
+        if (strcmp(h->pending.v[i], name) == 0)
             return true;
     return false;
 }
 
 static void pending_clear(struct hosts_source *h)
 {
-    for (size_t i = 0; i < h->npending; i++)
-        free(h->pending[i]);
-    h->npending = 0;
+    for (size_t i = 0; i < h->pending.n; i++)
+        free(h->pending.v[i]);
+    h->pending.n = 0;
 }
 
 static void rescan_full(struct hosts_source *h)
@@ -302,8 +289,8 @@ static void rescan_full(struct hosts_source *h)
         log_warn(MOD, "hosts directory %s: %s", h->dir, strerror(errno));
         return; /* the watch reports the directory's removal */
     }
-    for (size_t i = 0; i < h->nfiles; i++)
-        h->files[i].seen = false;
+    for (size_t i = 0; i < h->files.n; i++)
+        h->files.v[i].seen = false;
     struct dirent *de;
     while ((de = readdir(d)) != NULL) {
         if (!hosts_name_eligible(de->d_name))
@@ -320,9 +307,9 @@ static void rescan_full(struct hosts_source *h)
         load(h, de->d_name);
     }
     closedir(d);
-    for (size_t i = h->nfiles; i-- > 0;)
-        if (!h->files[i].seen)
-            forget(h, &h->files[i]);
+    for (size_t i = h->files.n; i-- > 0;)
+        if (!h->files.v[i].seen)
+            forget(h, &h->files.v[i]);
 }
 
 /* ---- watching ---- */
@@ -421,9 +408,9 @@ static void on_timer(void *ctx)
     struct hosts_source *h = ctx;
     h->timer = NULL;
     if (h->wd_dir < 0 && !establish(h)) {
-        if (h->nfiles)
+        if (h->files.n)
             log_warn(MOD, "hosts directory %s is gone; withdrawing the records of %zu files",
-                     h->dir, h->nfiles);
+                     h->dir, h->files.n);
         forget_all(h);
         pending_clear(h);
         h->full = false;
@@ -437,13 +424,13 @@ static void on_timer(void *ctx)
          * is published under its new name before it is withdrawn under the old one, so its
          * names never disappear in between. */
         for (int pass = 0; pass < 2; pass++) {
-            for (size_t i = 0; i < h->npending; i++) {
+            for (size_t i = 0; i < h->pending.n; i++) {
                 char path[4096];
-                bool exists = snprintf(path, sizeof path, "%s/%s", h->dir, h->pending[i]) <
+                bool exists = snprintf(path, sizeof path, "%s/%s", h->dir, h->pending.v[i]) <
                                   (int)sizeof path &&
                               access(path, F_OK) == 0;
                 if (exists == (pass == 0))
-                    load(h, h->pending[i]);
+                    load(h, h->pending.v[i]);
             }
         }
     }
@@ -465,26 +452,16 @@ static void note_name(struct hosts_source *h, const char *name)
         schedule(h, false);
         return;
     }
-    if (h->npending == PENDING_MAX) {
+    if (h->pending.n == PENDING_MAX) {
         schedule(h, true);
         return;
-    }
-    if (h->npending == h->cappending) {
-        size_t cap = h->cappending ? h->cappending * 2 : 8;
-        char **p = realloc(h->pending, cap * sizeof *p);
-        if (!p) {
-            schedule(h, true);
-            return;
-        }
-        h->pending = p;
-        h->cappending = cap;
     }
     char *dup = strdup(name);
-    if (!dup) {
+    if (!dup || !vec_push(&h->pending, dup)) {
+        free(dup);
         schedule(h, true);
         return;
     }
-    h->pending[h->npending++] = dup;
     schedule(h, false);
 }
 
@@ -606,10 +583,10 @@ void hosts_source_stop(struct hosts_source *h)
     loop_del_fd(h->loop, h->ifd);
     close(h->ifd);
     pending_clear(h);
-    free(h->pending);
-    for (size_t i = 0; i < h->nfiles; i++)
-        free(h->files[i].name);
-    free(h->files);
+    vec_free(&h->pending);
+    for (size_t i = 0; i < h->files.n; i++)
+        free(h->files.v[i].name);
+    vec_free(&h->files);
     free(h->dir);
     pthread_mutex_destroy(&h->mu);
     free(h);

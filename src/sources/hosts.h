@@ -33,8 +33,7 @@ void hosts_source_get_status(struct hosts_source *h, struct hosts_status *out);
 
 /* Records parsed from one file. */
 struct hosts_parsed {
-    struct rec_input *v;
-    size_t n, cap;
+    struct rec_inputs recs;
     size_t bad_lines; /* lines skipped as invalid */
 };
 
@@ -49,8 +48,6 @@ typedef void (*hosts_warn_fn)(size_t line, const char *reason, void *ctx);
 int hosts_parse(const char *text, size_t len, struct hosts_parsed *out, hosts_warn_fn warn,
                 void *ctx);
 void hosts_parsed_free(struct hosts_parsed *p);
-/* Sorts the records and drops repeated (name, address) pairs; returns the new count. */
-size_t hosts_parsed_dedupe(struct hosts_parsed *p);
 
 /* Whether a directory entry name is a hosts file: not hidden, not an editor's temporary or backup
  * file (*~, *.swp, *.swo, *.swx, *.tmp, #*#). */

@@ -6,6 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/vec.h"
+
 #define TOKEN_MAX 260 /* longer than any valid address or name (253 + trailing dot) */
 
 static bool is_space(char c)
@@ -15,16 +17,7 @@ static bool is_space(char c)
 
 static int push(struct hosts_parsed *out, const struct rec_input *r)
 {
-    if (out->n == out->cap) {
-        size_t cap = out->cap ? out->cap * 2 : 16;
-        struct rec_input *v = realloc(out->v, cap * sizeof *v);
-        if (!v)
-            return -1;
-        out->v = v;
-        out->cap = cap;
-    }
-    out->v[out->n++] = *r;
-    return 0;
+    return vec_push(&out->recs, *r) ? 0 : -1;
 }
 
 /* Copies a token into buf as a C string; false when it is too long or holds a NUL byte. */
@@ -79,7 +72,7 @@ static int parse_line(const char *p, size_t len, size_t lineno, struct hosts_par
         warnf(warn, ctx, lineno, "invalid address '%s'", p + a0, i - a0);
         goto bad;
     }
-    size_t first = out->n, names = 0;
+    size_t first = out->recs.n, names = 0;
     for (;;) {
         while (i < len && is_space(p[i]))
             i++;
@@ -90,11 +83,11 @@ static int parse_line(const char *p, size_t len, size_t lineno, struct hosts_par
             i++;
         if (!token(p + n0, i - n0, tok) || !records_normalize_name(tok, r.name)) {
             warnf(warn, ctx, lineno, "invalid name '%s'", p + n0, i - n0);
-            out->n = first; /* the whole line is skipped */
+            out->recs.n = first; /* the whole line is skipped */
             goto bad;
         }
         if (push(out, &r) < 0) {
-            out->n = first;
+            out->recs.n = first;
             return -1;
         }
         names++;
@@ -129,21 +122,8 @@ int hosts_parse(const char *text, size_t len, struct hosts_parsed *out, hosts_wa
 
 void hosts_parsed_free(struct hosts_parsed *p)
 {
-    free(p->v);
-    memset(p, 0, sizeof *p);
-}
-
-size_t hosts_parsed_dedupe(struct hosts_parsed *p)
-{
-    if (p->n < 2)
-        return p->n;
-    qsort(p->v, p->n, sizeof *p->v, records_input_cmp);
-    size_t k = 1;
-    for (size_t i = 1; i < p->n; i++)
-        if (records_input_cmp(&p->v[k - 1], &p->v[i]) != 0)
-            p->v[k++] = p->v[i];
-    p->n = k;
-    return k;
+    rec_inputs_free(&p->recs);
+    p->bad_lines = 0;
 }
 
 static bool ends_with(const char *s, size_t len, const char *suffix)

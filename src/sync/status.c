@@ -3,11 +3,10 @@
  * built from a sync_get_status copy, so HTTP threads never touch the membership core. */
 #include "sync/status.h"
 
-#include <inttypes.h>
-#include <stdio.h>
 #include <stdlib.h>
-#include <string.h>
 #include <time.h>
+
+#include "core/prom.h"
 
 /* "2025-08-04T10:30:00Z" or JSON null for 0. */
 static json_t *iso_time(double unix_s)
@@ -112,119 +111,73 @@ json_t *sync_cluster_json(struct sync *s)
 
 /* ---- Prometheus text ---- */
 
-struct out {
-    char *p;
-    size_t len, cap;
-    bool oom;
-};
-
-static void append(struct out *o, const char *text, int n)
-{
-    if (o->oom || n < 0) {
-        o->oom = true;
-        return;
-    }
-    size_t need = o->len + (size_t)n + 1;
-    if (need > o->cap) {
-        size_t cap = o->cap ? o->cap : 4096;
-        while (cap < need)
-            cap *= 2;
-        char *p = realloc(o->p, cap);
-        if (!p) {
-            o->oom = true;
-            return;
-        }
-        o->p = p;
-        o->cap = cap;
-    }
-    memcpy(o->p + o->len, text, (size_t)n + 1);
-    o->len += (size_t)n;
-}
-
-/* Formats one line (every line here is short) and appends it. */
-#define put(o, ...)                                                                                \
-    do {                                                                                           \
-        char line_[512];                                                                           \
-        int n_ = snprintf(line_, sizeof line_, __VA_ARGS__);                                       \
-        append((o), line_, n_ < (int)sizeof line_ ? n_ : -1);                                      \
-    } while (0)
-
-static void metric(struct out *o, const char *name, const char *type, const char *help, uint64_t v)
-{
-    put(o, "# HELP %s %s\n# TYPE %s %s\n%s %" PRIu64 "\n", name, help, name, type, name, v);
-}
-
 char *sync_status_metrics(const struct sync_status *st)
 {
-    struct out o = {0};
-    put(&o, "# HELP joyride_cluster_members Cluster members by SWIM state (this node included).\n"
-            "# TYPE joyride_cluster_members gauge\n");
-    put(&o, "joyride_cluster_members{state=\"alive\"} %u\n", st->alive);
-    put(&o, "joyride_cluster_members{state=\"suspect\"} %u\n", st->suspect);
-    put(&o, "joyride_cluster_members{state=\"failed\"} %u\n", st->failed);
-    put(&o, "joyride_cluster_members{state=\"left\"} %u\n", st->left);
-    metric(&o, "joyride_cluster_discovered_nodes", "gauge", "Nodes heard by broadcast discovery.",
-           st->n_discovered);
-    metric(&o, "joyride_cluster_dns_version", "gauge",
-           "Version of the served record set (changes with every change).", st->dns_version);
+    struct prom o = {0};
+    prom_family(&o, "joyride_cluster_members", PROM_GAUGE,
+                "Cluster members by SWIM state (this node included).");
+    prom_u64(&o, "joyride_cluster_members", PROM_LABELS({"state", "alive"}), st->alive);
+    prom_u64(&o, "joyride_cluster_members", PROM_LABELS({"state", "suspect"}), st->suspect);
+    prom_u64(&o, "joyride_cluster_members", PROM_LABELS({"state", "failed"}), st->failed);
+    prom_u64(&o, "joyride_cluster_members", PROM_LABELS({"state", "left"}), st->left);
+    prom_gauge(&o, "joyride_cluster_discovered_nodes", "Nodes heard by broadcast discovery.",
+               st->n_discovered);
+    prom_gauge(&o, "joyride_cluster_dns_version",
+               "Version of the served record set (changes with every change).", st->dns_version);
     const struct sync_stats *s = &st->stats;
-    metric(&o, "joyride_cluster_deltas_sent_total", "counter",
-           "Record changes of this node gossiped.", s->deltas_sent);
-    metric(&o, "joyride_cluster_deltas_received_total", "counter",
-           "Record changes received by gossip.", s->deltas_received);
-    metric(&o, "joyride_cluster_deltas_applied_total", "counter",
-           "Received record changes applied.", s->deltas_applied);
-    metric(&o, "joyride_cluster_gaps_total", "counter",
-           "Received changes that revealed a missed one.", s->gaps);
-    metric(&o, "joyride_cluster_repairs_requested_total", "counter",
-           "Targeted full-state requests sent.", s->repairs_requested);
-    metric(&o, "joyride_cluster_repairs_served_total", "counter",
-           "Targeted full-state requests answered.", s->repairs_served);
-    metric(&o, "joyride_cluster_repairs_completed_total", "counter", "Gaps closed.",
-           s->repairs_completed);
-    metric(&o, "joyride_cluster_full_states_sent_total", "counter",
-           "Full record states sent (push/pull, repairs, on-demand sync).", s->states_sent);
-    metric(&o, "joyride_cluster_full_states_merged_total", "counter",
-           "Full record states received and merged.", s->states_merged);
-    metric(&o, "joyride_cluster_records_synced_total", "counter", "Remote record entries received.",
-           s->records_synced);
-    metric(&o, "joyride_cluster_sync_operations_total", "counter",
-           "Delta batches applied plus full states merged.", s->sync_operations);
-    metric(&o, "joyride_cluster_payloads_malformed_total", "counter",
-           "Cluster payloads dropped as malformed.", s->payloads_malformed);
+    prom_counter(&o, "joyride_cluster_deltas_sent_total", "Record changes of this node gossiped.",
+                 s->deltas_sent);
+    prom_counter(&o, "joyride_cluster_deltas_received_total", "Record changes received by gossip.",
+                 s->deltas_received);
+    prom_counter(&o, "joyride_cluster_deltas_applied_total", "Received record changes applied.",
+                 s->deltas_applied);
+    prom_counter(&o, "joyride_cluster_gaps_total", "Received changes that revealed a missed one.",
+                 s->gaps);
+    prom_counter(&o, "joyride_cluster_repairs_requested_total",
+                 "Targeted full-state requests sent.", s->repairs_requested);
+    prom_counter(&o, "joyride_cluster_repairs_served_total",
+                 "Targeted full-state requests answered.", s->repairs_served);
+    prom_counter(&o, "joyride_cluster_repairs_completed_total", "Gaps closed.",
+                 s->repairs_completed);
+    prom_counter(&o, "joyride_cluster_full_states_sent_total",
+                 "Full record states sent (push/pull, repairs, on-demand sync).", s->states_sent);
+    prom_counter(&o, "joyride_cluster_full_states_merged_total",
+                 "Full record states received and merged.", s->states_merged);
+    prom_counter(&o, "joyride_cluster_records_synced_total", "Remote record entries received.",
+                 s->records_synced);
+    prom_counter(&o, "joyride_cluster_sync_operations_total",
+                 "Delta batches applied plus full states merged.", s->sync_operations);
+    prom_counter(&o, "joyride_cluster_payloads_malformed_total",
+                 "Cluster payloads dropped as malformed.", s->payloads_malformed);
     const struct swim_metrics *m = &st->swim;
-    metric(&o, "joyride_swim_packets_in_total", "counter", "SWIM UDP packets received.",
-           m->packets_in);
-    metric(&o, "joyride_swim_packets_out_total", "counter", "SWIM UDP packets sent.",
-           m->packets_out);
-    metric(&o, "joyride_swim_bytes_in_total", "counter", "SWIM bytes received (UDP + TCP).",
-           m->bytes_in + m->stream_bytes_in);
-    metric(&o, "joyride_swim_bytes_out_total", "counter", "SWIM bytes sent (UDP + TCP).",
-           m->bytes_out + m->stream_bytes_out);
-    metric(&o, "joyride_swim_gossip_packets_total", "counter", "Gossip packets sent.",
-           m->gossip_packets);
-    metric(&o, "joyride_swim_pushpulls_total", "counter", "TCP push/pull exchanges.", m->pushpulls);
-    metric(&o, "joyride_swim_pushpull_failures_total", "counter", "Failed push/pull exchanges.",
-           m->pushpull_failures);
-    metric(&o, "joyride_swim_probes_total", "counter", "Failure-detector probes.", m->probes);
-    metric(&o, "joyride_swim_probe_failures_total", "counter", "Probes that got no ack.",
-           m->probe_failures);
-    metric(&o, "joyride_swim_deaths_total", "counter", "Members declared dead.", m->deaths);
-    metric(&o, "joyride_swim_refutes_total", "counter", "Suspicions of this node refuted.",
-           m->refutes);
-    put(&o, "# HELP joyride_swim_dropped_total SWIM packets/streams dropped, by reason.\n"
-            "# TYPE joyride_swim_dropped_total counter\n");
-    put(&o, "joyride_swim_dropped_total{reason=\"decrypt\"} %" PRIu64 "\n", m->dropped_decrypt);
-    put(&o, "joyride_swim_dropped_total{reason=\"malformed\"} %" PRIu64 "\n", m->dropped_malformed);
-    put(&o, "joyride_swim_dropped_total{reason=\"plaintext\"} %" PRIu64 "\n", m->dropped_plaintext);
-    put(&o, "joyride_swim_dropped_total{reason=\"other\"} %" PRIu64 "\n", m->dropped_other);
-    metric(&o, "joyride_swim_health_score", "gauge", "Lifeguard local health (0 is healthy).",
-           m->health_score);
-    if (o.oom) {
-        free(o.p);
-        return NULL;
-    }
-    return o.p;
+    prom_counter(&o, "joyride_swim_packets_in_total", "SWIM UDP packets received.", m->packets_in);
+    prom_counter(&o, "joyride_swim_packets_out_total", "SWIM UDP packets sent.", m->packets_out);
+    prom_counter(&o, "joyride_swim_bytes_in_total", "SWIM bytes received (UDP + TCP).",
+                 m->bytes_in + m->stream_bytes_in);
+    prom_counter(&o, "joyride_swim_bytes_out_total", "SWIM bytes sent (UDP + TCP).",
+                 m->bytes_out + m->stream_bytes_out);
+    prom_counter(&o, "joyride_swim_gossip_packets_total", "Gossip packets sent.",
+                 m->gossip_packets);
+    prom_counter(&o, "joyride_swim_pushpulls_total", "TCP push/pull exchanges.", m->pushpulls);
+    prom_counter(&o, "joyride_swim_pushpull_failures_total", "Failed push/pull exchanges.",
+                 m->pushpull_failures);
+    prom_counter(&o, "joyride_swim_probes_total", "Failure-detector probes.", m->probes);
+    prom_counter(&o, "joyride_swim_probe_failures_total", "Probes that got no ack.",
+                 m->probe_failures);
+    prom_counter(&o, "joyride_swim_deaths_total", "Members declared dead.", m->deaths);
+    prom_counter(&o, "joyride_swim_refutes_total", "Suspicions of this node refuted.", m->refutes);
+    prom_family(&o, "joyride_swim_dropped_total", PROM_COUNTER,
+                "SWIM packets/streams dropped, by reason.");
+    prom_u64(&o, "joyride_swim_dropped_total", PROM_LABELS({"reason", "decrypt"}),
+             m->dropped_decrypt);
+    prom_u64(&o, "joyride_swim_dropped_total", PROM_LABELS({"reason", "malformed"}),
+             m->dropped_malformed);
+    prom_u64(&o, "joyride_swim_dropped_total", PROM_LABELS({"reason", "plaintext"}),
+             m->dropped_plaintext);
+    prom_u64(&o, "joyride_swim_dropped_total", PROM_LABELS({"reason", "other"}), m->dropped_other);
+    prom_gauge(&o, "joyride_swim_health_score", "Lifeguard local health (0 is healthy).",
+               m->health_score);
+    return prom_take(&o);
 }
 
 char *sync_metrics_text(struct sync *s)

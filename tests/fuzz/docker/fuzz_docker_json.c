@@ -41,7 +41,7 @@ static void check_printable(const char *s, size_t max)
 }
 
 /* Every published name is valid, already normalized, distinct, and has an address. */
-static void check_recs(const struct docker_recs *r)
+static void check_recs(const struct rec_inputs *r)
 {
     check(r->n <= DOCKER_NAMES_MAX && r->n <= r->cap);
     for (size_t i = 0; i < r->n; i++) {
@@ -57,19 +57,20 @@ static void check_recs(const struct docker_recs *r)
 
 static struct docker_keys keys;
 
-static void labels_to_records(const json_t *labels, uint8_t variant, const char *container)
+static void labels_to_records(const struct docker_labels *labels, uint8_t variant,
+                              const char *container)
 {
     struct rec_addr host_ip = {0};
     if (variant & 1)
         check(records_parse_addr(variant & 2 ? "fd00::1" : "10.0.0.1", &host_ip));
-    struct docker_recs r = {0};
+    struct rec_inputs r = {0};
     enum docker_labels_result res = docker_labels_records(&keys, labels, &host_ip, container, &r);
     check(res != DOCKER_LABELS_NOMEM);
     if (res == DOCKER_LABELS_OK)
         check_recs(&r);
     else
         check(r.n == 0);
-    docker_recs_free(&r);
+    rec_inputs_free(&r);
 }
 
 static void check_container(const struct docker_container *c)
@@ -77,13 +78,15 @@ static void check_container(const struct docker_container *c)
     check(docker_id_valid(c->id));
     check(c->name[0] != '\0');
     check_printable(c->name, DOCKER_CNAME_MAX);
-    check(c->labels == NULL || json_is_object(c->labels));
+    check(c->labels.n <= c->labels.cap && (c->labels.present || c->labels.n == 0));
+    for (size_t i = 0; i < c->labels.n; i++)
+        check(c->labels.v[i].key != NULL);
 }
 
-static void on_listed(const struct docker_container *c, void *ctx)
+static void on_listed(struct docker_container *c, void *ctx)
 {
     check_container(c);
-    labels_to_records(c->labels, *(const uint8_t *)ctx, c->name);
+    labels_to_records(&c->labels, *(const uint8_t *)ctx, c->name);
 }
 
 static void fuzz_event(const uint8_t *p, size_t len, uint8_t variant)
@@ -92,7 +95,7 @@ static void fuzz_event(const uint8_t *p, size_t len, uint8_t variant)
     char err[128];
     enum docker_decode d = docker_event_decode((const char *)p, len, &ev, err, sizeof err);
     if (d != DOCKER_DECODE_OK) {
-        check((d == DOCKER_DECODE_IGNORE || d == DOCKER_DECODE_BAD) && ev.root == NULL);
+        check((d == DOCKER_DECODE_IGNORE || d == DOCKER_DECODE_BAD) && ev.attributes.v == NULL);
         return;
     }
     check(docker_id_valid(ev.id));
@@ -101,7 +104,7 @@ static void fuzz_event(const uint8_t *p, size_t len, uint8_t variant)
         check_printable(ev.name, DOCKER_CNAME_MAX);
     check(ev.effect == docker_action_effect(ev.action, ev.signal));
     check(ev.action == DOCKER_EV_KILL || ev.signal == -1);
-    labels_to_records(ev.attributes, variant, ev.name[0] ? ev.name : ev.id);
+    labels_to_records(&ev.attributes, variant, ev.name[0] ? ev.name : ev.id);
     docker_event_free(&ev);
 }
 
@@ -115,16 +118,14 @@ static void fuzz_list(const uint8_t *p, size_t len, uint8_t variant)
 static void fuzz_inspect(const uint8_t *p, size_t len, uint8_t variant)
 {
     struct docker_container c;
-    json_t *root = NULL;
     char err[128];
-    if (!docker_inspect_decode((const char *)p, len, &c, &root, err, sizeof err)) {
-        check(root == NULL);
+    if (!docker_inspect_decode((const char *)p, len, &c, err, sizeof err)) {
+        check(c.labels.v == NULL && !c.labels.present);
         return;
     }
-    check(root != NULL);
     check_container(&c);
-    labels_to_records(c.labels, variant, c.name);
-    json_decref(root);
+    labels_to_records(&c.labels, variant, c.name);
+    docker_container_free(&c);
 }
 
 static void fuzz_version(const uint8_t *p, size_t len)
@@ -190,11 +191,11 @@ static void fuzz_names(const uint8_t *p, size_t len, uint8_t variant)
     char *value = cstr(nl + 1, len - klen - 1);
     struct rec_addr addr;
     check(records_parse_addr(variant & 1 ? "fd00::2" : "10.0.0.2", &addr));
-    struct docker_recs r = {0};
+    struct rec_inputs r = {0};
     size_t invalid = 0;
     check(docker_names_append(value, &addr, "fuzz", &r, &invalid));
     check_recs(&r);
-    docker_recs_free(&r);
+    rec_inputs_free(&r);
     free(value);
 }
 

@@ -27,22 +27,22 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     struct hosts_parsed p = {0};
     if (hosts_parse(text, size, &p, NULL, NULL) < 0)
         abort();
-    for (size_t i = 0; i < p.n; i++) {
+    for (size_t i = 0; i < p.recs.n; i++) {
         char norm[REC_NAME_MAX + 1];
-        if (!records_normalize_name(p.v[i].name, norm) || strcmp(norm, p.v[i].name) != 0)
+        if (!records_normalize_name(p.recs.v[i].name, norm) || strcmp(norm, p.recs.v[i].name) != 0)
             abort();
-        if (p.v[i].addr.type != REC_A && p.v[i].addr.type != REC_AAAA)
+        if (p.recs.v[i].addr.type != REC_A && p.recs.v[i].addr.type != REC_AAAA)
             abort();
     }
-    if (records_set_source(table, "hosts:/fuzz", p.v, p.n) < 0)
+    if (records_set_source(table, "hosts:/fuzz", p.recs.v, p.recs.n) < 0)
         abort();
     records_read_lock();
     const struct rec_snapshot *s = records_snapshot(table);
-    if (records_snapshot_count(s) > p.n)
+    if (records_snapshot_count(s) > p.recs.n)
         abort();
-    for (size_t i = 0; i < p.n; i++) {
+    for (size_t i = 0; i < p.recs.n; i++) {
         uint8_t wire[REC_WIRE_MAX + 1];
-        size_t wl = records_name_to_wire(p.v[i].name, wire);
+        size_t wl = records_name_to_wire(p.recs.v[i].name, wire);
         const struct rec_rrset *rr = records_lookup(s, wire, wl);
         if (!rr || rr->n_a + rr->n_aaaa == 0)
             abort();

@@ -197,8 +197,8 @@ static void test_records_json(void **state)
     };
     records_parse_addr("10.0.0.1", &recs[0].addr);
     records_parse_addr("fd00::1", &recs[1].addr);
-    v.records = recs;
-    v.n_records = 2;
+    v.records.v = recs;
+    v.records.n = 2;
     json_t *o = http_records_json(&cfg, &v);
     assert_string_equal(json_string_value(json_object_get(o, "status")), "success");
     assert_int_equal(json_integer_value(json_object_get(o, "total_records")), 2);
@@ -325,7 +325,7 @@ static void http_request(uint16_t port, const char *request, struct reply *r)
     assert_true(hl < sizeof r->head);
     memcpy(r->head, buf, hl);
     r->head[hl] = '\0';
-    r->status = atoi(buf + 9);
+    r->status = (int)strtol(buf + 9, NULL, 10);
     r->body = strdup(sep + 4);
     free(buf);
 }

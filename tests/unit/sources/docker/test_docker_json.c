@@ -11,6 +11,7 @@
 #include <cmocka.h>
 
 #include "core/log.h"
+#include "core/vec.h"
 #include "sources/docker_json.h"
 #include "sources/docker_labels.h"
 
@@ -51,7 +52,7 @@ static size_t actions_of(const char *id, enum docker_action *out, enum docker_ef
         assert_int_equal(docker_event_decode(line, (size_t)(nl - line), &ev, err, sizeof err),
                          DOCKER_DECODE_OK);
         assert_true(docker_id_valid(ev.id));
-        assert_non_null(ev.attributes);
+        assert_true(ev.attributes.present);
         assert_true(ev.time_nano > 0);
         if (strcmp(ev.id, id) == 0 && n < max) {
             eff[n] = ev.effect;
@@ -66,8 +67,8 @@ static size_t actions_of(const char *id, enum docker_action *out, enum docker_ef
 static void test_event_sequence(void **state)
 {
     (void)state;
-    enum docker_action a[16];
-    enum docker_effect e[16];
+    enum docker_action a[16] = {0};
+    enum docker_effect e[16] = {0};
     /* run -d, pause, unpause, kill -s HUP (it died of it), stop (no-op), rm */
     size_t n = actions_of(WEB1, a, e, 16);
     enum docker_action want[] = {DOCKER_EV_OTHER,   DOCKER_EV_START, DOCKER_EV_PAUSE,
@@ -108,8 +109,8 @@ static void test_event_labels(void **state)
     assert_true(docker_keys_parse(NULL, &k, NULL, 0));
     struct rec_addr host;
     assert_true(records_parse_addr("192.0.2.1", &host));
-    struct docker_recs r = {0};
-    assert_int_equal(docker_labels_records(&k, ev.attributes, &host, ev.name, &r),
+    struct rec_inputs r = {0};
+    assert_int_equal(docker_labels_records(&k, &ev.attributes, &host, ev.name, &r),
                      DOCKER_LABELS_OK);
     assert_int_equal(r.n, 3);
     assert_string_equal(r.v[0].name, "app.example.com");
@@ -117,7 +118,7 @@ static void test_event_labels(void **state)
     assert_string_equal(r.v[2].name, "api.example.com");
     char buf[46];
     assert_string_equal(records_format_addr(&r.v[0].addr, buf), "10.1.2.3");
-    docker_recs_free(&r);
+    rec_inputs_free(&r);
     docker_event_free(&ev);
     free(all);
 }
@@ -195,7 +196,7 @@ static void test_event_malformed(void **state)
                "\"" ID64 "\",\"Attributes\":[]}}",
                &ev),
         DOCKER_DECODE_OK);
-    assert_null(ev.attributes);
+    assert_false(ev.attributes.present);
     assert_int_equal(ev.action, DOCKER_EV_OTHER);
     assert_int_equal(ev.effect, DOCKER_EFFECT_NONE);
     assert_string_equal(ev.name, "");
@@ -237,17 +238,41 @@ struct seen {
     char labels[4][512];
 };
 
-static void on_c(const struct docker_container *c, void *ctx)
+/* The labels as "k=v;k=v;" in their JSON order ("k=(null)" for a non-string value), "" when
+ * not present, "{}" when empty. */
+static void show_labels(const struct docker_labels *l, char *out, size_t cap)
+{
+    size_t o = 0;
+    out[0] = '\0';
+    if (l->present && l->n == 0)
+        snprintf(out, cap, "{}");
+    for (size_t i = 0; i < l->n && o < cap; i++)
+        o += (size_t)snprintf(out + o, cap - o, "%s=%s;", l->v[i].key,
+                              l->v[i].value ? l->v[i].value : "(null)");
+}
+
+static void on_c(struct docker_container *c, void *ctx)
 {
     struct seen *s = ctx;
     if (s->n < 4) {
         s->c[s->n] = *c;
-        char *d = c->labels ? json_dumps(c->labels, JSON_SORT_KEYS | JSON_COMPACT) : NULL;
-        snprintf(s->labels[s->n], sizeof s->labels[0], "%s", d ? d : "");
-        free(d);
-        s->c[s->n].labels = NULL;
+        show_labels(&c->labels, s->labels[s->n], sizeof s->labels[0]);
+        s->c[s->n].labels = (struct docker_labels){0};
     }
     s->n++;
+}
+
+struct label_sets {
+    struct docker_labels *v;
+    size_t n, cap;
+};
+
+/* Takes the labels over, as the Docker source does: the decoder must not free them. */
+static void on_take(struct docker_container *c, void *ctx)
+{
+    struct label_sets *all = ctx;
+    assert_true(vec_push(all, c->labels));
+    c->labels = (struct docker_labels){0};
 }
 
 static void test_list(void **state)
@@ -262,8 +287,16 @@ static void test_list(void **state)
     assert_string_equal(s.c[0].id, WEB1);
     assert_string_equal(s.c[0].name, "web1");
     assert_true(s.c[0].running);
-    assert_string_equal(s.labels[0], "{\"joyride.host.ip\":\"10.1.2.3\",\"joyride.host.name\":"
-                                     "\"app.example.com, www.example.com api.example.com\"}");
+    assert_string_equal(s.labels[0], "joyride.host.ip=10.1.2.3;joyride.host.name=app.example.com, "
+                                     "www.example.com api.example.com;");
+    struct label_sets taken = {0};
+    assert_true(docker_list_decode(body, len, on_take, &taken, NULL, err, sizeof err));
+    assert_int_equal(taken.n, 1);
+    const struct docker_label *ip = docker_labels_find(&taken.v[0], "joyride.host.ip");
+    assert_non_null(ip);
+    assert_string_equal(ip->value, "10.1.2.3");
+    docker_labels_free(&taken.v[0]);
+    vec_free(&taken);
     free(body);
 
     body = slurp("list-running.json", &len);
@@ -285,7 +318,13 @@ static void test_list(void **state)
     assert_false(s.c[0].running);
     assert_string_equal(s.c[0].name, "p");
     assert_string_equal(s.c[1].name, "0123456789ab"); /* no Names: the short id */
-    assert_string_equal(s.labels[1], "");
+    assert_string_equal(s.labels[0], "{}");
+    assert_string_equal(s.labels[1], ""); /* null is not an object */
+
+    const char *typed = "[{\"Id\":\"" ID64 "\",\"Labels\":{\"n\":1,\"s\":\"x\",\"o\":{}}}]";
+    memset(&s, 0, sizeof s);
+    assert_true(docker_list_decode(typed, strlen(typed), on_c, &s, NULL, err, sizeof err));
+    assert_string_equal(s.labels[0], "n=(null);s=x;o=(null);");
 
     assert_false(docker_list_decode("{}", 2, on_c, &s, NULL, err, sizeof err));
     assert_false(docker_list_decode("[", 1, on_c, &s, NULL, err, sizeof err));
@@ -298,24 +337,39 @@ static void test_inspect_version(void **state)
     size_t len;
     char *body = slurp("inspect.json", &len);
     struct docker_container c;
-    json_t *root;
     char err[200];
-    assert_true(docker_inspect_decode(body, len, &c, &root, err, sizeof err));
+    assert_true(docker_inspect_decode(body, len, &c, err, sizeof err));
     assert_string_equal(c.id, WEB1);
     assert_string_equal(c.name, "web1");
     assert_true(c.running);
-    assert_string_equal(json_string_value(json_object_get(c.labels, "joyride.host.ip")),
-                        "10.1.2.3");
-    json_decref(root);
+    assert_true(c.labels.present);
+    const struct docker_label *ip = docker_labels_find(&c.labels, "joyride.host.ip");
+    assert_non_null(ip);
+    assert_string_equal(ip->value, "10.1.2.3");
+    assert_null(docker_labels_find(&c.labels, "no.such.label"));
+    docker_container_free(&c);
+    assert_false(c.labels.present);
     free(body);
     const char *paused = "{\"Id\":\"" ID64 "\",\"Name\":\"/z\",\"State\":{\"Running\":true,"
                          "\"Paused\":true},\"Config\":{\"Labels\":{\"a\":\"b\"}}}";
-    assert_true(docker_inspect_decode(paused, strlen(paused), &c, &root, err, sizeof err));
+    assert_true(docker_inspect_decode(paused, strlen(paused), &c, err, sizeof err));
     assert_false(c.running);
-    json_decref(root);
-    assert_false(docker_inspect_decode("{\"Id\":1}", 8, &c, &root, err, sizeof err));
-    assert_null(root);
-    assert_false(docker_inspect_decode("nope", 4, &c, &root, err, sizeof err));
+    assert_int_equal(c.labels.n, 1);
+    assert_string_equal(c.labels.v[0].key, "a");
+    assert_string_equal(c.labels.v[0].value, "b");
+    docker_container_free(&c);
+    assert_false(docker_inspect_decode("{\"Id\":1}", 8, &c, err, sizeof err));
+    assert_false(c.labels.present);
+    assert_false(docker_inspect_decode("nope", 4, &c, err, sizeof err));
+
+    /* the query filters, as the daemon takes them */
+    char *f = docker_list_filter_json("joyride.host.name");
+    assert_string_equal(f, "{\"label\":[\"joyride.host.name\"],\"status\":[\"running\"]}");
+    free(f);
+    f = docker_events_filter_json();
+    assert_string_equal(f, "{\"type\":[\"container\"],\"event\":[\"start\",\"unpause\",\"die\","
+                           "\"stop\",\"kill\",\"pause\",\"destroy\"]}");
+    free(f);
 
     char v[16];
     const char *ver =

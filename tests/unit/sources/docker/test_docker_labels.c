@@ -9,6 +9,7 @@
 #include <cmocka.h>
 
 #include "core/log.h"
+#include "sources/docker_json.h"
 #include "sources/docker_labels.h"
 
 static struct rec_addr addr4(const char *s)
@@ -46,7 +47,7 @@ static void test_keys(void **state)
     assert_false(docker_keys_parse(longkey, &k, err, sizeof err));
 }
 
-static void expect_names(const struct docker_recs *r, const char *const *names, size_t n)
+static void expect_names(const struct rec_inputs *r, const char *const *names, size_t n)
 {
     assert_int_equal(r->n, n);
     for (size_t i = 0; i < n; i++)
@@ -57,7 +58,7 @@ static void test_split(void **state)
 {
     (void)state;
     struct rec_addr a = addr4("10.0.0.1");
-    struct docker_recs r = {0};
+    struct rec_inputs r = {0};
     size_t invalid = 0;
 
     assert_true(docker_names_append("app.example.com", &a, "c1", &r, &invalid));
@@ -102,7 +103,7 @@ static void test_split(void **state)
     assert_true(docker_names_append(huge, &a, "c1", &r, &invalid));
     char label64[80];
     memset(label64, 'b', 64);
-    strcpy(label64 + 64, ".example.com");
+    memcpy(label64 + 64, ".example.com", sizeof ".example.com");
     assert_true(docker_names_append(label64, &a, "c1", &r, &invalid));
     assert_int_equal(r.n, 0);
     assert_int_equal(invalid, 2);
@@ -113,14 +114,14 @@ static void test_split(void **state)
         docker_names_append("bad\x1b[31m.example.com ok2.example.com", &a, "c1", &r, &invalid));
     expect_names(&r, (const char *[]){"ok2.example.com"}, 1);
     assert_int_equal(invalid, 1);
-    docker_recs_free(&r);
+    rec_inputs_free(&r);
 }
 
 static void test_names_cap(void **state)
 {
     (void)state;
     struct rec_addr a = addr4("10.0.0.1");
-    struct docker_recs r = {0};
+    struct rec_inputs r = {0};
     size_t invalid = 0;
     static char value[DOCKER_NAMES_MAX * 20 + 400];
     value[0] = '\0';
@@ -129,15 +130,16 @@ static void test_names_cap(void **state)
     assert_true(docker_names_append(value, &a, "c1", &r, &invalid));
     assert_int_equal(r.n, DOCKER_NAMES_MAX);
     assert_int_equal(invalid, 1);
-    docker_recs_free(&r);
+    rec_inputs_free(&r);
 }
 
-static json_t *labels(const char *js)
+/* Labels from a JSON object, as the decoder hands them over. */
+static struct docker_labels labels(const char *js)
 {
-    json_error_t e;
-    json_t *j = json_loads(js, 0, &e);
-    assert_non_null(j);
-    return j;
+    struct docker_labels l;
+    assert_true(docker_labels_decode(js, strlen(js), &l));
+    assert_true(l.present);
+    return l;
 }
 
 static void test_labels_records(void **state)
@@ -147,64 +149,77 @@ static void test_labels_records(void **state)
     assert_true(docker_keys_parse("joyride.host.name, other.name", &k, NULL, 0));
     struct rec_addr host = addr4("192.0.2.1");
     struct rec_addr none = {0};
-    struct docker_recs r = {0};
+    struct rec_inputs r = {0};
 
-    json_t *j = labels("{\"joyride.host.name\": \"a.example.com, b.example.com\", \"x\": \"y\"}");
-    assert_int_equal(docker_labels_records(&k, j, &host, "c1", &r), DOCKER_LABELS_OK);
+    struct docker_labels j =
+        labels("{\"joyride.host.name\": \"a.example.com, b.example.com\", \"x\": \"y\"}");
+    assert_int_equal(docker_labels_records(&k, &j, &host, "c1", &r), DOCKER_LABELS_OK);
     expect_names(&r, (const char *[]){"a.example.com", "b.example.com"}, 2);
     assert_memory_equal(&r.v[1].addr, &host, sizeof host);
     /* no HOSTIP and no override: skipped */
-    assert_int_equal(docker_labels_records(&k, j, &none, "c1", &r), DOCKER_LABELS_NO_ADDR);
-    json_decref(j);
+    assert_int_equal(docker_labels_records(&k, &j, &none, "c1", &r), DOCKER_LABELS_NO_ADDR);
+    docker_labels_free(&j);
 
     /* both keys contribute; a name under both appears once */
     j = labels("{\"joyride.host.name\": \"a.example.com\", \"other.name\": \"c.example.com "
                "a.example.com\"}");
-    assert_int_equal(docker_labels_records(&k, j, &host, "c1", &r), DOCKER_LABELS_OK);
+    assert_int_equal(docker_labels_records(&k, &j, &host, "c1", &r), DOCKER_LABELS_OK);
     expect_names(&r, (const char *[]){"a.example.com", "c.example.com"}, 2);
-    json_decref(j);
+    docker_labels_free(&j);
 
     /* joyride.host.ip overrides HOSTIP, v4 and v6, blanks around tolerated */
     j = labels("{\"joyride.host.name\": \"m.example.com\", \"joyride.host.ip\": \" 10.9.8.7 \"}");
-    assert_int_equal(docker_labels_records(&k, j, &host, "c1", &r), DOCKER_LABELS_OK);
+    assert_int_equal(docker_labels_records(&k, &j, &host, "c1", &r), DOCKER_LABELS_OK);
     struct rec_addr want = addr4("10.9.8.7");
     assert_int_equal(r.n, 1);
     assert_memory_equal(&r.v[0].addr, &want, sizeof want);
-    assert_int_equal(docker_labels_records(&k, j, &none, "c1", &r), DOCKER_LABELS_OK);
-    json_decref(j);
+    assert_int_equal(docker_labels_records(&k, &j, &none, "c1", &r), DOCKER_LABELS_OK);
+    docker_labels_free(&j);
     j = labels("{\"joyride.host.name\": \"m.example.com\", \"joyride.host.ip\": \"fd00::7\"}");
-    assert_int_equal(docker_labels_records(&k, j, &host, "c1", &r), DOCKER_LABELS_OK);
+    assert_int_equal(docker_labels_records(&k, &j, &host, "c1", &r), DOCKER_LABELS_OK);
     assert_int_equal(r.v[0].addr.type, REC_AAAA);
-    json_decref(j);
+    docker_labels_free(&j);
 
     /* a bad override skips the container rather than answering the wrong address */
     const char *bad_ips[] = {"300.1.1.1",   "",     "10.0.0.1,10.0.0.2", "host.example.com",
                              "10.0.0.1/24", "1.2.3"};
     for (size_t i = 0; i < sizeof bad_ips / sizeof *bad_ips; i++) {
-        json_t *b = json_pack("{s:s, s:s}", "joyride.host.name", "m.example.com", "joyride.host.ip",
-                              bad_ips[i]);
-        assert_int_equal(docker_labels_records(&k, b, &host, "c1", &r), DOCKER_LABELS_BAD_IP);
-        json_decref(b);
+        char js[200];
+        snprintf(js, sizeof js,
+                 "{\"joyride.host.name\": \"m.example.com\", \"joyride.host.ip\": \"%s\"}",
+                 bad_ips[i]);
+        struct docker_labels b = labels(js);
+        assert_int_equal(docker_labels_records(&k, &b, &host, "c1", &r), DOCKER_LABELS_BAD_IP);
+        docker_labels_free(&b);
     }
     j = labels("{\"joyride.host.name\": \"m.example.com\", \"joyride.host.ip\": 5}");
-    assert_int_equal(docker_labels_records(&k, j, &host, "c1", &r), DOCKER_LABELS_BAD_IP);
-    json_decref(j);
+    assert_int_equal(docker_labels_records(&k, &j, &host, "c1", &r), DOCKER_LABELS_BAD_IP);
+    docker_labels_free(&j);
 
     /* not ours: no key, or the key with a non-string value, or no labels at all */
     j = labels("{\"joyride.host.ip\": \"10.0.0.1\", \"name\": \"x\"}");
-    assert_int_equal(docker_labels_records(&k, j, &host, "c1", &r), DOCKER_LABELS_NONE);
-    json_decref(j);
+    assert_int_equal(docker_labels_records(&k, &j, &host, "c1", &r), DOCKER_LABELS_NONE);
+    docker_labels_free(&j);
     j = labels("{\"joyride.host.name\": null}");
-    assert_int_equal(docker_labels_records(&k, j, &host, "c1", &r), DOCKER_LABELS_NONE);
-    json_decref(j);
+    assert_int_equal(docker_labels_records(&k, &j, &host, "c1", &r), DOCKER_LABELS_NONE);
+    docker_labels_free(&j);
     assert_int_equal(docker_labels_records(&k, NULL, &host, "c1", &r), DOCKER_LABELS_NONE);
+    /* an empty object, and labels not present at all */
+    j = labels("{}");
+    assert_int_equal(docker_labels_records(&k, &j, &host, "c1", &r), DOCKER_LABELS_NONE);
+    docker_labels_free(&j);
+    assert_false(j.present);
+    assert_int_equal(docker_labels_records(&k, &j, &host, "c1", &r), DOCKER_LABELS_NONE);
+    /* not a JSON object */
+    assert_false(docker_labels_decode("[1]", 3, &j));
+    assert_false(docker_labels_decode("{", 1, &j));
 
     /* the key present but every name invalid: OK with no records */
     j = labels("{\"joyride.host.name\": \"bad..name\"}");
-    assert_int_equal(docker_labels_records(&k, j, &host, "c1", &r), DOCKER_LABELS_OK);
+    assert_int_equal(docker_labels_records(&k, &j, &host, "c1", &r), DOCKER_LABELS_OK);
     assert_int_equal(r.n, 0);
-    json_decref(j);
-    docker_recs_free(&r);
+    docker_labels_free(&j);
+    rec_inputs_free(&r);
 }
 
 int main(void)

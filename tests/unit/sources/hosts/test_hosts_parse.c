@@ -37,10 +37,10 @@ static struct hosts_parsed parse(const char *text, struct warnings *w)
 
 static void expect(const struct hosts_parsed *p, size_t i, const char *name, const char *addr)
 {
-    assert_true(i < p->n);
-    assert_string_equal(p->v[i].name, name);
+    assert_true(i < p->recs.n);
+    assert_string_equal(p->recs.v[i].name, name);
     char buf[46];
-    assert_string_equal(records_format_addr(&p->v[i].addr, buf), addr);
+    assert_string_equal(records_format_addr(&p->recs.v[i].addr, buf), addr);
 }
 
 static void test_basic_lines(void **state)
@@ -54,7 +54,7 @@ static void test_basic_lines(void **state)
                                   &w);
     assert_int_equal(w.n, 0);
     assert_int_equal(p.bad_lines, 0);
-    assert_int_equal(p.n, 7);
+    assert_int_equal(p.recs.n, 7);
     expect(&p, 0, "localhost", "127.0.0.1");
     expect(&p, 1, "web.example.com", "10.0.0.1");
     expect(&p, 2, "www.example.com", "10.0.0.1");
@@ -81,7 +81,7 @@ static void test_comments_blanks_crlf(void **state)
                                   "10.0.0.6 last.example", /* no final newline */
                                   &w);
     assert_int_equal(w.n, 0);
-    assert_int_equal(p.n, 5);
+    assert_int_equal(p.recs.n, 5);
     expect(&p, 0, "a.example", "10.0.0.1");
     expect(&p, 1, "b.example", "10.0.0.2");
     expect(&p, 2, "c.example", "10.0.0.3");
@@ -105,7 +105,7 @@ static void test_invalid_lines_skipped_with_line_numbers(void **state)
                                   "1.2.3 short.example\n"           /* 9 */
                                   "10.0.0.6 good2.example\n",       /* 10 */
                                   &w);
-    assert_int_equal(p.n, 3);
+    assert_int_equal(p.recs.n, 3);
     expect(&p, 0, "good.example", "10.0.0.1");
     expect(&p, 1, "under_score.example", "10.0.0.5");
     expect(&p, 2, "good2.example", "10.0.0.6");
@@ -131,7 +131,7 @@ static void test_long_tokens_and_binary(void **state)
     snprintf(text, sizeof text, "10.0.0.1 %s.example\n10.0.0.2 ok.example\n", label);
     struct warnings w;
     struct hosts_parsed p = parse(text, &w);
-    assert_int_equal(p.n, 1);
+    assert_int_equal(p.recs.n, 1);
     assert_int_equal(w.n, 1);
     hosts_parsed_free(&p);
 
@@ -142,12 +142,12 @@ static void test_long_tokens_and_binary(void **state)
         name[i] = (i % 4 == 3) ? '.' : 'b';
     snprintf(text, sizeof text, "10.0.0.1 %s\n", name);
     p = parse(text, &w);
-    assert_int_equal(p.n, 1);
+    assert_int_equal(p.recs.n, 1);
     hosts_parsed_free(&p);
     memset(name, 'c', 590);
     snprintf(text, sizeof text, "10.0.0.1 %s\n%s 10.0.0.1\n", name, name);
     p = parse(text, &w);
-    assert_int_equal(p.n, 0);
+    assert_int_equal(p.recs.n, 0);
     assert_int_equal(w.n, 2);
     hosts_parsed_free(&p);
 
@@ -156,7 +156,7 @@ static void test_long_tokens_and_binary(void **state)
     p = (struct hosts_parsed){0};
     memset(&w, 0, sizeof w);
     assert_int_equal(hosts_parse(bin, sizeof bin - 1, &p, on_warn, &w), 0);
-    assert_int_equal(p.n, 1);
+    assert_int_equal(p.recs.n, 1);
     expect(&p, 0, "ok.example", "10.0.0.2");
     assert_int_equal(w.n, 2);
     hosts_parsed_free(&p);
@@ -164,7 +164,7 @@ static void test_long_tokens_and_binary(void **state)
     /* Empty input; NULL warning callback. */
     p = (struct hosts_parsed){0};
     assert_int_equal(hosts_parse("", 0, &p, NULL, NULL), 0);
-    assert_int_equal(p.n, 0);
+    assert_int_equal(p.recs.n, 0);
     assert_int_equal(hosts_parse("x y\n", 4, &p, NULL, NULL), 0);
     assert_int_equal(p.bad_lines, 1);
     hosts_parsed_free(&p);
@@ -181,7 +181,7 @@ static void test_many_lines(void **state)
                               (i >> 8) & 255, i & 255, i);
     struct hosts_parsed p = {0};
     assert_int_equal(hosts_parse(text, o, &p, NULL, NULL), 0);
-    assert_int_equal(p.n, N);
+    assert_int_equal(p.recs.n, N);
     expect(&p, N - 1, "h4999.example", "10.0.19.135");
     hosts_parsed_free(&p);
 }
@@ -195,14 +195,14 @@ static void test_dedupe(void **state)
                                   "10.0.0.2 a.example\n"
                                   "fd00::1 a.example\n",
                                   &w);
-    assert_int_equal(p.n, 6);
-    assert_int_equal(hosts_parsed_dedupe(&p), 4);
+    assert_int_equal(p.recs.n, 6);
+    assert_int_equal(rec_inputs_dedupe(&p.recs), 4);
     expect(&p, 0, "a.example", "10.0.0.1");
     expect(&p, 1, "a.example", "10.0.0.2");
     expect(&p, 2, "a.example", "fd00::1");
     expect(&p, 3, "b.example", "10.0.0.2");
     hosts_parsed_free(&p);
-    assert_int_equal(hosts_parsed_dedupe(&p), 0);
+    assert_int_equal(rec_inputs_dedupe(&p.recs), 0);
 }
 
 static void test_name_eligible(void **state)
