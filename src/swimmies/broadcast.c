@@ -94,6 +94,28 @@ void swim_bq_drop_member(struct swim *s, struct member *m)
         item_finish(s, &s->bq, m->bcast);
 }
 
+/* Drops the most transmitted, oldest first, user broadcasts until the queue is back at 7/8 of
+ * its limit (memberlist's Prune: with no one to gossip to, nothing would ever leave it). Runs
+ * once per limit/8 insertions, so the walk is amortised. */
+static void prune_user(struct swim *s)
+{
+    size_t max = s->cfg.user_queue_max ? s->cfg.user_queue_max : 4096;
+    if (s->uq.count <= max)
+        return;
+    size_t keep = max - max / 8;
+    for (int lv = BQ_LEVELS - 1; lv >= 0 && s->uq.count > keep; lv--) {
+        struct bq_item *it = s->uq.head[lv];
+        while (it && it->next)
+            it = it->next;
+        while (it && s->uq.count > keep) {
+            struct bq_item *pv = it->prev;
+            item_finish(s, &s->uq, it);
+            s->m.broadcasts_dropped++;
+            it = pv;
+        }
+    }
+}
+
 int swim_bq_queue_user(struct swim *s, const char *name, const uint8_t *msg, size_t len)
 {
     struct bq_item *it = item_new(msg, len);
@@ -117,6 +139,7 @@ int swim_bq_queue_user(struct swim *s, const char *name, const uint8_t *msg, siz
     level_link(&s->uq, it);
     s->uq.count++;
     s->m.broadcasts_queued++;
+    prune_user(s);
     return 0;
 }
 

@@ -29,6 +29,7 @@ void swim_config_default(struct swim_config *c)
     c->suspicion_max_timeout_mult = 6;
     c->awareness_max_mult = 8;
     c->pushpull_interval_ms = 30000;
+    c->user_queue_max = 4096;
     c->dead_node_reclaim_ms = 0;
     c->reconnect_interval_ms = 30000;
     c->reconnect_timeout_ms = 86400000;

@@ -114,7 +114,8 @@ struct swim_config {
     uint32_t suspicion_max_timeout_mult; /* 6 */
     uint32_t awareness_max_mult;         /* 8 */
     uint32_t pushpull_interval_ms;       /* 30000; 0 disables periodic push/pull */
-    uint32_t dead_node_reclaim_ms;       /* 0: never reuse a dead node's name for a new address */
+    uint32_t user_queue_max;       /* 4096 (serf's MaxQueueDepth): user broadcasts queued at most */
+    uint32_t dead_node_reclaim_ms; /* 0: never reuse a dead node's name for a new address */
     uint32_t reconnect_interval_ms; /* 30000: retry failed members (heals partitions); 0: off */
     uint32_t reconnect_timeout_ms;  /* 86400000: forget failed members after this long */
     uint32_t tcp_timeout_ms;        /* 10000 (used by transports) */
@@ -142,7 +143,8 @@ struct swim_metrics {
     uint64_t suspects, deaths, refutes;
     uint64_t pushpulls, pushpull_failures, reconnects;
     uint64_t gossip_packets, user_msgs_in, broadcasts_queued;
-    uint64_t stale_corrections; /* alive sent back to the sender of an outdated rumour */
+    uint64_t broadcasts_dropped; /* user broadcasts pruned from a full queue, oldest first */
+    uint64_t stale_corrections;  /* alive sent back to the sender of an outdated rumour */
     /* gauges */
     uint32_t members_alive, members_suspect, members_dead, members_left;
     uint32_t health_score, queued_broadcasts;

@@ -48,6 +48,13 @@ struct sync_peer_seen {
     struct rec_version ver;
 };
 
+/* Our seq at one housekeeping tick: dates our tombstones without a clock per entry. */
+struct sync_tomb_mark {
+    uint64_t ms, epoch, seq;
+};
+#define SYNC_TOMB_MAX_AGE_MS 10000 /* our tombstones kept at most this long with peers alive */
+#define SYNC_TOMB_MARKS 64         /* marks kept: 64 ticks of 500 ms span the maximum age */
+
 struct sync {
     struct loop *loop;
     struct records *records;
@@ -80,6 +87,8 @@ struct sync {
     size_t n_repairs;
     struct sync_peer_seen *seen;
     size_t n_seen;
+    struct sync_tomb_mark marks[SYNC_TOMB_MARKS]; /* ring, oldest at mark_head */
+    size_t mark_head, n_marks;
 
     /* Published status (mu); stats are updated on the loop thread under mu. */
     pthread_mutex_t mu;

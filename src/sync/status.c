@@ -175,6 +175,12 @@ char *sync_status_metrics(const struct sync_status *st)
     prom_u64(&o, "joyride_swim_dropped_total", PROM_LABELS({"reason", "plaintext"}),
              m->dropped_plaintext);
     prom_u64(&o, "joyride_swim_dropped_total", PROM_LABELS({"reason", "other"}), m->dropped_other);
+    prom_counter(&o, "joyride_swim_broadcasts_dropped_total",
+                 "User broadcasts pruned, oldest first, from a full gossip queue.",
+                 m->broadcasts_dropped);
+    prom_gauge(&o, "joyride_swim_queued_broadcasts",
+               "Gossip messages waiting for retransmission (membership and user).",
+               m->queued_broadcasts);
     prom_gauge(&o, "joyride_swim_health_score", "Lifeguard local health (0 is healthy).",
                m->health_score);
     return prom_take(&o);

@@ -149,10 +149,12 @@ static struct swim_addr addr4(uint8_t a, uint8_t b, uint8_t c, uint8_t d, uint16
     return x;
 }
 
-static struct swim *make_node(struct capture *c, struct swim_keyring *kr)
+static struct swim *make_node_q(struct capture *c, struct swim_keyring *kr, uint32_t queue_max)
 {
     struct swim_config cfg;
     swim_config_default(&cfg);
+    if (queue_max)
+        cfg.user_queue_max = queue_max;
     cfg.name = "me";
     cfg.advertise = addr4(127, 0, 0, 10, 7946);
     cfg.seed = 42;
@@ -165,6 +167,11 @@ static struct swim *make_node(struct capture *c, struct swim_keyring *kr)
     struct swim *s = swim_new(&cfg, 1000);
     assert_non_null(s);
     return s;
+}
+
+static struct swim *make_node(struct capture *c, struct swim_keyring *kr)
+{
+    return make_node_q(c, kr, 0);
 }
 
 static void feed(struct swim *s, uint64_t now, const struct swim_addr *from, const uint8_t *msg,
@@ -775,6 +782,51 @@ static void test_broadcast_queue_replaces_and_limits(void **state)
     swim_free(s);
 }
 
+/* A full user queue drops its oldest broadcasts, so it stays bounded with nobody to gossip to. */
+static void test_user_queue_is_capped_oldest_first(void **state)
+{
+    (void)state;
+    struct capture c = {0};
+    struct swim *s = make_node_q(&c, NULL, 64);
+    char msg[16];
+    for (int i = 0; i < 1000; i++) {
+        int n = snprintf(msg, sizeof(msg), "m%04d", i);
+        assert_int_equal(swim_broadcast(s, NULL, (const uint8_t *)msg, (size_t)n), 0);
+        struct swim_metrics m;
+        swim_get_metrics(s, &m);
+        assert_true(m.queued_broadcasts <= 64 + 1); /* + alive(me) */
+    }
+    struct swim_metrics m;
+    swim_get_metrics(s, &m);
+    assert_true(m.broadcasts_dropped >= 1000 - 64);
+    assert_int_equal(m.broadcasts_dropped + m.queued_broadcasts - 1, 1000);
+    /* a member joins: what it hears is the newest broadcasts, never the oldest */
+    struct swim_addr pa = addr4(127, 0, 0, 82, 7946);
+    feed_alive(s, 1001, "peer", &pa, 1);
+    bool newest = false;
+    for (uint64_t now = 1001; now < 20000; now += 50) {
+        swim_tick(s, now);
+        for (size_t i = 0; i < c.n; i++) {
+            if (c.s[i].stream)
+                continue;
+            struct walk w;
+            walk_packet(&c.s[i], &w, NULL);
+            for (size_t j = 0; j < w.n; j++) {
+                if (w.f[j].type != SWIM_MSG_USER || w.f[j].len != 5)
+                    continue;
+                char num[5] = {0};
+                memcpy(num, w.f[j].body + 1, 4);
+                int k = atoi(num);
+                assert_true(k >= 1000 - 64);
+                newest |= k == 999;
+            }
+        }
+        cap_clear(&c);
+    }
+    assert_true(newest);
+    swim_free(s);
+}
+
 static void test_many_broadcasts_pack_into_one_packet(void **state)
 {
     (void)state;
@@ -1008,6 +1060,7 @@ int main(void)
         cmocka_unit_test(test_garbage_is_dropped),
         cmocka_unit_test(test_malformed_names_dropped),
         cmocka_unit_test(test_broadcast_queue_replaces_and_limits),
+        cmocka_unit_test(test_user_queue_is_capped_oldest_first),
         cmocka_unit_test(test_many_broadcasts_pack_into_one_packet),
         cmocka_unit_test(test_update_meta_and_address_conflicts),
         cmocka_unit_test(test_stale_rumour_is_corrected),
