@@ -111,12 +111,24 @@ void sync_repl_local_state(void *ctx, bool join, uint8_t **out, size_t *out_len)
 void sync_repl_merge_remote_state(void *ctx, const uint8_t *buf, size_t len, bool join);
 /* Sends our full state, asking for theirs, to every alive member (loop thread). */
 void sync_repl_exchange_all(struct sync *s);
-/* Retries unanswered repairs and collects tombstones every peer has seen (loop thread). */
+/* Retries unanswered repairs and collects our tombstones (loop thread). */
 void sync_repl_housekeeping(struct sync *s);
 void sync_repl_free(struct sync *s);
 
 /* True if name is a member we consider alive or suspect (not self). */
 bool sync_member_live(struct sync *s, const char *name);
+
+/* Names of the live (alive or suspect) members other than self, for swim_foreach_member. */
+struct name_list {
+    char (*ids)[REC_OWNER_MAX + 1];
+    size_t n, cap;
+    const char *self;
+};
+bool sync_collect_live(void *ctx, const struct swim_member *m);
+
+/* ---- tombs.c ---- */
+/* Collects our own tombstones no peer needs any more (loop thread, from housekeeping). */
+void sync_tombs_collect(struct sync *s, uint64_t now);
 
 #define SYNC_STAT(s, field, n)                                                                     \
     do {                                                                                           \

@@ -1,6 +1,6 @@
 /* sync/repl.c — record replication over swimmies: local deltas batched into gossip, full owner
  * states for push/pull and on-demand exchanges, gap detection with targeted repairs, owner
- * liveness from membership events, and collection of tombstones every peer has seen. */
+ * liveness from membership events, and retries of unanswered repairs. */
 #include "sync/internal.h"
 
 #include <stdio.h>
@@ -30,20 +30,7 @@ static bool member_gone(struct sync *s, const char *name)
     return m.state == SWIM_DEAD || m.state == SWIM_LEFT;
 }
 
-static void send_reliable(struct sync *s, const char *to, const struct sync_buf *b)
-{
-    int rc = swim_send_user(s->swim, to, b->p, b->len, true);
-    if (rc < 0)
-        log_debug(SYNC_MOD, "sending %zu bytes to %s failed (%d)", b->len, to, rc);
-}
-
-struct name_list {
-    char (*ids)[REC_OWNER_MAX + 1];
-    size_t n, cap;
-    const char *self;
-};
-
-static bool collect_live(void *ctx, const struct swim_member *m)
+bool sync_collect_live(void *ctx, const struct swim_member *m)
 {
     struct name_list *l = ctx;
     if (m->is_self || (m->state != SWIM_ALIVE && m->state != SWIM_SUSPECT))
@@ -60,6 +47,13 @@ static bool collect_live(void *ctx, const struct swim_member *m)
     }
     snprintf(l->ids[l->n++], sizeof l->ids[0], "%s", m->name);
     return true;
+}
+
+static void send_reliable(struct sync *s, const char *to, const struct sync_buf *b)
+{
+    int rc = swim_send_user(s->swim, to, b->p, b->len, true);
+    if (rc < 0)
+        log_debug(SYNC_MOD, "sending %zu bytes to %s failed (%d)", b->len, to, rc);
 }
 
 /* ---- local deltas: observer (any thread) -> queue -> gossip (loop thread) ---- */
@@ -79,7 +73,7 @@ static void send_beacon(void *ctx)
         snprintf(bname, sizeof bname, "v:%s", s->cfg.node_id);
         swim_broadcast(s->swim, bname, b.p, b.len);
         struct name_list l = {.self = s->cfg.node_id};
-        swim_foreach_member(s->swim, collect_live, &l);
+        swim_foreach_member(s->swim, sync_collect_live, &l);
         for (size_t i = 0; l.n <= s->direct_max && i < l.n; i++)
             swim_send_user(s->swim, l.ids[i], b.p, b.len, false);
         free(l.ids);
@@ -105,7 +99,7 @@ static void flush_deltas(void *ctx)
     size_t done = 0, msgs = 0;
     struct name_list direct = {.self = s->cfg.node_id};
     if (n && s->swim)
-        swim_foreach_member(s->swim, collect_live, &direct);
+        swim_foreach_member(s->swim, sync_collect_live, &direct);
     if (direct.n == 0)
         n = 0; /* nobody to tell: a member that joins or comes back gets our full state */
     if (direct.n > s->direct_max)
@@ -371,7 +365,7 @@ void sync_repl_merge_remote_state(void *ctx, const uint8_t *buf, size_t len, boo
 void sync_repl_exchange_all(struct sync *s)
 {
     struct name_list l = {.self = s->cfg.node_id};
-    swim_foreach_member(s->swim, collect_live, &l);
+    swim_foreach_member(s->swim, sync_collect_live, &l);
     if (l.n == 0) {
         free(l.ids);
         return;
@@ -424,7 +418,7 @@ static void repair_ask(struct sync *s, struct sync_repair *r)
         snprintf(target, sizeof target, "%s", r->owner);
     } else {
         struct name_list l = {.self = s->cfg.node_id};
-        swim_foreach_member(s->swim, collect_live, &l);
+        swim_foreach_member(s->swim, sync_collect_live, &l);
         size_t pick = SIZE_MAX;
         for (size_t k = 0; k < l.n; k++) {
             size_t i = (r->tries + k) % l.n; /* rotate through the members */
@@ -735,54 +729,6 @@ void sync_repl_on_user_msg(void *ctx, const uint8_t *msg, size_t len)
 
 /* ---- housekeeping ---- */
 
-/* The lowest of our seqs every live member has reported holding (0 if one has not reported). */
-static uint64_t confirmed_upto(const struct sync *s, const struct name_list *l,
-                               struct rec_version mine)
-{
-    uint64_t upto = mine.seq;
-    for (size_t i = 0; i < l->n && upto; i++) {
-        bool found = false;
-        for (size_t k = 0; k < s->n_seen; k++) {
-            if (strcmp(s->seen[k].node, l->ids[i]) == 0 && s->seen[k].ver.epoch == mine.epoch) {
-                found = true;
-                if (s->seen[k].ver.seq < upto)
-                    upto = s->seen[k].ver.seq;
-            }
-        }
-        if (!found)
-            upto = 0;
-    }
-    return upto;
-}
-
-/* Remembers our seq at this tick, so tombstone ages can be told from seqs. */
-static void tomb_mark(struct sync *s, uint64_t now, struct rec_version mine)
-{
-    struct sync_tomb_mark *last =
-        s->n_marks ? &s->marks[(s->mark_head + s->n_marks - 1) % SYNC_TOMB_MARKS] : NULL;
-    if (last && last->epoch == mine.epoch && last->seq == mine.seq)
-        return; /* nothing changed since: the older mark dates these seqs */
-    if (s->n_marks == SYNC_TOMB_MARKS) {
-        s->mark_head = (s->mark_head + 1) % SYNC_TOMB_MARKS;
-        s->n_marks--;
-    }
-    s->marks[(s->mark_head + s->n_marks) % SYNC_TOMB_MARKS] =
-        (struct sync_tomb_mark){now, mine.epoch, mine.seq};
-    s->n_marks++;
-}
-
-/* The highest seq we already had SYNC_TOMB_MAX_AGE_MS ago (0 if none is that old). */
-static uint64_t tomb_aged_upto(const struct sync *s, uint64_t now, uint64_t epoch)
-{
-    uint64_t upto = 0;
-    for (size_t i = 0; i < s->n_marks; i++) {
-        const struct sync_tomb_mark *m = &s->marks[(s->mark_head + i) % SYNC_TOMB_MARKS];
-        if (m->epoch == epoch && now - m->ms >= SYNC_TOMB_MAX_AGE_MS && m->seq > upto)
-            upto = m->seq;
-    }
-    return upto;
-}
-
 void sync_repl_housekeeping(struct sync *s)
 {
     uint64_t now = loop_now_ms();
@@ -797,30 +743,7 @@ void sync_repl_housekeeping(struct sync *s)
         repair_ask(s, r);
     }
 
-    /* Our own tombstones (the argument is in docs/dns-sync.md, "Tombstones"): no peer's
-     * convergence depends on them, because every repair and every anti-entropy exchange is a full
-     * state carrying our version, and a merge drops what it holds of ours at or below that version
-     * and absent from the state. They only let deltas describe removals for a while. So: with no
-     * live peer they go at once (a peer that comes back reconciles by full state); otherwise once
-     * every live member has reported holding our records past them, or once they are older than
-     * SYNC_TOMB_MAX_AGE_MS (a member that never reports, like a serf agent, must not pin them). */
-    struct name_list l = {.self = s->cfg.node_id};
-    swim_foreach_member(s->swim, collect_live, &l);
-    struct rec_version mine;
-    if (records_owner_version(s->records, s->cfg.node_id, &mine)) {
-        tomb_mark(s, now, mine);
-        uint64_t upto = l.n == 0 ? mine.seq : confirmed_upto(s, &l, mine);
-        uint64_t aged = tomb_aged_upto(s, now, mine.epoch);
-        if (aged > upto)
-            upto = aged;
-        if (upto > 0) {
-            size_t n = records_gc_tombstones(s->records, s->cfg.node_id, upto);
-            if (n)
-                log_debug(SYNC_MOD, "collected %zu tombstones up to seq %llu", n,
-                          (unsigned long long)upto);
-        }
-    }
-    free(l.ids);
+    sync_tombs_collect(s, now);
 }
 
 void sync_repl_free(struct sync *s)
