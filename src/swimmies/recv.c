@@ -122,6 +122,12 @@ static int read_stream(struct swim *s, const uint8_t *buf, size_t len, uint8_t *
     }
 }
 
+void swim_recv_unreachable(struct swim *s, uint64_t now_ms, const struct swim_addr *to)
+{
+    s->now = now_ms;
+    swim_probe_unreachable(s, to);
+}
+
 int swim_stream_reply(struct swim *s, uint64_t now_ms, uint64_t token, const uint8_t *buf,
                       size_t len)
 {

@@ -140,6 +140,8 @@ struct swim_metrics {
     uint64_t dropped_plaintext; /* plaintext stream to an encrypted node */
     uint64_t dropped_other;     /* wrong target, unknown type, version mismatch */
     uint64_t probes, probe_failures, indirect_probes, tcp_fallback_probes;
+    uint64_t probes_refused; /* probes answered by ICMP port unreachable / connection refused */
+    uint64_t refused_deaths; /* members declared dead on that evidence, without suspicion */
     uint64_t suspects, deaths, refutes;
     uint64_t pushpulls, pushpull_failures, reconnects;
     uint64_t gossip_packets, user_msgs_in, broadcasts_queued;
@@ -188,6 +190,12 @@ int swim_recv_stream(struct swim *s, uint64_t now_ms, const struct swim_addr *fr
  * token is finished; the transport closes the connection). */
 int swim_stream_reply(struct swim *s, uint64_t now_ms, uint64_t token, const uint8_t *buf,
                       size_t len);
+/* Nothing listens at `to`: a datagram sent there came back as ICMP port unreachable, or a TCP
+ * connect to it was refused. Unlike silence this is positive evidence that the process is gone
+ * while its host is up: a member being probed at that address is probed indirectly at once, and
+ * declared dead (not merely suspect) when the indirect probes fail too; a ping relayed there is
+ * nacked at once. Silence keeps memberlist's timing. */
+void swim_recv_unreachable(struct swim *s, uint64_t now_ms, const struct swim_addr *to);
 
 /* Introspection. */
 const char *swim_name(const struct swim *s);

@@ -77,12 +77,13 @@ struct probe {
     uint32_t expected_nacks, nacks;
     uint64_t fallback_token; /* TCP ping in flight */
     bool fallback_contact;
+    bool refused; /* the target's address answered "nothing listens here" */
 };
 
 /* An indirect ping we relay for someone else (memberlist handleIndirectPing). */
 struct relay {
     uint32_t local_seq, orig_seq;
-    struct swim_addr origin;
+    struct swim_addr origin, target;
     bool nack;
     uint64_t deadline;
 };
@@ -232,6 +233,7 @@ void swim_probe_tick(struct swim *s);
 void swim_probe_handle_ack(struct swim *s, uint32_t seq);
 void swim_probe_handle_nack(struct swim *s, uint32_t seq);
 void swim_probe_fallback_result(struct swim *s, uint64_t token, bool contact);
+void swim_probe_unreachable(struct swim *s, const struct swim_addr *to);
 void swim_probe_handle_ping(struct swim *s, const struct swim_addr *from, const uint8_t *body,
                             size_t len);
 void swim_probe_handle_indirect(struct swim *s, const struct swim_addr *from, const uint8_t *body,

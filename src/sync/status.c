@@ -164,6 +164,12 @@ char *sync_status_metrics(const struct sync_status *st)
     prom_counter(&o, "joyride_swim_probes_total", "Failure-detector probes.", m->probes);
     prom_counter(&o, "joyride_swim_probe_failures_total", "Probes that got no ack.",
                  m->probe_failures);
+    prom_counter(&o, "joyride_swim_probes_refused_total",
+                 "Probes answered by ICMP port unreachable or a refused connection.",
+                 m->probes_refused);
+    prom_counter(&o, "joyride_swim_refused_deaths_total",
+                 "Members declared dead because nothing listened at their address.",
+                 m->refused_deaths);
     prom_counter(&o, "joyride_swim_deaths_total", "Members declared dead.", m->deaths);
     prom_counter(&o, "joyride_swim_refutes_total", "Suspicions of this node refuted.", m->refutes);
     prom_family(&o, "joyride_swim_dropped_total", PROM_COUNTER,

@@ -327,7 +327,9 @@ def test_sigkill_withdraws_and_restart_restores(trio):
     took = poll(lambda: none_answer([n1, n2], NAME % 3), 30, interval=0.05,
                 what="node3's names withdrawn")
     measured("SIGKILL -> names withdrawn on the others (s)", "%.2f" % took)
-    assert took < 15.0
+    # The host is up, so its kernel answers probes with ICMP port unreachable: positive evidence
+    # that needs no suspicion timeout (memberlist's timing alone takes 5 s here).
+    assert took < 2.0, "SIGKILL took %.2f s to withdraw" % took
     # the members' view says failed
     poll(lambda: n1.json("/dns/cluster")[1]["cluster"]["swim_cluster"]["member_counts"]
          ["failed"] == 1, 2, what="node3 failed in /dns/cluster")
