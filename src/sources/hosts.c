@@ -140,12 +140,13 @@ static void watch_path(struct hosts_source *h)
         size_t plen = c0;
         while (plen > 0 && h->dir[plen - 1] == '/')
             plen--;
-        if (plen == 0)
-            strcpy(parent, h->dir[0] == '/' ? "/" : ".");
-        else {
+        if (plen == 0) {
+            parent[0] = h->dir[0] == '/' ? '/' : '.';
+            plen = 1;
+        } else {
             memcpy(parent, h->dir, plen);
-            parent[plen] = '\0';
         }
+        parent[plen] = '\0';
         memcpy(prefix, h->dir, i);
         prefix[i] = '\0';
         struct stat st;

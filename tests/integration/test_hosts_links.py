@@ -1,9 +1,10 @@
 """Hosts directories reached through symlinks, and hostile hosts files, against the real binary:
 a symlinked directory swapped the way deploys do it (`ln -s new tmp && mv -T tmp dir`, then
 `ln -sfn`), deleted and recreated; the Kubernetes ConfigMap layout (keys are symlinks through a
-`..data` symlink that is swapped atomically), watched at the mount point and at `..data`; and a
-symlink to a /etc/passwd-like file of 10,000 garbage lines, a file name with control characters
-and an oversized file, which must each leave only a few short, printable log lines."""
+`..data` symlink that is swapped atomically), watched at the mount point and at `..data`; a
+directory moved away reported in one line; and a symlink to a /etc/passwd-like file of 10,000
+garbage lines, a file name with control characters and an oversized file, which must each leave
+only a few short, printable log lines."""
 
 import os
 import subprocess
@@ -105,6 +106,23 @@ def test_symlinked_directory_target_appears_later(joyride, tmp_path):
     assert node.json("/status")[1]["hosts_monitor"]["running"] is False
     write(tmp_path / "hA" / "f", "127.0.10.20 late.links.test\n")
     wait_answer(node, "late.links.test", ["127.0.10.20"])
+
+
+def test_directory_moved_away_logs_once(joyride, tmp_path):
+    """A plain directory moved away: its records are withdrawn with one warning (not one line per
+    file), and it is picked up again when it is back."""
+    node = joyride(hosts={"f%d" % i: "127.0.10.%d gone%d.links.test\n" % (30 + i, i)
+                          for i in range(3)})
+    hdir = tmp_path / "hosts-0"
+    mark = len(node.log().splitlines())
+    os.rename(hdir, tmp_path / "parked")
+    for i in range(3):
+        wait_answer(node, "gone%d.links.test" % i, [])
+    os.rename(tmp_path / "parked", hdir)
+    wait_answer(node, "gone0.links.test", ["127.0.10.30"])
+    lines = [x for x in node.log().splitlines()[mark:] if str(hdir) in x and "INFO" not in x
+             and "DEBUG" not in x]
+    assert len(lines) == 1 and "withdrawing the records of 3 files" in lines[0], lines
 
 
 def configmap_update(cfg, stamp, files, old_stamp):
