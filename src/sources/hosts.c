@@ -9,13 +9,13 @@
  * changed.
  *
  * The path to the directory is watched too: the directory holding it (for its own name) and the
- * directory holding every symlink in the configured path (for the link's name). When one of those
- * entries changes (a symlink swapped with `ln -s new tmp && mv -T tmp dir`, the directory moved
- * away or deleted), the path is resolved again; if it now leads elsewhere the new directory is
- * watched instead and reconciled file by file (names in both never stop resolving). A missing
- * directory is watched through its first missing component's parent (plus a backoff poll as a
- * safety net, e.g. for a symlink whose target lives elsewhere) and picked up when it appears; a
- * directory that is gone withdraws its records with one warning and is waited for again. */
+ * directory holding every symlink on the way there, inside link targets too (for the link's name).
+ * When one of those entries changes (a symlink swapped with `ln -s new tmp && mv -T tmp dir`, the
+ * directory moved away or deleted), the path is resolved again; if it now leads elsewhere the new
+ * directory is watched instead and reconciled file by file (names in both never stop resolving).
+ * A missing directory is watched through its first missing component's parent (plus a backoff
+ * poll as a safety net) and picked up when it appears; a directory that is gone withdraws its
+ * records with one warning and is waited for again. */
 #include "sources/hosts.h"
 
 #include <errno.h>
@@ -29,6 +29,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "core/buf.h"
 #include "core/log.h"
 #include "core/vec.h"
 #include "sources/hosts_internal.h"
@@ -118,45 +119,75 @@ static void watch_entry(struct hosts_source *h, const char *dir, const char *nam
         free(dup); /* not watched: the poll or the next event covers it */
 }
 
-/* Walks the configured path component by component and watches, in the directory holding it, the
- * last component, every symlink, and the first component that does not exist (then stops). New
- * watches are added before stale ones go, so no change falls between the two. */
-static void watch_path(struct hosts_source *h)
+#define LINKS_MAX 40 /* symlinks followed on the way, as the kernel's ELOOP limit */
+
+/* Walks path component by component and watches, in the directory holding it, the last
+ * component, every symlink, and the first component that does not exist (then stops). At a
+ * symlink the walk goes on through the link's target (followed by the rest of the path), so a
+ * link to a path with links of its own is followed too. */
+static void walk_path(struct hosts_source *h, const char *path, int links,
+                      struct path_watches *next)
 {
-    size_t len = strlen(h->dir);
+    size_t len = strlen(path);
     char *buf = malloc(2 * len + 4);
     if (!buf)
-        return; /* keep the watches there are */
+        return;
     char *prefix = buf, *parent = buf + len + 2;
-    struct path_watches next = {0};
     for (size_t i = 0;;) {
-        while (i < len && h->dir[i] == '/')
+        while (i < len && path[i] == '/')
             i++;
         if (i == len)
             break;
         size_t c0 = i;
-        while (i < len && h->dir[i] != '/')
+        while (i < len && path[i] != '/')
             i++;
         size_t plen = c0;
-        while (plen > 0 && h->dir[plen - 1] == '/')
+        while (plen > 0 && path[plen - 1] == '/')
             plen--;
         if (plen == 0) {
-            parent[0] = h->dir[0] == '/' ? '/' : '.';
+            parent[0] = path[0] == '/' ? '/' : '.';
             plen = 1;
         } else {
-            memcpy(parent, h->dir, plen);
+            memcpy(parent, path, plen);
         }
         parent[plen] = '\0';
-        memcpy(prefix, h->dir, i);
+        memcpy(prefix, path, i);
         prefix[i] = '\0';
+        bool dots = (i - c0 == 1 && path[c0] == '.') ||
+                    (i - c0 == 2 && path[c0] == '.' && path[c0 + 1] == '.');
         struct stat st;
         bool exists = lstat(prefix, &st) == 0;
-        if (i == len || !exists || S_ISLNK(st.st_mode))
-            watch_entry(h, parent, h->dir + c0, i - c0, &next);
+        bool link = exists && S_ISLNK(st.st_mode);
+        if (!dots && (i == len || !exists || link))
+            watch_entry(h, parent, path + c0, i - c0, next);
         if (!exists)
             break;
+        if (link && links < LINKS_MAX) {
+            char target[PATH_MAX];
+            ssize_t n = readlink(prefix, target, sizeof target - 1);
+            struct buf via = {0};
+            if (n > 0) {
+                target[n] = '\0';
+                if (target[0] != '/')
+                    buf_printf(&via, "%s/", parent);
+                buf_puts(&via, target);
+                buf_puts(&via, path + i);
+            }
+            if (n > 0 && !via.oom)
+                walk_path(h, via.p, links + 1, next);
+            buf_free(&via);
+            break;
+        }
     }
     free(buf);
+}
+
+/* Watches the entries the configured path goes through (walk_path). New watches are added before
+ * stale ones go, so no change falls between the two. */
+static void watch_path(struct hosts_source *h)
+{
+    struct path_watches next = {0};
+    walk_path(h, h->dir, 0, &next);
     for (size_t i = 0; i < h->path.n; i++) {
         int wd = h->path.v[i].wd;
         bool kept = wd == h->wd_dir;

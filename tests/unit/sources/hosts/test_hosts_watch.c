@@ -1,9 +1,9 @@
 /* test_hosts_watch.c — the hosts-directory watcher on a real event loop in a temporary directory:
  * initial load, ignored files, create / modify / delete / rename in and out / editor-style
  * replace, symlinks, a missing directory appearing, the directory removed and recreated, a
- * symlinked directory (or a symlink earlier in its path) swapped for another, and the
- * reload latency (median under the 100 ms the source promises, measured over 20 changes). Every
- * wait polls with a deadline. */
+ * symlinked directory (or a symlink earlier in its path, or inside a link's target) swapped for
+ * another, and the reload latency (median under the 100 ms the source promises, measured over 20
+ * changes). Every wait polls with a deadline. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -580,6 +580,45 @@ static void test_symlink_in_path_swapped(void **state)
     run_until(e, "rel.test", "10.9.0.1");
 }
 
+/* A link to a path that holds a link of its own (etc/hosts -> ../srv/current/hosts, with
+ * srv/current -> r1): switching the inner link is followed; and a link whose target, elsewhere,
+ * does not exist yet is picked up when the target appears (by its name, long before the backoff
+ * poll would come round). */
+static void test_link_chain(void **state)
+{
+    struct env *e = *state;
+    char p[600];
+    const char *dirs[] = {"etc",    "srv",          "srv/r1", "srv/r1/hosts",
+                          "srv/r2", "srv/r2/hosts", "other"};
+    for (size_t i = 0; i < sizeof dirs / sizeof dirs[0]; i++) {
+        snprintf(p, sizeof p, "%s/%s", e->base, dirs[i]);
+        assert_int_equal(mkdir(p, 0755), 0);
+    }
+    snprintf(p, sizeof p, "%s/srv/r1/hosts", e->base);
+    write_file(p, "f", "10.9.1.1 chain.test\n");
+    snprintf(p, sizeof p, "%s/srv/r2/hosts", e->base);
+    write_file(p, "f", "10.9.1.2 chain.test\n");
+    snprintf(p, sizeof p, "%s/srv/current", e->base);
+    assert_int_equal(symlink("r1", p), 0);
+    snprintf(e->dir, sizeof e->dir, "%s/etc/hosts", e->base);
+    assert_int_equal(symlink("../srv/current/hosts", e->dir), 0);
+    start(e);
+    assert_true(resolves_to(e->t, "chain.test", "10.9.1.1"));
+    swap_link("r2", p);
+    run_until(e, "chain.test", "10.9.1.2");
+    /* Now to a directory elsewhere that is not there yet. */
+    snprintf(p, sizeof p, "%s/other/later", e->base);
+    swap_link(p, e->dir);
+    run_until(e, "chain.test", NULL);
+    run_for(e, 2000); /* the poll's backoff is at 2 s, its next round about 1.75 s away */
+    assert_int_equal(mkdir(p, 0755), 0);
+    write_file(p, "f", "10.9.1.3 chain.test\n");
+    uint64_t ms = run_until(e, "chain.test", "10.9.1.3");
+    print_message("link target elsewhere picked up %llu ms after it appeared\n",
+                  (unsigned long long)ms);
+    assert_true(ms < 1000);
+}
+
 static int cmp_u64(const void *a, const void *b)
 {
     uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
@@ -630,6 +669,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_directory_swapped, setup, teardown),
         cmocka_unit_test_setup_teardown(test_symlinked_directory_swapped, setup, teardown),
         cmocka_unit_test_setup_teardown(test_symlink_in_path_swapped, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_link_chain, setup, teardown),
         cmocka_unit_test_setup_teardown(test_reload_latency, setup, teardown),
         cmocka_unit_test(test_status_without_source),
     };
