@@ -14,6 +14,8 @@
 #define HOSTS_MOD "hosts"
 /* The largest hosts file read; a bigger one is refused with one warning. */
 #define HOSTS_FILE_MAX (16u << 20)
+/* Per-line warnings (all files together) written per minute; the rest are counted. */
+#define HOSTS_LINE_LOG_BURST 50
 /* Longest file name shown in a log line (printable ASCII; longer names are cut). */
 #define HOSTS_NAME_SHOWN 128
 

@@ -3,7 +3,8 @@
  * records_set_source call, and keeps what it knows about each file (identity, size, times, record
  * count) so a full rescan reloads only what changed. Warnings from a hostile file are bounded:
  * the first HOSTS_WARN_MAX bad lines as file:line with a short printable excerpt, then one line
- * with the count of the rest; file names are shown sanitised too. */
+ * with the count of the rest, and at most HOSTS_LINE_LOG_BURST such per-line warnings a minute in
+ * all; file names are shown sanitised too. */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -88,10 +89,15 @@ struct warn_ctx {
     const char *dir, *name;
 };
 
+/* Across all files and reloads (a directory of junk, a junk file rewritten over and over), per-line
+ * warnings are also bounded in time; the per-file summary lines are not. */
+static struct log_limit line_log = LOG_LIMIT_INIT(HOSTS_LINE_LOG_BURST, 60000);
+
 static void on_parse_warning(size_t line, const char *reason, void *ctx)
 {
     const struct warn_ctx *w = ctx;
-    log_warn(MOD, "%s/%s:%zu: %s; line skipped", w->dir, w->name, line, reason);
+    log_limited(&line_log, LOG_WARNING, MOD, "%s/%s:%zu: %s; line skipped", w->dir, w->name, line,
+                reason);
 }
 
 /* Reads a whole regular file into b (empty); false with errno set on failure (EFBIG: it grew

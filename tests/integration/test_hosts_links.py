@@ -234,3 +234,21 @@ def test_hostile_files_leave_short_logs(joyride, tmp_path):
     assert node.addresses("good.links.test") == ["127.0.12.1"]
     assert_log_clean(node)
     assert dns.rcode.NXDOMAIN == node.query("user1.links.test", "A").rcode()
+
+
+def test_directory_of_junk_bounded(joyride, tmp_path):
+    """Twenty junk files at once (a directory pointed at the wrong place): the per-line warnings
+    of all files together stop at 50 a minute; each file still gets its one summary line."""
+    hdir = tmp_path / "junk"
+    hdir.mkdir()
+    for i in range(20):
+        (hdir / ("j%02d" % i)).write_bytes(garbage(100))
+    node = joyride(env={"HOSTS_DIRECTORY": str(hdir)})
+    per_line = [x for x in node.log().splitlines() if "line skipped" in x]
+    summaries = log_lines(node, "... and 95 more invalid lines in %s/j" % hdir)
+    print("20 junk files of 100 lines: %d per-line warnings, %d summaries"
+          % (len(per_line), len(summaries)))
+    assert len(per_line) == 50, per_line[-3:]
+    assert len(summaries) == 20
+    assert len(log_lines(node, "0 records (100 invalid lines skipped)")) == 20
+    assert_log_clean(node)
