@@ -102,6 +102,8 @@ void swim_recv_packet(struct swim *s, uint64_t now_ms, const struct swim_addr *f
         s->m.dropped_decrypt++;
     else if (rc != SWIM_OK)
         s->m.dropped_malformed++;
+    else if (s->next_heal != UINT64_MAX)
+        swim_heal_heard(s, from);
 }
 
 /* swim_stream_read with a scratch buffer that grows until the message fits. */

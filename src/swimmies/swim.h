@@ -117,13 +117,15 @@ struct swim_config {
     uint32_t user_queue_max;       /* 4096 (serf's MaxQueueDepth): user broadcasts queued at most */
     uint32_t dead_node_reclaim_ms; /* 0: never reuse a dead node's name for a new address */
     uint32_t reconnect_interval_ms; /* 30000: retry failed members (heals partitions); 0: off */
-    uint32_t reconnect_timeout_ms;  /* 86400000: forget failed members after this long */
-    uint32_t tcp_timeout_ms;        /* 10000 (used by transports) */
-    uint32_t udp_buffer_size;       /* 1400 */
-    bool disable_tcp_pings;         /* false */
-    bool compress_udp;              /* false: LZW on UDP only when it pays; receive always */
-    bool compress_tcp;              /* true: streams are LZW-wrapped as memberlist does */
-    uint64_t seed;                  /* RNG seed; 0 picks one from the clock */
+    uint32_t heal_ping_min_ms;     /* 500: dead members pinged this often at first (then backing off
+                                    * to 30 s as they stay dead); 0: off */
+    uint32_t reconnect_timeout_ms; /* 86400000: forget failed members after this long */
+    uint32_t tcp_timeout_ms;       /* 10000 (used by transports) */
+    uint32_t udp_buffer_size;      /* 1400 */
+    bool disable_tcp_pings;        /* false */
+    bool compress_udp;             /* false: LZW on UDP only when it pays; receive always */
+    bool compress_tcp;             /* true: streams are LZW-wrapped as memberlist does */
+    uint64_t seed;                 /* RNG seed; 0 picks one from the clock */
 
     struct swim_keyring *keyring; /* NULL: plaintext; borrowed, must outlive the swim */
     struct swim_transport transport;
@@ -144,6 +146,7 @@ struct swim_metrics {
     uint64_t refused_deaths; /* members declared dead on that evidence, without suspicion */
     uint64_t suspects, deaths, refutes;
     uint64_t pushpulls, pushpull_failures, reconnects;
+    uint64_t heal_pings, heals; /* pings to dead members; push/pulls to dead members heard again */
     uint64_t gossip_packets, user_msgs_in, broadcasts_queued;
     uint64_t broadcasts_dropped; /* user broadcasts pruned from a full queue, oldest first */
     uint64_t stale_corrections;  /* alive sent back to the sender of an outdated rumour */

@@ -643,6 +643,63 @@ static void test_relay_nacks_refused_target_at_once(void **state)
     swim_free(s);
 }
 
+/* A dead member gets heal pings, and the first packet heard from its address again (here: an
+ * ack) starts a joining push/pull to it at once, at most once a second. */
+static void test_dead_member_heal_pings_and_push(void **state)
+{
+    (void)state;
+    struct capture c = {0};
+    struct swim *s = make_node(&c, NULL);
+    struct swim_addr pa = addr4(127, 0, 0, 46, 7946), qa = addr4(127, 0, 0, 47, 7946);
+    feed_alive(s, 1001, "p", &pa, 1);
+    feed_alive(s, 1001, "q", &qa, 1);
+    uint8_t buf[256];
+    struct swim_dead d = {.incarnation = 1, .node = swim_str("p"), .from = swim_str("q")};
+    ssize_t n = swim_encode_dead(buf, sizeof(buf), &d);
+    assert_true(n > 0);
+    feed(s, 1002, &qa, buf, (size_t)n);
+    struct swim_member m;
+    assert_true(swim_get_member(s, "p", &m));
+    assert_int_equal(m.state, SWIM_DEAD);
+    cap_clear(&c);
+    /* pings to p's address within the first second and a half, although p is dead */
+    size_t pings = 0;
+    for (uint64_t now = 1002; now <= 2600; now += 10) {
+        swim_tick(s, now);
+        for (size_t i = 0; i < c.n; i++) {
+            struct walk w;
+            if (c.s[i].stream || !swim_addr_eq(&c.s[i].to, &pa))
+                continue;
+            walk_packet(&c.s[i], &w, NULL);
+            if (find_msg(&w, SWIM_MSG_PING))
+                pings++;
+        }
+        cap_clear(&c);
+    }
+    assert_true(pings >= 2);
+    struct swim_metrics met;
+    swim_get_metrics(s, &met);
+    assert_true(met.heal_pings >= 2);
+    /* p answers: a joining push/pull goes to it at once */
+    struct swim_ack a = {.seq_no = 999999};
+    n = swim_encode_ack(buf, sizeof(buf), &a);
+    feed(s, 2601, &pa, buf, (size_t)n);
+    size_t streams = 0;
+    for (size_t i = 0; i < c.n; i++)
+        if (c.s[i].stream && swim_addr_eq(&c.s[i].to, &pa))
+            streams++;
+    assert_int_equal(streams, 1);
+    cap_clear(&c);
+    /* heard again at once: no second push/pull within the second */
+    feed(s, 2700, &pa, buf, (size_t)n);
+    for (size_t i = 0; i < c.n; i++)
+        assert_false(c.s[i].stream && swim_addr_eq(&c.s[i].to, &pa));
+    cap_clear(&c);
+    swim_get_metrics(s, &met);
+    assert_int_equal(met.heals, 1);
+    swim_free(s);
+}
+
 static void test_pushpull_server_and_version_check(void **state)
 {
     (void)state;
@@ -1166,6 +1223,7 @@ int main(void)
         cmocka_unit_test(test_probe_failure_goes_indirect_then_suspect),
         cmocka_unit_test(test_refused_probe_declares_dead),
         cmocka_unit_test(test_relay_nacks_refused_target_at_once),
+        cmocka_unit_test(test_dead_member_heal_pings_and_push),
         cmocka_unit_test(test_pushpull_server_and_version_check),
         cmocka_unit_test(test_keyring_drops_and_plaintext_stream),
         cmocka_unit_test(test_garbage_is_dropped),
