@@ -63,7 +63,8 @@ struct records {
     struct rec_snapshot *snap; /* RCU-published */
     struct rec_snapshot *retired;
     uint64_t version;
-    bool dirty; /* the served set may have changed since the last publication */
+    bool dirty;     /* the served set may have changed since the last publication */
+    unsigned batch; /* records_batch_begin depth: publication waits for the last end */
 };
 
 /* table.c: entries and owners */

@@ -79,6 +79,12 @@ const char *records_local_owner(const struct records *t);
 
 /* ---- Local sources (this node is the owner). Thread-safe. ---- */
 
+/* Defers publication: whatever any writer changes between begin and the matching end is
+ * published to readers once, at the end, as one snapshot (a burst of hosts files rebuilds the
+ * snapshot once, not once per file). Nests. */
+void records_batch_begin(struct records *t);
+void records_batch_end(struct records *t);
+
 /* Replaces the whole set of records this node publishes under `source` with in[0..n).
  * n == 0 removes the source. Duplicates in `in` are ignored. Each resulting add/remove bumps the
  * local seq, emits a delta to the observer, and the new set is published to readers once (atomic

@@ -280,10 +280,8 @@ static void wait_for_dir(struct hosts_source *h)
     h->poll_ms = h->poll_ms * 2 > POLL_MAX_MS ? POLL_MAX_MS : h->poll_ms * 2;
 }
 
-static void on_timer(void *ctx)
+static void process(struct hosts_source *h)
 {
-    struct hosts_source *h = ctx;
-    h->timer = NULL;
     if (h->check) {
         h->check = false;
         watch_path(h);
@@ -327,6 +325,16 @@ static void on_timer(void *ctx)
     h->full = false;
     pending_clear(h);
     update_status(h);
+}
+
+/* Everything the coalesced events changed is published to DNS readers as one snapshot. */
+static void on_timer(void *ctx)
+{
+    struct hosts_source *h = ctx;
+    h->timer = NULL;
+    records_batch_begin(h->t);
+    process(h);
+    records_batch_end(h->t);
 }
 
 static void schedule(struct hosts_source *h, bool full)
@@ -473,7 +481,9 @@ struct hosts_source *hosts_source_start(struct loop *l, const char *dir, struct 
         goto fail;
     watch_path(h); /* before the directory: a change from here on is seen */
     if (establish(h)) {
-        hosts_rescan(h); /* the initial load happens before start returns */
+        records_batch_begin(h->t); /* the initial load happens before start returns */
+        hosts_rescan(h);
+        records_batch_end(h->t);
         h->full = false;
     } else {
         log_warn(MOD, "hosts directory %s: %s; waiting for it to appear", h->dir, strerror(errno));

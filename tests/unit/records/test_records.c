@@ -365,6 +365,38 @@ static void test_empty_non_terminals_and_dedupe(void **state)
     records_read_unlock();
 }
 
+/* Changes inside a batch reach readers together, as one new snapshot, at the batch's end. */
+static void test_batch_publishes_once(void **state)
+{
+    struct records *t = *state;
+    struct rec_input a[] = {tl_in("one.batch.test", "10.0.1.1")};
+    records_set_source(t, "hosts:/one", a, 1);
+    uint64_t v0 = version(t);
+    records_batch_begin(t);
+    records_batch_begin(t); /* nests */
+    char src[32], name[64];
+    for (int i = 0; i < 50; i++) {
+        snprintf(src, sizeof src, "hosts:/f%d", i);
+        snprintf(name, sizeof name, "n%d.batch.test", i);
+        struct rec_input in[] = {tl_in(name, "10.0.2.1")};
+        assert_int_equal(records_set_source(t, src, in, 1), 1);
+    }
+    records_set_source(t, "hosts:/one", NULL, 0);
+    assert_int_equal(version(t), v0); /* readers still see the old set */
+    assert_int_equal(served(t), 1);
+    records_batch_end(t);
+    assert_int_equal(version(t), v0);
+    records_batch_end(t);
+    assert_int_equal(version(t), v0 + 1); /* one publication for 51 changes */
+    assert_int_equal(served(t), 50);
+    assert_int_equal(lookup(t, "one.batch.test", NULL, NULL, NULL), -1);
+    assert_int_equal(lookup(t, "n49.batch.test", NULL, NULL, NULL), 1);
+    /* outside a batch every call publishes */
+    struct rec_input b[] = {tl_in("two.batch.test", "10.0.1.2")};
+    records_set_source(t, "hosts:/two", b, 1);
+    assert_int_equal(version(t), v0 + 2);
+}
+
 static void test_many_names(void **state)
 {
     struct records *t = *state;
@@ -1090,6 +1122,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_invalid_inputs_skipped, setup, teardown),
         cmocka_unit_test_setup_teardown(test_foreach_source, setup, teardown),
         cmocka_unit_test_setup_teardown(test_empty_non_terminals_and_dedupe, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_batch_publishes_once, setup, teardown),
         cmocka_unit_test_setup_teardown(test_many_names, setup, teardown),
         cmocka_unit_test_setup_teardown(test_delta_contiguous_gap_stale, setup, teardown),
         cmocka_unit_test_setup_teardown(test_apply_deltas_batch, setup, teardown),
