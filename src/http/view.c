@@ -22,7 +22,7 @@ enum http_source_kind http_source_kind(const char *source)
 struct gather_ctx {
     struct http_view *v;
     const char *local;
-    bool copy;
+    const struct http_records_query *copy; /* NULL: count only */
     bool failed;
 };
 
@@ -34,25 +34,24 @@ static void gather_record(const struct rec_view *r, void *vctx)
     v->by_type[r->addr.type == REC_AAAA ? 1 : 0]++;
     if (g->local && strcmp(r->owner, g->local) != 0)
         v->remote++;
-    if (!g->copy || g->failed)
+    if (!g->copy || g->failed || !http_records_match(g->copy, r->name))
         return;
     if (!vec_reserve(&v->records, v->records.n + 1)) {
         g->failed = true;
         return;
     }
-    struct http_record *out = &v->records.v[v->records.n];
-    out->name = strdup(r->name);
-    out->source = strdup(r->source);
-    out->owner = strdup(r->owner);
-    out->addr = r->addr;
-    if (!out->name || !out->source || !out->owner) {
-        free(out->name);
-        free(out->source);
-        free(out->owner);
+    /* one allocation holds the three strings; name owns it */
+    size_t nl = strlen(r->name) + 1, sl = strlen(r->source) + 1, ol = strlen(r->owner) + 1;
+    char *block = malloc(nl + sl + ol);
+    if (!block) {
         g->failed = true;
         return;
     }
-    v->records.n++;
+    struct http_record *out = &v->records.v[v->records.n++];
+    out->name = memcpy(block, r->name, nl);
+    out->source = memcpy(block + nl, r->source, sl);
+    out->owner = memcpy(block + nl + sl, r->owner, ol);
+    out->addr = r->addr;
 }
 
 static int addr_cmp(const struct rec_addr *a, const struct rec_addr *b)
@@ -75,7 +74,8 @@ static int record_cmp(const void *pa, const void *pb)
     return c;
 }
 
-void http_view_gather(const struct http_api_config *c, bool with_records, struct http_view *v)
+void http_view_gather(const struct http_api_config *c, const struct http_records_query *records,
+                      struct http_view *v)
 {
     memset(v, 0, sizeof *v);
     struct timespec ts;
@@ -99,8 +99,7 @@ void http_view_gather(const struct http_api_config *c, bool with_records, struct
 
     if (c->records) {
         records_get_stats(c->records, &v->rec);
-        struct gather_ctx g = {
-            .v = v, .local = records_local_owner(c->records), .copy = with_records};
+        struct gather_ctx g = {.v = v, .local = records_local_owner(c->records), .copy = records};
         records_foreach(c->records, true, gather_record, &g);
         v->records_failed = g.failed;
         if (v->records.n > 1)
@@ -110,10 +109,7 @@ void http_view_gather(const struct http_api_config *c, bool with_records, struct
 
 void http_view_free(struct http_view *v)
 {
-    for (size_t i = 0; i < v->records.n; i++) {
-        free(v->records.v[i].name);
-        free(v->records.v[i].source);
-        free(v->records.v[i].owner);
-    }
+    for (size_t i = 0; i < v->records.n; i++)
+        free(v->records.v[i].name); /* holds source and owner too */
     vec_free(&v->records);
 }
