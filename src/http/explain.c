@@ -171,26 +171,30 @@ static void rule(const struct config *cfg, const struct http_explain_query *q,
 {
     const char *zone = p->zone >= 0 ? cfg->dns_domains[p->zone] : NULL;
     const char *action = config_unknown_action_name(cfg->dns_unknown_action);
+    size_t held = t->by_state[ST_SERVED] + t->by_state[ST_SHADOWED] + t->by_state[ST_DORMANT] +
+                  t->by_state[ST_REMOVED];
+    /* a name with records none of which is served is unknown to DNS all the same */
+    const char *unknown = held ? "no served record of the name" : "unknown name";
     if (q->qtype == DNS_TYPE_AXFR || q->qtype == DNS_TYPE_IXFR) {
         *id = "transfer_refused";
         snprintf(text, len, "zone transfers (%s) are refused", q->type);
     } else if (p->rcode < 0) {
         *id = "unknown_drop";
-        snprintf(text, len, "unknown name -> dropped without an answer (DNS_UNKNOWN_ACTION=%s)",
+        snprintf(text, len, "%s -> dropped without an answer (DNS_UNKNOWN_ACTION=%s)", unknown,
                  action);
     } else if (p->rcode == DNS_RCODE_REFUSED && cfg->n_dns_domains > 0 && !zone) {
         *id = "outside_domains";
-        snprintf(text, len, "unknown name outside DNS_DOMAINS -> REFUSED");
+        snprintf(text, len, "%s, outside DNS_DOMAINS -> REFUSED", unknown);
     } else if (p->rcode == DNS_RCODE_REFUSED) {
         *id = "unknown_refused";
-        snprintf(text, len, "unknown name -> REFUSED (DNS_UNKNOWN_ACTION=%s)", action);
+        snprintf(text, len, "%s -> REFUSED (DNS_UNKNOWN_ACTION=%s)", unknown, action);
     } else if (p->rcode == DNS_RCODE_NXDOMAIN && zone) {
         *id = "nxdomain_in_domain";
-        snprintf(text, len, "unknown name inside DNS_DOMAINS domain %s -> NXDOMAIN with its SOA",
+        snprintf(text, len, "%s, inside DNS_DOMAINS domain %s -> NXDOMAIN with its SOA", unknown,
                  zone);
     } else if (p->rcode == DNS_RCODE_NXDOMAIN) {
         *id = "unknown_nxdomain";
-        snprintf(text, len, "unknown name -> NXDOMAIN (DNS_UNKNOWN_ACTION=%s)", action);
+        snprintf(text, len, "%s -> NXDOMAIN (DNS_UNKNOWN_ACTION=%s)", unknown, action);
     } else if (p->rcode != DNS_RCODE_NOERROR) {
         *id = "error";
         snprintf(text, len, "answered %s", dns_rcode_name(p->rcode));
