@@ -240,10 +240,13 @@ def test_status_page_cluster_section(joyride, tmp_path):
     wait_until(lambda: b.json("/dns/cluster")[1]["cluster"]["swim_cluster"]["alive_members"] == 2,
                timeout=15, what="two members")
     out = rendered_page(b, tmp_path / "profile")
-    assert "SWIM members" in out, out[-3000:]
+    assert "Cluster nodes" in out, out[-3000:]
     for name in ("page-node-a", "page-node-b (this node)"):
         assert ">%s<" % name in out, name
     assert len(re.findall(r'class="ok">alive<', out)) == 2
+    # discovery is off here: the role shown is what is known, self or peer
+    assert '>page-node-a</td><td>peer</td>' in out, out[-3000:]
+    assert '>page-node-b (this node)</td><td>self</td>' in out, out[-3000:]
     assert "DNS synchronization is not enabled" not in out
 
 
