@@ -64,12 +64,14 @@ static void print_help(const struct cli_command *c)
 
 int cli_usage_error(const struct cli_opts *o, const char *fmt, ...)
 {
-    char msg[512];
+    struct buf msg = {0};
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(msg, sizeof msg, fmt, ap);
+    buf_vprintf(&msg, fmt, ap);
     va_end(ap);
-    fprintf(stderr, "joyride %s: %s (see joyride %s --help)\n", o->cmd->name, msg, o->cmd->name);
+    fprintf(stderr, "joyride %s: %s (see joyride %s --help)\n", o->cmd->name,
+            msg.p ? msg.p : "bad arguments", o->cmd->name);
+    buf_free(&msg);
     return CLI_USAGE;
 }
 

@@ -51,7 +51,9 @@ static void print_row(FILE *out, const char *const *cells, const size_t *w, size
 
 void cli_table_print(const struct cli_table *t, FILE *out)
 {
-    size_t *w = calloc(t->ncols ? t->ncols : 1, sizeof *w);
+    if (t->ncols == 0)
+        return;
+    size_t *w = calloc(t->ncols, sizeof *w);
     if (!w)
         return;
     for (size_t c = 0; c < t->ncols; c++)

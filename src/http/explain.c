@@ -43,9 +43,13 @@ static void collect(const struct rec_view *r, void *ctx)
         es->oom = true;
         return;
     }
-    e->owner = memcpy(block, r->owner, ol);
-    e->source = memcpy(block + ol, r->source, sl);
-    e->info = il ? memcpy(block + ol + sl, r->info, il) : NULL;
+    memcpy(block, r->owner, ol);
+    memcpy(block + ol, r->source, sl);
+    if (il)
+        memcpy(block + ol + sl, r->info, il);
+    e->owner = block;
+    e->source = block + ol;
+    e->info = il ? block + ol + sl : NULL;
     e->addr = r->addr;
     e->epoch = r->epoch;
     e->seq = r->seq;

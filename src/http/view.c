@@ -48,9 +48,12 @@ static void gather_record(const struct rec_view *r, void *vctx)
         return;
     }
     struct http_record *out = &v->records.v[v->records.n++];
-    out->name = memcpy(block, r->name, nl);
-    out->source = memcpy(block + nl, r->source, sl);
-    out->owner = memcpy(block + nl + sl, r->owner, ol);
+    memcpy(block, r->name, nl);
+    memcpy(block + nl, r->source, sl);
+    memcpy(block + nl + sl, r->owner, ol);
+    out->name = block;
+    out->source = block + nl;
+    out->owner = block + nl + sl;
     out->addr = r->addr;
 }
 

@@ -499,6 +499,7 @@ int records_set_source(struct records *t, const char *source, const struct rec_i
         struct rec_input key;
         memcpy(key.name, e->name, strlen(e->name) + 1);
         key.addr = e->addr;
+        key.line = 0;
         if (m && bsearch(&key, v, m, sizeof *v, records_input_cmp))
             continue;
         rt_entry_set_tomb(e, true);
