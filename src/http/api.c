@@ -64,17 +64,12 @@ static enum MHD_Result send_text(struct MHD_Connection *conn, unsigned status, c
     return send_buffer(conn, status, type, text, strlen(text), MHD_RESPMEM_MUST_FREE, allow);
 }
 
-static int dump_to_buf(const char *data, size_t size, void *b)
-{
-    return buf_append(b, data, size) ? 0 : -1;
-}
-
 /* doc (consumed) as compact JSON and a newline. */
 static enum MHD_Result send_json(struct MHD_Connection *conn, unsigned status, json_t *doc,
                                  const char *allow)
 {
     struct buf b = {0};
-    if (doc && json_dump_callback(doc, dump_to_buf, &b, JSON_COMPACT) == 0)
+    if (doc && json_dump_callback(doc, http_json_to_buf, &b, JSON_COMPACT) == 0)
         buf_putc(&b, '\n');
     else
         b.oom = true;

@@ -129,6 +129,8 @@ const char *http_iso8601(double unix_seconds, char buf[32]);
 
 json_t *http_health_json(const struct config *cfg, const struct http_view *v);
 json_t *http_status_json(const struct config *cfg, const struct http_view *v);
+/* A json_dump_callback writer appending to a struct buf. */
+int http_json_to_buf(const char *data, size_t size, void *b);
 /* One record of /dns/records. */
 json_t *http_record_json(const struct config *cfg, const struct http_record *r);
 /* The /dns/records document: the totals and the page [q->offset, q->offset + q->limit) of

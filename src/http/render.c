@@ -150,7 +150,7 @@ json_t *http_record_json(const struct config *cfg, const struct http_record *r)
     return e;
 }
 
-static int dump_to_buf(const char *data, size_t size, void *b)
+int http_json_to_buf(const char *data, size_t size, void *b)
 {
     return buf_append(b, data, size) ? 0 : -1;
 }
@@ -176,7 +176,7 @@ bool http_records_render(const struct config *cfg, const struct http_view *v,
         json_t *e = http_record_json(cfg, &v->records.v[first + i]);
         if (i)
             buf_putc(out, ',');
-        if (!e || json_dump_callback(e, dump_to_buf, out, JSON_COMPACT) != 0)
+        if (!e || json_dump_callback(e, http_json_to_buf, out, JSON_COMPACT) != 0)
             out->oom = true;
         json_decref(e);
     }
