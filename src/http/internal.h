@@ -107,7 +107,9 @@ struct http_view {
     struct {
         struct http_record *v;
         size_t n, cap;
-    } records; /* served records (only when asked), sorted by name then address; a vec.h vector */
+    } records; /* served records (only when asked), sorted by name then address; a vec.h vector;
+                * for a page (limit given), only the first offset + limit of them */
+    size_t matched; /* served records that pass the filter (the listing's total) */
     uint16_t dns_port;
     bool dns_running;
     bool hosts_enabled;

@@ -158,9 +158,9 @@ int http_json_to_buf(const char *data, size_t size, void *b)
 bool http_records_render(const struct config *cfg, const struct http_view *v,
                          const struct http_records_query *q, struct buf *out)
 {
-    size_t total = v->records.n;
-    size_t first = q->offset < total ? q->offset : total;
-    size_t n = total - first;
+    size_t total = v->matched;
+    size_t first = q->offset < v->records.n ? q->offset : v->records.n;
+    size_t n = v->records.n - first;
     if (q->has_limit && q->limit < n)
         n = q->limit;
     buf_printf(out,

@@ -289,3 +289,24 @@ def test_explain_shadowed_dormant_and_removed(joyride):
     # the shadowed one is dormant now too (dormant wins over shadowed in the state)
     doc = explain(a, "shared.test")
     assert owners(doc) == sorted([(a_id, "served"), (b_id, "dormant")])
+
+
+def test_pages_of_a_large_table_match_the_full_listing(joyride):
+    """25,000 names in 5 files with interleaved names (so the table's order is not the sorted
+    one): pages near the top (selected with a bounded heap), across and beyond offset + limit =
+    20,000 (copied and sorted whole) and filtered pages equal slices of the full listing."""
+    files = {"f%d" % f: "".join("10.%d.%d.%d n%05d.big.test\n" % (f, i >> 8 & 255, i & 255, i)
+                                for i in range(f, 25000, 5)) for f in range(5)}
+    node = joyride(hosts=files)
+    full = records(node)
+    assert full["total"] == 25000
+    listing = full["records"]
+    for offset, limit in ((0, 1), (0, 100), (7, 500), (19950, 50), (19990, 100), (24950, 100),
+                          (0, 25000), (24999, 5)):
+        page = records(node, "?limit=%d&offset=%d" % (limit, offset))
+        assert page["total"] == 25000
+        assert page["records"] == listing[offset:offset + limit], (offset, limit)
+    sub = [r for r in listing if r["hostname"].startswith("n1")]
+    page = records(node, "?name=n1*&limit=30&offset=4990")
+    assert page["total"] == len(sub) == 10000  # n10000..n19999
+    assert page["records"] == sub[4990:5020]

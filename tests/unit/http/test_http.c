@@ -200,6 +200,7 @@ static void test_records_json(void **state)
     records_parse_addr("fd00::1", &recs[1].addr);
     v.records.v = recs;
     v.records.n = 2;
+    v.matched = 2;
     struct http_records_query all = {0};
     struct buf b = {0};
     assert_true(http_records_render(&cfg, &v, &all, &b));
