@@ -59,6 +59,7 @@ static int parse_line(const char *p, size_t len, size_t lineno, struct hosts_par
     char tok[TOKEN_MAX + 1];
     struct rec_input r;
     memset(&r, 0, sizeof r);
+    r.line = (uint32_t)lineno;
     if (memchr(p + a0, '%', i - a0)) {
         warnf(out, warn, ctx, lineno, "IPv6 zone ids are not supported: '%s'", p + a0, i - a0);
         goto bad;
