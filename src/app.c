@@ -98,6 +98,7 @@ int app_start_sync(struct app *a, char *err, size_t errlen)
     sc.probe_timeout_ms = c->swim_probe_timeout_ms;
     sc.gossip_interval_ms = c->swim_gossip_interval_ms;
     sc.suspicion_mult = c->swim_suspicion_mult;
+    sc.gossip_nodes = c->swim_gossip_nodes;
     sc.pushpull_interval_ms = c->swim_pushpull_interval_ms;
 
     size_t n_keys = c->n_cluster_keys ? c->n_cluster_keys : 1;

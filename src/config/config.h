@@ -82,6 +82,7 @@ struct config {
     uint32_t swim_probe_timeout_ms;
     uint32_t swim_gossip_interval_ms;
     uint32_t swim_suspicion_mult;
+    uint32_t swim_gossip_nodes;
     uint32_t swim_pushpull_interval_ms;
 
     /* Presentation and logging */

@@ -181,9 +181,20 @@ static void source_name(char out[REC_SOURCE_MAX + 1], const char *id)
     snprintf(out, REC_SOURCE_MAX + 1, SOURCE_PREFIX "%s", id);
 }
 
+/* "web (105a5be9dc0e)", or just the short id when the name is not known. */
+static const char *who(char out[128], const char *name, const char *id)
+{
+    if (!name[0] || strcmp(name, id) == 0)
+        snprintf(out, 128, "%.12s", id);
+    else
+        snprintf(out, 128, "%.96s (%.12s)", name, id);
+    return out;
+}
+
 static void remove_container(struct docker_source *d, const char *id, const char *name,
                              const char *why)
 {
+    char w[128];
     if (idset_find(&d->tracked, id) < 0)
         return;
     char src[REC_SOURCE_MAX + 1];
@@ -194,7 +205,7 @@ static void remove_container(struct docker_source *d, const char *id, const char
         return;
     }
     idset_del(&d->tracked, id);
-    log_info(MOD, "container %s (%.12s) %s: records removed", name, id, why);
+    log_info(MOD, "container %s %s: records removed", who(w, name, id), why);
 }
 
 /* Publishes the records of a running container from its labels (n == 0 removes). */
@@ -223,9 +234,10 @@ static void publish_container(struct docker_source *d, const char *id, const cha
         /* the container's name, for /dns/explain (an id when the name is unknown: none) */
         records_set_source_info(d->t, src, strcmp(name, id) != 0 ? name : NULL);
         if (changes > 0) {
-            char addr[46];
-            log_info(MOD, "container %s (%.12s) %s: %zu name(s) -> %s, first %s", name, id, why,
-                     recs.n, records_format_addr(&recs.v[0].addr, addr), recs.v[0].name);
+            char addr[46], w[128];
+            log_info(MOD, "container %s %s: %zu name%s -> %s, first %s", who(w, name, id), why,
+                     recs.n, recs.n == 1 ? "" : "s", records_format_addr(&recs.v[0].addr, addr),
+                     recs.v[0].name);
         }
     }
     rec_inputs_free(&recs);
@@ -620,8 +632,13 @@ static void *monitor_main(void *arg)
         if (!d->outage) {
             d->outage = true;
             d->outage_since = loop_now_ms();
+            /* err may already name the endpoint ("cannot connect to unix:///x: ...") */
+            bool named = strstr(err, d->ep.display) != NULL;
             if (synced)
                 log_warn(MOD, "lost %s: %s; reconnecting (backoff up to %ld s)", d->ep.display, err,
+                         BACKOFF_MAX_MS / 1000);
+            else if (named)
+                log_warn(MOD, "%s; retrying in the background (backoff up to %ld s)", err,
                          BACKOFF_MAX_MS / 1000);
             else
                 log_warn(MOD,

@@ -219,7 +219,8 @@ void hosts_load(struct hosts_source *h, const char *name)
         log_info(MOD, "%s/%s: %zu records (%zu invalid lines skipped)", h->dir, shown,
                  parsed.recs.n, parsed.bad_lines);
     else
-        log_info(MOD, "%s/%s: %zu records", h->dir, shown, parsed.recs.n);
+        log_info(MOD, "%s/%s: %zu record%s", h->dir, shown, parsed.recs.n,
+                 parsed.recs.n == 1 ? "" : "s");
     hosts_parsed_free(&parsed);
 }
 

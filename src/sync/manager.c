@@ -554,7 +554,9 @@ void sync_stop(struct sync *s)
         s->status_timer = loop_timer_add(s->loop, LEAVE_SPREAD_MS, leave_deadline, s);
         loop_run(s->loop);
         log_info(SYNC_MOD, "left the cluster%s",
-                 swim_leave_done(s->swim) ? "" : " (leave not confirmed sent)");
+                 swim_leave_done(s->swim) ? ""
+                                          : " (the leave message was not confirmed sent before the "
+                                            "deadline; the others will see this node fail)");
     }
     /* Work already posted for us runs now (it sees `stopping` and returns), never after free. */
     if (loop_post(s->loop, stop_loop, s->loop) == 0)

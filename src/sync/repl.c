@@ -323,7 +323,12 @@ static void merge_state(struct sync *s, const struct sync_state *st, const char 
     s->stats.records_synced += carried;
     s->stats.last_sync = sync_wall_now();
     pthread_mutex_unlock(&s->mu);
-    log_info(SYNC_MOD, "Received DNS sync with %zu records", st->n_entries);
+    /* INFO only when it changed what this node answers: a join exchanges states both ways and
+     * an up-to-date state is routine */
+    if (changes > 0)
+        log_info(SYNC_MOD, "Received DNS sync with %zu record%s from %s (%d change%s)",
+                 st->n_entries, st->n_entries == 1 ? "" : "s", st->sender, changes,
+                 changes == 1 ? "" : "s");
     log_debug(SYNC_MOD, "%s from %s: %zu owners, %zu entries merged, %d served changes", how,
               st->sender, st->n_owners, carried, changes);
 }
