@@ -1,0 +1,126 @@
+"""What deployments rely on, with the real binary: `joyride health` (the container HEALTHCHECK)
+and its exit codes, the default NODE_ID when joyride is PID 1 in a PID namespace of its own (as
+in every container), and the message naming the fix when an unprivileged user binds port 53."""
+
+import os
+import shutil
+import signal
+import socket
+import subprocess
+
+import pytest
+
+from conftest import JOYRIDE, free_port, node_env, unique_loopback
+
+
+def health(env, *args):
+    return subprocess.run([str(JOYRIDE), "health", *args], env=env, capture_output=True,
+                          text=True, timeout=15, stdin=subprocess.DEVNULL)
+
+
+def test_health_exit_codes(joyride):
+    node = joyride()
+    r = health(node.env)
+    assert r.returncode == 0, r.stderr
+    assert r.stdout == "healthy: http://%s:%d/health\n" % (node.addr, node.http_port)
+    # flags as joyride reads them
+    r = health({"PATH": "/usr/bin:/bin"}, "--http-bind-address", node.addr, "--http-port",
+               str(node.http_port))
+    assert r.returncode == 0, r.stderr
+    # nothing listening: 1, one line naming what was asked
+    other = free_port(node.addr, both=False)
+    r = health(node.env, "--http-port", str(other))
+    assert r.returncode == 1
+    assert r.stderr == "joyride health: http://%s:%d/health: Connection refused\n" % (
+        node.addr, other)
+    # a wildcard bind address is asked on loopback
+    r = health(node_env(HTTP_BIND_ADDRESS="0.0.0.0", HTTP_PORT=other))
+    assert r.returncode == 1 and "http://127.0.0.1:%d/health" % other in r.stderr
+    # usage errors: 2
+    assert health(node.env, "extra").returncode == 2
+    assert health(node.env, "--http-port", "99999").returncode == 2
+    r = health(node.env, "--help")
+    assert r.returncode == 0 and r.stdout.startswith("usage: joyride health")
+
+
+def test_health_not_healthy_when_answer_is_not_joyride(tmp_path):
+    """Something else on the port (an HTTP 503, or a server that never answers) is not healthy."""
+    addr = unique_loopback()
+    srv = socket.socket()
+    srv.bind((addr, 0))
+    srv.listen(4)
+    srv.settimeout(10.0)  # a joyride health that never connects fails the test, never hangs it
+    port = srv.getsockname()[1]
+    env = node_env(HTTP_BIND_ADDRESS=addr, HTTP_PORT=port)
+    p = subprocess.Popen([str(JOYRIDE), "health"], env=env, stdout=subprocess.PIPE,
+                         stderr=subprocess.PIPE, text=True)
+    conn, _ = srv.accept()
+    conn.recv(4096)
+    conn.sendall(b"HTTP/1.0 503 Service Unavailable\r\n\r\n{\"status\":\"unhealthy\"}")
+    conn.close()
+    out, err = p.communicate(timeout=10)
+    assert p.returncode == 1 and err.endswith(": HTTP 503\n"), err
+    # accepted but never answered: bounded wait, then 1
+    p = subprocess.Popen([str(JOYRIDE), "health"], env=env, stdout=subprocess.PIPE,
+                         stderr=subprocess.PIPE, text=True)
+    conn, _ = srv.accept()
+    out, err = p.communicate(timeout=10)
+    conn.close()
+    srv.close()
+    assert p.returncode == 1 and "no answer in time" in err, err
+
+
+def test_node_id_from_hostname_as_pid_1(tmp_path):
+    """PID 1 of a new PID namespace (what a container gives) names itself joyride-<hostname>
+    rather than joyride-1, which every containerised node would share."""
+    if not shutil.which("unshare"):
+        pytest.skip("unshare is not installed (util-linux)")
+    env = node_env()
+    # --kill-child: joyride gets SIGKILL if unshare dies first
+    p = subprocess.Popen(["unshare", "--pid", "--fork", "--kill-child", "--mount-proc",
+                          str(JOYRIDE)], env=env, stdout=subprocess.PIPE,
+                         stderr=subprocess.STDOUT, text=True)
+    lines = []
+    try:
+        for line in p.stdout:
+            lines.append(line)
+            if "started:" in line:
+                break
+        # unshare ignores SIGTERM while it waits: signal joyride (its child) by its host PID
+        with open("/proc/%d/task/%d/children" % (p.pid, p.pid)) as f:
+            for pid in f.read().split():
+                os.kill(int(pid), signal.SIGTERM)
+        assert p.wait(timeout=10) == 0
+    finally:
+        if p.poll() is None:
+            p.kill()
+            p.wait()
+    out = "".join(lines)
+    if "started:" not in out and "unshare:" in out:
+        pytest.skip("cannot create a PID namespace here: %s" % out.strip())
+    assert "node joyride-%s," % socket.gethostname() in lines[-1], out
+
+
+def test_port_53_refused_names_the_fix(tmp_path):
+    """An unprivileged user binding port 53: exit 1 and one line that names CAP_NET_BIND_SERVICE
+    and the ways to grant it."""
+    if not shutil.which("setpriv"):
+        pytest.skip("setpriv is not installed (util-linux)")
+    with open("/proc/sys/net/ipv4/ip_unprivileged_port_start") as f:
+        if int(f.read()) <= 53:
+            pytest.skip("this host lets every user bind port 53")
+    for kind, env in (("DNS", node_env(DNS_PORT=53)), ("HTTP", node_env(HTTP_PORT=80))):
+        r = subprocess.run(["setpriv", "--reuid=nobody", "--regid=nogroup", "--clear-groups",
+                            str(JOYRIDE)], env=env, capture_output=True, text=True, timeout=15,
+                           cwd="/", stdin=subprocess.DEVNULL)  # nobody reads no .env
+        assert r.returncode == 1, r.stderr
+        # the reason is one line, the last (the log lines of what had started come before it)
+        errors = [line for line in r.stderr.splitlines() if line.startswith("joyride: ")]
+        assert len(errors) == 1, r.stderr
+        msg = errors[0]
+        assert r.stderr.splitlines()[-1] == msg
+        assert ("port 53 on %s" % env["DNS_BIND_ADDRESS"] if kind == "DNS" else "port 80") in msg
+        assert "CAP_NET_BIND_SERVICE" in msg
+        assert "sudo setcap cap_net_bind_service=+ep %s" % JOYRIDE.resolve() in msg
+        assert "AmbientCapabilities=CAP_NET_BIND_SERVICE" in msg
+        assert "--cap-add NET_BIND_SERVICE" in msg
