@@ -1,6 +1,7 @@
 """What deployments rely on, with the real binary: `joyride health` (the container HEALTHCHECK)
 and its exit codes, the default NODE_ID when joyride is PID 1 in a PID namespace of its own (as
-in every container), and the message naming the fix when an unprivileged user binds port 53."""
+in every container), the message naming the fix when an unprivileged user binds port 53, and
+joyride as dnsmasq's conditional-forwarding target (the README's server=/domain/addr#port)."""
 
 import os
 import shutil
@@ -8,9 +9,12 @@ import signal
 import socket
 import subprocess
 
+import dns.message
+import dns.query
+import dns.rcode
 import pytest
 
-from conftest import JOYRIDE, free_port, node_env, unique_loopback
+from conftest import JOYRIDE, free_port, node_env, unique_loopback, wait_until
 
 
 def health(env, *args):
@@ -114,13 +118,39 @@ def test_port_53_refused_names_the_fix(tmp_path):
                             str(JOYRIDE)], env=env, capture_output=True, text=True, timeout=15,
                            cwd="/", stdin=subprocess.DEVNULL)  # nobody reads no .env
         assert r.returncode == 1, r.stderr
-        # the reason is one line, the last (the log lines of what had started come before it)
+        # the reason is one line (among the log lines of what had started before)
         errors = [line for line in r.stderr.splitlines() if line.startswith("joyride: ")]
         assert len(errors) == 1, r.stderr
         msg = errors[0]
-        assert r.stderr.splitlines()[-1] == msg
         assert ("port 53 on %s" % env["DNS_BIND_ADDRESS"] if kind == "DNS" else "port 80") in msg
         assert "CAP_NET_BIND_SERVICE" in msg
         assert "sudo setcap cap_net_bind_service=+ep %s" % JOYRIDE.resolve() in msg
         assert "AmbientCapabilities=CAP_NET_BIND_SERVICE" in msg
         assert "--cap-add NET_BIND_SERVICE" in msg
+
+
+def test_dnsmasq_conditional_forwarding(joyride, tmp_path):
+    """The README's dnsmasq/Pi-hole line, server=/<domain>/<joyride>#<port>: names of the domain
+    are answered by joyride through dnsmasq on a port of its own."""
+    exe = shutil.which("dnsmasq")
+    if not exe:
+        pytest.skip("dnsmasq is not installed (package dnsmasq-base)")
+    node = joyride(hosts={"h": "10.8.8.8 fwd.joyride.test\n"})
+    addr = unique_loopback()
+    port = free_port(addr)
+    p = subprocess.Popen([exe, "--keep-in-foreground", "--conf-file=/dev/null", "--no-resolv",
+                          "--no-hosts", "--no-poll", "--bind-interfaces", "--pid-file=",
+                          "--listen-address=%s" % addr, "--port=%d" % port,
+                          "--server=/joyride.test/%s#%d" % (node.addr, node.dns_port)],
+                         stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    try:
+        def ask(name):
+            q = dns.message.make_query(name, "A")
+            return dns.query.udp(q, addr, port=port, timeout=1.0)
+        r = wait_until(lambda: ask("fwd.joyride.test"), timeout=10.0, what="dnsmasq up")
+        assert [rd.address for rrset in r.answer for rd in rrset] == ["10.8.8.8"]
+        assert ask("missing.joyride.test").rcode() == dns.rcode.NXDOMAIN  # joyride's answer
+        assert ask("elsewhere.invalid").rcode() == dns.rcode.REFUSED  # dnsmasq: no upstream
+    finally:
+        p.terminate()
+        p.wait(timeout=10)
