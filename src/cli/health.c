@@ -129,11 +129,14 @@ static int ask(const struct sockaddr_storage *ss, socklen_t len, const char *hos
             break;
     }
     resp[got] = '\0';
-    int status = 0;
-    if (sscanf(resp, "HTTP/%*d.%*d %d", &status) != 1) {
+    /* "HTTP/1.1 200 OK": the status code follows the first space */
+    const char *sp = strncmp(resp, "HTTP/", 5) == 0 ? strchr(resp, ' ') : NULL;
+    char *end = NULL;
+    long status = sp ? strtol(sp + 1, &end, 10) : 0;
+    if (!sp || end == sp + 1 || status < 100 || status > 999) {
         snprintf(why, whylen, "not an HTTP answer");
     } else if (status != 200) {
-        snprintf(why, whylen, "HTTP %d", status);
+        snprintf(why, whylen, "HTTP %ld", status);
     } else if (!strstr(resp, "\"status\":\"healthy\"")) {
         snprintf(why, whylen, "answer does not say healthy");
     } else {
