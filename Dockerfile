@@ -32,7 +32,7 @@ FROM debian:bookworm-slim
 RUN apt-get update \
  && apt-get install -y --no-install-recommends libmicrohttpd12 libjansson4 liburcu8 libcurl4 \
       libssl3 zlib1g libsystemd0 \
- && rm -rf /var/lib/apt/lists/* \
+ && apt-get clean && rm -rf /var/lib/apt/lists/* /var/cache/apt/*.bin \
  && groupadd --system --gid 65532 joyride \
  && useradd --system --uid 65532 --gid 65532 --home-dir /app --no-create-home \
       --shell /usr/sbin/nologin joyride
