@@ -25,9 +25,10 @@ struct notify {
 
 static void send_msg(const char *msg)
 {
+    static struct log_limit limit = LOG_LIMIT_INIT(3, 60000); /* a vanished socket: not a flood */
     int r = sd_notify(0, msg);
     if (r < 0)
-        log_warn(MOD, "sd_notify(%s): %s", msg, strerror(-r));
+        log_limited(&limit, LOG_WARNING, MOD, "sd_notify(%.20s): %s", msg, strerror(-r));
 }
 
 static void current_status(struct notify *n, char *buf, size_t len)
