@@ -60,6 +60,10 @@ chmod -R a+rX "$R/app"
     ' "$ROOT/Dockerfile"
 } >"$CTX/Dockerfile"
 
-DOCKER_BUILDKIT=0 "$DOCKER" build -q -t "$TAG" "$CTX" >/dev/null
+# the classic builder: no BuildKit or buildx needed, and FROM scratch pulls nothing
+if ! DOCKER_BUILDKIT=0 "$DOCKER" build -q -t "$TAG" "$CTX" >"$CTX/build.log" 2>&1; then
+    cat "$CTX/build.log" >&2
+    exit 1
+fi
 size=$("$DOCKER" image inspect -f '{{.Size}}' "$TAG")
 echo "image: $TAG loaded ($(awk -v s="$size" 'BEGIN { printf "%.1f MB", s / 1e6 }'), $(du -sh "$R" | cut -f1) on disk before loading)"
