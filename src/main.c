@@ -1,8 +1,8 @@
-/* main.c — wiring and lifecycle: parses the configuration, starts every module in order (record
- * table, event loop, DNS server, hosts and Docker sources, cluster sync, HTTP API), runs the
- * control loop until SIGTERM/SIGINT, then stops everything in reverse order. The only file that
- * knows every module; app.c turns the configuration into each module's settings. `joyride health`
- * (and other subcommands in cli/) are dispatched before any of that. */
+/* main.c — wiring and lifecycle: runs an operator command (cli/) when argv[1] names one, else
+ * parses the configuration, starts every module in order (record table, event loop, DNS server,
+ * hosts and Docker sources, cluster sync, HTTP API), runs the control loop until SIGTERM/SIGINT,
+ * then stops everything in reverse order. The only file that knows every module; app.c turns the
+ * configuration into each module's settings. */
 #include <errno.h>
 #include <signal.h>
 #include <stdio.h>
@@ -197,15 +197,18 @@ static void shutdown_all(struct app *app)
 
 int main(int argc, char **argv)
 {
+    /* joyride members|records|explain|sync|health: a client of a running node */
+    if (argc > 1 && cli_is_command(argv[1]))
+        return cli_run(argc - 1, argv + 1);
+
     struct app app = {.started_ms = loop_now_ms(), .sigfd = -1};
     uint64_t boot_epoch = realtime_ns();
     char err[512];
 
-    if (argc > 1 && strcmp(argv[1], "health") == 0)
-        return cli_health(argc - 1, argv + 1);
     switch (config_parse(&app.cfg, argc, argv, environ, ".env", err, sizeof err)) {
     case CONFIG_HELP:
         config_print_help(stdout, "joyride");
+        cli_print_commands(stdout);
         return 0;
     case CONFIG_VERSION:
         config_print_version(stdout);

@@ -189,7 +189,8 @@ def test_container_answers_is_healthy_and_stops_fast(dockerd, container):
     health = wait_until(lambda: (c.inspect()["State"].get("Health") or {}).get("Status") == "healthy"
                         and c.inspect()["State"]["Health"], timeout=15.0, what="docker health")
     assert health["Log"][-1]["ExitCode"] == 0
-    assert "healthy: http://%s:%d/health" % (c.addr, c.http_port) in health["Log"][-1]["Output"]
+    out = health["Log"][-1]["Output"]
+    assert out.startswith("healthy: ") and "at http://%s:%d" % (c.addr, c.http_port) in out, out
 
     t2 = time.monotonic()
     dockerd.api.stop(c.id, t=10)
@@ -204,13 +205,14 @@ def test_container_answers_is_healthy_and_stops_fast(dockerd, container):
 
 
 def test_health_reports_unhealthy_without_http(dockerd, container):
-    """The HEALTHCHECK fails when nothing answers /health: here it asks a port joyride does not
-    serve (the check runs with the container's environment, so HTTP_PORT is what it asks)."""
+    """The HEALTHCHECK command fails (1) when nothing answers /health: here it asks a port joyride
+    does not serve (the check runs with the container's environment)."""
     c = container()
     c.start()
     c.wait_ready()
     r = dockerd.api.call("POST", "/containers/%s/exec" % c.id, {
-        "Cmd": ["/usr/bin/joyride", "health", "--http-port", str(free_port(c.addr, both=False))],
+        "Cmd": ["/usr/bin/joyride", "health", "--api",
+                "http://%s:%d" % (c.addr, free_port(c.addr, both=False))],
         "AttachStdout": True, "AttachStderr": True})
     dockerd.api.call("POST", "/exec/%s/start" % r["Id"], {"Detach": False}, parse=False)
     res = wait_until(lambda: (lambda x: x if not x["Running"] else None)(
