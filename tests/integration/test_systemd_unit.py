@@ -70,15 +70,18 @@ class Machine(Proc):
                          "--", "systemd.unit=basic.target"],
                         self.dir / "nspawn.log", stdin=subprocess.DEVNULL, new_session=True)
 
-        def init():
+        def booted():
             if not self.alive():
                 raise AssertionError("nspawn exited:\n" + self.log_tail())
+            # nspawn's child is at first an intermediate process: wait for systemd itself
             with open("/proc/%d/task/%d/children" % (self.pid, self.pid)) as f:
                 kids = f.read().split()
-            return int(kids[0]) if kids else None
-        self.init_pid = wait_until(init, timeout=timeout, what="container init")
-        wait_until(lambda: self.run("systemctl", "is-system-running").stdout.strip() in (
-            "running", "degraded"), timeout=timeout, interval=0.2, what="container booted")
+            if not kids or Path("/proc/%s/comm" % kids[0]).read_text().strip() != "systemd":
+                return False
+            self.init_pid = int(kids[0])
+            return self.run("systemctl", "is-system-running").stdout.strip() in (
+                "running", "degraded")
+        wait_until(booted, timeout=timeout, interval=0.2, what="container booted")
 
     def run(self, *cmd, timeout=60, check=False, input=None):
         r = subprocess.run(["nsenter", "-t", str(self.init_pid), "-a", *cmd],
