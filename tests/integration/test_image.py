@@ -184,7 +184,9 @@ def test_container_answers_is_healthy_and_stops_fast(dockerd, container):
         event_ms = rec.latencies_ms({(cid, "up"): answered})["up"][0]
     finally:
         rec.close()
-    assert answer < 1.0, "labelled container answered %.3f s after its start call" % answer
+    # within a second of the container's start (the daemon's own event time; the start call
+    # itself, runc setting the container up, takes up to a second on a loaded machine)
+    assert event_ms < 1000, "labelled container answered %.1f ms after its start event" % event_ms
 
     health = wait_until(lambda: (c.inspect()["State"].get("Health") or {}).get("Status") == "healthy"
                         and c.inspect()["State"]["Health"], timeout=15.0, what="docker health")
