@@ -1,12 +1,13 @@
 # Thin wrapper around Meson: `make` builds build/joyride, `make run` runs one node on loopback,
-# `make test` runs the whole suite (unit + fuzz smoke + integration), `make fuzz` fuzzes longer.
+# `make test` runs the whole suite (unit + fuzz smoke + integration), `make fuzz` fuzzes longer,
+# `make image` loads the runtime image joyride:latest into the daemon at DOCKER_HOST, offline.
 BUILD      ?= build
 TESTBUILD  ?= build-test
 FUZZBUILD  ?= build-fuzz
 FUZZ_SECONDS ?= 15
 PYTEST     ?= /usr/bin/python3 -m pytest
 
-.PHONY: all build run test unit fuzz-smoke fuzz integration bench bench-dns bench-docker bench-swim bench-cluster format lint clean deps
+.PHONY: all build image run test unit fuzz-smoke fuzz integration bench bench-dns bench-docker bench-swim bench-cluster format lint clean deps
 
 all: build
 
@@ -18,6 +19,9 @@ build: deps
 	@ninja -C $(BUILD) src/joyride src/swimmies/swimmies-agent
 	@ln -sf src/joyride $(BUILD)/joyride
 	@ln -sf src/swimmies/swimmies-agent $(BUILD)/swimmies-agent
+
+image: build
+	scripts/image.sh $(BUILD)/src/joyride joyride:latest
 
 run: build
 	DNS_BIND_ADDRESS=127.0.0.1 HTTP_BIND_ADDRESS=127.0.0.1 HOSTIP=127.0.0.1 \

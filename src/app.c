@@ -4,9 +4,11 @@
  * hooks (stored in struct app, so nothing here is static). */
 #include "app.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "sources/docker_host.h"
 #include "sync/status.h"
@@ -165,4 +167,59 @@ const struct http_cluster_hooks *app_bind_cluster_hooks(struct app *a)
         .metrics = hook_metrics,
     };
     return &a->cluster_hooks;
+}
+
+/* ---- systemd notifications (on the loop thread) ---- */
+
+static bool notify_ready(void *ctx)
+{
+    const struct app *a = ctx;
+    struct docker_status ds;
+    docker_source_get_status(a->docker, &ds);
+    return ds.connected || ds.last_error[0];
+}
+
+static void notify_status(void *ctx, char *buf, size_t len)
+{
+    struct app *a = ctx;
+    struct records_stats rs;
+    records_get_stats(a->records, &rs);
+    char cluster[64] = "cluster sync off";
+    if (a->sync) {
+        struct sync_status st;
+        sync_get_status(a->sync, &st);
+        snprintf(cluster, sizeof cluster, "%u cluster member%s alive", st.alive,
+                 st.alive == 1 ? "" : "s");
+        sync_status_free(&st);
+    }
+    struct docker_status ds;
+    docker_source_get_status(a->docker, &ds);
+    snprintf(buf, len, "%zu record%s served, %s, Docker %s", rs.served, rs.served == 1 ? "" : "s",
+             cluster, ds.connected ? "connected" : "not connected");
+}
+
+struct notify_hooks app_notify_hooks(struct app *a)
+{
+    return (struct notify_hooks){.ctx = a, .ready = notify_ready, .status = notify_status};
+}
+
+void app_explain_bind_error(int e, char *err, size_t errlen)
+{
+    if (e != EACCES)
+        return;
+    char exe[512];
+    ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
+    if (n <= 0)
+        snprintf(exe, sizeof exe, "joyride");
+    else
+        exe[n] = '\0';
+    size_t used = strlen(err);
+    if (used >= errlen)
+        return;
+    snprintf(err + used, errlen - used,
+             "; ports below 1024 need CAP_NET_BIND_SERVICE: run `sudo setcap "
+             "cap_net_bind_service=+ep %s`, or set AmbientCapabilities=CAP_NET_BIND_SERVICE in "
+             "the systemd unit, or in a container run as root (--user 0 --cap-add "
+             "NET_BIND_SERVICE)",
+             exe);
 }

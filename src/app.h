@@ -13,6 +13,7 @@
 #include "core/loop.h"
 #include "dns/server.h"
 #include "http/api.h"
+#include "notify/notify.h"
 #include "records/records.h"
 #include "sources/docker.h"
 #include "sources/hosts.h"
@@ -31,6 +32,7 @@ struct app {
     struct sync *sync;
     struct http_cluster_hooks cluster_hooks; /* bound to sync by app_bind_cluster_hooks */
     struct http_api *http;
+    struct notify *notify; /* NULL unless started by systemd with NOTIFY_SOCKET */
 };
 
 /* What config_parse cannot judge alone: DOCKER_HOST must parse as the Docker source reads it.
@@ -51,5 +53,14 @@ int app_start_sync(struct app *a, char *err, size_t errlen);
 
 /* Fills a->cluster_hooks with hooks bound to a->sync and returns them. */
 const struct http_cluster_hooks *app_bind_cluster_hooks(struct app *a);
+
+/* systemd notification hooks: ready once the hosts directory is loaded (at start) and the Docker
+ * source has either published its first container list or failed its first attempt; STATUS=
+ * with the records served, the cluster members alive and the Docker connection. */
+struct notify_hooks app_notify_hooks(struct app *a);
+
+/* Appends to err what to do when binding a port failed with EACCES (a port below 1024 without
+ * CAP_NET_BIND_SERVICE): setcap, the systemd unit's AmbientCapabilities, or root in a container. */
+void app_explain_bind_error(int e, char *err, size_t errlen);
 
 #endif

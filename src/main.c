@@ -20,12 +20,16 @@
 #include "core/loop.h"
 #include "dns/server.h"
 #include "http/api.h"
+#include "notify/notify.h"
 #include "records/records.h"
 #include "sources/docker.h"
 #include "sources/hosts.h"
 #include "sync/sync.h"
 
 extern char **environ;
+
+/* Longest wait for the first Docker list before READY=1 is sent anyway (a daemon that hangs). */
+#define NOTIFY_READY_TIMEOUT_MS 10000
 
 static void on_signal(int fd, uint32_t events, void *ctx)
 {
@@ -72,10 +76,14 @@ static int start_dns(struct app *app)
 {
     struct dns_server_config dc;
     app_dns_config(app, &dc);
-    char err[256] = "";
+    char err[768] = "";
     app->dns = dns_server_start(&dc, app->records, err, sizeof err);
     if (!app->dns) {
-        fprintf(stderr, "joyride: %s\n", err[0] ? err : strerror(errno));
+        int e = errno;
+        if (!err[0])
+            snprintf(err, sizeof err, "%s", strerror(e));
+        app_explain_bind_error(e, err, sizeof err);
+        fprintf(stderr, "joyride: %s\n", err);
         return -1;
     }
     return 0;
@@ -128,10 +136,14 @@ static int start_http(struct app *app, const struct http_cluster_hooks *cluster)
 {
     struct http_api_config hc;
     app_http_config(app, cluster, &hc);
-    char err[256] = "";
+    char err[768] = "";
     app->http = http_api_start(&hc, err, sizeof err);
     if (!app->http) {
-        fprintf(stderr, "joyride: %s\n", err[0] ? err : strerror(errno));
+        int e = errno;
+        if (!err[0])
+            snprintf(err, sizeof err, "%s", strerror(e));
+        app_explain_bind_error(e, err, sizeof err);
+        fprintf(stderr, "joyride: %s\n", err);
         return -1;
     }
     return 0;
@@ -160,6 +172,7 @@ static void log_started(const struct app *app)
 static void shutdown_all(struct app *app)
 {
     uint64_t t0 = loop_now_ms();
+    notify_stop(app->notify); /* STOPPING=1 to systemd */
     http_api_stop(app->http);
     sync_stop(app->sync); /* leaves the cluster; runs the (stopped) loop briefly to send it */
     if (app->docker)
@@ -235,6 +248,8 @@ int main(int argc, char **argv)
         goto out;
 
     log_started(&app);
+    struct notify_hooks nh = app_notify_hooks(&app);
+    app.notify = notify_start(app.loop, &nh, NOTIFY_READY_TIMEOUT_MS); /* READY=1 under systemd */
     loop_run(app.loop);
     rc = 0;
 out:

@@ -1,6 +1,7 @@
 /* cli/cli.h — the operator commands of the joyride binary (`joyride members`, `records`,
  * `explain`, `sync`, `health`). Each talks to a running node over its HTTP API (--api URL, else
- * $JOYRIDE_API, else http://127.0.0.1:$HTTP_PORT with 5000 by default), prints an aligned table
+ * $JOYRIDE_API, else http://$HTTP_BIND_ADDRESS:$HTTP_PORT: loopback for a wildcard or unset, port
+ * 5000 by default), prints an aligned table
  * for people or the API's JSON with --json, and exits with a code scripts can use:
  * 0 ok, 1 not found / unhealthy / failed, 2 usage, 3 node not reachable (health: 1). */
 #ifndef JOYRIDE_CLI_H

@@ -1,6 +1,7 @@
 /* cli/opts.c — the command table, the dispatcher main.c calls, `--help` texts, and the options
- * every command shares: --api URL (else $JOYRIDE_API, else http://127.0.0.1:$HTTP_PORT), --json,
- * --timeout SECONDS, -h/--help. */
+ * every command shares: --api URL (else $JOYRIDE_API, else http://$HTTP_BIND_ADDRESS:$HTTP_PORT
+ * with loopback for a wildcard), --json, --timeout SECONDS, -h/--help. */
+#include <arpa/inet.h>
 #include <ctype.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -54,7 +55,8 @@ static void print_help(const struct cli_command *c)
         printf("\n%s", c->help);
     printf("\nCommon options:\n"
            "  --api URL          the node's HTTP API (default: $JOYRIDE_API, else\n"
-           "                     http://127.0.0.1:$HTTP_PORT, port 5000 when unset)\n"
+           "                     http://$HTTP_BIND_ADDRESS:$HTTP_PORT, loopback and 5000\n"
+           "                     when unset or a wildcard)\n"
            "  --json             print the API's JSON answer as it came\n"
            "  --timeout SECONDS  give up after this long (default: 5)\n"
            "  -h, --help         show this help\n"
@@ -92,7 +94,15 @@ static int default_api(struct cli_opts *o)
     long p = strtol(port, &end, 10);
     if (*end || p < 1 || p > 65535)
         return cli_usage_error(o, "HTTP_PORT: %s is not a port (1-65535)", port);
-    snprintf(o->api, sizeof o->api, "http://127.0.0.1:%ld", p);
+    /* the node's HTTP_BIND_ADDRESS, where it listens; a wildcard (the default) means loopback */
+    const char *bind = getenv("HTTP_BIND_ADDRESS");
+    struct in6_addr a6;
+    if (!bind || !bind[0] || strcmp(bind, "0.0.0.0") == 0)
+        bind = "127.0.0.1";
+    else if (inet_pton(AF_INET6, bind, &a6) == 1 && IN6_IS_ADDR_UNSPECIFIED(&a6))
+        bind = "::1";
+    snprintf(o->api, sizeof o->api, strchr(bind, ':') ? "http://[%s]:%ld" : "http://%s:%ld", bind,
+             p);
     return -1;
 }
 

@@ -1,6 +1,6 @@
 /* config/config.c — the layering of defaults < .env < environment < flags over the option table
  * (options.c) into a validated struct config, the checks across options, and the computed
- * defaults (HOSTIP from the default route, the CPU count). */
+ * defaults (HOSTIP from the default route, the CPU count, NODE_ID from node_id.c). */
 #include "config/config.h"
 
 #include <arpa/inet.h>
@@ -299,7 +299,7 @@ enum config_result config_parse(struct config *cfg, int argc, char *const argv[]
             cfg->hostip_detected = true;
         }
         if (!cfg->node_id[0])
-            snprintf(cfg->node_id, sizeof cfg->node_id, "joyride-%ld", (long)getpid());
+            config_node_id_here(cfg->node_id, sizeof cfg->node_id);
         if (!cfg->dns_workers)
             cfg->dns_workers = config_cpu_count();
         if (!cfg->discovery_timeout_ms) {

@@ -126,6 +126,16 @@ void config_print_version(FILE *out);
  * which sends nothing; then getsockname), or "127.0.0.1". buf holds CONFIG_ADDR_MAX bytes. */
 void config_detect_hostip(char *buf, size_t len);
 
+/* The default NODE_ID (node_id.c): joyride-<pid> when the PID tells hosts apart (not PID 1 and in
+ * the initial PID namespace); otherwise (a container) joyride-<hostname>, else joyride-<first 12
+ * characters of machine_id>, else joyride-<pid>. Pure; characters a node id refuses become '-'. */
+void config_default_node_id(char *out, size_t len, long pid, bool own_pid_namespace,
+                            const char *hostname, const char *machine_id);
+/* Whether this process is PID 1 or in a PID namespace other than the initial one. */
+bool config_in_own_pid_namespace(void);
+/* config_default_node_id for this process (getpid, gethostname, /etc/machine-id). */
+void config_node_id_here(char *out, size_t len);
+
 /* Number of CPUs this process may run on (at least 1). */
 int config_cpu_count(void);
 

@@ -80,7 +80,9 @@ const struct opt config_opts[CONFIG_N_OPTS] = {
      "run discovery, SWIM membership and record replication", K_BOOL, false, F(enable_dns_sync), 0,
      0, NULL},
     {NULL, "NODE_ID", NULL, "node-id", "ID", NULL, "joyride-<pid>",
-     "node identity; must be unique in the cluster", K_CUSTOM, false, 0, 0, 0, set_node_id},
+     "node identity; must be unique in the cluster (default in a container: "
+     "joyride-<hostname>)",
+     K_CUSTOM, false, 0, 0, 0, set_node_id},
     {NULL, "SWIM_PORT", NULL, "swim-port", "PORT", "8890", NULL,
      "SWIM membership port (UDP and TCP)", K_PORT, false, F(swim_port), 0, 0, NULL},
     {NULL, "CLUSTER_BIND_ADDRESS", NULL, "cluster-bind-address", "ADDR", "0.0.0.0", NULL,

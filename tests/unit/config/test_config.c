@@ -105,6 +105,44 @@ static void test_defaults(void **state)
     config_free(&c);
 }
 
+/* The default NODE_ID: the PID where it tells hosts apart, else the hostname, the machine id, the
+ * PID; characters a node id refuses become '-'. */
+static void test_default_node_id(void **state)
+{
+    (void)state;
+    char id[REC_OWNER_MAX + 1];
+    const char *mid = "3d1219c7c4c5404aaa1f6d2a48adfda4\n";
+    config_default_node_id(id, sizeof id, 4242, false, "web1", mid);
+    assert_string_equal(id, "joyride-4242"); /* host PID namespace: the PID */
+    config_default_node_id(id, sizeof id, 1, false, "web1", mid);
+    assert_string_equal(id, "joyride-web1"); /* PID 1: the same on every host */
+    config_default_node_id(id, sizeof id, 7, true, "web2", mid);
+    assert_string_equal(id,
+                        "joyride-web2"); /* a container (own PID namespace), even under --init */
+    config_default_node_id(id, sizeof id, 1, true, "", mid);
+    assert_string_equal(id, "joyride-3d1219c7c4c5");
+    config_default_node_id(id, sizeof id, 1, true, NULL, "");
+    assert_string_equal(id, "joyride-1");
+    config_default_node_id(id, sizeof id, 1, true,
+                           "a b\x01"
+                           "c",
+                           NULL);
+    assert_string_equal(id, "joyride-a-b-c");
+    char big[300];
+    memset(big, 'h', sizeof big - 1);
+    big[sizeof big - 1] = '\0';
+    config_default_node_id(id, sizeof id, 1, true, big, NULL);
+    assert_int_equal(strlen(id), REC_OWNER_MAX);
+    /* this process runs in the test machine's initial PID namespace */
+    char here[REC_OWNER_MAX + 1], want[64];
+    config_node_id_here(here, sizeof here);
+    snprintf(want, sizeof want, "joyride-%ld", (long)getpid());
+    if (!config_in_own_pid_namespace())
+        assert_string_equal(here, want);
+    else
+        assert_string_not_equal(here, want);
+}
+
 static void test_detect_hostip(void **state)
 {
     (void)state;
@@ -785,6 +823,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_defaults),
         cmocka_unit_test(test_detect_hostip),
+        cmocka_unit_test(test_default_node_id),
         cmocka_unit_test(test_env_values),
         cmocka_unit_test(test_errors),
         cmocka_unit_test(test_secret_never_echoed),
