@@ -440,6 +440,8 @@ struct sync *sync_start(struct loop *loop, struct records *records, const struct
         sc.gossip_interval_ms = cfg->gossip_interval_ms;
     if (cfg->suspicion_mult)
         sc.suspicion_mult = cfg->suspicion_mult;
+    if (cfg->gossip_nodes)
+        sc.gossip_nodes = cfg->gossip_nodes;
     if (cfg->pushpull_interval_ms)
         sc.pushpull_interval_ms = cfg->pushpull_interval_ms;
     sc.keyring = cfg->n_keys ? &s->keyring : NULL;

@@ -59,6 +59,7 @@ struct sync_config {
     uint32_t gossip_interval_ms;
     uint32_t suspicion_mult;
     uint32_t pushpull_interval_ms;
+    uint32_t gossip_nodes; /* fan-out of a gossip round */
 };
 
 /* Fills the defaults above (ports 8890/8889, 5 s discovery interval, 15 s timeout, ...). */
