@@ -23,10 +23,11 @@
 #define MSG_MAX 2048
 #define SIGNED_MARK "\"auth\":\"hmac-sha256\"" /* how a signed message begins */
 
-/* A heard node and the timestamp of its last signed message (0 without a keyring): a signed
- * message no newer than that is a replay. */
+/* A heard node, when it was first heard, and the timestamp of its last signed message (0 without
+ * a keyring): a signed message no newer than that is a replay. */
 struct entry {
     struct swim_discovery_node n;
+    double first_seen;
     uint64_t ts_ms;
 };
 
@@ -261,6 +262,24 @@ static bool authenticate(struct swim_discovery *d, const char *buf, size_t len, 
     return false;
 }
 
+/* Which entry a full table gives up: the one heard longest ago among those not established
+ * (heard over less than half an interval: a flood of new ids churns among themselves), else the
+ * one heard longest ago. */
+static size_t evictee(const struct swim_discovery *d)
+{
+    double settle = (double)d->cfg.interval_ms / 2000.0;
+    size_t oldest = 0, fresh = SIZE_MAX;
+    for (size_t k = 0; k < d->nodes.n; k++) {
+        const struct entry *e = &d->nodes.v[k];
+        if (e->n.last_seen < d->nodes.v[oldest].n.last_seen)
+            oldest = k;
+        if (e->n.last_seen - e->first_seen < settle &&
+            (fresh == SIZE_MAX || e->n.last_seen < d->nodes.v[fresh].n.last_seen))
+            fresh = k;
+    }
+    return fresh != SIZE_MAX ? fresh : oldest;
+}
+
 /* Puts n into the table (under mu). Returns the event to report, or -1 to drop the message;
  * *evicted is set when a full table made room by dropping the node heard longest ago. */
 static int table_update(struct swim_discovery *d, const struct swim_discovery_node *n,
@@ -288,21 +307,18 @@ static int table_update(struct swim_discovery *d, const struct swim_discovery_no
         return SWIM_DISCOVERY_GOODBYE;
     }
     if (i >= 0) {
-        d->nodes.v[i] = (struct entry){*n, ts};
+        d->nodes.v[i] = (struct entry){*n, d->nodes.v[i].first_seen, ts};
         return SWIM_DISCOVERY_UPDATED;
     }
     if (d->nodes.n >= d->max_nodes) {
-        size_t oldest = 0;
-        for (size_t k = 1; k < d->nodes.n; k++)
-            if (d->nodes.v[k].n.last_seen < d->nodes.v[oldest].n.last_seen)
-                oldest = k;
-        *evicted = d->nodes.v[oldest].n;
+        size_t k = evictee(d);
+        *evicted = d->nodes.v[k].n;
         *did_evict = true;
         d->stats.evicted++;
-        d->nodes.v[oldest] = (struct entry){*n, ts};
+        d->nodes.v[k] = (struct entry){*n, n->last_seen, ts};
         return SWIM_DISCOVERY_FOUND;
     }
-    struct entry e = {*n, ts};
+    struct entry e = {*n, n->last_seen, ts};
     return vec_push(&d->nodes, e) ? SWIM_DISCOVERY_FOUND : -1;
 }
 

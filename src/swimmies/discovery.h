@@ -38,7 +38,8 @@ struct swim_discovery_config {
      * thread only (the caller keeps it alive). NULL or empty: plain JSON. */
     const struct swim_keyring *keyring;
     size_t max_nodes;       /* table cap (0: SWIM_DISC_MAX_NODES); a new node evicts the one
-                               not heard for the longest time */
+                               heard longest ago, among those heard over less than half an
+                               interval first (so a flood of new ids never evicts real nodes) */
     struct swim_logger log; /* log lines (component "discovery"); fn NULL: silent. Dropped
                                messages are logged each time: the caller rate-limits */
 };

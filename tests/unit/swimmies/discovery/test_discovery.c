@@ -396,6 +396,7 @@ static void test_table_cap_evicts_oldest(void **state)
     char err[256];
     struct swim_discovery_config c = base_cfg("self", "127.0.0.1", free_udp_port());
     c.max_nodes = 4;
+    c.interval_ms = 60000; /* nobody here is heard over half an interval: all equally new */
     struct swim_discovery *d = swim_discovery_start(l, &c, on_event, &s, err, sizeof err);
     assert_non_null(d);
     char id[32];
@@ -427,17 +428,30 @@ static void test_table_cap_evicts_oldest(void **state)
     assert_int_equal(s.lost, 6);
     swim_discovery_stop(d);
 
-    /* the default cap */
+    /* the default cap; a node heard over more than half an interval (25 ms) is established: a
+     * flood of new ids churns among themselves and never evicts it */
     c.max_nodes = 0;
+    c.interval_ms = 50;
     d = swim_discovery_start(l, &c, on_event, &s, err, sizeof err);
     assert_non_null(d);
+    feed(d, "announce", "real", "127.0.0.7");
+    usleep(30000);
+    feed(d, "heartbeat", "real", "127.0.0.7");
     for (int i = 0; i < SWIM_DISC_MAX_NODES + 200; i++) {
         snprintf(id, sizeof id, "flood-%d", i);
         feed(d, "announce", id, "127.0.0.6");
     }
-    assert_int_equal(swim_discovery_nodes(d, NULL, 0), SWIM_DISC_MAX_NODES);
+    size_t total = swim_discovery_nodes(d, NULL, 0);
+    assert_int_equal(total, SWIM_DISC_MAX_NODES);
+    struct swim_discovery_node *all = calloc(total, sizeof *all);
+    assert_int_equal(swim_discovery_nodes(d, all, total), total);
+    bool real = false;
+    for (size_t i = 0; i < total; i++)
+        real = real || strcmp(all[i].node_id, "real") == 0;
+    assert_true(real);
+    free(all);
     swim_discovery_get_stats(d, &st);
-    assert_int_equal(st.evicted, 200);
+    assert_int_equal(st.evicted, 201);
     swim_discovery_stop(d);
     loop_free(l);
 }
