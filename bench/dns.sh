@@ -6,11 +6,12 @@
 # and Joyride's ratio to each peer; then the same over TCP against Knot.
 #
 # Environment: JOYRIDE (binary; default build/joyride or build/src/joyride), DURATION (seconds
-# per run, default 10), ROUNDS (each round runs every server once; the best QPS is kept; default
-# 3), CLIENTS (dnsperf -c, default 8), OUTSTANDING (dnsperf -q, default 500), SERVERS (default
+# per run, default 10), ROUNDS (each round runs every server once; the run with the median QPS
+# is reported; default 3), CLIENTS (dnsperf -c, default 8), OUTSTANDING (dnsperf -q, default 500), SERVERS (default
 # "joyride knot dnsmasq"), NICE (e.g. -20: run servers and dnsperf at that niceness, so other
 # work on a shared machine disturbs the runs less), VERBOSE=1 prints every run, KEEP=1 keeps the
-# temp dir.
+# temp dir. JOYRIDE_BASE=path/to/other/joyride adds it as server "base" (e.g. a build of an older
+# commit), run in the same rounds, and prints Joyride's ratio to it.
 set -eu
 
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -24,6 +25,10 @@ CLIENTS=${CLIENTS:-8}
 OUTSTANDING=${OUTSTANDING:-500}
 NAMES=1000
 SERVERS=${SERVERS:-joyride knot dnsmasq}
+if [ -n "${JOYRIDE_BASE:-}" ]; then
+    [ -x "$JOYRIDE_BASE" ] || { echo "bench: JOYRIDE_BASE=$JOYRIDE_BASE is not executable" >&2; exit 1; }
+    case " $SERVERS " in *" base "*) ;; *) SERVERS="joyride base ${SERVERS#joyride }" ;; esac
+fi
 # "nice -n N" when NICE is set; used unquoted on purpose (empty: no word at all). $! of a
 # background "$PRIO cmd &" is then still the server's own PID.
 PRIO=""
@@ -118,6 +123,12 @@ start_joyride() { # port
         $PRIO taskset -c 0 "$JOYRIDE" >"$tmp/joyride.log" 2>&1 &
     server_pid=$!
 }
+start_base() { # port
+    current=$JOYRIDE
+    JOYRIDE=$JOYRIDE_BASE
+    start_joyride "$1"
+    JOYRIDE=$current
+}
 start_knot() { # port
     cat >"$tmp/knot/knot.conf" <<EOF
 server:
@@ -177,13 +188,14 @@ run_one() {
         }' "$tmp/dnsperf-$name-$mode.txt"
 }
 
-# Keeps the better of two results (by QPS).
-better() {
-    if [ -z "$1" ] || [ "${2%% *}" -gt "${1%% *}" ]; then echo "$2"; else echo "$1"; fi
+# The median run by QPS of a file of result lines (the lower middle one for an even count).
+median() {
+    sort -n "$1" | awk '{ l[NR] = $0 } END { print l[int((NR + 1) / 2)] }'
 }
 
 # ROUNDS rounds; each round runs every server once, in turn, so load from elsewhere on the
-# machine spreads over all of them. Sets res_<server>_<mode> to the best run by QPS.
+# machine spreads over all of them. Sets res_<server>_<mode> to the median run by QPS (a shared
+# machine makes the best run an outlier; the median is what a repeat would see).
 run_all() { # mode servers...
     mode=$1
     shift
@@ -193,7 +205,8 @@ run_all() { # mode servers...
             # shellcheck disable=SC2034
             r=$(run_one "$srv" "$mode")
             [ "${VERBOSE:-0}" = 1 ] && echo "  run: $srv $mode $r" >&2
-            eval "res_${srv}_$mode=\$(better \"\${res_${srv}_$mode:-}\" \"\$r\")"
+            echo "$r" >>"$tmp/runs-$srv-$mode"
+            eval "res_${srv}_$mode=\$(median \"\$tmp/runs-$srv-$mode\")"
         done
         i=$((i + 1))
     done
@@ -218,7 +231,7 @@ ratio() { # label joyride-result peer-result
 }
 
 echo "DNS benchmark: $NAMES names, dnsperf 90 % hits / 10 % misses, ${DURATION}s per run," \
-    "best of $ROUNDS; server on CPU 0, dnsperf on CPU 1 (-c $CLIENTS -q $OUTSTANDING)${NICE:+, nice $NICE}"
+    "median of $ROUNDS; server on CPU 0, dnsperf on CPU 1 (-c $CLIENTS -q $OUTSTANDING)${NICE:+, nice $NICE}"
 echo "joyride: $JOYRIDE ($("$JOYRIDE" --version 2>/dev/null | head -1)); $(knotd -V | head -1);" \
     "$(dnsmasq --version | head -1 | cut -d' ' -f1-3)"
 echo
@@ -229,7 +242,7 @@ header
 for srv in $SERVERS; do
     eval "row $srv \"\$res_${srv}_udp\""
 done
-for peer in knot dnsmasq; do
+for peer in base knot dnsmasq; do
     if has joyride && has $peer; then
         eval "ratio $peer \"\$res_joyride_udp\" \"\$res_${peer}_udp\""
     fi
@@ -247,7 +260,9 @@ header
 for srv in $tcp_servers; do
     eval "row $srv \"\$res_${srv}_tcp\""
 done
-if has joyride && has knot; then
-    # shellcheck disable=SC2154 # set by run_all through eval
-    ratio knot "$res_joyride_tcp" "$res_knot_tcp"
-fi
+for peer in base knot; do
+    if has joyride && has $peer; then
+        # shellcheck disable=SC2154 # set by run_all through eval
+        eval "ratio $peer \"\$res_joyride_tcp\" \"\$res_${peer}_tcp\""
+    fi
+done

@@ -14,7 +14,7 @@ bool buf_reserve(struct buf *b, size_t n)
         return false;
     }
     size_t need = b->len + n + 1;
-    if (need <= b->cap)
+    if (b->p && need <= b->cap)
         return true;
     size_t cap = b->cap ? b->cap : 64;
     while (cap < need)
@@ -66,7 +66,9 @@ bool buf_vprintf(struct buf *b, const char *fmt, va_list ap)
     if ((size_t)n >= room) {
         if (!buf_reserve(b, (size_t)n))
             return false;
-        vsnprintf(b->p + b->len, (size_t)n + 1, fmt, ap);
+        va_copy(ap2, ap);
+        vsnprintf(b->p + b->len, (size_t)n + 1, fmt, ap2);
+        va_end(ap2);
     }
     b->len += (size_t)n;
     return true;

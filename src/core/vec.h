@@ -49,6 +49,9 @@ static inline bool vec_grow_(void *data_ptr, size_t *cap, size_t need, size_t el
 /* A pointer to a new zeroed element at the end, or NULL when memory runs out. */
 #define vec_push_zero(vec)                                                                         \
     (vec_reserve((vec), (vec)->n + 1) ? memset(&(vec)->v[(vec)->n++], 0, sizeof *(vec)->v) : NULL)
+/* The same growth for an array kept in fields of other names: `vec_grow(o->pending, o->cap, n)`
+ * makes room for n elements in the T *pending whose capacity is the size_t cap. */
+#define vec_grow(ptr, cap, need) vec_grow_(&(ptr), &(cap), (need), sizeof *(ptr))
 /* Frees the array (not what elements point to) and empties the vector. */
 #define vec_free(vec) (free((vec)->v), (vec)->v = NULL, (vec)->n = 0, (vec)->cap = 0)
 

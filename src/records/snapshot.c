@@ -7,6 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/vec.h"
+
 #define SNAP_EMPTY UINT32_MAX
 
 struct snap_slot {
@@ -139,14 +141,8 @@ static uint32_t binsert(struct builder *b, uint32_t off, uint32_t len, uint32_t 
 {
     if ((b->nn + 1) * 2 > b->mask + 1 && !bgrow_table(b))
         return SNAP_EMPTY;
-    if (b->nn == b->capn) {
-        size_t cap = b->capn ? b->capn * 2 : 64;
-        struct bname *n = realloc(b->names, cap * sizeof *n);
-        if (!n)
-            return SNAP_EMPTY;
-        b->names = n;
-        b->capn = cap;
-    }
+    if (!vec_grow(b->names, b->capn, b->nn + 1))
+        return SNAP_EMPTY;
     uint32_t ix = (uint32_t)b->nn++;
     b->names[ix] = (struct bname){off, len, h, SNAP_EMPTY, 0};
     size_t i = h & b->mask;

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/vec.h"
 #include "records/internal.h"
 #include "records/records.h"
 #include "records/snapshot.h"
@@ -241,14 +242,8 @@ bool rt_owner_note_seq(struct owner *o, uint64_t seq)
         rt_owner_settle(o);
         return false;
     }
-    if (o->npending == o->cappending && o->cappending < PENDING_MAX) {
-        size_t cap = o->cappending ? o->cappending * 2 : 16;
-        uint64_t *p = realloc(o->pending, cap * sizeof *p);
-        if (p) {
-            o->pending = p;
-            o->cappending = cap;
-        }
-    }
+    if (o->npending == o->cappending && o->cappending < PENDING_MAX)
+        (void)vec_grow(o->pending, o->cappending, o->npending + 1);
     if (o->npending < o->cappending) {
         size_t i = o->npending;
         while (i > 0 && o->pending[i - 1] > seq) {
@@ -410,14 +405,8 @@ static int set_source_count(struct records *t, const char *source, size_t count)
     }
     if (!count)
         return 0;
-    if (t->nsrcs == t->capsrcs) {
-        size_t cap = t->capsrcs ? t->capsrcs * 2 : 8;
-        struct local_source *p = realloc(t->srcs, cap * sizeof *p);
-        if (!p)
-            return -1;
-        t->srcs = p;
-        t->capsrcs = cap;
-    }
+    if (!vec_grow(t->srcs, t->capsrcs, t->nsrcs + 1))
+        return -1;
     char *name = strdup(source);
     if (!name)
         return -1;

@@ -81,7 +81,8 @@ struct member *swim_members_add(struct swim *s, const uint8_t *name, size_t len)
 {
     if ((s->table_used + 1) * 2 > s->table_cap && table_grow(s) < 0)
         return NULL;
-    if (!vec_reserve(&s->nodes, s->nodes.n + 1))
+    /* a vector of pointers: sizeof one element is that of a pointer */
+    if (!vec_reserve(&s->nodes, s->nodes.n + 1)) // NOLINT(bugprone-sizeof-expression)
         return NULL;
     struct member *m = calloc(1, sizeof(*m));
     if (!m)
@@ -143,7 +144,7 @@ static void table_delete(struct swim *s, struct member *m)
 void swim_members_suspect_add(struct swim *s, struct member *m)
 {
     m->sidx = s->suspects.n;
-    if (!vec_push(&s->suspects, m))
+    if (!vec_push(&s->suspects, m)) // NOLINT(bugprone-sizeof-expression): vector of pointers
         return; /* the timer then never fires; the next suspect message retries */
 }
 

@@ -87,9 +87,9 @@ struct sync {
 
     /* Repairs in flight (loop thread). */
     struct sync_repair *repairs;
-    size_t n_repairs;
+    size_t n_repairs, cap_repairs;
     struct sync_peer_seen *seen;
-    size_t n_seen;
+    size_t n_seen, cap_seen;
     struct sync_tomb_mark marks[SYNC_TOMB_MARKS]; /* ring, oldest at mark_head */
     size_t mark_head, n_marks;
 

@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "core/log.h"
+#include "core/vec.h"
 #include "swimmies/transport_udp.h"
 
 #define STATUS_PERIOD_MS 500
@@ -95,14 +96,8 @@ static bool collect_member(void *ctx, const struct swim_member *sm)
     struct member_collect *c = ctx;
     if (sm->state <= SWIM_LEFT)
         c->counts[sm->state]++;
-    if (c->n == c->cap) {
-        size_t cap = c->cap ? c->cap * 2 : 8;
-        void *p = realloc(c->m, cap * sizeof *c->m);
-        if (!p)
-            return false;
-        c->m = p;
-        c->cap = cap;
-    }
+    if (!vec_grow(c->m, c->cap, c->n + 1))
+        return false;
     struct sync_member_status *m = &c->m[c->n++];
     memset(m, 0, sizeof *m);
     snprintf(m->node_id, sizeof m->node_id, "%s", sm->name);

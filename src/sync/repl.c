@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "core/log.h"
+#include "core/vec.h"
 
 #define REPAIR_MAX_TRIES 8
 
@@ -37,14 +38,8 @@ bool sync_collect_live(void *ctx, const struct swim_member *m)
         return true;
     if (l->self && strcmp(m->name, l->self) == 0)
         return true;
-    if (l->n == l->cap) {
-        size_t cap = l->cap ? l->cap * 2 : 8;
-        void *p = realloc(l->ids, cap * sizeof *l->ids);
-        if (!p)
-            return false;
-        l->ids = p;
-        l->cap = cap;
-    }
+    if (!vec_grow(l->ids, l->cap, l->n + 1))
+        return false;
     snprintf(l->ids[l->n++], sizeof l->ids[0], "%s", m->name);
     return true;
 }
@@ -144,16 +139,10 @@ void sync_repl_on_delta(const struct rec_delta *d, void *ctx)
 {
     struct sync *s = ctx;
     pthread_mutex_lock(&s->qmu);
-    if (s->n_pending == s->cap_pending) {
-        size_t cap = s->cap_pending ? s->cap_pending * 2 : 16;
-        struct rec_delta *p = realloc(s->pending, cap * sizeof *p);
-        if (!p) {
-            /* Lost for gossip; peers repair from the gap or the next push/pull. */
-            pthread_mutex_unlock(&s->qmu);
-            return;
-        }
-        s->pending = p;
-        s->cap_pending = cap;
+    if (!vec_grow(s->pending, s->cap_pending, s->n_pending + 1)) {
+        /* Lost for gossip; peers repair from the gap or the next push/pull. */
+        pthread_mutex_unlock(&s->qmu);
+        return;
     }
     s->pending[s->n_pending++] = *d;
     if (!s->flush_posted && !s->stopping && loop_post(s->loop, flush_deltas, s) == 0)
@@ -177,15 +166,9 @@ static void collect_owner(const struct rec_view *v, void *ctx)
     for (size_t i = l->n; i > 0; i--)
         if (strcmp(l->ids[i - 1], v->owner) == 0)
             return;
-    if (l->n == l->cap) {
-        size_t cap = l->cap ? l->cap * 2 : 8;
-        void *p = realloc(l->ids, cap * sizeof *l->ids);
-        if (!p) {
-            l->oom = true;
-            return;
-        }
-        l->ids = p;
-        l->cap = cap;
+    if (!vec_grow(l->ids, l->cap, l->n + 1)) {
+        l->oom = true;
+        return;
     }
     snprintf(l->ids[l->n++], sizeof l->ids[0], "%s", v->owner);
 }
@@ -259,10 +242,8 @@ static void note_peer_seen(struct sync *s, const char *peer, struct rec_version 
             return;
         }
     }
-    void *p = realloc(s->seen, (s->n_seen + 1) * sizeof *s->seen);
-    if (!p)
+    if (!vec_grow(s->seen, s->cap_seen, s->n_seen + 1))
         return;
-    s->seen = p;
     snprintf(s->seen[s->n_seen].node, sizeof s->seen[0].node, "%s", peer);
     s->seen[s->n_seen++].ver = ver;
 }
@@ -396,10 +377,8 @@ static struct sync_repair *repair_slot(struct sync *s, const char *owner)
             free_slot = &s->repairs[i];
     }
     if (!free_slot) {
-        void *p = realloc(s->repairs, (s->n_repairs + 1) * sizeof *s->repairs);
-        if (!p)
+        if (!vec_grow(s->repairs, s->cap_repairs, s->n_repairs + 1))
             return NULL;
-        s->repairs = p;
         free_slot = &s->repairs[s->n_repairs++];
     }
     memset(free_slot, 0, sizeof *free_slot);
@@ -759,8 +738,8 @@ void sync_repl_free(struct sync *s)
     s->n_pending = s->cap_pending = 0;
     free(s->repairs);
     s->repairs = NULL;
-    s->n_repairs = 0;
+    s->n_repairs = s->cap_repairs = 0;
     free(s->seen);
     s->seen = NULL;
-    s->n_seen = 0;
+    s->n_seen = s->cap_seen = 0;
 }
