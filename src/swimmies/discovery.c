@@ -47,6 +47,7 @@ struct swim_discovery {
     } nodes; /* a core/vec.h vector */
     size_t max_nodes;
     struct swim_disc_replay replay; /* signed MACs accepted recently (loop thread) */
+    uint64_t last_ts_ms;            /* timestamp of the last message sent */
     struct swim_discovery_stats stats;
     bool clash_logged, send_error_logged;
 };
@@ -149,7 +150,10 @@ done:
 static void send_msg(struct swim_discovery *d, const char *type)
 {
     char plain[MSG_MAX], sealed[2 * MSG_MAX];
+    /* signed timestamps strictly increase: receivers drop one no newer than the last */
     uint64_t now = wall_ms();
+    now = now > d->last_ts_ms ? now : d->last_ts_ms + 1;
+    d->last_ts_ms = now;
     int n = swim_discovery_encode(&d->cfg, type, (double)now / 1000.0, plain, sizeof plain);
     const char *buf = plain;
     if (n >= 0 && signing(d)) {

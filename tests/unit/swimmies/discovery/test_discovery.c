@@ -326,6 +326,7 @@ static void two_nodes(const struct swim_keyring *kr)
     struct swim_discovery_config cb = base_cfg("node-b", "127.0.0.2", port);
     cb.bind_address = "127.0.0.2";
     ca.keyring = cb.keyring = kr;
+    ca.timeout_ms = cb.timeout_ms = 10000; /* only the goodbye removes node-b, even when slow */
     struct swim_discovery *a = swim_discovery_start(l, &ca, on_event, &sa, err, sizeof err);
     assert_non_null(a);
     struct swim_discovery *b = swim_discovery_start(l, &cb, on_event, &sb, err, sizeof err);
