@@ -127,9 +127,10 @@ static enum MHD_Result route_sync(struct http_api *a, struct MHD_Connection *con
     if (rc < 0)
         return send_error(conn, MHD_HTTP_INTERNAL_SERVER_ERROR, "error", strerror(-rc), NULL);
     /* coalesced: a sync was already queued or started within the last second, and serves this
-     * request too */
+     * request too (the answer says so; a sync that starts answers as it always did) */
     json_t *o = http_error_json("success", "DNS synchronization initiated");
-    json_object_set_new(o, "coalesced", json_boolean(rc > 0));
+    if (rc > 0)
+        json_object_set_new(o, "coalesced", json_true());
     return send_json(conn, MHD_HTTP_OK, o, NULL);
 }
 
