@@ -5,6 +5,7 @@ Discovery: spoofed announces sent from Python to a node's DISCOVERY_PORT on 127.
 CLUSTER_SECRET none gets into /dns/cluster; without it the table stays capped; in both cases the
 node makes no (or a bounded few) TCP connections to the address the announces name, and logs the
 flood a few times, not once per packet. Nodes sharing a secret still find each other by broadcast.
+A member that died is never joined at another address an announce of its id names.
 
 POST /dns/sync: a burst of requests makes one exchange, not one per request.
 
@@ -17,7 +18,7 @@ import threading
 import time
 import urllib.request
 
-from conftest import free_port, unique_loopback, wait_until
+from conftest import JOYRIDE, free_port, unique_loopback, wait_until
 from spoof import Listener, Sniffer, Spoofer, announce, shared_discovery_port
 
 def measured(what, value):
@@ -207,6 +208,43 @@ def test_flood_without_secret_is_capped(joyride):
     finally:
         spoof.close()
         victim.close()
+
+
+def test_announce_never_moves_a_member(joyride):
+    """A member that died is not joined at the address an announce with its id names: the
+    cluster knows where it lives. b is a member of a (joined by seed, no discovery of its own);
+    after b is killed, announces of b's id at another address make no connection there."""
+    port = shared_discovery_port()
+    a_env = cluster_env(unique_loopback(), port, NODE_ID="move-a-%d" % os.getpid())
+    a = joyride(env=a_env)
+    b = joyride(env=cluster_env(unique_loopback(), 0, NODE_ID="move-b-%d" % os.getpid(),
+                                CLUSTER_SEEDS="%s:%s" % (a.addr, a_env["SWIM_PORT"])))
+    b_id = b.env["NODE_ID"]
+    wait_until(lambda: alive_peers(a) == [b_id], timeout=15, what="b a member of a")
+    b_addr = members(a)[b_id]["address"]
+    b.kill()
+    wait_until(lambda: members(a)[b_id]["state"] == "failed", timeout=15, what="b failed")
+    victim = Listener()
+    spoof = Spoofer(port)
+    try:
+        sent_at = time.monotonic()
+        # announces for a few seconds, as a node's heartbeats would come
+        while time.monotonic() - sent_at < 3.0:
+            spoof.send(announce(b_id, victim.addr, victim.port, "heartbeat"))
+            time.sleep(0.25)  # the sender's pace, not a wait for the node
+        measured("announces of a failed member's id at another address: sent / TCP connections "
+                 "there", "%d / %d" % (spoof.sent, victim.accepted))
+        assert victim.accepted == 0
+        assert members(a)[b_id]["address"] == b_addr
+        assert [n["ip_address"] for n in cluster(a)["nodes"] if n["node_id"] == b_id] == [victim.addr]
+        assert metrics(a)['joyride_cluster_discovery_joins_total{result="address_conflict"}'] >= 1
+    finally:
+        spoof.close()
+        victim.close()
+    # b back at its own address rejoins
+    b.start_proc([JOYRIDE], b.log_path, env=b.env, cwd=b.workdir, append=True)
+    wait_until(lambda: alive_peers(a) == [b_id], timeout=15, what="b back")
+    assert members(a)[b_id]["address"] == b_addr
 
 
 def post_sync(node):
