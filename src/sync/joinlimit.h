@@ -11,9 +11,10 @@
 
 #include "swimmies/swim.h"
 
-#define SYNC_JOIN_BURST 8              /* joins at once (a LAN of nodes starting together) */
-#define SYNC_JOIN_PER_S 2              /* then this many per second */
-#define SYNC_JOIN_BACKOFF_MIN_MS 1000  /* after a join to an address, the next no sooner than this \
+#define SYNC_JOIN_BURST 8 /* joins at once (a LAN of nodes starting together) */
+#define SYNC_JOIN_PER_S 2 /* then this many per second */
+#define SYNC_JOIN_BACKOFF_MIN_MS                                                                   \
+    1000                               /* after a join to an address, the next no sooner than this \
                                         */
 #define SYNC_JOIN_BACKOFF_MAX_MS 16000 /* doubling per attempt up to this */
 #define SYNC_JOIN_ADDRS 256            /* addresses remembered (the least recently tried goes) */
