@@ -11,13 +11,14 @@
 
 #include "swimmies/swim.h"
 
-#define SYNC_JOIN_BURST 8 /* joins at once (a LAN of nodes starting together) */
-#define SYNC_JOIN_PER_S 2 /* then this many per second */
-#define SYNC_JOIN_BACKOFF_MIN_MS                                                                   \
-    1000                               /* after a join to an address, the next no sooner than this \
-                                        */
-#define SYNC_JOIN_BACKOFF_MAX_MS 16000 /* doubling per attempt up to this */
-#define SYNC_JOIN_ADDRS 256            /* addresses remembered (the least recently tried goes) */
+/* A burst of joins at once (a LAN of nodes starting together), then SYNC_JOIN_PER_S a second. */
+#define SYNC_JOIN_BURST 8
+#define SYNC_JOIN_PER_S 2
+/* After a join to an address the next waits this long, doubling per attempt up to the maximum. */
+#define SYNC_JOIN_BACKOFF_MIN_MS 1000
+#define SYNC_JOIN_BACKOFF_MAX_MS 16000
+/* Addresses remembered; the least recently tried gives its slot up. */
+#define SYNC_JOIN_ADDRS 256
 
 enum sync_join_verdict {
     SYNC_JOIN_GO,      /* join now (counted) */
