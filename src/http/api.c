@@ -119,9 +119,14 @@ static enum MHD_Result route_sync(struct http_api *a, struct MHD_Connection *con
     if (!h || !h->sync_now)
         return cluster_disabled(conn);
     int rc = h->sync_now(h->ctx);
-    if (rc != 0)
+    if (rc < 0)
         return send_error(conn, MHD_HTTP_INTERNAL_SERVER_ERROR, "error", strerror(-rc), NULL);
-    return send_error(conn, MHD_HTTP_OK, "success", "DNS synchronization initiated", NULL);
+    /* coalesced: a sync was already queued or started within the last second, and serves this
+     * request too (the answer says so; a sync that starts answers as it always did) */
+    json_t *o = http_error_json("success", "DNS synchronization initiated");
+    if (rc > 0)
+        json_object_set_new(o, "coalesced", json_true());
+    return send_json(conn, MHD_HTTP_OK, o, NULL);
 }
 
 static enum MHD_Result route_metrics(struct http_api *a, struct MHD_Connection *conn)

@@ -25,7 +25,8 @@ struct http_cluster_hooks {
     bool (*running)(void *ctx);
     /* The "cluster" object of GET /dns/cluster (a new reference), or NULL on failure (500). */
     json_t *(*cluster_json)(void *ctx);
-    /* Starts an immediate sync; 0 or -errno. */
+    /* Starts an immediate sync: 0 when one starts, > 0 when the request was coalesced into one
+     * already queued or just started, -errno on failure. */
     int (*sync_now)(void *ctx);
     /* Extra Prometheus lines (complete "# HELP"/"# TYPE"/sample lines) appended to /metrics;
      * returns a malloc'd string or NULL. */

@@ -1,5 +1,6 @@
 /* swimmies/discovery.c — UDP broadcast discovery: JSON announce at start, heartbeat every
- * interval, goodbye at stop; received messages maintain an expiring table of known nodes. */
+ * interval, goodbye at stop (signed when there is a keyring); received messages maintain a
+ * capped, expiring table of known nodes that never moves a node id to another address. */
 #include "swimmies/discovery.h"
 
 #include <arpa/inet.h>
@@ -16,9 +17,19 @@
 #include <unistd.h>
 
 #include "core/vec.h"
+#include "swimmies/discovery_auth.h"
 
 #define MOD "discovery"
 #define MSG_MAX 2048
+#define SIGNED_MARK "\"auth\":\"hmac-sha256\"" /* how a signed message begins */
+
+/* A heard node, when it was first heard, and the timestamp of its last signed message (0 without
+ * a keyring): a signed message no newer than that is a replay. */
+struct entry {
+    struct swim_discovery_node n;
+    double first_seen;
+    uint64_t ts_ms;
+};
 
 struct swim_discovery {
     struct loop *loop;
@@ -31,9 +42,12 @@ struct swim_discovery {
     void *ctx;
     pthread_mutex_t mu; /* guards nodes and stats (read by other threads) */
     struct {
-        struct swim_discovery_node *v;
+        struct entry *v;
         size_t n, cap;
     } nodes; /* a core/vec.h vector */
+    size_t max_nodes;
+    struct swim_disc_replay replay; /* signed MACs accepted recently (loop thread) */
+    uint64_t last_ts_ms;            /* timestamp of the last message sent */
     struct swim_discovery_stats stats;
     bool clash_logged, send_error_logged;
 };
@@ -43,6 +57,18 @@ static double wall_now(void)
     struct timespec ts;
     clock_gettime(CLOCK_REALTIME, &ts);
     return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static uint64_t wall_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+}
+
+static bool signing(const struct swim_discovery *d)
+{
+    return swim_keyring_enabled(d->cfg.keyring);
 }
 
 int swim_discovery_encode(const struct swim_discovery_config *cfg, const char *type, double now,
@@ -123,8 +149,17 @@ done:
 
 static void send_msg(struct swim_discovery *d, const char *type)
 {
-    char buf[MSG_MAX];
-    int n = swim_discovery_encode(&d->cfg, type, wall_now(), buf, sizeof buf);
+    char plain[MSG_MAX], sealed[2 * MSG_MAX];
+    /* signed timestamps strictly increase: receivers drop one no newer than the last */
+    uint64_t now = wall_ms();
+    now = now > d->last_ts_ms ? now : d->last_ts_ms + 1;
+    d->last_ts_ms = now;
+    int n = swim_discovery_encode(&d->cfg, type, (double)now / 1000.0, plain, sizeof plain);
+    const char *buf = plain;
+    if (n >= 0 && signing(d)) {
+        n = swim_disc_seal(d->cfg.keyring, plain, (size_t)n, now, sealed, sizeof sealed);
+        buf = sealed;
+    }
     if (n < 0)
         return;
     ssize_t r = sendto(d->tx_fd, buf, (size_t)n, 0, (struct sockaddr *)&d->bcast, sizeof d->bcast);
@@ -154,7 +189,7 @@ void swim_discovery_announce(struct swim_discovery *d)
 static ssize_t find_node(struct swim_discovery *d, const char *id)
 {
     for (size_t i = 0; i < d->nodes.n; i++)
-        if (strcmp(d->nodes.v[i].node_id, id) == 0)
+        if (strcmp(d->nodes.v[i].n.node_id, id) == 0)
             return (ssize_t)i;
     return -1;
 }
@@ -169,8 +204,8 @@ static void expire(struct swim_discovery *d)
     double now = wall_now();
     double limit = (double)d->cfg.timeout_ms / 1000.0;
     for (size_t i = 0; i < d->nodes.n;) {
-        if (now - d->nodes.v[i].last_seen > limit) {
-            struct swim_discovery_node gone = d->nodes.v[i];
+        if (now - d->nodes.v[i].n.last_seen > limit) {
+            struct swim_discovery_node gone = d->nodes.v[i].n;
             pthread_mutex_lock(&d->mu);
             remove_node(d, i);
             pthread_mutex_unlock(&d->mu);
@@ -189,14 +224,124 @@ static void on_timer(void *ctx)
     expire(d);
 }
 
-static void handle(struct swim_discovery *d, const char *buf, size_t len)
+static void count(struct swim_discovery *d, uint64_t *counter)
 {
+    pthread_mutex_lock(&d->mu);
+    (*counter)++;
+    pthread_mutex_unlock(&d->mu);
+}
+
+static uint64_t *verdict_counter(struct swim_discovery *d, enum swim_disc_verdict v)
+{
+    switch (v) {
+    case SWIM_DISC_AUTH_UNAUTHENTICATED:
+        return &d->stats.unauthenticated;
+    case SWIM_DISC_AUTH_BAD_MAC:
+        return &d->stats.bad_mac;
+    case SWIM_DISC_AUTH_STALE:
+        return &d->stats.stale;
+    case SWIM_DISC_AUTH_REPLAY:
+        return &d->stats.replayed;
+    case SWIM_DISC_AUTH_OK:
+    case SWIM_DISC_AUTH_MALFORMED:
+        break;
+    }
+    return &d->stats.malformed;
+}
+
+/* Checks the signature; on success points *msg at the plain message in plain. */
+static bool authenticate(struct swim_discovery *d, const char *buf, size_t len, const char *from,
+                         char *plain, size_t cap, const char **msg, size_t *mlen, uint64_t *ts)
+{
+    enum swim_disc_verdict v = swim_disc_open(d->cfg.keyring, &d->replay, buf, len, wall_ms(),
+                                              SWIM_DISC_WINDOW_MS, plain, cap, mlen, ts);
+    if (v == SWIM_DISC_AUTH_OK) {
+        *msg = plain;
+        return true;
+    }
+    count(d, verdict_counter(d, v));
+    if (v != SWIM_DISC_AUTH_MALFORMED)
+        swim_logf(&d->cfg.log, SWIM_LOG_WARNING, MOD, "dropped a discovery message from %s: %s",
+                  from ? from : "?", swim_disc_verdict_name(v));
+    return false;
+}
+
+/* Which entry a full table gives up: the one heard longest ago among those not established
+ * (heard over less than half an interval: a flood of new ids churns among themselves), else the
+ * one heard longest ago. */
+static size_t evictee(const struct swim_discovery *d)
+{
+    double settle = (double)d->cfg.interval_ms / 2000.0;
+    size_t oldest = 0, fresh = SIZE_MAX;
+    for (size_t k = 0; k < d->nodes.n; k++) {
+        const struct entry *e = &d->nodes.v[k];
+        if (e->n.last_seen < d->nodes.v[oldest].n.last_seen)
+            oldest = k;
+        if (e->n.last_seen - e->first_seen < settle &&
+            (fresh == SIZE_MAX || e->n.last_seen < d->nodes.v[fresh].n.last_seen))
+            fresh = k;
+    }
+    return fresh != SIZE_MAX ? fresh : oldest;
+}
+
+/* Puts n into the table (under mu). Returns the event to report, or -1 to drop the message;
+ * *evicted is set when a full table made room by dropping the node heard longest ago. */
+static int table_update(struct swim_discovery *d, const struct swim_discovery_node *n,
+                        const char *type, uint64_t ts, struct swim_discovery_node *evicted,
+                        bool *did_evict, struct swim_discovery_node *known)
+{
+    ssize_t i = find_node(d, n->node_id);
+    if (i >= 0) {
+        struct entry *e = &d->nodes.v[i];
+        if (strcmp(e->n.ip_address, n->ip_address) != 0 || e->n.swim_port != n->swim_port) {
+            d->stats.address_conflicts++;
+            *known = e->n;
+            return -2;
+        }
+        if (ts && ts <= e->ts_ms) {
+            d->stats.replayed++;
+            return -1;
+        }
+    }
+    d->stats.received++;
+    if (strcmp(type, "goodbye") == 0) {
+        if (i < 0)
+            return -1;
+        remove_node(d, (size_t)i);
+        return SWIM_DISCOVERY_GOODBYE;
+    }
+    if (i >= 0) {
+        d->nodes.v[i] = (struct entry){*n, d->nodes.v[i].first_seen, ts};
+        return SWIM_DISCOVERY_UPDATED;
+    }
+    if (d->nodes.n >= d->max_nodes) {
+        size_t k = evictee(d);
+        *evicted = d->nodes.v[k].n;
+        *did_evict = true;
+        d->stats.evicted++;
+        d->nodes.v[k] = (struct entry){*n, n->last_seen, ts};
+        return SWIM_DISCOVERY_FOUND;
+    }
+    struct entry e = {*n, n->last_seen, ts};
+    return vec_push(&d->nodes, e) ? SWIM_DISCOVERY_FOUND : -1;
+}
+
+void swim_discovery_receive(struct swim_discovery *d, const char *buf, size_t len, const char *from)
+{
+    char plain[MSG_MAX];
+    const char *msg = buf;
+    size_t mlen = len;
+    uint64_t ts = 0;
+    if (signing(d) && !authenticate(d, buf, len, from, plain, sizeof plain, &msg, &mlen, &ts))
+        return;
     struct swim_discovery_node n;
     char type[16], service[SWIM_DISC_STR_MAX + 1];
-    if (!swim_discovery_decode(buf, len, &n, type, sizeof type, service, sizeof service)) {
-        pthread_mutex_lock(&d->mu);
-        d->stats.malformed++;
-        pthread_mutex_unlock(&d->mu);
+    if (!swim_discovery_decode(msg, mlen, &n, type, sizeof type, service, sizeof service)) {
+        count(d, &d->stats.malformed);
+        if (!signing(d) && memmem(buf, len, SIGNED_MARK, sizeof SIGNED_MARK - 1))
+            swim_logf(&d->cfg.log, SWIM_LOG_WARNING, MOD,
+                      "dropped a signed discovery message from %s: no cluster key here",
+                      from ? from : "?");
         return;
     }
     bool own = strcmp(n.node_id, d->cfg.node_id) == 0;
@@ -207,53 +352,47 @@ static void handle(struct swim_discovery *d, const char *buf, size_t len)
         d->clash_logged = true;
     }
     if (own || strcmp(service, d->cfg.service_type) != 0) {
-        pthread_mutex_lock(&d->mu);
-        d->stats.ignored++;
-        pthread_mutex_unlock(&d->mu);
+        count(d, &d->stats.ignored);
         return;
     }
     n.last_seen = wall_now();
+    struct swim_discovery_node evicted, known;
+    bool did_evict = false;
     pthread_mutex_lock(&d->mu);
-    d->stats.received++;
-    ssize_t i = find_node(d, n.node_id);
-    enum swim_discovery_event ev;
-    if (strcmp(type, "goodbye") == 0) {
-        if (i >= 0)
-            remove_node(d, (size_t)i);
-        ev = SWIM_DISCOVERY_GOODBYE;
-    } else if (i >= 0) {
-        bool changed = strcmp(d->nodes.v[i].ip_address, n.ip_address) != 0 ||
-                       d->nodes.v[i].swim_port != n.swim_port;
-        d->nodes.v[i] = n;
-        ev = changed ? SWIM_DISCOVERY_FOUND : SWIM_DISCOVERY_UPDATED;
-    } else {
-        if (!vec_push(&d->nodes, n)) {
-            pthread_mutex_unlock(&d->mu);
-            return;
-        }
-        ev = SWIM_DISCOVERY_FOUND;
-    }
+    int ev = table_update(d, &n, type, ts, &evicted, &did_evict, &known);
     pthread_mutex_unlock(&d->mu);
-    if (ev != SWIM_DISCOVERY_GOODBYE || i >= 0)
-        d->cb(ev, &n, d->ctx);
+    if (ev == -2)
+        swim_logf(&d->cfg.log, SWIM_LOG_WARNING, MOD,
+                  "dropped a discovery message from %s: node %s announced at %s:%u but is known "
+                  "at %s:%u",
+                  from ? from : "?", n.node_id, n.ip_address, n.swim_port, known.ip_address,
+                  known.swim_port);
+    if (ev < 0)
+        return;
+    if (did_evict)
+        d->cb(SWIM_DISCOVERY_LOST, &evicted, d->ctx);
+    d->cb((enum swim_discovery_event)ev, &n, d->ctx);
 }
 
 static void on_readable(int fd, uint32_t events, void *ctx)
 {
     (void)events;
     struct swim_discovery *d = ctx;
-    char buf[MSG_MAX];
+    char buf[MSG_MAX], from[INET_ADDRSTRLEN];
     for (int k = 0; k < 64; k++) {
-        ssize_t r = recv(fd, buf, sizeof buf, MSG_DONTWAIT | MSG_TRUNC);
+        struct sockaddr_in src;
+        socklen_t slen = sizeof src;
+        ssize_t r =
+            recvfrom(fd, buf, sizeof buf, MSG_DONTWAIT | MSG_TRUNC, (struct sockaddr *)&src, &slen);
         if (r < 0)
             return;
         if ((size_t)r > sizeof buf) {
-            pthread_mutex_lock(&d->mu);
-            d->stats.malformed++;
-            pthread_mutex_unlock(&d->mu);
+            count(d, &d->stats.malformed);
             continue;
         }
-        handle(d, buf, (size_t)r);
+        if (!inet_ntop(AF_INET, &src.sin_addr, from, sizeof from))
+            snprintf(from, sizeof from, "?");
+        swim_discovery_receive(d, buf, (size_t)r, from);
     }
 }
 
@@ -344,6 +483,7 @@ struct swim_discovery *swim_discovery_start(struct loop *l, const struct swim_di
     d->cfg.role = dup_into(&cur, cfg->role);
     d->cfg.bind_address = dup_into(&cur, cfg->bind_address);
     d->cfg.broadcast = dup_into(&cur, cfg->broadcast);
+    d->max_nodes = cfg->max_nodes ? cfg->max_nodes : SWIM_DISC_MAX_NODES;
     if (open_sockets(d, err, errlen) < 0 || loop_add_fd(l, d->rx_fd, EPOLLIN, on_readable, d) < 0) {
         d->loop = NULL;
         swim_discovery_stop(d);
@@ -352,9 +492,9 @@ struct swim_discovery *swim_discovery_start(struct loop *l, const struct swim_di
     send_msg(d, "announce");
     d->timer = loop_timer_add(l, d->cfg.interval_ms, on_timer, d);
     swim_logf(&d->cfg.log, SWIM_LOG_INFO, MOD,
-              "announcing %s (%s, swim port %u) to %s:%u every %u ms", d->cfg.node_id,
+              "announcing %s (%s, swim port %u) to %s:%u every %u ms%s", d->cfg.node_id,
               d->cfg.ip_address, d->cfg.swim_port, d->cfg.broadcast, d->cfg.port,
-              d->cfg.interval_ms);
+              d->cfg.interval_ms, signing(d) ? ", signed" : "");
     return d;
 }
 
@@ -382,7 +522,7 @@ size_t swim_discovery_nodes(struct swim_discovery *d, struct swim_discovery_node
     pthread_mutex_lock(&d->mu);
     size_t n = d->nodes.n;
     for (size_t i = 0; i < n && i < max; i++)
-        out[i] = d->nodes.v[i];
+        out[i] = d->nodes.v[i].n;
     pthread_mutex_unlock(&d->mu);
     return n;
 }

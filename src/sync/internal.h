@@ -7,8 +7,9 @@
 
 #include "swimmies/keyring.h"
 #include "swimmies/transport_udp.h"
-#include "sync/sync.h"
 #include "sync/codec.h"
+#include "sync/joinlimit.h"
+#include "sync/sync.h"
 
 #define SYNC_MOD "sync"
 /* Largest DELTAS payload gossiped: fits a 1400-byte packet with compound, user-message and
@@ -69,6 +70,7 @@ struct sync {
     struct swim_discovery *discovery;
     struct loop_timer *seed_timer, *status_timer, *beacon_timer;
     uint32_t seed_backoff_ms;
+    struct sync_join_limiter joins; /* joins discovery triggers (loop thread) */
     bool stopping;
 
     /* Local deltas waiting for the loop thread (the observer runs on any thread). */
@@ -76,7 +78,8 @@ struct sync {
     struct rec_delta *pending;
     size_t n_pending, cap_pending;
     bool flush_posted;
-    bool sync_posted;
+    bool sync_posted;      /* an on-demand sync is queued on the loop */
+    uint64_t sync_last_ms; /* when the last on-demand sync was queued (0: never) */
 
     /* Deferred callback work (loop thread). */
     struct sync_deferred *dq_head, *dq_tail;

@@ -1,6 +1,7 @@
 /* sync/manager.c — the cluster sync manager's lifecycle: swimmies over its UDP/TCP transport on the
- * event loop, discovery (joining peers it hears), static seeds retried with backoff, the
- * thread-safe status snapshot and on-demand sync requests. Replication lives in repl.c. */
+ * event loop, discovery (joining peers it hears, rate-limited, never at a member's new address),
+ * static seeds retried with backoff, the thread-safe status snapshot and on-demand sync requests
+ * (coalesced). Replication lives in repl.c. */
 #include "sync/internal.h"
 
 #include <errno.h>
@@ -47,13 +48,19 @@ struct count_ctx {
 };
 
 /* swimmies logs through a callback: its lines go to the process log under the same component
- * names ("swim", "swim-net", "discovery") and levels. */
+ * names ("swim", "swim-net", "discovery") and levels. Discovery's warnings (dropped messages:
+ * anyone on the LAN can send those) are rate-limited. */
 static void log_from_swimmies(void *ctx, enum swim_log_level level, const char *component,
                               const char *msg)
 {
     (void)ctx;
+    static struct log_limit discovery_drops = LOG_LIMIT_INIT(5, 60000);
     static const enum log_level levels[] = {LOG_DEBUG, LOG_INFO, LOG_WARNING, LOG_ERROR};
-    log_msg(levels[level <= SWIM_LOG_ERROR ? level : SWIM_LOG_ERROR], component, "%s", msg);
+    enum log_level lv = levels[level <= SWIM_LOG_ERROR ? level : SWIM_LOG_ERROR];
+    if (lv >= LOG_WARNING && strcmp(component, "discovery") == 0)
+        log_limited(&discovery_drops, lv, component, "%s", msg);
+    else
+        log_msg(lv, component, "%s", msg);
 }
 
 static int cmp_member(const void *a, const void *b)
@@ -249,6 +256,7 @@ static void seed_tick(void *ctx)
     if (swim_num_alive(s->swim) > 1) {
         /* In a cluster: check again later, in case everyone we knew goes away. */
         s->seed_backoff_ms = SEED_RETRY_MIN_MS;
+        sync_join_limiter_init(&s->joins, loop_now_ms());
         s->seed_timer = loop_timer_add(s->loop, SEED_RETRY_MAX_MS, seed_tick, s);
         return;
     }
@@ -270,23 +278,53 @@ static void seed_tick(void *ctx)
         s->seed_backoff_ms * 2 > SEED_RETRY_MAX_MS ? SEED_RETRY_MAX_MS : s->seed_backoff_ms * 2;
 }
 
+/* A peer heard by discovery: join it unless it is a member already, it is a member's id at
+ * another address (an announce never moves a member), or the join limiter says not now. */
 static void on_discovery(enum swim_discovery_event ev, const struct swim_discovery_node *n,
                          void *ctx)
 {
+    static struct log_limit found_log = LOG_LIMIT_INIT(16, 60000);
+    static struct log_limit flood_log = LOG_LIMIT_INIT(5, 60000);
     struct sync *s = ctx;
     if (strcmp(n->node_id, s->cfg.node_id) == 0 || s->stopping)
         return;
     if (ev == SWIM_DISCOVERY_FOUND)
-        log_info(SYNC_MOD, "Discovered DNS node: %s at %s", n->node_id, n->ip_address);
-    if (ev != SWIM_DISCOVERY_FOUND && ev != SWIM_DISCOVERY_UPDATED)
+        log_limited(&found_log, LOG_INFO, SYNC_MOD, "Discovered DNS node: %s at %s", n->node_id,
+                    n->ip_address);
+    struct swim_addr a;
+    if ((ev != SWIM_DISCOVERY_FOUND && ev != SWIM_DISCOVERY_UPDATED) ||
+        parse_ip(n->ip_address, n->swim_port, &a) != 0)
         return;
     struct swim_member m;
-    if (swim_get_member(s->swim, n->node_id, &m) &&
-        (m.state == SWIM_ALIVE || m.state == SWIM_SUSPECT))
-        return;
-    struct swim_addr a;
-    if (resolve(n->ip_address, n->swim_port, &a) == 0)
+    char known[300];
+    if (swim_get_member(s->swim, n->node_id, &m)) {
+        if (!swim_addr_eq(&m.addr, &a)) {
+            SYNC_STAT(s, joins_address_conflict, 1);
+            log_limited(&flood_log, LOG_WARNING, SYNC_MOD,
+                        "ignoring an announce of %s at %s:%u: that member is at %s", n->node_id,
+                        n->ip_address, n->swim_port, swim_addr_str(&m.addr, known, sizeof known));
+            return;
+        }
+        if (m.state == SWIM_ALIVE || m.state == SWIM_SUSPECT) {
+            sync_join_reset(&s->joins, &a);
+            return;
+        }
+    }
+    switch (sync_join_check(&s->joins, &a, loop_now_ms())) {
+    case SYNC_JOIN_GO:
+        SYNC_STAT(s, discovery_joins, 1);
         join_addrs(s, &a, 1);
+        break;
+    case SYNC_JOIN_BACKOFF:
+        SYNC_STAT(s, joins_backoff, 1);
+        break;
+    case SYNC_JOIN_RATE:
+        SYNC_STAT(s, joins_rate_limited, 1);
+        log_limited(&flood_log, LOG_WARNING, SYNC_MOD,
+                    "not joining %s at %s:%u now: more than %d discovery joins per second",
+                    n->node_id, n->ip_address, n->swim_port, SYNC_JOIN_PER_S);
+        break;
+    }
 }
 
 /* ---- on-demand sync ---- */
@@ -306,14 +344,22 @@ int sync_request_now(struct sync *s)
 {
     if (!s)
         return -EINVAL;
-    SYNC_STAT(s, sync_requests, 1);
+    uint64_t now = loop_now_ms();
     int rc = 0;
     pthread_mutex_lock(&s->qmu);
     if (s->stopping)
         rc = -ESHUTDOWN;
-    else if (!s->sync_posted && (rc = loop_post(s->loop, do_sync_now, s)) == 0)
+    else if (s->sync_posted ||
+             (s->sync_last_ms && now - s->sync_last_ms < SYNC_NOW_MIN_INTERVAL_MS))
+        rc = SYNC_NOW_COALESCED;
+    else if ((rc = loop_post(s->loop, do_sync_now, s)) == 0) {
         s->sync_posted = true;
+        s->sync_last_ms = now ? now : 1;
+    }
     pthread_mutex_unlock(&s->qmu);
+    SYNC_STAT(s, sync_requests, 1);
+    if (rc == SYNC_NOW_COALESCED)
+        SYNC_STAT(s, sync_requests_coalesced, 1);
     return rc;
 }
 
@@ -410,6 +456,7 @@ struct sync *sync_start(struct loop *loop, struct records *records, const struct
     pthread_mutex_init(&s->qmu, NULL);
     swim_keyring_init(&s->keyring);
     s->seed_backoff_ms = SEED_RETRY_MIN_MS;
+    sync_join_limiter_init(&s->joins, loop_now_ms());
     s->direct_max = cfg->direct_max < 0    ? 0
                     : cfg->direct_max == 0 ? SYNC_DIRECT_MAX
                                            : (size_t)cfg->direct_max;
@@ -486,6 +533,7 @@ struct sync *sync_start(struct loop *loop, struct records *records, const struct
                 s->cfg.discovery_broadcast ? s->cfg.discovery_broadcast : "255.255.255.255",
             .interval_ms = cfg->discovery_interval_ms ? cfg->discovery_interval_ms : 5000,
             .timeout_ms = cfg->discovery_timeout_ms ? cfg->discovery_timeout_ms : 15000,
+            .keyring = cfg->n_keys ? &s->keyring : NULL, /* signed announces */
         };
         s->discovery = swim_discovery_start(loop, &dc, on_discovery, s, err, errlen);
         if (!s->discovery)

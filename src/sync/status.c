@@ -149,6 +149,39 @@ char *sync_status_metrics(const struct sync_status *st)
                  "Delta batches applied plus full states merged.", s->sync_operations);
     prom_counter(&o, "joyride_cluster_payloads_malformed_total",
                  "Cluster payloads dropped as malformed.", s->payloads_malformed);
+    prom_family(&o, "joyride_cluster_sync_requests_total", PROM_COUNTER,
+                "POST /dns/sync requests: started a sync, or coalesced into one queued or just "
+                "started.");
+    prom_u64(&o, "joyride_cluster_sync_requests_total", PROM_LABELS({"result", "started"}),
+             s->sync_requests - s->sync_requests_coalesced);
+    prom_u64(&o, "joyride_cluster_sync_requests_total", PROM_LABELS({"result", "coalesced"}),
+             s->sync_requests_coalesced);
+    prom_family(&o, "joyride_cluster_discovery_joins_total", PROM_COUNTER,
+                "Joins of peers heard by discovery: started, or refused by the rate limit, the "
+                "per-address backoff, or because a member with that id is at another address.");
+    prom_u64(&o, "joyride_cluster_discovery_joins_total", PROM_LABELS({"result", "started"}),
+             s->discovery_joins);
+    prom_u64(&o, "joyride_cluster_discovery_joins_total", PROM_LABELS({"result", "rate_limited"}),
+             s->joins_rate_limited);
+    prom_u64(&o, "joyride_cluster_discovery_joins_total", PROM_LABELS({"result", "backoff"}),
+             s->joins_backoff);
+    prom_u64(&o, "joyride_cluster_discovery_joins_total",
+             PROM_LABELS({"result", "address_conflict"}), s->joins_address_conflict);
+    const struct swim_discovery_stats *d = &st->discovery;
+    prom_counter(&o, "joyride_discovery_messages_total",
+                 "Discovery messages accepted (announce, heartbeat, goodbye).", d->received);
+    prom_family(&o, "joyride_discovery_dropped_total", PROM_COUNTER,
+                "Discovery messages dropped, by reason.");
+    static const char *const reasons[] = {"malformed", "unauthenticated", "bad_mac",
+                                          "stale",     "replay",          "address_conflict"};
+    const uint64_t counts[] = {d->malformed, d->unauthenticated, d->bad_mac,
+                               d->stale,     d->replayed,        d->address_conflicts};
+    for (size_t i = 0; i < sizeof counts / sizeof counts[0]; i++)
+        prom_u64(&o, "joyride_discovery_dropped_total", PROM_LABELS({"reason", reasons[i]}),
+                 counts[i]);
+    prom_counter(&o, "joyride_discovery_evicted_total",
+                 "Nodes dropped from the full discovery table (the one heard longest ago).",
+                 d->evicted);
     const struct swim_metrics *m = &st->swim;
     prom_counter(&o, "joyride_swim_packets_in_total", "SWIM UDP packets received.", m->packets_in);
     prom_counter(&o, "joyride_swim_packets_out_total", "SWIM UDP packets sent.", m->packets_out);

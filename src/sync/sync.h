@@ -88,9 +88,14 @@ struct sync_stats {
     uint64_t sync_operations;            /* delta batches + states merged */
     uint64_t payloads_malformed, payloads_foreign;
     uint64_t joins_attempted, sync_requests;
-    uint64_t relayed;      /* delta messages passed on by gossip (epidemic spread) */
-    double last_sync;      /* unix seconds of the last merge (0: never) */
-    double last_repair_ms; /* time from gap detection to the repair merged (last one) */
+    uint64_t sync_requests_coalesced; /* answered by a sync queued or started < 1 s before */
+    uint64_t discovery_joins;         /* joins started because discovery heard a peer */
+    uint64_t joins_rate_limited;      /* ... refused by the join rate limit */
+    uint64_t joins_backoff;           /* ... refused: that address was tried too recently */
+    uint64_t joins_address_conflict;  /* announces of a member's id at another address */
+    uint64_t relayed;                 /* delta messages passed on by gossip (epidemic spread) */
+    double last_sync;                 /* unix seconds of the last merge (0: never) */
+    double last_repair_ms;            /* time from gap detection to the repair merged (last one) */
 };
 
 struct sync_status {
@@ -126,8 +131,12 @@ uint16_t sync_swim_port(const struct sync *s);
 void sync_get_status(struct sync *s, struct sync_status *out);
 void sync_status_free(struct sync_status *st);
 
-/* Thread-safe: starts an immediate full-state exchange with every alive member. Returns 0 or
- * -errno. */
+/* Thread-safe: starts an immediate full-state exchange with every alive member. Requests are
+ * coalesced: while one is queued, and for SYNC_NOW_MIN_INTERVAL_MS after one was started, a
+ * request starts nothing (the sync just started serves it too). Returns 0 when a sync starts,
+ * SYNC_NOW_COALESCED when the request was coalesced, or -errno. */
+#define SYNC_NOW_COALESCED 1
+#define SYNC_NOW_MIN_INTERVAL_MS 1000
 int sync_request_now(struct sync *s);
 
 #endif

@@ -632,11 +632,17 @@ static void test_live_cluster_hooks(void **state)
     assert_string_equal(json_string_value(json_object_get(o, "status")), "success");
     assert_string_equal(json_string_value(json_object_get(o, "message")),
                         "DNS synchronization initiated");
+    assert_null(json_object_get(o, "coalesced")); /* the answer as it always was */
+    json_decref(o);
+    fake_sync_rc = 1; /* coalesced into a sync already running: same answer, saying so */
+    o = get_json(port, "POST", "/dns/sync", 200);
+    assert_string_equal(json_string_value(json_object_get(o, "status")), "success");
+    assert_true(json_is_true(json_object_get(o, "coalesced")));
     json_decref(o);
     fake_sync_rc = -EAGAIN;
     o = get_json(port, "POST", "/dns/sync", 500);
     json_decref(o);
-    assert_int_equal(fake_sync_calls, 2);
+    assert_int_equal(fake_sync_calls, 3);
 
     o = get_json(port, "GET", "/status", 200);
     assert_true(json_is_true(json_object_get(json_object_get(o, "dns_sync_cluster"), "running")));

@@ -511,6 +511,12 @@ static bool exchange_done(struct cluster *c)
     return ok;
 }
 
+static bool never(struct cluster *c)
+{
+    (void)c;
+    return false;
+}
+
 static bool left_dropped(struct cluster *c)
 {
     for (int i = 0; i < 2; i++)
@@ -759,12 +765,20 @@ static void test_three_nodes_end_to_end(void **state)
     assert_true(run_until(&c, gc_tombstone_everywhere, 3000));
     assert_true(run_until(&c, tombstone_collected, 10000));
 
-    /* on-demand full exchange */
+    /* on-demand full exchange, once the last request (above) is a second old; a request while
+     * it is queued or less than a second after it starts nothing */
+    assert_false(run_until(&c, never, SYNC_NOW_MIN_INTERVAL_MS + 50));
     sync_get_status(c.n[0].sync, &st);
     merged_before = st.stats.states_merged;
+    uint64_t coalesced_before = st.stats.sync_requests_coalesced;
     sync_status_free(&st);
     assert_int_equal(sync_request_now(c.n[0].sync), 0);
+    assert_int_equal(sync_request_now(c.n[0].sync), SYNC_NOW_COALESCED);
     assert_true(run_until(&c, exchange_done, 5000));
+    assert_int_equal(sync_request_now(c.n[0].sync), SYNC_NOW_COALESCED);
+    sync_get_status(c.n[0].sync, &st);
+    assert_int_equal(st.stats.sync_requests_coalesced, coalesced_before + 2);
+    sync_status_free(&st);
 
     /* graceful leave: the others drop node-2's records at once */
     sync_stop(c.n[2].sync);
