@@ -383,6 +383,71 @@ static void test_inspect_version(void **state)
     assert_false(docker_version_decode("[]", 2, v));
 }
 
+#define HC "4e7cd795595b1efae8d71bc44e06226f09e5a3725fbd26ebdb4e2dd203c9c576"
+
+/* Captured from dockerd 20.10 (API 1.41): a container with a health check on a bind-mounted file:
+ * start, unhealthy (no file), healthy (file created), unhealthy (file removed); inspect and the
+ * list while healthy. */
+static void test_health_captured(void **state)
+{
+    (void)state;
+    size_t len;
+    char *all = slurp("health-events.jsonl", &len);
+    enum docker_action want[] = {DOCKER_EV_START, DOCKER_EV_UNHEALTHY, DOCKER_EV_HEALTHY,
+                                 DOCKER_EV_UNHEALTHY};
+    enum docker_health want_h[] = {DOCKER_HEALTH_UNKNOWN, DOCKER_HEALTH_UNHEALTHY,
+                                   DOCKER_HEALTH_HEALTHY, DOCKER_HEALTH_UNHEALTHY};
+    size_t n = 0;
+    for (char *line = all; *line; n++) {
+        char *nl = strchr(line, '\n');
+        assert_non_null(nl);
+        assert_true(n < 4);
+        struct docker_event ev;
+        assert_int_equal(docker_event_decode(line, (size_t)(nl - line), &ev, NULL, 0),
+                         DOCKER_DECODE_OK);
+        assert_string_equal(ev.id, HC);
+        assert_string_equal(ev.name, "hcweb");
+        assert_int_equal(ev.action, want[n]);
+        assert_int_equal(ev.health, want_h[n]);
+        assert_int_equal(ev.effect, DOCKER_EFFECT_ADD);
+        const struct docker_label *l = docker_labels_find(&ev.attributes, "joyride.host.name");
+        assert_non_null(l);
+        assert_string_equal(l->value, "hc.example.com");
+        docker_event_free(&ev);
+        line = nl + 1;
+    }
+    assert_int_equal(n, 4);
+    free(all);
+
+    char *body = slurp("health-inspect.json", &len);
+    struct docker_container c;
+    assert_true(docker_inspect_decode(body, len, &c, NULL, 0));
+    assert_true(c.running);
+    assert_int_equal(c.health, DOCKER_HEALTH_HEALTHY);
+    docker_container_free(&c);
+    free(body);
+
+    body = slurp("health-list.json", &len);
+    struct seen s;
+    memset(&s, 0, sizeof s);
+    assert_true(docker_list_decode(body, len, on_c, &s, NULL, NULL, 0));
+    assert_int_equal(s.n, 1);
+    assert_int_equal(s.c[0].health, DOCKER_HEALTH_HEALTHY);
+    free(body);
+
+    /* the list and inspect of a container without a check (captured above) say none */
+    body = slurp("inspect.json", &len);
+    assert_true(docker_inspect_decode(body, len, &c, NULL, 0));
+    assert_int_equal(c.health, DOCKER_HEALTH_NONE);
+    docker_container_free(&c);
+    free(body);
+    body = slurp("list-running.json", &len);
+    memset(&s, 0, sizeof s);
+    assert_true(docker_list_decode(body, len, on_c, &s, NULL, NULL, 0));
+    assert_int_equal(s.c[0].health, DOCKER_HEALTH_NONE);
+    free(body);
+}
+
 /* health_status events, State.Health in inspect, and the list's health summary. */
 static void test_health(void **state)
 {
@@ -474,6 +539,7 @@ int main(void)
         cmocka_unit_test(test_event_kill_signals), cmocka_unit_test(test_event_malformed),
         cmocka_unit_test(test_event_prefixes),     cmocka_unit_test(test_list),
         cmocka_unit_test(test_inspect_version),    cmocka_unit_test(test_health),
+        cmocka_unit_test(test_health_captured),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
