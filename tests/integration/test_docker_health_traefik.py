@@ -4,8 +4,9 @@ fixture of test_docker.py, started once for this module).
 Health: a container with a HEALTHCHECK (a busybox shell test on a file in a bind-mounted host
 directory the test creates and removes, probed every 200 ms) is answered only while healthy, and
 withdrawn when unhealthy; the time from the daemon's health_status event to the first DNS answer
-that reflects it is printed. A container without a health check is answered while running; the
-health of containers already running when joyride starts comes from the list and inspect.
+that reflects it is printed, on the node and on a peer in a network namespace. A container without
+a health check is answered while running; the health of containers already running when joyride
+starts comes from the list and inspect.
 
 Traefik: with DOCKER_TRAEFIK=true the Host(...) names of traefik.http.routers.<r>.rule labels and
 the HostSNI(...) names of traefik.tcp.routers.<r>.rule labels are answered; traefik.enable=false,
@@ -13,6 +14,7 @@ regexps and negated hosts are not; without DOCKER_TRAEFIK nothing is."""
 
 import http.client
 import json
+import os
 import shutil
 import socket
 import statistics
@@ -24,7 +26,8 @@ from pathlib import Path
 
 import pytest
 
-from conftest import wait_until
+from conftest import JOYRIDE, SAN_ENV, wait_until
+from netns import Lab, NsNode
 from test_docker import (LABEL, _UnixHTTPConnection, dk, dockerd, docker_records,  # noqa: F401
                          docker_status, start_joyride, uniq)
 
@@ -237,3 +240,43 @@ def test_traefik_off_by_default_and_listed_at_start(joyride, dk):
     node.stop()
     node2 = start_joyride(joyride, dk, DOCKER_TRAEFIK="true")
     assert {(n[k], node2.addr) for k in "abcd"} | {(later, node2.addr)} == docker_records(node2)
+
+
+def test_health_transitions_reach_peers(dk, flagdir, tmp_path):
+    """Two nodes in network namespaces on a private bridge; node1 follows the daemon. A health
+    transition on node1's container is answered, then withdrawn, by node2 too."""
+    if not shutil.which("ip") or not JOYRIDE.exists():
+        pytest.skip("needs iproute2 and a built joyride")
+    assert os.geteuid() == 0  # the dockerd fixture already needs root
+    lab = Lab(2)
+    nodes = [NsNode(lab, i, JOYRIDE, tmp_path, san_env=SAN_ENV,
+                    env_extra={"DOCKER_HOST": dk.docker_host} if i == 1 else {},
+                    hosts={"local": "%s n%d.peer.test\n" % (lab.ip(i), i)}) for i in (1, 2)]
+    rec = HealthEvents(dk.api)
+    try:
+        for n in nodes:
+            n.start()
+        n1, n2 = nodes
+        wait_until(lambda: n2.addresses("n1.peer.test") == [n1.addr], timeout=15,
+                   what="node2 answers node1's hosts name")
+        name = uniq("peer-hc")
+        cid = dk.api.run({LABEL: name}, healthcheck=healthcheck(),
+                         binds=["%s:/flag:ro" % flagdir])
+        wait_until(lambda: health_of(dk, cid) == "unhealthy", timeout=10, what="unhealthy")
+        assert n1.addresses(name) == [] and n2.addresses(name) == []
+        peer_up, peer_down = [], []
+        for i in range(3):
+            (flagdir / "ok").touch()
+            t = poll_answer(n2, name, [n1.addr])
+            peer_up.append((t - rec.nth(cid, "health_status: healthy", i)) * 1000)
+            (flagdir / "ok").unlink()
+            t = poll_answer(n2, name, [])
+            peer_down.append((t - rec.nth(cid, "health_status: unhealthy", i + 1)) * 1000)
+        print("\nhealth_status event on node1 -> node2 answers, ms: healthy %s, unhealthy %s" % (
+            [round(x, 1) for x in peer_up], [round(x, 1) for x in peer_down]))
+        assert max(peer_up) < 2000 and max(peer_down) < 2000, (peer_up, peer_down)
+    finally:
+        rec.close()
+        bad = [n.log()[-3000:] for n in nodes if n.stop() in (98, 99)]
+        lab.close()
+        assert not bad, bad
