@@ -188,6 +188,16 @@ static void source_name(char out[REC_SOURCE_MAX + 1], const char *id)
     snprintf(out, REC_SOURCE_MAX + 1, SOURCE_PREFIX "%s", id);
 }
 
+/* "web (105a5be9dc0e)", or just the short id when the name is not known. */
+static const char *who(char out[128], const char *name, const char *id)
+{
+    if (!name[0] || strcmp(name, id) == 0)
+        snprintf(out, 128, "%.12s", id);
+    else
+        snprintf(out, 128, "%.96s (%.12s)", name, id);
+    return out;
+}
+
 /* The names of r for a log line, cut with "..." when long. */
 static const char *names_text(const struct rec_inputs *r, char *buf, size_t len)
 {
@@ -207,6 +217,7 @@ static const char *names_text(const struct rec_inputs *r, char *buf, size_t len)
 static void remove_container(struct docker_source *d, const char *id, const char *name,
                              const char *why)
 {
+    char w[128];
     if (idset_find(&d->tracked, id) < 0)
         return;
     char src[REC_SOURCE_MAX + 1];
@@ -217,7 +228,7 @@ static void remove_container(struct docker_source *d, const char *id, const char
         return;
     }
     idset_del(&d->tracked, id);
-    log_info(MOD, "container %s (%.12s) %s: records removed", name, id, why);
+    log_info(MOD, "container %s %s: records removed", who(w, name, id), why);
 }
 
 static enum docker_io inspect_and_apply(struct docker_source *d, const char *id, const char *why);
@@ -227,7 +238,7 @@ static enum docker_io inspect_and_apply(struct docker_source *d, const char *id,
 static void withhold_container(struct docker_source *d, const char *id, const char *name,
                                enum docker_health health, const struct rec_inputs *recs)
 {
-    char names[256];
+    char names[256], w[128];
     names_text(recs, names, sizeof names);
     if (idset_find(&d->tracked, id) >= 0) {
         char src[REC_SOURCE_MAX + 1];
@@ -237,10 +248,10 @@ static void withhold_container(struct docker_source *d, const char *id, const ch
             return;
         }
         idset_del(&d->tracked, id);
-        log_info(MOD, "container %s (%.12s) is %s: withdrawing %s", name, id,
+        log_info(MOD, "container %s is %s: withdrawing %s", who(w, name, id),
                  docker_health_names[health], names);
     } else {
-        log_info(MOD, "container %s (%.12s) is %s: %s not served until it is healthy", name, id,
+        log_info(MOD, "container %s is %s: %s not served until it is healthy", who(w, name, id),
                  docker_health_names[health], names);
     }
 }
@@ -284,15 +295,16 @@ static enum docker_io publish_container(struct docker_source *d, const char *id,
         idset_put(&d->tracked, id);
         /* the container's name, for /dns/explain (an id when the name is unknown: none) */
         records_set_source_info(d->t, src, strcmp(name, id) != 0 ? name : NULL);
-        char addr[46];
+        char addr[46], w[128];
         if (changes > 0 && health == DOCKER_HEALTH_HEALTHY) {
             char names[256];
-            log_info(MOD, "container %s (%.12s) is healthy: serving %s -> %s", name, id,
+            log_info(MOD, "container %s is healthy: serving %s -> %s", who(w, name, id),
                      names_text(&recs, names, sizeof names),
                      records_format_addr(&recs.v[0].addr, addr));
         } else if (changes > 0) {
-            log_info(MOD, "container %s (%.12s) %s: %zu name(s) -> %s, first %s", name, id, why,
-                     recs.n, records_format_addr(&recs.v[0].addr, addr), recs.v[0].name);
+            log_info(MOD, "container %s %s: %zu name%s -> %s, first %s", who(w, name, id), why,
+                     recs.n, recs.n == 1 ? "" : "s", records_format_addr(&recs.v[0].addr, addr),
+                     recs.v[0].name);
         }
     }
     rec_inputs_free(&recs);
@@ -709,8 +721,13 @@ static void *monitor_main(void *arg)
         if (!d->outage) {
             d->outage = true;
             d->outage_since = loop_now_ms();
+            /* err may already name the endpoint ("cannot connect to unix:///x: ...") */
+            bool named = strstr(err, d->ep.display) != NULL;
             if (synced)
                 log_warn(MOD, "lost %s: %s; reconnecting (backoff up to %ld s)", d->ep.display, err,
+                         BACKOFF_MAX_MS / 1000);
+            else if (named)
+                log_warn(MOD, "%s; retrying in the background (backoff up to %ld s)", err,
                          BACKOFF_MAX_MS / 1000);
             else
                 log_warn(MOD,
