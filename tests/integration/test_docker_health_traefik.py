@@ -205,7 +205,7 @@ def traefik_labels(**names):
 
 
 def test_traefik_rules_answered(joyride, dk):
-    node = start_joyride(joyride, dk, DOCKER_TRAEFIK="true")
+    node = start_joyride(joyride, dk, DOCKER_TRAEFIK="true", LOG_LEVEL="DEBUG")
     n = {k: uniq("tr-" + k) for k in ("a", "b", "c", "d", "neg")}
     cid = dk.api.run(traefik_labels(**n), name="traefikweb")
     want = {(n[k], node.addr) for k in "abcd"}
@@ -213,6 +213,10 @@ def test_traefik_rules_answered(joyride, dk):
     for k in "abcd":
         assert node.addresses(n[k]) == [node.addr]
     assert node.addresses(n["neg"]) == []
+    log = node.log()
+    assert ("container traefikweb: traefik.http.routers.rx.rule: '^.+\\.example\\.com$' skipped: "
+            "a regexp (Joyride has no wildcard records)") in log, log[-3000:]
+    assert "container traefikweb: traefik.tcp.routers.db.rule: '*' skipped" in log
     # traefik.enable=false: skipped; a joyride label next to rules: both kinds of names
     off = uniq("tr-off")
     dk.api.run({"traefik.enable": "false", "traefik.http.routers.x.rule": "Host(`%s`)" % off})
