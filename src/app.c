@@ -61,6 +61,7 @@ void app_docker_config(const struct app *a, struct docker_config *out)
     *out = (struct docker_config){
         .docker_host = a->cfg.docker_host,
         .labels = a->cfg.docker_labels,
+        .traefik = a->cfg.docker_traefik,
         .host_ip = a->cfg.hostip_addr,
     };
 }

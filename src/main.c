@@ -163,9 +163,9 @@ static void log_started(const struct app *app)
              c->node_id, c->hostip, c->hostip_detected ? " (from the default route)" : "");
     for (size_t i = 0; i < c->n_dns_domains; i++)
         log_info("main", "authoritative for %s", c->dns_domains[i]);
-    log_info("main", "environment %s; hosts directory %s; Docker %s (labels %s)", c->environment,
+    log_info("main", "environment %s; hosts directory %s; Docker %s (labels %s%s)", c->environment,
              c->hosts_directory[0] ? c->hosts_directory : "(disabled)", c->docker_host,
-             c->docker_labels);
+             c->docker_labels, c->docker_traefik ? ", Traefik rules" : "");
 }
 
 /* Stops whatever was started, in reverse order. */

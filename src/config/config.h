@@ -64,6 +64,7 @@ struct config {
     char *hosts_directory; /* "" disables the hosts source */
     char *docker_host;   /* one line of text; app.c checks it against the Docker source's grammar */
     char *docker_labels; /* comma-separated label keys, trimmed */
+    bool docker_traefik; /* Traefik router rules give names too */
 
     /* Cluster (parsed and validated; used by the sync layer) */
     bool enable_dns_sync;

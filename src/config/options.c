@@ -75,6 +75,10 @@ const struct opt config_opts[CONFIG_N_OPTS] = {
     {NULL, "DOCKER_LABELS", NULL, "docker-labels", "KEYS", "joyride.host.name", NULL,
      "container label keys holding host names (comma separated)", K_CUSTOM, false, 0, 0, 0,
      set_docker_labels},
+    {NULL, "DOCKER_TRAEFIK", NULL, "docker-traefik", "BOOL", "false", NULL,
+     "the host names of running containers' Traefik router rules (traefik.http.routers.<r>.rule "
+     "Host, traefik.tcp.routers.<r>.rule HostSNI) are served too",
+     K_BOOL, false, F(docker_traefik), 0, 0, NULL},
 
     {"Cluster", "ENABLE_DNS_SYNC", NULL, "enable-dns-sync", "BOOL", "true", NULL,
      "run discovery, SWIM membership and record replication", K_BOOL, false, F(enable_dns_sync), 0,

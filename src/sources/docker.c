@@ -12,6 +12,12 @@
  * reflects is harmless, and the replay covers the moment where dockerd has published an event but
  * its list does not show it yet. Docker-sourced records in the table that nobody wants any more
  * are removed ("gone while disconnected").
+ *
+ * Health: a container with a HEALTHCHECK is served only while healthy. A start event does not say
+ * whether the container has one, so the first start of a container not known to lack one is
+ * inspected (State.Health); the health_status events then publish or withdraw its names. The list
+ * taken on (re)connect shows which containers have a health check; those are inspected for their
+ * State.Health.Status, the others are remembered as having none.
  */
 #include "sources/docker.h"
 
@@ -66,7 +72,8 @@ struct docker_source {
     /* monitor thread only */
     char api[DOCKER_API_VERSION_MAX + 1];
     struct idset tracked;
-    bool outage;           /* an outage has been logged and not yet resolved */
+    struct idset nohc; /* containers known to have no health check (their start needs no inspect) */
+    bool outage;       /* an outage has been logged and not yet resolved */
     uint64_t outage_since; /* loop_now_ms() when it started */
     bool ever_connected;
     long long daemon_now;  /* the daemon's clock at the last /_ping (Date header) */
@@ -191,6 +198,22 @@ static const char *who(char out[128], const char *name, const char *id)
     return out;
 }
 
+/* The names of r for a log line, cut with "..." when long. */
+static const char *names_text(const struct rec_inputs *r, char *buf, size_t len)
+{
+    size_t o = 0;
+    buf[0] = '\0';
+    for (size_t i = 0; i < r->n && o < len; i++) {
+        size_t need = strlen(r->v[i].name) + (i ? 2 : 0);
+        if (o + need + 4 >= len) {
+            snprintf(buf + o, len - o, "%s...", i ? ", " : "");
+            break;
+        }
+        o += (size_t)snprintf(buf + o, len - o, "%s%s", i ? ", " : "", r->v[i].name);
+    }
+    return buf;
+}
+
 static void remove_container(struct docker_source *d, const char *id, const char *name,
                              const char *why)
 {
@@ -208,21 +231,60 @@ static void remove_container(struct docker_source *d, const char *id, const char
     log_info(MOD, "container %s %s: records removed", who(w, name, id), why);
 }
 
-/* Publishes the records of a running container from its labels (n == 0 removes). */
-static void publish_container(struct docker_source *d, const char *id, const char *name,
-                              const struct docker_labels *labels, const char *why)
+static enum docker_io inspect_and_apply(struct docker_source *d, const char *id, const char *why);
+
+/* A running container with a health check that is not healthy: its names are withdrawn (or not
+ * published yet), one INFO line per transition. */
+static void withhold_container(struct docker_source *d, const char *id, const char *name,
+                               enum docker_health health, const struct rec_inputs *recs)
 {
+    char names[256], w[128];
+    names_text(recs, names, sizeof names);
+    if (idset_find(&d->tracked, id) >= 0) {
+        char src[REC_SOURCE_MAX + 1];
+        source_name(src, id);
+        if (records_set_source(d->t, src, NULL, 0) < 0) {
+            log_error(MOD, "container %s: cannot withdraw records (out of memory)", name);
+            return;
+        }
+        idset_del(&d->tracked, id);
+        log_info(MOD, "container %s is %s: withdrawing %s", who(w, name, id),
+                 docker_health_names[health], names);
+    } else {
+        log_info(MOD, "container %s is %s: %s not served until it is healthy", who(w, name, id),
+                 docker_health_names[health], names);
+    }
+}
+
+/* Publishes the records of a running container from its labels as its health allows (none
+ * removes); health UNKNOWN inspects the container unless it is known to have no health check.
+ * STOPPED only on shutdown. */
+static enum docker_io publish_container(struct docker_source *d, const char *id, const char *name,
+                                        const struct docker_labels *labels,
+                                        enum docker_health health, const char *why)
+{
+    if (health == DOCKER_HEALTH_UNKNOWN && idset_find(&d->nohc, id) >= 0)
+        health = DOCKER_HEALTH_NONE;
     struct rec_inputs recs = {0};
     enum docker_labels_result r = docker_labels_records(&d->keys, labels, &d->host_ip, name, &recs);
     if (r == DOCKER_LABELS_NOMEM) {
         log_error(MOD, "container %s: out of memory building records", name);
         rec_inputs_free(&recs);
-        return;
+        return DOCKER_IO_OK;
     }
     if (r != DOCKER_LABELS_OK || recs.n == 0) {
         rec_inputs_free(&recs);
         remove_container(d, id, name, why);
-        return;
+        return DOCKER_IO_OK;
+    }
+    if (health == DOCKER_HEALTH_UNKNOWN) {
+        rec_inputs_free(&recs);
+        return inspect_and_apply(d, id, why);
+    }
+    if (health == DOCKER_HEALTH_STARTING || health == DOCKER_HEALTH_UNHEALTHY) {
+        withhold_container(d, id, name, health, &recs);
+        rec_inputs_free(&recs);
+        return DOCKER_IO_OK;
     }
     char src[REC_SOURCE_MAX + 1];
     source_name(src, id);
@@ -233,14 +295,20 @@ static void publish_container(struct docker_source *d, const char *id, const cha
         idset_put(&d->tracked, id);
         /* the container's name, for /dns/explain (an id when the name is unknown: none) */
         records_set_source_info(d->t, src, strcmp(name, id) != 0 ? name : NULL);
-        if (changes > 0) {
-            char addr[46], w[128];
+        char addr[46], w[128];
+        if (changes > 0 && health == DOCKER_HEALTH_HEALTHY) {
+            char names[256];
+            log_info(MOD, "container %s is healthy: serving %s -> %s", who(w, name, id),
+                     names_text(&recs, names, sizeof names),
+                     records_format_addr(&recs.v[0].addr, addr));
+        } else if (changes > 0) {
             log_info(MOD, "container %s %s: %zu name%s -> %s, first %s", who(w, name, id), why,
                      recs.n, recs.n == 1 ? "" : "s", records_format_addr(&recs.v[0].addr, addr),
                      recs.v[0].name);
         }
     }
     rec_inputs_free(&recs);
+    return DOCKER_IO_OK;
 }
 
 /* Looks a container up when its event carried no attributes. STOPPED only on shutdown. */
@@ -257,8 +325,12 @@ static enum docker_io inspect_and_apply(struct docker_source *d, const char *id,
     } else if (resp.status == 200) {
         struct docker_container c;
         if (docker_inspect_decode(resp.body, resp.len, &c, err, sizeof err)) {
+            if (c.health == DOCKER_HEALTH_NONE)
+                idset_put(&d->nohc, c.id);
+            else
+                idset_del(&d->nohc, c.id);
             if (c.running)
-                publish_container(d, c.id, c.name, &c.labels, why);
+                rc = publish_container(d, c.id, c.name, &c.labels, c.health, why);
             else
                 remove_container(d, c.id, c.name, "not running");
             docker_container_free(&c);
@@ -269,21 +341,24 @@ static enum docker_io inspect_and_apply(struct docker_source *d, const char *id,
         log_warn(MOD, "container %.12s: inspect answered HTTP %ld", id, resp.status);
     }
     docker_response_free(&resp);
-    return DOCKER_IO_OK;
+    return rc == DOCKER_IO_STOPPED ? rc : DOCKER_IO_OK;
 }
 
 static enum docker_io apply_event(struct docker_source *d, const struct docker_event *ev)
 {
     const char *why = docker_action_names[ev->action];
     const char *name = ev->name[0] ? ev->name : ev->id;
+    if (ev->health != DOCKER_HEALTH_UNKNOWN)
+        idset_del(&d->nohc, ev->id); /* it has a health check */
     switch (ev->effect) {
     case DOCKER_EFFECT_ADD:
         if (!ev->attributes.present)
             return inspect_and_apply(d, ev->id, why);
-        publish_container(d, ev->id, name, &ev->attributes, why);
-        break;
+        return publish_container(d, ev->id, name, &ev->attributes, ev->health, why);
     case DOCKER_EFFECT_REMOVE:
         remove_container(d, ev->id, name, why);
+        if (ev->action == DOCKER_EV_DESTROY)
+            idset_del(&d->nohc, ev->id);
         break;
     case DOCKER_EFFECT_NONE:
         break;
@@ -302,6 +377,7 @@ struct want {
     struct docker_labels labels; /* owned; not present: none */
     bool add;
     bool inspect; /* an add event without attributes: look the container up */
+    enum docker_health health;
     const char *why;
 };
 
@@ -309,6 +385,7 @@ struct wantset {
     struct want *v;
     size_t n, cap;
     bool oom;
+    struct idset *nohc; /* the source's: listed containers without a health check go there */
 };
 
 static struct want *want_get(struct wantset *w, const char *id)
@@ -343,6 +420,10 @@ static void on_listed(struct docker_container *c, void *arg)
         return; /* out of memory, or already listed under another label key */
     x->add = true;
     x->why = "listed";
+    /* the list's word on health is a summary: a container with a check is inspected */
+    x->health = c->health == DOCKER_HEALTH_NONE ? DOCKER_HEALTH_NONE : DOCKER_HEALTH_UNKNOWN;
+    if (c->health == DOCKER_HEALTH_NONE)
+        idset_put(w->nohc, c->id);
     snprintf(x->name, sizeof x->name, "%s", c->name);
     x->labels = c->labels; /* taken over */
     c->labels = (struct docker_labels){0};
@@ -388,6 +469,7 @@ static void fold_waiting_events(struct docker_source *d, struct wantset *w)
             docker_labels_free(&x->labels);
             x->add = ev.effect == DOCKER_EFFECT_ADD;
             x->inspect = x->add && !ev.attributes.present;
+            x->health = ev.health;
             x->why = docker_action_names[ev.action];
             snprintf(x->name, sizeof x->name, "%s", ev.name[0] ? ev.name : x->name);
             if (x->add && ev.attributes.present) {
@@ -440,7 +522,9 @@ static enum docker_io apply_wanted(struct docker_source *d, const struct wantset
             if (inspect_and_apply(d, x->id, x->why) == DOCKER_IO_STOPPED)
                 return DOCKER_IO_STOPPED;
         } else if (x->add) {
-            publish_container(d, x->id, name, &x->labels, x->why);
+            if (publish_container(d, x->id, name, &x->labels, x->health, x->why) ==
+                DOCKER_IO_STOPPED)
+                return DOCKER_IO_STOPPED;
         } else {
             remove_container(d, x->id, name, x->why);
         }
@@ -462,12 +546,17 @@ static enum docker_io apply_wanted(struct docker_source *d, const struct wantset
 
 static enum docker_io list_and_reconcile(struct docker_source *d, char *err, size_t errlen)
 {
-    struct wantset w = {0};
+    struct wantset w = {.nohc = &d->nohc};
     enum docker_io rc = DOCKER_IO_OK;
-    for (size_t k = 0; k < d->keys.n && rc == DOCKER_IO_OK; k++) {
+    d->nohc.n = 0; /* relearnt from the list */
+    /* with Traefik rules any running container may have names: one unfiltered list */
+    size_t nlists = d->keys.traefik ? 1 : d->keys.n;
+    for (size_t k = 0; k < nlists && rc == DOCKER_IO_OK; k++) {
         char query[1024], path[1200];
-        if (!filter_query(docker_list_filter_json(d->keys.keys[k]), query, sizeof query)) {
-            snprintf(err, errlen, "cannot build the list filter for label %s", d->keys.keys[k]);
+        const char *label = d->keys.traefik ? NULL : d->keys.keys[k];
+        if (!filter_query(docker_list_filter_json(label), query, sizeof query)) {
+            snprintf(err, errlen, "cannot build the list filter for label %s",
+                     label ? label : "(none)");
             rc = DOCKER_IO_ERROR;
             break;
         }
@@ -680,6 +769,7 @@ struct docker_source *docker_source_start(const struct docker_config *cfg, struc
     d->config_ok =
         docker_endpoint_parse(cfg->docker_host, &d->ep, d->config_err, sizeof d->config_err) &&
         docker_keys_parse(cfg->labels, &d->keys, d->config_err, sizeof d->config_err);
+    d->keys.traefik = cfg->traefik;
     /* balanced by curl_global_cleanup in docker_source_stop; reference-counted by libcurl */
     if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
         free(d);
@@ -715,6 +805,7 @@ void docker_source_stop(struct docker_source *d)
     curl_global_cleanup();
     pthread_mutex_destroy(&d->mu);
     vec_free(&d->tracked);
+    vec_free(&d->nohc);
     free(d);
 }
 

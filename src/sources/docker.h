@@ -1,5 +1,7 @@
-/* sources/docker.h — Docker source: containers labelled joyride.host.name become records owned by
- * this node ("docker:<container id>"), following the Engine API event stream on its own thread. */
+/* sources/docker.h — Docker source: containers labelled joyride.host.name (or, with DOCKER_TRAEFIK,
+ * with Traefik router rules) become records owned by this node ("docker:<container id>"), served
+ * while the container runs and, when it has a HEALTHCHECK, is healthy; following the Engine API
+ * event stream on its own thread. */
 #ifndef JOYRIDE_SOURCES_DOCKER_H
 #define JOYRIDE_SOURCES_DOCKER_H
 
@@ -13,6 +15,7 @@ struct docker_config {
     const char *docker_host; /* as DOCKER_HOST: unix:///var/run/docker.sock or tcp://host:port */
     const char *labels;      /* comma-separated label keys, e.g. "joyride.host.name" */
     struct rec_addr host_ip; /* address names resolve to unless joyride.host.ip says otherwise */
+    bool traefik;            /* DOCKER_TRAEFIK: Traefik router rules give names too */
 };
 
 enum docker_action {
@@ -23,6 +26,9 @@ enum docker_action {
     DOCKER_EV_KILL,
     DOCKER_EV_PAUSE,
     DOCKER_EV_DESTROY,
+    DOCKER_EV_HEALTHY,         /* "health_status: healthy" */
+    DOCKER_EV_UNHEALTHY,       /* "health_status: unhealthy" */
+    DOCKER_EV_HEALTH_STARTING, /* "health_status: starting" */
     DOCKER_EV_OTHER,
     DOCKER_EV_COUNT
 };

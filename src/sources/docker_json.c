@@ -11,8 +11,32 @@
 #include "core/vec.h"
 #include "sources/docker_host.h"
 
-const char *const docker_action_names[DOCKER_EV_COUNT] = {"start", "unpause", "die",     "stop",
-                                                          "kill",  "pause",   "destroy", "other"};
+const char *const docker_action_names[DOCKER_EV_COUNT] = {"start",
+                                                          "unpause",
+                                                          "die",
+                                                          "stop",
+                                                          "kill",
+                                                          "pause",
+                                                          "destroy",
+                                                          "health_status: healthy",
+                                                          "health_status: unhealthy",
+                                                          "health_status: starting",
+                                                          "other"};
+
+const char *const docker_health_names[DOCKER_HEALTH_UNHEALTHY + 1] = {"unknown", "none", "starting",
+                                                                      "healthy", "unhealthy"};
+
+/* A Health.Status value; anything unexpected counts as not (yet) healthy. */
+static enum docker_health health_parse(const char *s)
+{
+    if (!s || strcmp(s, "none") == 0 || s[0] == '\0')
+        return DOCKER_HEALTH_NONE;
+    if (strcmp(s, "healthy") == 0)
+        return DOCKER_HEALTH_HEALTHY;
+    if (strcmp(s, "unhealthy") == 0)
+        return DOCKER_HEALTH_UNHEALTHY;
+    return DOCKER_HEALTH_STARTING;
+}
 
 static void set_err(char *err, size_t errlen, const char *msg)
 {
@@ -63,6 +87,9 @@ enum docker_effect docker_action_effect(enum docker_action a, int signal)
     switch (a) {
     case DOCKER_EV_START:
     case DOCKER_EV_UNPAUSE:
+    case DOCKER_EV_HEALTHY:
+    case DOCKER_EV_UNHEALTHY:
+    case DOCKER_EV_HEALTH_STARTING:
         return DOCKER_EFFECT_ADD;
     case DOCKER_EV_DIE:
     case DOCKER_EV_STOP:
@@ -192,6 +219,10 @@ enum docker_decode docker_event_decode(const char *buf, size_t len, struct docke
     const json_t *tn = json_object_get(root, "timeNano");
     ev->time_nano = json_is_integer(tn) ? (int64_t)json_integer_value(tn) : 0;
     ev->effect = docker_action_effect(ev->action, ev->signal);
+    ev->health = ev->action == DOCKER_EV_HEALTHY           ? DOCKER_HEALTH_HEALTHY
+                 : ev->action == DOCKER_EV_UNHEALTHY       ? DOCKER_HEALTH_UNHEALTHY
+                 : ev->action == DOCKER_EV_HEALTH_STARTING ? DOCKER_HEALTH_STARTING
+                                                           : DOCKER_HEALTH_UNKNOWN;
     json_decref(root);
     return DOCKER_DECODE_OK;
 }
@@ -224,6 +255,11 @@ static enum container_decode decode_container(const json_t *o, bool inspect,
         const json_t *state = json_object_get(o, "State");
         c->running = json_is_true(json_object_get(state, "Running")) &&
                      !json_is_true(json_object_get(state, "Paused"));
+        const json_t *health = json_object_get(state, "Health");
+        const json_t *hs = json_object_get(health, "Status");
+        c->health = json_is_object(health)
+                        ? health_parse(json_is_string(hs) ? json_string_value(hs) : "starting")
+                        : DOCKER_HEALTH_NONE;
         const json_t *config = json_object_get(o, "Config");
         labels = json_object_get(config, "Labels");
     } else {
@@ -234,6 +270,20 @@ static enum container_decode decode_container(const json_t *o, bool inspect,
         /* "State" is a string since API 1.23; older daemons omit it and list running only */
         c->running =
             !state || (json_is_string(state) && strcmp(json_string_value(state), "running") == 0);
+        const json_t *health = json_object_get(o, "Health");
+        const json_t *hs = json_object_get(health, "Status");
+        const json_t *status = json_object_get(o, "Status");
+        const char *text = json_is_string(status) ? json_string_value(status) : "";
+        if (json_is_string(hs))
+            c->health = health_parse(json_string_value(hs));
+        else if (strstr(text, "(healthy)"))
+            c->health = DOCKER_HEALTH_HEALTHY;
+        else if (strstr(text, "(unhealthy)"))
+            c->health = DOCKER_HEALTH_UNHEALTHY;
+        else if (strstr(text, "(health: "))
+            c->health = DOCKER_HEALTH_STARTING;
+        else
+            c->health = DOCKER_HEALTH_NONE;
         labels = json_object_get(o, "Labels");
     }
     if (c->name[0] == '\0')
@@ -324,11 +374,14 @@ static char *dump(json_t *f)
 
 char *docker_list_filter_json(const char *label)
 {
+    if (!label)
+        return dump(json_pack("{s:[s]}", "status", "running"));
     return dump(json_pack("{s:[s], s:[s]}", "label", label, "status", "running"));
 }
 
 char *docker_events_filter_json(void)
 {
-    return dump(json_pack("{s:[s], s:[s,s,s,s,s,s,s]}", "type", "container", "event", "start",
-                          "unpause", "die", "stop", "kill", "pause", "destroy"));
+    /* dockerd matches "health_status" as a prefix of "health_status: healthy" etc. */
+    return dump(json_pack("{s:[s], s:[s,s,s,s,s,s,s,s]}", "type", "container", "event", "start",
+                          "unpause", "die", "stop", "kill", "pause", "destroy", "health_status"));
 }

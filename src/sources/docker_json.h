@@ -14,8 +14,19 @@
 #define DOCKER_ID_MAX 64     /* full container id: 64 lowercase hex digits */
 #define DOCKER_CNAME_MAX 128 /* container name as shown in logs (longer ones are cut) */
 
-/* What an event does to the container's records. */
+/* What an event does to the container's records: ADD means "running", published as its health
+ * allows. */
 enum docker_effect { DOCKER_EFFECT_NONE, DOCKER_EFFECT_ADD, DOCKER_EFFECT_REMOVE };
+
+/* A running container's health as far as an input tells it. Served: NONE and HEALTHY. */
+enum docker_health {
+    DOCKER_HEALTH_UNKNOWN,  /* this input does not say (a start event): inspect */
+    DOCKER_HEALTH_NONE,     /* no HEALTHCHECK: served while running */
+    DOCKER_HEALTH_STARTING, /* first checks pending */
+    DOCKER_HEALTH_HEALTHY,
+    DOCKER_HEALTH_UNHEALTHY,
+};
+extern const char *const docker_health_names[DOCKER_HEALTH_UNHEALTHY + 1];
 
 struct docker_event {
     enum docker_action action;
@@ -24,6 +35,7 @@ struct docker_event {
     char name[DOCKER_CNAME_MAX + 1]; /* from Actor.Attributes.name; "" when absent */
     int signal;                      /* kill: the signal number; -1 when absent */
     int64_t time_nano;               /* 0 when absent */
+    enum docker_health health;       /* health_status events; UNKNOWN for the others */
     struct docker_labels attributes; /* Actor.Attributes (labels live here); owned */
 };
 
@@ -38,10 +50,12 @@ enum docker_decode docker_event_decode(const char *buf, size_t len, struct docke
                                        char *err, size_t errlen);
 void docker_event_free(struct docker_event *ev);
 
-/* "start" -> DOCKER_EV_START, ...; anything else is DOCKER_EV_OTHER. */
+/* "start" -> DOCKER_EV_START, "health_status: healthy" -> DOCKER_EV_HEALTHY, ...; anything else
+ * is DOCKER_EV_OTHER. */
 enum docker_action docker_action_parse(const char *s);
 
-/* The effect of an action: start/unpause add; die/stop/pause/destroy remove; kill removes only
+/* The effect of an action: start/unpause and the health_status ones add; die/stop/pause/destroy
+ * remove; kill removes only
  * for SIGKILL/SIGTERM or when the event names no signal (signal < 0): `docker kill -s HUP` is a
  * reload, not a stop; if the container does die, its die event removes. */
 enum docker_effect docker_action_effect(enum docker_action a, int signal);
@@ -51,7 +65,10 @@ struct docker_container {
     char id[DOCKER_ID_MAX + 1];
     char name[DOCKER_CNAME_MAX + 1]; /* without the leading '/' */
     bool running;                    /* running and not paused */
-    struct docker_labels labels;     /* owned */
+    /* inspect: from State.Health.Status (absent: NONE); list: from its Health.Status when the API
+     * has it, else from the Status text ("Up 3 minutes (healthy)", "(health: starting)") */
+    enum docker_health health;
+    struct docker_labels labels; /* owned */
 };
 void docker_container_free(struct docker_container *c);
 
@@ -75,8 +92,8 @@ bool docker_labels_decode(const char *json, size_t len, struct docker_labels *ou
 bool docker_version_decode(const char *body, size_t len, char out[16]);
 
 /* The compact JSON of the `filters` query parameter, malloc'd (NULL when memory runs out): the
- * running containers with label key `label` for the list, the container events that change
- * records for the event stream. */
+ * running containers with label key `label` (NULL: every running container) for the list, the
+ * container events that change records (health_status ones included) for the event stream. */
 char *docker_list_filter_json(const char *label);
 char *docker_events_filter_json(void);
 

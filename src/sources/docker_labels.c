@@ -7,6 +7,7 @@
 
 #include "core/log.h"
 #include "core/vec.h"
+#include "sources/traefik_rule.h"
 
 #define MOD "docker"
 
@@ -96,6 +97,35 @@ static bool recs_push(struct rec_inputs *r, const char *name, const struct rec_a
     return true;
 }
 
+bool docker_name_append(const char *name, size_t len, const struct rec_addr *addr,
+                        const char *container, struct rec_inputs *out, size_t *invalid)
+{
+    char raw[REC_NAME_MAX + 2];
+    char norm[REC_NAME_MAX + 1];
+    bool ok = len < sizeof raw && memchr(name, '\0', len) == NULL;
+    if (ok) {
+        memcpy(raw, name, len);
+        raw[len] = '\0';
+        ok = records_normalize_name(raw, norm);
+    }
+    if (!ok) {
+        char shown[96];
+        log_warn(MOD, "container %s: invalid name '%s' skipped", container,
+                 printable(shown, name, len));
+        if (invalid)
+            (*invalid)++;
+        return true;
+    }
+    if (out->n >= DOCKER_NAMES_MAX) {
+        log_warn(MOD, "container %s: more than %d names, '%s' and the rest skipped", container,
+                 DOCKER_NAMES_MAX, norm);
+        if (invalid)
+            (*invalid)++;
+        return true;
+    }
+    return recs_push(out, norm, addr);
+}
+
 bool docker_names_append(const char *value, const struct rec_addr *addr, const char *container,
                          struct rec_inputs *out, size_t *invalid)
 {
@@ -108,32 +138,11 @@ bool docker_names_append(const char *value, const struct rec_addr *addr, const c
         const char *start = p;
         while (*p && !is_sep(*p))
             p++;
-        size_t len = (size_t)(p - start);
-        char raw[REC_NAME_MAX + 2];
-        char norm[REC_NAME_MAX + 1];
-        bool ok = len < sizeof raw;
-        if (ok) {
-            memcpy(raw, start, len);
-            raw[len] = '\0';
-            ok = records_normalize_name(raw, norm);
-        }
-        if (!ok) {
-            char shown[96];
-            log_warn(MOD, "container %s: invalid name '%s' skipped", container,
-                     printable(shown, start, len));
-            if (invalid)
-                (*invalid)++;
-            continue;
-        }
-        if (out->n >= DOCKER_NAMES_MAX) {
-            log_warn(MOD, "container %s: more than %d names, '%s' and the rest skipped", container,
-                     DOCKER_NAMES_MAX, norm);
-            if (invalid)
-                (*invalid)++;
-            return true;
-        }
-        if (!recs_push(out, norm, addr))
+        bool full = out->n >= DOCKER_NAMES_MAX; /* this one is logged, the rest skipped */
+        if (!docker_name_append(start, (size_t)(p - start), addr, container, out, invalid))
             return false;
+        if (full)
+            return true;
     }
     return true;
 }
@@ -164,6 +173,124 @@ static const char *string_label(const struct docker_labels *l, const char *key)
     return x ? x->value : NULL;
 }
 
+/* ---- Traefik router rules ---- */
+
+/* traefik.enable holds a false value as Go's strconv.ParseBool reads it. */
+static bool traefik_disabled(const struct docker_labels *l)
+{
+    static const char *const no[] = {"0", "f", "F", "false", "FALSE", "False"};
+    const char *v = string_label(l, DOCKER_TRAEFIK_ENABLE_LABEL);
+    for (size_t i = 0; v && i < sizeof no / sizeof no[0]; i++) {
+        if (strcmp(v, no[i]) == 0)
+            return true;
+    }
+    return false;
+}
+
+/* 'h' for traefik.http.routers.<router>.rule, 't' for traefik.tcp.routers.<router>.rule, else 0. */
+static char router_rule(const char *key)
+{
+    static const char http[] = "traefik.http.routers.", tcp[] = "traefik.tcp.routers.",
+                      rule[] = ".rule";
+    size_t n = strlen(key), pre;
+    char kind;
+    if (strncmp(key, http, sizeof http - 1) == 0) {
+        pre = sizeof http - 1;
+        kind = 'h';
+    } else if (strncmp(key, tcp, sizeof tcp - 1) == 0) {
+        pre = sizeof tcp - 1;
+        kind = 't';
+    } else {
+        return 0;
+    }
+    /* a router name of at least one character between the prefix and ".rule" */
+    if (n < pre + 1 + sizeof rule - 1 || strcmp(key + n - (sizeof rule - 1), rule) != 0)
+        return 0;
+    return kind;
+}
+
+bool docker_traefik_wanted(const struct docker_labels *l)
+{
+    if (!l || !l->present || traefik_disabled(l))
+        return false;
+    for (size_t i = 0; i < l->n; i++) {
+        if (l->v[i].value && router_rule(l->v[i].key))
+            return true;
+    }
+    return false;
+}
+
+struct traefik_ctx {
+    const struct rec_addr *addr;
+    const char *container;
+    const char *key;
+    struct rec_inputs *out;
+    size_t *invalid;
+    bool tcp;
+    bool full; /* the cap was hit (and logged) */
+    bool oom;
+};
+
+static void on_traefik_host(enum traefik_host_kind kind, const char *v, size_t len, void *arg)
+{
+    struct traefik_ctx *c = arg;
+    char shown[96];
+    if (c->oom || c->full)
+        return;
+    const char *skip = NULL;
+    switch (kind) {
+    case TRAEFIK_HOST:
+        skip = c->tcp ? "Host in a TCP router" : NULL;
+        break;
+    case TRAEFIK_HOST_SNI:
+        if (!c->tcp)
+            skip = "HostSNI in an HTTP router";
+        else if (len == 1 && v[0] == '*')
+            skip = "HostSNI(`*`) matches every name";
+        break;
+    case TRAEFIK_HOST_REGEXP:
+    case TRAEFIK_HOST_SNI_REGEXP:
+        skip = "a regexp (Joyride has no wildcard records)";
+        break;
+    }
+    if (skip) {
+        log_debug(MOD, "container %s: %s: '%s' skipped: %s", c->container, c->key,
+                  printable(shown, v, len), skip);
+        return;
+    }
+    c->full = c->out->n >= DOCKER_NAMES_MAX;
+    if (!docker_name_append(v, len, c->addr, c->container, c->out, c->invalid))
+        c->oom = true;
+}
+
+/* Appends the host names of the container's router rules; false when memory runs out. */
+static bool traefik_append(const struct docker_labels *l, const struct rec_addr *addr,
+                           const char *container, struct rec_inputs *out)
+{
+    for (size_t i = 0; i < l->n; i++) {
+        char kind = l->v[i].value ? router_rule(l->v[i].key) : 0;
+        if (!kind)
+            continue;
+        struct traefik_ctx c = {.addr = addr,
+                                .container = container,
+                                .key = l->v[i].key,
+                                .out = out,
+                                .tcp = kind == 't'};
+        char err[96], shown_key[96], shown_rule[96];
+        const char *rule = l->v[i].value;
+        if (!traefik_rule_hosts(rule, strlen(rule), on_traefik_host, &c, err, sizeof err)) {
+            log_warn(MOD, "container %s: %s '%s': %s; rule skipped", container,
+                     printable(shown_key, l->v[i].key, strlen(l->v[i].key)),
+                     printable(shown_rule, rule, strlen(rule)), err);
+        }
+        if (c.oom)
+            return false;
+        if (c.full)
+            return true;
+    }
+    return true;
+}
+
 enum docker_labels_result docker_labels_records(const struct docker_keys *keys,
                                                 const struct docker_labels *labels,
                                                 const struct rec_addr *host_ip,
@@ -175,7 +302,8 @@ enum docker_labels_result docker_labels_records(const struct docker_keys *keys,
     bool any = false;
     for (size_t i = 0; i < keys->n; i++)
         any = any || string_label(labels, keys->keys[i]);
-    if (!any)
+    bool traefik = keys->traefik && docker_traefik_wanted(labels);
+    if (!any && !traefik)
         return DOCKER_LABELS_NONE;
 
     struct rec_addr addr;
@@ -216,5 +344,7 @@ enum docker_labels_result docker_labels_records(const struct docker_keys *keys,
         if (!docker_names_append(v, &addr, container, out, NULL))
             return DOCKER_LABELS_NOMEM;
     }
+    if (traefik && !traefik_append(labels, &addr, container, out))
+        return DOCKER_LABELS_NOMEM;
     return DOCKER_LABELS_OK;
 }

@@ -11,6 +11,7 @@
 
 #define DOCKER_DEFAULT_LABELS "joyride.host.name"
 #define DOCKER_IP_LABEL "joyride.host.ip"
+#define DOCKER_TRAEFIK_ENABLE_LABEL "traefik.enable"
 #define DOCKER_KEYS_MAX 16     /* label keys in DOCKER_LABELS */
 #define DOCKER_KEY_LEN_MAX 255 /* one label key */
 #define DOCKER_NAMES_MAX 256   /* names published for one container; the rest are skipped */
@@ -18,6 +19,7 @@
 struct docker_keys {
     size_t n;
     char keys[DOCKER_KEYS_MAX][DOCKER_KEY_LEN_MAX + 1];
+    bool traefik; /* DOCKER_TRAEFIK: router rules give names too (docker_keys_parse: false) */
 };
 
 /* Parses a comma- and/or space-separated list of label keys; NULL or blank gives the default.
@@ -48,6 +50,17 @@ void docker_labels_free(struct docker_labels *l);
 bool docker_names_append(const char *value, const struct rec_addr *addr, const char *container,
                          struct rec_inputs *out, size_t *invalid);
 
+/* Appends one record for the name (len bytes, validated and lowercased as label names are) with
+ * address addr, unless it is already there. An invalid name is logged and counted in *invalid (may
+ * be NULL); past DOCKER_NAMES_MAX names it is logged as the first of the rest skipped. Returns
+ * false only when memory runs out. */
+bool docker_name_append(const char *name, size_t len, const struct rec_addr *addr,
+                        const char *container, struct rec_inputs *out, size_t *invalid);
+
+/* The labels hold a traefik.http.routers.<r>.rule or traefik.tcp.routers.<r>.rule with a string
+ * value and no traefik.enable=false. */
+bool docker_traefik_wanted(const struct docker_labels *l);
+
 enum docker_labels_result {
     DOCKER_LABELS_OK,      /* out holds the records (possibly none when every name was invalid) */
     DOCKER_LABELS_NONE,    /* none of the keys is present: not our container */
@@ -56,10 +69,13 @@ enum docker_labels_result {
     DOCKER_LABELS_NOMEM,
 };
 
-/* Records of a container from its labels (NULL or not present: none). out is cleared first. host_ip
- * with type 0 means "no HOSTIP". A bad joyride.host.ip skips the whole container (logged):
- * answering HOSTIP instead would send clients to a host the container is explicitly not reachable
- * on. */
+/* Records of a container from its labels (NULL or not present: none): the names of the label keys,
+ * then, when keys->traefik is set, the names of its Traefik router rules (Host(...) of HTTP
+ * routers, HostSNI(...) of TCP routers other than `*`; regexps and names under negation are
+ * skipped; a malformed rule is logged and skipped; traefik.enable=false skips the rules). out is
+ * cleared first. host_ip with type 0 means "no HOSTIP". A bad joyride.host.ip skips the whole
+ * container (logged): answering HOSTIP instead would send clients to a host the container is
+ * explicitly not reachable on. */
 enum docker_labels_result docker_labels_records(const struct docker_keys *keys,
                                                 const struct docker_labels *labels,
                                                 const struct rec_addr *host_ip,

@@ -107,7 +107,8 @@ class DockerAPI:
                   headers={"Content-Type": "application/x-tar"}, timeout=120)
 
     def create(self, labels=None, cmd=("sleep", "1000"), name=None, auto_remove=False,
-               restart=None):
+               restart=None, healthcheck=None, binds=None):
+        """healthcheck: the Engine's Config.Healthcheck object; binds: ["host:container", ...]."""
         body = {
             "Image": IMAGE,
             "Cmd": list(cmd),
@@ -116,6 +117,10 @@ class DockerAPI:
         }
         if restart:
             body["HostConfig"]["RestartPolicy"] = {"Name": restart}
+        if healthcheck:
+            body["Healthcheck"] = healthcheck
+        if binds:
+            body["HostConfig"]["Binds"] = list(binds)
         q = "?" + urllib.parse.urlencode({"name": name}) if name else ""
         cid = self.call("POST", "/containers/create" + q, body)["Id"]
         self.created.add(cid)
@@ -154,6 +159,9 @@ class DockerAPI:
         except DockerError as e:
             if e.status != 404:
                 raise
+
+    def inspect(self, cid):
+        return self.call("GET", "/containers/%s/json" % cid)
 
     def ps(self, all_=False):
         q = "?all=1" if all_ else ""

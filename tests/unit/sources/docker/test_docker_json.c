@@ -234,8 +234,8 @@ static void test_event_prefixes(void **state)
 
 struct seen {
     int n;
-    struct docker_container c[4];
-    char labels[4][512];
+    struct docker_container c[8];
+    char labels[8][512];
 };
 
 /* The labels as "k=v;k=v;" in their JSON order ("k=(null)" for a non-string value), "" when
@@ -254,7 +254,7 @@ static void show_labels(const struct docker_labels *l, char *out, size_t cap)
 static void on_c(struct docker_container *c, void *ctx)
 {
     struct seen *s = ctx;
-    if (s->n < 4) {
+    if (s->n < 8) {
         s->c[s->n] = *c;
         show_labels(&c->labels, s->labels[s->n], sizeof s->labels[0]);
         s->c[s->n].labels = (struct docker_labels){0};
@@ -368,7 +368,10 @@ static void test_inspect_version(void **state)
     free(f);
     f = docker_events_filter_json();
     assert_string_equal(f, "{\"type\":[\"container\"],\"event\":[\"start\",\"unpause\",\"die\","
-                           "\"stop\",\"kill\",\"pause\",\"destroy\"]}");
+                           "\"stop\",\"kill\",\"pause\",\"destroy\",\"health_status\"]}");
+    free(f);
+    f = docker_list_filter_json(NULL); /* Traefik rules: every running container */
+    assert_string_equal(f, "{\"status\":[\"running\"]}");
     free(f);
 
     char v[16];
@@ -380,6 +383,154 @@ static void test_inspect_version(void **state)
     assert_false(docker_version_decode("[]", 2, v));
 }
 
+#define HC "4e7cd795595b1efae8d71bc44e06226f09e5a3725fbd26ebdb4e2dd203c9c576"
+
+/* Captured from dockerd 20.10 (API 1.41): a container with a health check on a bind-mounted file:
+ * start, unhealthy (no file), healthy (file created), unhealthy (file removed); inspect and the
+ * list while healthy. */
+static void test_health_captured(void **state)
+{
+    (void)state;
+    size_t len;
+    char *all = slurp("health-events.jsonl", &len);
+    enum docker_action want[] = {DOCKER_EV_START, DOCKER_EV_UNHEALTHY, DOCKER_EV_HEALTHY,
+                                 DOCKER_EV_UNHEALTHY};
+    enum docker_health want_h[] = {DOCKER_HEALTH_UNKNOWN, DOCKER_HEALTH_UNHEALTHY,
+                                   DOCKER_HEALTH_HEALTHY, DOCKER_HEALTH_UNHEALTHY};
+    size_t n = 0;
+    for (char *line = all; *line; n++) {
+        char *nl = strchr(line, '\n');
+        assert_non_null(nl);
+        assert_true(n < 4);
+        struct docker_event ev;
+        assert_int_equal(docker_event_decode(line, (size_t)(nl - line), &ev, NULL, 0),
+                         DOCKER_DECODE_OK);
+        assert_string_equal(ev.id, HC);
+        assert_string_equal(ev.name, "hcweb");
+        assert_int_equal(ev.action, want[n]);
+        assert_int_equal(ev.health, want_h[n]);
+        assert_int_equal(ev.effect, DOCKER_EFFECT_ADD);
+        const struct docker_label *l = docker_labels_find(&ev.attributes, "joyride.host.name");
+        assert_non_null(l);
+        assert_string_equal(l->value, "hc.example.com");
+        docker_event_free(&ev);
+        line = nl + 1;
+    }
+    assert_int_equal(n, 4);
+    free(all);
+
+    char *body = slurp("health-inspect.json", &len);
+    struct docker_container c;
+    assert_true(docker_inspect_decode(body, len, &c, NULL, 0));
+    assert_true(c.running);
+    assert_int_equal(c.health, DOCKER_HEALTH_HEALTHY);
+    docker_container_free(&c);
+    free(body);
+
+    body = slurp("health-list.json", &len);
+    struct seen s;
+    memset(&s, 0, sizeof s);
+    assert_true(docker_list_decode(body, len, on_c, &s, NULL, NULL, 0));
+    assert_int_equal(s.n, 1);
+    assert_int_equal(s.c[0].health, DOCKER_HEALTH_HEALTHY);
+    free(body);
+
+    /* the list and inspect of a container without a check (captured above) say none */
+    body = slurp("inspect.json", &len);
+    assert_true(docker_inspect_decode(body, len, &c, NULL, 0));
+    assert_int_equal(c.health, DOCKER_HEALTH_NONE);
+    docker_container_free(&c);
+    free(body);
+    body = slurp("list-running.json", &len);
+    memset(&s, 0, sizeof s);
+    assert_true(docker_list_decode(body, len, on_c, &s, NULL, NULL, 0));
+    assert_int_equal(s.c[0].health, DOCKER_HEALTH_NONE);
+    free(body);
+}
+
+/* health_status events, State.Health in inspect, and the list's health summary. */
+static void test_health(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *action;
+        enum docker_action a;
+        enum docker_health h;
+    } ev_cases[] = {
+        {"health_status: healthy", DOCKER_EV_HEALTHY, DOCKER_HEALTH_HEALTHY},
+        {"health_status: unhealthy", DOCKER_EV_UNHEALTHY, DOCKER_HEALTH_UNHEALTHY},
+        {"health_status: starting", DOCKER_EV_HEALTH_STARTING, DOCKER_HEALTH_STARTING},
+        {"health_status", DOCKER_EV_OTHER, DOCKER_HEALTH_UNKNOWN},
+        {"start", DOCKER_EV_START, DOCKER_HEALTH_UNKNOWN},
+    };
+    for (size_t i = 0; i < sizeof ev_cases / sizeof ev_cases[0]; i++) {
+        char line[512];
+        snprintf(
+            line, sizeof line,
+            "{\"status\":\"%s\",\"id\":\"" ID64 "\",\"from\":\"local/busybox\","
+            "\"Type\":\"container\",\"Action\":\"%s\",\"Actor\":{\"ID\":\"" ID64 "\","
+            "\"Attributes\":{\"image\":\"local/busybox\",\"joyride.host.name\":\"h.example.com\","
+            "\"name\":\"web\"}},\"scope\":\"local\",\"time\":1795630745,"
+            "\"timeNano\":1795630745485806995}",
+            ev_cases[i].action, ev_cases[i].action);
+        struct docker_event ev;
+        assert_int_equal(docker_event_decode(line, strlen(line), &ev, NULL, 0), DOCKER_DECODE_OK);
+        assert_int_equal(ev.action, ev_cases[i].a);
+        assert_int_equal(ev.health, ev_cases[i].h);
+        assert_int_equal(ev.effect,
+                         ev_cases[i].a == DOCKER_EV_OTHER ? DOCKER_EFFECT_NONE : DOCKER_EFFECT_ADD);
+        assert_non_null(docker_labels_find(&ev.attributes, "joyride.host.name"));
+        docker_event_free(&ev);
+    }
+
+    static const struct {
+        const char *state;
+        enum docker_health h;
+    } in_cases[] = {
+        {"{\"Running\":true,\"Paused\":false}", DOCKER_HEALTH_NONE},
+        {"{\"Running\":true,\"Health\":null}", DOCKER_HEALTH_NONE},
+        {"{\"Running\":true,\"Health\":{\"Status\":\"starting\",\"FailingStreak\":0,"
+         "\"Log\":[]}}",
+         DOCKER_HEALTH_STARTING},
+        {"{\"Running\":true,\"Health\":{\"Status\":\"healthy\",\"FailingStreak\":0}}",
+         DOCKER_HEALTH_HEALTHY},
+        {"{\"Running\":true,\"Health\":{\"Status\":\"unhealthy\",\"FailingStreak\":3}}",
+         DOCKER_HEALTH_UNHEALTHY},
+        {"{\"Running\":true,\"Health\":{\"Status\":\"none\"}}", DOCKER_HEALTH_NONE},
+        {"{\"Running\":true,\"Health\":{}}", DOCKER_HEALTH_STARTING},
+        {"{\"Running\":true,\"Health\":{\"Status\":\"weird\"}}", DOCKER_HEALTH_STARTING},
+    };
+    for (size_t i = 0; i < sizeof in_cases / sizeof in_cases[0]; i++) {
+        char body[512];
+        snprintf(body, sizeof body,
+                 "{\"Id\":\"" ID64 "\",\"Name\":\"/web\",\"State\":%s,\"Config\":{}}",
+                 in_cases[i].state);
+        struct docker_container c;
+        assert_true(docker_inspect_decode(body, strlen(body), &c, NULL, 0));
+        assert_int_equal(c.health, in_cases[i].h);
+        docker_container_free(&c);
+    }
+
+    const char *list =
+        "[{\"Id\":\"" ID64 "\",\"State\":\"running\",\"Status\":\"Up 3 minutes (healthy)\"},"
+        "{\"Id\":\"" ID64
+        "\",\"State\":\"running\",\"Status\":\"Up 2 seconds (health: starting)\"},"
+        "{\"Id\":\"" ID64 "\",\"State\":\"running\",\"Status\":\"Up 1 hour (unhealthy)\"},"
+        "{\"Id\":\"" ID64 "\",\"State\":\"running\",\"Status\":\"Up 1 hour\"},"
+        "{\"Id\":\"" ID64 "\",\"State\":\"running\",\"Status\":\"Up 1 hour (healthy)\","
+        "\"Health\":{\"Status\":\"unhealthy\"}},"
+        "{\"Id\":\"" ID64 "\",\"State\":\"running\"}]";
+    enum docker_health want[] = {DOCKER_HEALTH_HEALTHY,   DOCKER_HEALTH_STARTING,
+                                 DOCKER_HEALTH_UNHEALTHY, DOCKER_HEALTH_NONE,
+                                 DOCKER_HEALTH_UNHEALTHY, DOCKER_HEALTH_NONE};
+    struct seen s;
+    memset(&s, 0, sizeof s);
+    assert_true(docker_list_decode(list, strlen(list), on_c, &s, NULL, NULL, 0));
+    assert_int_equal(s.n, 6);
+    for (size_t i = 0; i < 6; i++)
+        assert_int_equal(s.c[i].health, want[i]);
+}
+
 int main(void)
 {
     log_set_level(LOG_ERROR);
@@ -387,7 +538,8 @@ int main(void)
         cmocka_unit_test(test_event_sequence),     cmocka_unit_test(test_event_labels),
         cmocka_unit_test(test_event_kill_signals), cmocka_unit_test(test_event_malformed),
         cmocka_unit_test(test_event_prefixes),     cmocka_unit_test(test_list),
-        cmocka_unit_test(test_inspect_version),
+        cmocka_unit_test(test_inspect_version),    cmocka_unit_test(test_health),
+        cmocka_unit_test(test_health_captured),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -41,9 +41,9 @@ struct fake {
     bool acceptor_running;
     pthread_mutex_t mu;
     pthread_cond_t cv;
-    char list[4096];     /* body of /containers/json */
-    char inspect_id[65]; /* the one container /containers/{id}/json knows */
-    char inspect[2048];
+    char list[4096];        /* body of /containers/json */
+    char inspect_id[2][65]; /* the containers /containers/{id}/json knows */
+    char inspect[2][2048];
     char *lines[MAX_LINES]; /* live events, appended; every stream sends them from its start */
     size_t nlines;
     char *replay[MAX_LINES]; /* sent right after the headers when the request has since= */
@@ -152,12 +152,17 @@ static void *conn_main(void *arg)
             ok = reply(fd, 200, "application/json", body);
         } else if (strncmp(path, "/v1.41/containers/", 18) == 0) {
             F.inspects++;
-            bool known = F.inspect_id[0] && strncmp(path + 18, F.inspect_id, 64) == 0;
-            char body[sizeof F.inspect];
-            memcpy(body, F.inspect, sizeof body);
+            int known = -1;
+            for (int k = 0; k < 2; k++) {
+                if (F.inspect_id[k][0] && strncmp(path + 18, F.inspect_id[k], 64) == 0)
+                    known = k;
+            }
+            char body[sizeof F.inspect[0]];
+            memcpy(body, F.inspect[known < 0 ? 0 : known], sizeof body);
             pthread_mutex_unlock(&F.mu);
-            ok = known ? reply(fd, 200, "application/json", body)
-                       : reply(fd, 404, "application/json", "{\"message\":\"No such container\"}");
+            ok = known >= 0
+                     ? reply(fd, 200, "application/json", body)
+                     : reply(fd, 404, "application/json", "{\"message\":\"No such container\"}");
         } else {
             pthread_mutex_unlock(&F.mu);
             ok = reply(fd, 404, "text/plain", "not found");
@@ -287,6 +292,14 @@ static void fake_set_list(const char *body)
     pthread_mutex_unlock(&F.mu);
 }
 
+static void fake_set_inspect(int slot, const char *id, const char *body)
+{
+    pthread_mutex_lock(&F.mu);
+    snprintf(F.inspect_id[slot], sizeof F.inspect_id[slot], "%s", id);
+    snprintf(F.inspect[slot], sizeof F.inspect[slot], "%s", body);
+    pthread_mutex_unlock(&F.mu);
+}
+
 static int fake_count(const int *what)
 {
     pthread_mutex_lock(&F.mu);
@@ -404,6 +417,12 @@ static void test_list_then_events(void **state)
                   "\"Labels\":{\"joyride.host.name\":\"a.example.com, a2.example.com\"}},"
                   "{\"Id\":\"" ID_B "\",\"Names\":[\"/b\"],\"State\":\"paused\","
                   "\"Labels\":{\"joyride.host.name\":\"b.example.com\"}}]");
+    /* b was paused when listed, so whether it has a health check is unknown: its unpause is
+     * inspected */
+    fake_set_inspect(0, ID_B,
+                     "{\"Id\":\"" ID_B "\",\"Name\":\"/b\",\"State\":{\"Running\":true},"
+                     "\"Config\":{\"Labels\":{\"joyride.host.name\":\"b.example.com\","
+                     "\"joyride.host.ip\":\"fd00::b\"}}}");
     /* replayed from before the source started: applied, not counted */
     F.replay[F.nreplay++] = make_line("die", ID_C, "c", LBL("c.example.com"), 1000);
     fake_up();
@@ -450,10 +469,10 @@ static void test_list_then_events(void **state)
 static void test_inspect_fallback(void **state)
 {
     (void)state;
-    snprintf(F.inspect_id, sizeof F.inspect_id, "%s", ID_A);
-    snprintf(F.inspect, sizeof F.inspect,
-             "{\"Id\":\"" ID_A "\",\"Name\":\"/a\",\"State\":{\"Running\":true,\"Paused\":false},"
-             "\"Config\":{\"Labels\":{\"joyride.host.name\":\"inspected.example.com\"}}}");
+    fake_set_inspect(0, ID_A,
+                     "{\"Id\":\"" ID_A
+                     "\",\"Name\":\"/a\",\"State\":{\"Running\":true,\"Paused\":false},"
+                     "\"Config\":{\"Labels\":{\"joyride.host.name\":\"inspected.example.com\"}}}");
     fake_up();
     struct records *t = records_new("me", 1);
     struct docker_source *d = start_source(t);
@@ -466,6 +485,64 @@ static void test_inspect_fallback(void **state)
     assert_int_equal(fake_count(&F.inspects), 2);
     docker_source_stop(d);
     records_free(t);
+}
+
+/* A container with a health check is served only while healthy: the list's summary is checked
+ * with inspect, health_status events publish and withdraw, a restart is "starting" again; one
+ * without a check is inspected once and then published straight from its events. */
+static void test_health(void **state)
+{
+    (void)state;
+#define HC_LBL "\"Labels\":{\"joyride.host.name\":\"hc.example.com\"}"
+    fake_set_list("[{\"Id\":\"" ID_A "\",\"Names\":[\"/hc\"],\"State\":\"running\","
+                  "\"Status\":\"Up 2 seconds (health: starting)\"," HC_LBL "}]");
+    /* inspect is the authority: it became healthy after the list was taken */
+    fake_set_inspect(0, ID_A,
+                     "{\"Id\":\"" ID_A "\",\"Name\":\"/hc\",\"State\":{\"Running\":true,"
+                     "\"Health\":{\"Status\":\"healthy\"}},\"Config\":{" HC_LBL "}}");
+    fake_set_inspect(1, ID_B,
+                     "{\"Id\":\"" ID_B "\",\"Name\":\"/plain\",\"State\":{\"Running\":true},"
+                     "\"Config\":{\"Labels\":{\"joyride.host.name\":\"plain.example.com\"}}}");
+    fake_up();
+    struct records *t = records_new("me", 1);
+    struct docker_source *d = start_source(t);
+    WAIT_FOR(connected(d));
+    assert_true(has(t, "hc.example.com=192.0.2.1"));
+    assert_int_equal(fake_count(&F.inspects), 1);
+
+    fake_event("health_status: unhealthy", ID_A, "hc", LBL("hc.example.com"));
+    WAIT_FOR(!has(t, "hc.example.com=192.0.2.1"));
+    struct docker_status st;
+    docker_source_get_status(d, &st);
+    assert_int_equal(st.containers_tracked, 0);
+    fake_event("health_status: healthy", ID_A, "hc", LBL("hc.example.com"));
+    WAIT_FOR(has(t, "hc.example.com=192.0.2.1"));
+
+    /* restarted: health checks start over, so it is not served until healthy again */
+    fake_set_inspect(0, ID_A,
+                     "{\"Id\":\"" ID_A "\",\"Name\":\"/hc\",\"State\":{\"Running\":true,"
+                     "\"Health\":{\"Status\":\"starting\"}},\"Config\":{" HC_LBL "}}");
+    fake_event("die", ID_A, "hc", LBL("hc.example.com"));
+    fake_event("start", ID_A, "hc", LBL("hc.example.com"));
+    /* without a health check: inspected at its first start only */
+    fake_event("start", ID_B, "plain", LBL("plain.example.com"));
+    WAIT_FOR(has(t, "plain.example.com=192.0.2.1"));
+    assert_int_equal(fake_count(&F.inspects), 3);
+    assert_false(has(t, "hc.example.com=192.0.2.1"));
+    fake_event("die", ID_B, "plain", LBL("plain.example.com"));
+    fake_event("start", ID_B, "plain",
+               LBL("plain.example.com") ",\"joyride.host.ip\":\"10.0.0.2\"");
+    WAIT_FOR(has(t, "plain.example.com=10.0.0.2"));
+    assert_int_equal(fake_count(&F.inspects), 3);
+    fake_event("health_status: healthy", ID_A, "hc", LBL("hc.example.com"));
+    WAIT_FOR(has(t, "hc.example.com=192.0.2.1"));
+    docker_source_get_status(d, &st);
+    assert_int_equal(st.events[DOCKER_EV_HEALTHY], 2);
+    assert_int_equal(st.events[DOCKER_EV_UNHEALTHY], 1);
+    assert_int_equal(st.containers_tracked, 2);
+    docker_source_stop(d);
+    records_free(t);
+#undef HC_LBL
 }
 
 static void test_reconnect_diffs_and_replay(void **state)
@@ -570,6 +647,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_list_then_events, setup, teardown),
         cmocka_unit_test_setup_teardown(test_inspect_fallback, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_health, setup, teardown),
         cmocka_unit_test_setup_teardown(test_reconnect_diffs_and_replay, setup, teardown),
         cmocka_unit_test_setup_teardown(test_no_daemon_then_up, setup, teardown),
         cmocka_unit_test_setup_teardown(test_stop_while_backing_off, setup, teardown),
