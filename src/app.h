@@ -14,6 +14,7 @@
 #include "dns/server.h"
 #include "http/api.h"
 #include "records/records.h"
+#include "sources/api_records.h"
 #include "sources/docker.h"
 #include "sources/hosts.h"
 #include "sync/sync.h"
@@ -28,6 +29,7 @@ struct app {
     struct dns_server *dns;
     struct hosts_source *hosts;
     struct docker_source *docker;
+    struct api_store *api_records;
     struct sync *sync;
     struct http_cluster_hooks cluster_hooks; /* bound to sync by app_bind_cluster_hooks */
     struct http_api *http;
