@@ -83,7 +83,7 @@ bool http_record_body_parse(const char *body, size_t len, struct api_record *out
     memset(out, 0, sizeof *out);
     *field = "body";
     json_error_t je;
-    json_t *doc = json_loadb(body, len, JSON_REJECT_DUPLICATES, &je);
+    json_t *doc = json_loadb(body, len, JSON_REJECT_DUPLICATES, &je); /* and \u0000 */
     if (!doc) {
         snprintf(err, errlen, "body: not valid JSON (line %d, column %d: %s)", je.line, je.column,
                  je.text);
@@ -115,10 +115,6 @@ bool http_record_body_parse(const char *body, size_t len, struct api_record *out
         snprintf(err, errlen, "hostname: must be a string");
         goto out;
     }
-    if (strlen(json_string_value(v)) != json_string_length(v)) {
-        snprintf(err, errlen, "hostname: contains a NUL character");
-        goto out;
-    }
     if (!parse_hostname(json_string_value(v), out->name, err, errlen))
         goto out;
     *field = "ip_address";
@@ -131,8 +127,7 @@ bool http_record_body_parse(const char *body, size_t len, struct api_record *out
         snprintf(err, errlen, "ip_address: must be a string");
         goto out;
     }
-    if (strlen(json_string_value(v)) != json_string_length(v) ||
-        !records_parse_addr(json_string_value(v), &out->addr)) {
+    if (!records_parse_addr(json_string_value(v), &out->addr)) {
         snprintf(err, errlen, "ip_address: '%s' is not an IPv4 or IPv6 address",
                  shown(json_string_value(v), b));
         goto out;
