@@ -162,7 +162,7 @@ json_t *http_explain_json(const struct http_api_config *c, const struct http_exp
 
 /* ---- writes: POST /dns/records, DELETE /dns/records/{hostname} (write.c) ---- */
 
-#define HTTP_BODY_MAX (64u * 1024u) /* a larger request body is refused with 413 */
+#define HTTP_BODY_MAX 65536u /* a larger request body is refused with 413 */
 
 /* Whether a write may go ahead, judged on its headers alone (before any body is read): 0 when
  * authorization (the Authorization header's value, NULL when absent) is "Bearer <token>"; 403

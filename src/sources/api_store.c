@@ -194,11 +194,13 @@ int api_store_remove(struct api_store *s, const char *name, const struct rec_add
     int n = 0;
     struct api_records next = {0};
     pthread_mutex_lock(&s->mu);
-    if (!vec_reserve(&next, s->list.n + 1)) {
+    next.v = malloc((s->list.n + 1) * sizeof *next.v);
+    if (!next.v) {
         snprintf(err, errlen, "out of memory");
         n = -1;
         goto out;
     }
+    next.cap = s->list.n + 1;
     size_t before = removed->n;
     for (size_t i = 0; i < s->list.n; i++) {
         const struct api_record *r = &s->list.v[i];

@@ -40,7 +40,7 @@ static void expect_field(const char *body, const char *field, const char *needle
     const char *f = NULL;
     char err[320] = "";
     assert_false(http_record_body_parse(body, strlen(body), &r, &f, err, sizeof err));
-    if (!f || strcmp(f, field) != 0 || !strstr(err, needle) || strncmp(err, field, strlen(field)))
+    if (!f || strcmp(f, field) != 0 || !strstr(err, needle) || strncmp(err, field, strlen(field)) != 0)
         fail_msg("body %s: field %s, error '%s' (expected %s, '%s')", body, f ? f : "(none)", err,
                  field, needle);
 }
