@@ -96,6 +96,11 @@ static int start_api_records(struct app *app)
     if (!app->cfg.api_token[0])
         log_info("main", "API writes disabled (API_TOKEN is empty): POST and DELETE on "
                          "/dns/records answer 403");
+    else if (!api_records_writable(app->cfg.api_records_file, err, sizeof err))
+        log_warn("main",
+                 "API_RECORDS_FILE %s: %s; POST and DELETE on /dns/records answer 500 "
+                 "until that is fixed",
+                 app->cfg.api_records_file, err);
     return 0;
 }
 

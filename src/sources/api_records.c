@@ -274,6 +274,28 @@ static bool sync_dir(const char *path)
     return ok;
 }
 
+bool api_records_writable(const char *path, char *err, size_t errlen)
+{
+    char *copy = strdup(path);
+    if (!copy) {
+        snprintf(err, errlen, "out of memory");
+        return false;
+    }
+    const char *dir = dirname(copy);
+    struct stat st;
+    bool ok = false;
+    if (stat(dir, &st) != 0)
+        snprintf(err, errlen, "directory %s: %s", dir, strerror(errno));
+    else if (!S_ISDIR(st.st_mode))
+        snprintf(err, errlen, "%s is not a directory", dir);
+    else if (access(dir, W_OK | X_OK) != 0)
+        snprintf(err, errlen, "directory %s is not writable: %s", dir, strerror(errno));
+    else
+        ok = true;
+    free(copy);
+    return ok;
+}
+
 bool api_records_write(const char *path, const char *data, size_t len, char *err, size_t errlen)
 {
     char tmp[4200];

@@ -60,6 +60,10 @@ bool api_records_load(const char *path, struct api_records *out, char *err, size
  * file is then unchanged. */
 bool api_records_write(const char *path, const char *data, size_t len, char *err, size_t errlen);
 
+/* Whether api_records_write can replace path: its directory exists and this process may create
+ * files in it. False with the reason in err. */
+bool api_records_writable(const char *path, char *err, size_t errlen);
+
 /* ---- the store: the list, the file and the table kept in step. Thread-safe. ---- */
 
 struct api_store;

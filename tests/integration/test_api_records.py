@@ -278,6 +278,86 @@ def test_corrupt_file_refuses_to_start(joyride, records_file):
         assert records_file.read_text() == text  # never dropped or rewritten
 
 
+def test_unwritable_file_fails_the_write_and_changes_nothing(joyride, tmp_path):
+    where = tmp_path / "missing-dir" / "api-records.json"
+    n = joyride(env={"API_TOKEN": TOKEN, "API_RECORDS_FILE": where})
+    assert "API_RECORDS_FILE %s: directory" % where in n.log()  # warned at start
+    name = uniq("nowrite")
+    status, _, doc = post(n, name, "10.70.0.1")
+    assert status == 500 and "No such file or directory" in doc["message"]
+    assert n.addresses(name) == [] and api_records(n) == []
+    # once the directory exists, writes go through
+    where.parent.mkdir()
+    assert post(n, name, "10.70.0.1")[0] == 201
+    assert n.addresses(name) == ["10.70.0.1"]
+    assert json.loads(where.read_text())["records"][0]["hostname"] == name
+
+
+def test_concurrent_writes(node, records_file):
+    """Four clients POSTing at once (the HTTP API runs two threads): every record lands once, in
+    the table and in the file."""
+    names = [[uniq("c%d-%d" % (t, i)) for i in range(20)] for t in range(4)]
+    errors = []
+
+    def client(t):
+        for i, name in enumerate(names[t]):
+            st = post(node, name, "10.80.%d.%d" % (t, i + 1))[0]
+            if st != 201:
+                errors.append((name, st))
+    threads = [threading.Thread(target=client, args=(t,)) for t in range(4)]
+    for th in threads:
+        th.start()
+    for th in threads:
+        th.join()
+    assert errors == []
+    want = sorted((name, "10.80.%d.%d" % (t, i + 1)) for t in range(4)
+                  for i, name in enumerate(names[t]))
+    assert api_records(node) == want
+    held = sorted((r["hostname"], r["ip_address"])
+                  for r in json.loads(records_file.read_text())["records"])
+    assert held == want
+
+
+def test_dns_answers_while_writing(node):
+    """DNS latency with and without a stream of writes (each one an fsync and a table
+    publication on an HTTP thread): no query goes unanswered."""
+    name = uniq("steady")
+    assert post(node, name, "10.90.0.1")[0] == 201
+
+    def latencies(seconds):
+        out = []
+        end = time.monotonic() + seconds
+        while time.monotonic() < end:
+            t0 = time.monotonic()
+            assert node.addresses(name) == ["10.90.0.1"]
+            out.append(time.monotonic() - t0)
+        return sorted(out)
+    quiet = latencies(1.0)
+    stop = threading.Event()
+    writes = [0]
+
+    def writer():
+        i = 0
+        while not stop.is_set():
+            assert post(node, uniq("w%d" % i), "10.90.1.%d" % (i % 250 + 1))[0] == 201
+            i += 1
+        writes[0] = i
+    w = threading.Thread(target=writer)
+    w.start()
+    try:
+        busy = latencies(2.0)
+    finally:
+        stop.set()
+        w.join()
+    assert writes[0] > 10
+
+    def pct(v, p):
+        return v[min(len(v) - 1, int(len(v) * p))] * 1000
+    measured("DNS query latency quiet / during %d writes in 2 s (ms, p50 p99)" % writes[0],
+             "%.2f %.2f / %.2f %.2f" % (pct(quiet, .5), pct(quiet, .99), pct(busy, .5),
+                                         pct(busy, .99)))
+
+
 def test_file_stays_valid_under_kill_9(joyride, records_file):
     """Writes in a loop, SIGKILL at a random moment, several times: the file always parses (also
     for a reader polling it while the writes go on) and holds every record acknowledged (201)
@@ -372,6 +452,15 @@ def test_replicated_to_another_node(joyride, tmp_path):
     assert [(r["source"], r["owner"]) for r in recs] == [("api", a_env["NODE_ID"])]
     # b cannot delete a's record: it holds no API record of that name itself
     assert delete(b, name)[0] == 404
+    # a restarts (SIGTERM: it leaves, b drops its records) and republishes them from its file
+    assert a.stop() == 0
+    wait_until(lambda: b.query(name).rcode() == 3, timeout=15, what="a's records gone from b")
+    t0 = time.monotonic()
+    a = joyride(env=a.env)
+    wait_until(lambda: b.addresses(name) == ["10.60.1.1"], timeout=30, interval=0.01,
+               what="a's API record back on b after a's restart")
+    measured("a restarted -> its API record answered by b again (s, incl. a's start)",
+             "%.2f" % (time.monotonic() - t0))
     measured("POST 201 on a -> answered by b (ms, median of 5; max)",
              "%.1f; %.1f" % (sorted(adds)[2] * 1000, max(adds) * 1000))
     measured("DELETE 200 on a -> NXDOMAIN on b (ms, median of 5; max)",
