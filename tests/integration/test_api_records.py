@@ -121,6 +121,18 @@ def test_missing_or_wrong_token(node, records_file):
         s.sendall(b"POST /dns/records HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer wrong\r\n"
                   b"Content-Length: 10000000\r\n\r\n")
         assert s.recv(64).startswith(b"HTTP/1.1 401 ")
+    # ... and closes the connection, so a body sent along is never read as a request of its own
+    inner = b"GET /health HTTP/1.1\r\nHost: x\r\n\r\n"
+    with socket.create_connection((node.addr, node.http_port), timeout=5) as s:
+        s.sendall(b"POST /dns/records HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer wrong\r\n"
+                  b"Content-Length: %d\r\n\r\n%s" % (len(inner), inner))
+        got = b""
+        while True:
+            part = s.recv(4096)
+            if not part:
+                break
+            got += part
+    assert got.count(b"HTTP/1.1 ") == 1 and b"Connection: close" in got
 
 
 # ---- validation ----
