@@ -77,6 +77,7 @@ void app_http_config(const struct app *a, const struct http_cluster_hooks *clust
         .hosts = a->hosts,
         .docker = a->docker,
         .cluster = cluster,
+        .api_records = a->api_records,
     };
 }
 

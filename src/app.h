@@ -15,6 +15,7 @@
 #include "http/api.h"
 #include "notify/notify.h"
 #include "records/records.h"
+#include "sources/api_records.h"
 #include "sources/docker.h"
 #include "sources/hosts.h"
 #include "sync/sync.h"
@@ -29,6 +30,7 @@ struct app {
     struct dns_server *dns;
     struct hosts_source *hosts;
     struct docker_source *docker;
+    struct api_store *api_records;
     struct sync *sync;
     struct http_cluster_hooks cluster_hooks; /* bound to sync by app_bind_cluster_hooks */
     struct http_api *http;

@@ -1,8 +1,8 @@
 /* main.c — wiring and lifecycle: runs an operator command (cli/) when argv[1] names one, else
- * parses the configuration, starts every module in order (record table, event loop, DNS server,
- * hosts and Docker sources, cluster sync, HTTP API), runs the control loop until SIGTERM/SIGINT,
- * then stops everything in reverse order. The only file that knows every module; app.c turns the
- * configuration into each module's settings. */
+ * parses the configuration, starts every module in order (record table, event loop, API records
+ * file, DNS server, hosts and Docker sources, cluster sync, HTTP API), runs the control loop until
+ * SIGTERM/SIGINT, then stops everything in reverse order. The only file that knows every module;
+ * app.c turns the configuration into each module's settings. */
 #include <errno.h>
 #include <signal.h>
 #include <stdio.h>
@@ -22,6 +22,7 @@
 #include "http/api.h"
 #include "notify/notify.h"
 #include "records/records.h"
+#include "sources/api_records.h"
 #include "sources/docker.h"
 #include "sources/hosts.h"
 #include "sync/sync.h"
@@ -86,6 +87,28 @@ static int start_dns(struct app *app)
         fprintf(stderr, "joyride: %s\n", err);
         return -1;
     }
+    return 0;
+}
+
+/* The API records file is loaded before anything listens: a file that cannot be read or parsed
+ * stops the start with exit status 2 (like a configuration error), so the records in it are never
+ * dropped or overwritten by a node that started without them. */
+static int start_api_records(struct app *app)
+{
+    char err[512] = "";
+    app->api_records = api_store_open(app->records, app->cfg.api_records_file, err, sizeof err);
+    if (!app->api_records) {
+        fprintf(stderr, "joyride: %s %s\n", config_where(&app->cfg, "API_RECORDS_FILE"), err);
+        return -1;
+    }
+    if (!app->cfg.api_token[0])
+        log_info("main", "API writes disabled (API_TOKEN is empty): POST and DELETE on "
+                         "/dns/records answer 403");
+    else if (!api_records_writable(app->cfg.api_records_file, err, sizeof err))
+        log_warn("main",
+                 "API_RECORDS_FILE %s: %s; POST and DELETE on /dns/records answer 500 "
+                 "until that is fixed",
+                 app->cfg.api_records_file, err);
     return 0;
 }
 
@@ -174,6 +197,7 @@ static void shutdown_all(struct app *app)
     uint64_t t0 = loop_now_ms();
     notify_stop(app->notify); /* STOPPING=1 to systemd */
     http_api_stop(app->http);
+    api_store_close(app->api_records); /* no HTTP thread left to call it */
     sync_stop(app->sync); /* leaves the cluster; runs the (stopped) loop briefly to send it */
     if (app->docker)
         docker_source_stop(app->docker);
@@ -240,6 +264,10 @@ int main(int argc, char **argv)
     }
     if (loop_add_fd(app.loop, app.sigfd, EPOLLIN, on_signal, &app) != 0) {
         fprintf(stderr, "joyride: cannot watch signals\n");
+        goto out;
+    }
+    if (start_api_records(&app) != 0) {
+        rc = 2;
         goto out;
     }
     const struct http_cluster_hooks *hooks;

@@ -326,6 +326,8 @@ void config_free(struct config *cfg)
     config_free_lists(cfg);
     free(cfg->hosts_directory);
     free(cfg->docker_host);
+    free(cfg->api_token);
+    free(cfg->api_records_file);
     free(cfg->docker_labels);
     free(cfg->service_name);
     free(cfg->environment);

@@ -3,7 +3,7 @@
  * validated into typed fields. Parsing never prints and never exits: errors come back as one
  * line of text naming the variable, flag or .env line the user wrote and the value, so main()
  * decides what to do and tests can call it freely. An empty value is an error except where ""
- * means something (HOSTS_DIRECTORY, DNS_DOMAINS, CLUSTER_SEEDS, CLUSTER_SECRET). */
+ * means something (HOSTS_DIRECTORY, DNS_DOMAINS, CLUSTER_SEEDS, CLUSTER_SECRET, API_TOKEN). */
 #ifndef JOYRIDE_CONFIG_H
 #define JOYRIDE_CONFIG_H
 
@@ -55,6 +55,8 @@ struct config {
     /* HTTP */
     char http_bind_address[CONFIG_ADDR_MAX];
     uint16_t http_port;
+    char *api_token;        /* "" : writes over the API are off (403) */
+    char *api_records_file; /* the API records file */
 
     /* Identity and sources */
     char hostip[CONFIG_ADDR_MAX];

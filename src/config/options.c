@@ -61,6 +61,13 @@ const struct opt config_opts[CONFIG_N_OPTS] = {
      0, NULL},
     {NULL, "HTTP_BIND_ADDRESS", NULL, "http-bind-address", "ADDR", "0.0.0.0", NULL,
      "HTTP listen address (IPv4 or IPv6 literal)", K_BIND, false, F(http_bind_address), 0, 0, NULL},
+    {NULL, "API_TOKEN", NULL, "api-token", "TOKEN", "", NULL,
+     "bearer token that POST and DELETE on /dns/records require; empty: those answer 403 (the API "
+     "is read-only)",
+     K_TEXT, true, F(api_token), 0, 0, NULL},
+    {NULL, "API_RECORDS_FILE", NULL, "api-records-file", "PATH", "./api-records.json", NULL,
+     "where records added over the API are kept across restarts (rewritten atomically)", K_TEXT,
+     false, F(api_records_file), 0, 0, NULL},
 
     {"Records", "HOSTIP", NULL, "hostip", "ADDR", NULL,
      "the address of the interface on the default route, else 127.0.0.1",

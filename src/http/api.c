@@ -38,9 +38,14 @@ static const char CT_HTML[] = "text/html; charset=utf-8";
 
 /* ---- responses ---- */
 
-static enum MHD_Result send_buffer(struct MHD_Connection *conn, unsigned status, const char *type,
-                                   char *body, size_t len, enum MHD_ResponseMemoryMode mode,
-                                   const char *allow)
+/* extra: one more header, or NULL: "Allow" for a 405, "WWW-Authenticate" for a 401 */
+struct header {
+    const char *name, *value;
+};
+
+static enum MHD_Result send_buffer_h(struct MHD_Connection *conn, unsigned status, const char *type,
+                                     char *body, size_t len, enum MHD_ResponseMemoryMode mode,
+                                     const struct header *extra)
 {
     struct MHD_Response *r = MHD_create_response_from_buffer(len, body, mode);
     if (!r) {
@@ -51,11 +56,19 @@ static enum MHD_Result send_buffer(struct MHD_Connection *conn, unsigned status,
     MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, type);
     MHD_add_response_header(r, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
     MHD_add_response_header(r, "X-Content-Type-Options", "nosniff");
-    if (allow)
-        MHD_add_response_header(r, MHD_HTTP_HEADER_ALLOW, allow);
+    if (extra)
+        MHD_add_response_header(r, extra->name, extra->value);
     enum MHD_Result ret = MHD_queue_response(conn, status, r);
     MHD_destroy_response(r);
     return ret;
+}
+
+static enum MHD_Result send_buffer(struct MHD_Connection *conn, unsigned status, const char *type,
+                                   char *body, size_t len, enum MHD_ResponseMemoryMode mode,
+                                   const char *allow)
+{
+    struct header h = {MHD_HTTP_HEADER_ALLOW, allow};
+    return send_buffer_h(conn, status, type, body, len, mode, allow ? &h : NULL);
 }
 
 static enum MHD_Result send_text(struct MHD_Connection *conn, unsigned status, const char *type,
@@ -65,8 +78,8 @@ static enum MHD_Result send_text(struct MHD_Connection *conn, unsigned status, c
 }
 
 /* doc (consumed) as compact JSON and a newline. */
-static enum MHD_Result send_json(struct MHD_Connection *conn, unsigned status, json_t *doc,
-                                 const char *allow)
+static enum MHD_Result send_json_h(struct MHD_Connection *conn, unsigned status, json_t *doc,
+                                   const struct header *extra)
 {
     struct buf b = {0};
     if (doc && json_dump_callback(doc, http_json_to_buf, &b, JSON_COMPACT) == 0)
@@ -81,7 +94,14 @@ static enum MHD_Result send_json(struct MHD_Connection *conn, unsigned status, j
         return send_buffer(conn, MHD_HTTP_INTERNAL_SERVER_ERROR, CT_JSON, oom, sizeof oom - 1,
                            MHD_RESPMEM_PERSISTENT, NULL);
     }
-    return send_buffer(conn, status, CT_JSON, s, n, MHD_RESPMEM_MUST_FREE, allow);
+    return send_buffer_h(conn, status, CT_JSON, s, n, MHD_RESPMEM_MUST_FREE, extra);
+}
+
+static enum MHD_Result send_json(struct MHD_Connection *conn, unsigned status, json_t *doc,
+                                 const char *allow)
+{
+    struct header h = {MHD_HTTP_HEADER_ALLOW, allow};
+    return send_json_h(conn, status, doc, allow ? &h : NULL);
 }
 
 static enum MHD_Result send_error(struct MHD_Connection *conn, unsigned status, const char *state,
@@ -203,6 +223,69 @@ static enum MHD_Result route_explain(struct http_api *a, struct MHD_Connection *
     return send_json(conn, MHD_HTTP_OK, doc, NULL);
 }
 
+/* ---- writes ---- */
+
+/* A request that carries a body (POST, DELETE on the records): its route and the body so far. */
+struct write_req {
+    enum http_route route;
+    struct buf body;
+    bool too_large;
+};
+
+static bool is_write(enum http_route route, const char *method)
+{
+    return route == ROUTE_RECORD || (route == ROUTE_RECORDS && strcmp(method, "POST") == 0);
+}
+
+static enum MHD_Result too_large(struct MHD_Connection *conn)
+{
+    char msg[96];
+    snprintf(msg, sizeof msg, "body: larger than %u bytes", HTTP_BODY_MAX);
+    return send_json(conn, MHD_HTTP_CONTENT_TOO_LARGE, http_field_error_json("body", msg), NULL);
+}
+
+/* On a write's headers, before any body is read: 403/401 unless authorized, 413 for a declared
+ * body over the limit. MHD_YES with *refused false lets the request go on. */
+static enum MHD_Result check_write(struct http_api *a, struct MHD_Connection *conn, bool *refused)
+{
+    const char *auth =
+        MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_AUTHORIZATION);
+    const char *why;
+    unsigned st = http_write_auth(a->c.cfg->api_token, auth, &why);
+    *refused = true;
+    if (st == MHD_HTTP_UNAUTHORIZED) {
+        struct header h = {MHD_HTTP_HEADER_WWW_AUTHENTICATE, "Bearer realm=\"joyride\""};
+        return send_json_h(conn, st, http_error_json("error", why), &h);
+    }
+    if (st)
+        return send_json(conn, st, http_error_json("error", why), NULL);
+    const char *cl =
+        MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
+    if (cl && strtoull(cl, NULL, 10) > HTTP_BODY_MAX)
+        return too_large(conn);
+    *refused = false;
+    return MHD_YES;
+}
+
+static enum MHD_Result finish_write(struct http_api *a, struct MHD_Connection *conn,
+                                    const char *url, struct write_req *w)
+{
+    if (w->too_large)
+        return too_large(conn);
+    if (w->body.oom)
+        return send_error(conn, MHD_HTTP_INTERNAL_SERVER_ERROR, "error", "out of memory", NULL);
+    unsigned status;
+    json_t *doc;
+    if (w->route == ROUTE_RECORD) {
+        struct http_args args;
+        get_args(conn, &args);
+        doc = http_record_delete(&a->c, url + strlen(HTTP_RECORD_PREFIX), &args, &status);
+    } else {
+        doc = http_record_add(&a->c, w->body.p ? w->body.p : "", w->body.len, &status);
+    }
+    return send_json(conn, status, doc, NULL);
+}
+
 static enum MHD_Result dispatch(struct http_api *a, struct MHD_Connection *conn, const char *method,
                                 const char *url)
 {
@@ -222,6 +305,8 @@ static enum MHD_Result dispatch(struct http_api *a, struct MHD_Connection *conn,
         return send_json(conn, MHD_HTTP_OK, doc, NULL);
     case ROUTE_RECORDS:
         return route_records(a, conn);
+    case ROUTE_RECORD:
+        break; /* a write: handled before dispatch */
     case ROUTE_EXPLAIN:
         return route_explain(a, conn);
     case ROUTE_CLUSTER:
@@ -241,25 +326,64 @@ static enum MHD_Result dispatch(struct http_api *a, struct MHD_Connection *conn,
     return send_error(conn, MHD_HTTP_NOT_FOUND, "error", "not found", NULL);
 }
 
+/* The request state of every request but a write (which has a struct write_req). */
+static char plain_request;
+
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,
                                   const char *method, const char *version, const char *upload_data,
                                   size_t *upload_data_size, void **req_cls)
 {
-    static int started;
+    struct http_api *a = cls;
     (void)version;
-    (void)upload_data;
     if (*req_cls == NULL) {
-        /* first call: headers only; the answer comes once any request body is consumed */
-        *req_cls = &started;
+        /* first call: headers only; the answer comes once any request body is consumed, except
+         * for a write refused on its headers (its body is never read) */
+        *req_cls = &plain_request;
         http_guard_headers_done(conn);
+        enum http_route route = http_route_find(method, url, NULL);
+        if (!is_write(route, method))
+            return MHD_YES;
+        bool refused;
+        enum MHD_Result r = check_write(a, conn, &refused);
+        if (refused)
+            return r;
+        struct write_req *w = calloc(1, sizeof *w);
+        if (!w)
+            return send_error(conn, MHD_HTTP_INTERNAL_SERVER_ERROR, "error", "out of memory", NULL);
+        w->route = route;
+        *req_cls = w;
         return MHD_YES;
     }
+    struct write_req *w = *req_cls == &plain_request ? NULL : *req_cls;
     if (*upload_data_size) {
-        *upload_data_size = 0; /* no route takes a body: discard it */
+        if (w && !w->too_large) {
+            if (w->body.len + *upload_data_size > HTTP_BODY_MAX)
+                w->too_large = true; /* the rest is read and dropped; 413 at the end */
+            else
+                buf_append(&w->body, upload_data, *upload_data_size);
+        }
+        *upload_data_size = 0; /* other routes take no body: discard it */
         return MHD_YES;
     }
     log_debug("http", "%s %s", method, url);
-    return dispatch(cls, conn, method, url);
+    if (w)
+        return finish_write(a, conn, url, w);
+    return dispatch(a, conn, method, url);
+}
+
+/* Frees a write's state, then tells the guard the request ended. */
+static void on_completed(void *cls, struct MHD_Connection *conn, void **req_cls,
+                         enum MHD_RequestTerminationCode toe)
+{
+    struct http_api *a = cls;
+    if (req_cls && *req_cls && *req_cls != &plain_request) {
+        struct write_req *w = *req_cls;
+        buf_free(&w->body);
+        free(w);
+    }
+    if (req_cls)
+        *req_cls = NULL;
+    http_guard_on_completed(a->guard, conn, req_cls, toe);
 }
 
 /* libmicrohttpd's messages (a client that aborted, the connection limit reached) come in floods
@@ -355,14 +479,14 @@ struct http_api *http_api_start(const struct http_api_config *c, char *err, size
     unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_AUTO | MHD_USE_ERROR_LOG;
     if (family == AF_INET6)
         flags |= MHD_USE_IPv6;
-    a->daemon = MHD_start_daemon(
-        flags, 0, NULL, NULL, on_request, a, MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL,
-        MHD_OPTION_LISTEN_SOCKET, fd, MHD_OPTION_THREAD_POOL_SIZE, (unsigned)HTTP_THREADS,
-        MHD_OPTION_CONNECTION_LIMIT, (unsigned)HTTP_CONNECTION_LIMIT,
-        MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned)HTTP_PER_IP_LIMIT,
-        MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)HTTP_IDLE_TIMEOUT_S, MHD_OPTION_NOTIFY_CONNECTION,
-        http_guard_on_connection, a->guard, MHD_OPTION_NOTIFY_COMPLETED, http_guard_on_completed,
-        a->guard, MHD_OPTION_END);
+    a->daemon = MHD_start_daemon(flags, 0, NULL, NULL, on_request, a, MHD_OPTION_EXTERNAL_LOGGER,
+                                 mhd_log, NULL, MHD_OPTION_LISTEN_SOCKET, fd,
+                                 MHD_OPTION_THREAD_POOL_SIZE, (unsigned)HTTP_THREADS,
+                                 MHD_OPTION_CONNECTION_LIMIT, (unsigned)HTTP_CONNECTION_LIMIT,
+                                 MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned)HTTP_PER_IP_LIMIT,
+                                 MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)HTTP_IDLE_TIMEOUT_S,
+                                 MHD_OPTION_NOTIFY_CONNECTION, http_guard_on_connection, a->guard,
+                                 MHD_OPTION_NOTIFY_COMPLETED, on_completed, a, MHD_OPTION_END);
     if (!a->daemon) {
         http_guard_stop(a->guard);
         close(fd);

@@ -1,7 +1,8 @@
 /* http/api.h — the HTTP API, the Prometheus metrics and the status page (libmicrohttpd on its own
  * threads). Request threads never touch another module's internals: they call the thread-safe
  * getters (dns_server_get_stats, hosts_source_get_status, docker_source_get_status,
- * records_foreach/records_get_stats) and the cluster hooks. */
+ * records_foreach/records_get_stats), the cluster hooks and the API records store (POST and
+ * DELETE on /dns/records, with cfg->api_token as their bearer token). */
 #ifndef JOYRIDE_HTTP_API_H
 #define JOYRIDE_HTTP_API_H
 
@@ -14,6 +15,7 @@
 #include "config/config.h"
 #include "dns/server.h"
 #include "records/records.h"
+#include "sources/api_records.h"
 #include "sources/docker.h"
 #include "sources/hosts.h"
 
@@ -41,6 +43,8 @@ struct http_api_config {
     struct hosts_source *hosts;               /* NULL: hosts monitor disabled */
     struct docker_source *docker;             /* NULL: docker monitor not running */
     const struct http_cluster_hooks *cluster; /* NULL: cluster not running */
+    struct api_store *api_records;            /* records added over the API; NULL: POST and
+                                                 DELETE on /dns/records answer 503 */
     uint16_t port_override;                   /* tests: used instead of cfg->http_port when
                                                  bind_any_port is set (0 = kernel's choice) */
     bool bind_any_port;

@@ -12,6 +12,7 @@
 
 #include "core/buf.h"
 #include "http/api.h"
+#include "sources/api_records.h"
 
 /* ---- routing ---- */
 
@@ -19,7 +20,8 @@ enum http_route {
     ROUTE_PAGE,
     ROUTE_HEALTH,
     ROUTE_STATUS,
-    ROUTE_RECORDS,
+    ROUTE_RECORDS, /* GET, HEAD; POST adds an API record */
+    ROUTE_RECORD,  /* DELETE /dns/records/{hostname} */
     ROUTE_EXPLAIN,
     ROUTE_CLUSTER,
     ROUTE_SYNC,
@@ -30,6 +32,9 @@ enum http_route {
 
 /* Maps method + path to a route; for ROUTE_BAD_METHOD, *allow is the Allow header value. */
 enum http_route http_route_find(const char *method, const char *path, const char **allow);
+
+/* DELETE /dns/records/{hostname}: the hostname is the path after this prefix. */
+#define HTTP_RECORD_PREFIX "/dns/records/"
 
 /* The endpoints, for the page and for tests: path, methods, description. */
 struct http_endpoint {
@@ -77,6 +82,9 @@ bool http_records_query_parse(const struct http_args *a, struct http_records_que
                               size_t errlen);
 bool http_explain_query_parse(const struct http_args *a, struct http_explain_query *q, char *err,
                               size_t errlen);
+/* DELETE /dns/records/{hostname}: ?ip_address=ADDR (optional). */
+bool http_delete_query_parse(const struct http_args *a, bool *has_addr, struct rec_addr *addr,
+                             char *err, size_t errlen);
 /* Whether a record name passes the filter (always with no name). */
 bool http_records_match(const struct http_records_query *q, const char *name);
 /* "A", "AAAA", ... for a query type, "TYPE<n>" for the others; buf holds 16 bytes. */
@@ -85,7 +93,7 @@ const char *http_type_name(uint16_t qtype, char buf[16]);
 /* ---- the view of the node for one request ---- */
 
 /* Source kinds counted in /status and /metrics: the prefix of the source tag. */
-enum http_source_kind { KIND_HOSTS, KIND_DOCKER, KIND_OTHER, KIND_COUNT };
+enum http_source_kind { KIND_HOSTS, KIND_DOCKER, KIND_API, KIND_OTHER, KIND_COUNT };
 extern const char *const http_source_kind_names[KIND_COUNT];
 enum http_source_kind http_source_kind(const char *source);
 
@@ -151,6 +159,31 @@ char *http_metrics_text(const struct config *cfg, const struct http_view *v, con
  * (503 when the DNS server is not running, 500 out of memory). */
 json_t *http_explain_json(const struct http_api_config *c, const struct http_explain_query *q,
                           unsigned *status);
+
+/* ---- writes: POST /dns/records, DELETE /dns/records/{hostname} (write.c) ---- */
+
+#define HTTP_BODY_MAX 65536u /* a larger request body is refused with 413 */
+
+/* Whether a write may go ahead, judged on its headers alone (before any body is read): 0 when
+ * authorization (the Authorization header's value, NULL when absent) is "Bearer <token>"; 403
+ * when no token is configured (writes are off); 401 otherwise. The token is compared in constant
+ * time (SHA-256 of both, then CRYPTO_memcmp). *message says why, for the error document. */
+unsigned http_write_auth(const char *token, const char *authorization, const char **message);
+
+/* Parses a POST /dns/records body ({"hostname": NAME, "ip_address": ADDR, "ttl": SECONDS}, ttl
+ * optional). False with the offending field in *field ("body" for the document itself) and a
+ * one-line reason in err. */
+bool http_record_body_parse(const char *body, size_t len, struct api_record *out,
+                            const char **field, char *err, size_t errlen);
+
+/* The answers to the writes: a document (a new reference) and its status in *status. */
+json_t *http_record_add(const struct http_api_config *c, const char *body, size_t len,
+                        unsigned *status);
+json_t *http_record_delete(const struct http_api_config *c, const char *name,
+                           const struct http_args *args, unsigned *status);
+/* An error document naming the request field at fault: {"status":"error","message":..,"field":..}.
+ */
+json_t *http_field_error_json(const char *field, const char *message);
 
 /* The status page, embedded at build time from status.html (see meson.build). */
 extern const unsigned char http_status_page[];

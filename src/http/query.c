@@ -1,6 +1,7 @@
-/* http/query.c — the query parameters of /dns/records (limit, offset, name filter) and
- * /dns/explain (name, type): strict parsing with a one-line reason for the 400, and the name
- * filter itself (an exact name, or a glob such as *.example.com). */
+/* http/query.c — the query parameters of /dns/records (limit, offset, name filter),
+ * /dns/explain (name, type) and DELETE /dns/records/{hostname} (ip_address): strict parsing with a
+ * one-line reason for the 400, and the name filter itself (an exact name, or a glob such as
+ * *.example.com). */
 #include <fnmatch.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -144,6 +145,23 @@ bool http_records_match(const struct http_records_query *q, const char *name)
     if (!q->glob)
         return strcmp(q->name, name) == 0;
     return fnmatch(q->name, name, 0) == 0;
+}
+
+bool http_delete_query_parse(const struct http_args *a, bool *has_addr, struct rec_addr *addr,
+                             char *err, size_t errlen)
+{
+    static const char *const known[] = {"ip_address", NULL};
+    *has_addr = false;
+    if (!check_keys(a, known, err, errlen))
+        return false;
+    const char *v = arg(a, "ip_address");
+    char b[72];
+    if (v && !records_parse_addr(v, addr)) {
+        snprintf(err, errlen, "ip_address: '%s' is not an IPv4 or IPv6 address", shown(v, b));
+        return false;
+    }
+    *has_addr = v != NULL;
+    return true;
 }
 
 static const struct {

@@ -1,5 +1,6 @@
 /* http/routes.c — the endpoint table and method/path routing (404 for unknown paths, 405 with
- * the Allow header for a known path asked with another method). */
+ * the Allow header for a known path asked with another method). A path ending in "{...}" takes
+ * one more path segment (DELETE /dns/records/{hostname}). */
 #include <string.h>
 
 #include "http/internal.h"
@@ -9,8 +10,13 @@ const struct http_endpoint http_endpoints[] = {
     {"/health", "GET, HEAD", "liveness: status, timestamp, service, version", ROUTE_HEALTH},
     {"/status", "GET, HEAD", "service, DNS server, Docker and hosts monitors, cluster",
      ROUTE_STATUS},
-    {"/dns/records", "GET, HEAD",
-     "every record served, with its source and owner node (?limit=&offset=&name=)", ROUTE_RECORDS},
+    {"/dns/records", "GET, HEAD, POST",
+     "GET: every record served, with its source and owner node (?limit=&offset=&name=); POST "
+     "(bearer token): add a record {hostname, ip_address, ttl}",
+     ROUTE_RECORDS},
+    {"/dns/records/{hostname}", "DELETE",
+     "remove an API record: all addresses of the name, or one with ?ip_address= (bearer token)",
+     ROUTE_RECORD},
     {"/dns/explain", "GET, HEAD",
      "what this node answers for ?name=&type= and why: every record with its source and state",
      ROUTE_EXPLAIN},
@@ -34,11 +40,21 @@ static bool method_allowed(const char *methods, const char *method)
     return false;
 }
 
+/* The path of an entry, or a template "/prefix/{name}" and one non-empty segment after /prefix/. */
+static bool path_matches(const char *pattern, const char *path)
+{
+    const char *brace = strchr(pattern, '{');
+    if (!brace)
+        return strcmp(pattern, path) == 0;
+    size_t n = (size_t)(brace - pattern);
+    return strncmp(pattern, path, n) == 0 && path[n] != '\0' && strchr(path + n, '/') == NULL;
+}
+
 enum http_route http_route_find(const char *method, const char *path, const char **allow)
 {
     for (size_t i = 0; i < http_n_endpoints; i++) {
         const struct http_endpoint *e = &http_endpoints[i];
-        if (strcmp(e->path, path) != 0)
+        if (!path_matches(e->path, path))
             continue;
         if (method[0] && method_allowed(e->methods, method))
             return e->route;

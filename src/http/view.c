@@ -10,7 +10,7 @@
 
 #define BOUNDED_MAX 20000 /* offset + limit up to which a page is selected with a heap */
 
-const char *const http_source_kind_names[KIND_COUNT] = {"hosts", "docker", "other"};
+const char *const http_source_kind_names[KIND_COUNT] = {"hosts", "docker", "api", "other"};
 
 enum http_source_kind http_source_kind(const char *source)
 {
@@ -18,6 +18,8 @@ enum http_source_kind http_source_kind(const char *source)
         return KIND_HOSTS;
     if (strncmp(source, "docker:", 7) == 0)
         return KIND_DOCKER;
+    if (strcmp(source, "api") == 0)
+        return KIND_API;
     return KIND_OTHER;
 }
 

@@ -151,7 +151,7 @@ def test_cluster_and_sync_disabled(node):
 # ---- errors ----
 
 def test_not_found(node):
-    for path in ("/nope", "/health/", "/dns", "/dns/records/x", "/STATUS"):
+    for path in ("/nope", "/health/", "/dns", "/dns/records/x/y", "/STATUS"):
         code, headers, body = node.http(path)
         assert code == 404, path
         assert headers["Content-Type"].startswith("application/json")
@@ -161,7 +161,8 @@ def test_not_found(node):
 @pytest.mark.parametrize("method,path,allow", [
     ("POST", "/health", "GET, HEAD"),
     ("DELETE", "/status", "GET, HEAD"),
-    ("PUT", "/dns/records", "GET, HEAD"),
+    ("PUT", "/dns/records", "GET, HEAD, POST"),
+    ("GET", "/dns/records/x", "DELETE"),
     ("POST", "/metrics", "GET, HEAD"),
     ("POST", "/", "GET, HEAD"),
     ("GET", "/dns/sync", "POST"),

@@ -96,6 +96,8 @@ static void test_defaults(void **state)
     assert_string_equal(c.semantic_version, JOYRIDE_VERSION);
     assert_string_equal(c.docker_host, "unix:///var/run/docker.sock");
     assert_string_equal(c.docker_labels, "joyride.host.name");
+    assert_string_equal(c.api_token, ""); /* API writes off */
+    assert_string_equal(c.api_records_file, "./api-records.json");
     /* HOSTIP: detected, always a usable literal */
     assert_true(c.hostip_detected);
     struct rec_addr a;
@@ -190,6 +192,8 @@ static void test_env_values(void **state)
                     "SEMANTIC_VERSION=9.9.9",
                     "DOCKER_HOST=tcp://127.0.0.1:2375",
                     "DOCKER_LABELS=a.b, c.d",
+                    "API_TOKEN=s3cret token",
+                    "API_RECORDS_FILE=/var/lib/joyride/api-records.json",
                     "UNRELATED=ignored",
                     NULL};
     struct config c;
@@ -240,6 +244,8 @@ static void test_env_values(void **state)
     assert_string_equal(c.service_name, "My DNS");
     assert_string_equal(c.environment, "production");
     assert_string_equal(c.semantic_version, "9.9.9");
+    assert_string_equal(c.api_token, "s3cret token");
+    assert_string_equal(c.api_records_file, "/var/lib/joyride/api-records.json");
     assert_string_equal(c.docker_host, "tcp://127.0.0.1:2375");
     assert_string_equal(c.docker_labels, "a.b,c.d");
     config_free(&c);
@@ -363,11 +369,13 @@ static void test_empty_values(void **state)
 {
     (void)state;
     /* "" disables the hosts source and means "none" for the lists */
-    char *envp[] = {"HOSTS_DIRECTORY=", "DNS_DOMAINS=", "CLUSTER_SEEDS=", "CLUSTER_SECRET=", NULL};
+    char *envp[] = {"HOSTS_DIRECTORY=", "DNS_DOMAINS=", "CLUSTER_SEEDS=",
+                    "CLUSTER_SECRET=",  "API_TOKEN=",   NULL};
     struct config c;
     char err[256];
     assert_int_equal(parse(&c, NULL, envp, NULL, err), CONFIG_OK);
     assert_string_equal(c.hosts_directory, "");
+    assert_string_equal(c.api_token, "");
     assert_int_equal(c.n_dns_domains, 0);
     assert_int_equal(c.n_cluster_seeds, 0);
     assert_int_equal(c.n_cluster_keys, 0);
@@ -387,6 +395,9 @@ static void test_empty_values(void **state)
                      "SERVICE_NAME: empty value (unset it for the default, Joyride DNS)");
     expect_env_error("DNS_WORKERS=",
                      "DNS_WORKERS: empty value (unset it for the default, number of CPUs)");
+    expect_env_error(
+        "API_RECORDS_FILE=",
+        "API_RECORDS_FILE: empty value (unset it for the default, ./api-records.json)");
     /* every option that is not allowed to be empty is checked */
     for (size_t i = 0; i < CONFIG_N_OPTS; i++) {
         if (config_opts[i].empty_ok)
@@ -714,7 +725,9 @@ static void test_help_lists_everything(void **state)
                                        "SWIM_PROBE_TIMEOUT",
                                        "SWIM_GOSSIP_INTERVAL",
                                        "SWIM_SUSPICION_MULT",
-                                       "SWIM_PUSHPULL_INTERVAL"};
+                                       "SWIM_PUSHPULL_INTERVAL",
+                                       "API_TOKEN",
+                                       "API_RECORDS_FILE"};
     char *buf = NULL;
     size_t len = 0;
     FILE *f = open_memstream(&buf, &len);
@@ -740,6 +753,8 @@ static void test_help_lists_everything(void **state)
     assert_non_null(strstr(buf, "HOSTS_DIRECTORY (default: /app/hosts)"));
     assert_non_null(strstr(buf, "DISCOVERY_BROADCAST (default: 255.255.255.255)"));
     assert_non_null(strstr(buf, "SWIM_PROBE_TIMEOUT (default: 500ms)"));
+    assert_non_null(strstr(buf, "API_TOKEN (default: empty)"));
+    assert_non_null(strstr(buf, "API_RECORDS_FILE (default: ./api-records.json)"));
     assert_non_null(strstr(buf, "--help"));
     assert_non_null(strstr(buf, "--version"));
     free(buf);
