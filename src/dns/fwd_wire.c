@@ -94,34 +94,62 @@ struct rr {
     size_t rdata_at, rdlen;
 };
 
-static bool next_rr(const uint8_t *p, size_t len, size_t *off, struct rr *r)
+static bool is_fixed(const uint8_t *fixed, size_t from, size_t n)
 {
-    size_t o = *off, n = 0;
-    r->name_at = o;
+    for (size_t i = from; fixed && i < from + n; i++)
+        if (fixed[i >> 3] & (1u << (i & 7)))
+            return true;
+    return false;
+}
+
+/* Walks a name at *off in p[0..len) and through its compression pointers, which must each point
+ * before themselves (so every jump goes backwards, and the name's length bound ends any cycle
+ * through labels) and lead to labels that end before this name starts; *off ends after the
+ * name's own bytes. Bytes reached through a pointer must
+ * not be a record's fixed fields (marked in fixed, when given): TTLs are rewritten later, and a
+ * name read through them would change. */
+static bool walk_name(const uint8_t *p, size_t len, size_t *off, const uint8_t *fixed)
+{
+    size_t start = *off, o = *off, n = 0, end = 0;
+    int hops = 0;
     for (;;) {
         if (o >= len)
             return false;
         uint8_t l = p[o];
         if ((l & 0xC0) == 0xC0) {
-            if (o + 2 > len)
+            if (o + 2 > len || ++hops > 64)
                 return false;
             size_t target = (size_t)(get16(p + o) & 0x3FFF);
-            if (target < DNS_HEADER_LEN || target >= r->name_at)
+            if (target < DNS_HEADER_LEN || target >= o)
                 return false;
-            o += 2;
-            break;
+            if (hops == 1)
+                end = o + 2;
+            o = target;
+            continue;
         }
         if (l & 0xC0)
             return false;
         if (n + 1 + l > DNS_NAME_MAX || o + 1 + l > len)
             return false;
+        if (hops && (o + 1 + l > start || is_fixed(fixed, o, 1u + l)))
+            return false; /* a pointer leads to an earlier name, never into this one */
         n += 1 + (size_t)l;
         o += 1 + (size_t)l;
         if (l == 0)
             break;
     }
-    if (len - o < 10)
+    *off = hops ? end : o;
+    return true;
+}
+
+static bool next_rr(const uint8_t *p, size_t len, size_t *off, struct rr *r, uint8_t *fixed)
+{
+    size_t o = *off;
+    r->name_at = o;
+    if (!walk_name(p, len, &o, fixed) || len - o < 10)
         return false;
+    for (size_t i = o; fixed && i < o + 10; i++)
+        fixed[i >> 3] |= (uint8_t)(1u << (i & 7));
     r->fixed_at = o;
     r->type = get16(p + o);
     r->ttl = get32(p + o + 4);
@@ -131,6 +159,23 @@ static bool next_rr(const uint8_t *p, size_t len, size_t *off, struct rr *r)
         return false;
     *off = r->rdata_at + r->rdlen;
     return true;
+}
+
+/* The rdata of the types whose shape we rely on or that clients check strictly. */
+static bool rdata_ok(const uint8_t *p, const struct rr *r, const uint8_t *fixed)
+{
+    switch (r->type) {
+    case DNS_TYPE_A:
+        return r->rdlen == 4;
+    case DNS_TYPE_AAAA:
+        return r->rdlen == 16;
+    case DNS_TYPE_SOA: {
+        size_t end = r->rdata_at + r->rdlen, o = r->rdata_at;
+        return walk_name(p, end, &o, fixed) && walk_name(p, end, &o, fixed) && end - o == 20;
+    }
+    default:
+        return true;
+    }
 }
 
 static uint32_t min32(uint32_t a, uint32_t b)
@@ -161,6 +206,8 @@ enum fwd_status fwd_normalize(const uint8_t *pkt, size_t len, uint16_t id, const
     if (len > cap)
         return FWD_MALFORMED; /* larger than any message we take */
 
+    uint8_t fixed[DNS_MSG_MAX / 8 + 1]; /* bytes that are records' type, class, TTL, rdlength */
+    memset(fixed, 0, (len >> 3) + 1);
     unsigned count[3] = {get16(pkt + 6), get16(pkt + 8), get16(pkt + 10)};
     unsigned kept[3] = {0, 0, 0};
     uint16_t rcode = pkt[3] & 0x0F;
@@ -168,10 +215,11 @@ enum fwd_status fwd_normalize(const uint8_t *pkt, size_t len, uint16_t id, const
     bool soa = false;
     size_t end = off;
     memcpy(out, pkt, off);
+    memcpy(out + DNS_HEADER_LEN, qname, qname_len); /* the normal form's question is lowercase */
     for (int s = 0; s < 3; s++) {
         for (unsigned i = 0; i < count[s]; i++) {
             struct rr r;
-            if (!next_rr(pkt, len, &off, &r))
+            if (!next_rr(pkt, len, &off, &r, fixed) || !rdata_ok(pkt, &r, fixed))
                 return FWD_MALFORMED;
             if (r.type == DNS_TYPE_OPT) {
                 if (s != 2 || r.fixed_at != r.name_at + 1 || pkt[r.name_at] != 0)
@@ -186,7 +234,7 @@ enum fwd_status fwd_normalize(const uint8_t *pkt, size_t len, uint16_t id, const
             kept[s]++;
             if (s < 2)
                 min_ttl = min32(min_ttl, ttl);
-            if (s == 1 && r.type == DNS_TYPE_SOA && r.rdlen >= 22) {
+            if (s == 1 && r.type == DNS_TYPE_SOA) {
                 uint32_t minimum = get32(pkt + r.rdata_at + r.rdlen - 4);
                 soa_ttl = min32(ttl, min32(minimum, max_ttl));
                 soa = true;
@@ -194,6 +242,13 @@ enum fwd_status fwd_normalize(const uint8_t *pkt, size_t len, uint16_t id, const
         }
     }
 done:
+    /* Names in what is kept must decompress within it too (a pointer may lead into labels
+     * that ran on into the records left behind). */
+    for (size_t o = DNS_HEADER_LEN + nl + 4, i = 0; i < kept[0] + kept[1] + kept[2]; i++) {
+        struct rr r;
+        if (!next_rr(out, end, &o, &r, NULL) || !rdata_ok(out, &r, NULL))
+            return FWD_MALFORMED;
+    }
     out[0] = out[1] = 0;
     put16(out + 6, (uint16_t)kept[0]);
     put16(out + 8, (uint16_t)kept[1]);
@@ -226,8 +281,10 @@ size_t fwd_answer(const uint8_t *msg, size_t len, uint16_t ext_rcode, const stru
     *truncated = false;
     if (!q->has_question || len < DNS_HEADER_LEN + ql || get16(msg + 4) != 1)
         return 0;
-    if (qname_len_at(msg, len, DNS_HEADER_LEN) + 4 != ql)
-        return 0;
+    if (qname_len_at(msg, len, DNS_HEADER_LEN) + 4 != ql || q->qname_len + 4u != ql ||
+        memcmp(msg + DNS_HEADER_LEN, q->qname, q->qname_len) != 0 ||
+        memcmp(msg + DNS_HEADER_LEN + q->qname_len, q->question + q->qname_len, 4) != 0)
+        return 0; /* a message for another question */
     if (limit > cap)
         limit = cap;
     bool fits = len + opt <= limit;
@@ -247,7 +304,7 @@ size_t fwd_answer(const uint8_t *msg, size_t len, uint16_t ext_rcode, const stru
         size_t off = DNS_HEADER_LEN + ql;
         for (unsigned i = 0; i < n; i++) {
             struct rr r;
-            if (!next_rr(out, body, &off, &r))
+            if (!next_rr(out, body, &off, &r, NULL))
                 return 0;
             uint32_t ttl = stale_ttl ? stale_ttl : (r.ttl > elapsed ? r.ttl - elapsed : 0);
             put32(out + r.fixed_at + 4, ttl);

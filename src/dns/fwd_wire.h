@@ -19,7 +19,7 @@ size_t fwd_build_query(const struct dns_query *q, uint16_t id, uint8_t *out, siz
 
 enum fwd_status {
     FWD_OK = 0,
-    FWD_MALFORMED, /* not a DNS response we can walk (lengths, names) */
+    FWD_MALFORMED, /* not a DNS response we can walk (lengths, names, A/AAAA/SOA rdata) */
     FWD_MISMATCH,  /* a response, but not to what we asked: wrong ID or question (spoofing) */
 };
 
@@ -45,7 +45,7 @@ enum fwd_status fwd_normalize(const uint8_t *pkt, size_t len, uint16_t id, const
  * taken off every TTL (floored at 0); stale_ttl > 0 sets every TTL to it instead. limit is the
  * client's size limit (dns_response_limit): a message that does not fit is cut to its question
  * with TC set. ext_rcode is the full rcode (fwd_info.rcode). Returns the length, 0 when out is
- * too small or msg does not fit q. */
+ * too small or msg is not for q's question. */
 size_t fwd_answer(const uint8_t *msg, size_t len, uint16_t ext_rcode, const struct dns_query *q,
                   uint32_t elapsed, uint32_t stale_ttl, size_t limit, uint8_t *out, size_t cap,
                   bool *truncated);
