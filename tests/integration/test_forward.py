@@ -71,15 +71,16 @@ class Fake:
 
     def __init__(self, addr, handler, port=None):
         self.addr = addr
-        self.port = port or free_port(addr)
+        fam = socket.AF_INET6 if ":" in addr else socket.AF_INET
         self.handler = handler
         self.udp_queries = []
         self.tcp_queries = []
         self.stopping = False
-        self.u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-        self.u.bind((addr, self.port))
+        self.u = socket.socket(fam, socket.SOCK_DGRAM)
+        self.u.bind((addr, port or 0))
+        self.port = self.u.getsockname()[1]
         self.u.settimeout(0.05)
-        self.t = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        self.t = socket.socket(fam, socket.SOCK_STREAM)
         self.t.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         self.t.bind((addr, self.port))
         self.t.listen(16)
@@ -91,6 +92,8 @@ class Fake:
 
     @property
     def target(self):
+        if ":" in self.addr:
+            return "[%s]:%d" % (self.addr, self.port)
         return "%s:%d" % (self.addr, self.port)
 
     @staticmethod
@@ -277,6 +280,14 @@ def test_upstream_down_servfail_within_timeout(joyride, fakes):
     r = ask(s, "silent.example.org")
     took = time.monotonic() - t0
     assert r.rcode() == dns.rcode.SERVFAIL and 0.7 < took < 1.5, took
+
+
+def test_ipv6_upstream(joyride, fakes):
+    up = fakes("::1", lambda q, tcp: [(0, a_answer(q, "10.8.8.8"))])
+    n = joyride(env={"DNS_FORWARDERS": up.target})
+    assert addrs(ask(n, "v6.example.org")) == ["10.8.8.8"]
+    assert addrs(ask(n, "v6.example.org", tcp=True)) == ["10.8.8.8"]
+    assert any(str(q.question[0].name) == "v6.example.org." for q in up.udp_queries)
 
 
 def test_slow_upstream_fails_over(joyride, fakes):
