@@ -119,9 +119,10 @@ static bool add_zone(const char *item, void *vctx)
             return false;
         }
     }
-    z.zone = strdup(name);
-    if (!z.zone || !vec_push(&x->list, z)) {
-        free(z.zone);
+    char *copy = strdup(name);
+    if (!copy ||
+        !vec_push(&x->list, ((struct config_forward_zone){.zone = copy, .upstream = z.upstream}))) {
+        free(copy);
         snprintf(x->msg, x->msglen, "out of memory");
         return false;
     }

@@ -69,7 +69,8 @@ struct fwd_cache *fwd_cache_new(size_t max_entries)
         size_t nb = 16;
         while (nb < s->cap)
             nb *= 2;
-        s->buckets = calloc(nb, sizeof *s->buckets);
+        s->buckets =
+            calloc(nb, sizeof *s->buckets); // NOLINT(bugprone-sizeof-expression): T is a pointer
         s->mask = nb - 1;
         pthread_mutex_init(&s->mu, NULL);
         if (!s->buckets) {

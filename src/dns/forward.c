@@ -101,7 +101,8 @@ static const struct upstream_set *set_for(const struct forwarder *f, const struc
 
 static bool set_add(struct upstream_set *s, struct upstream *u)
 {
-    struct upstream **v = realloc(s->v, (s->n + 1) * sizeof *v);
+    struct upstream **v =
+        realloc(s->v, (s->n + 1) * sizeof *v); // NOLINT(bugprone-sizeof-expression): T is a pointer
     if (!v)
         return false;
     v[s->n++] = u;

@@ -110,7 +110,8 @@ static bool is_fixed(const uint8_t *fixed, size_t from, size_t n)
  * name read through them would change. */
 static bool walk_name(const uint8_t *p, size_t len, size_t *off, const uint8_t *fixed)
 {
-    size_t start = *off, o = *off, n = 0, end = 0;
+    const size_t start = *off;
+    size_t o = start, n = 0, end = 0;
     int hops = 0;
     for (;;) {
         if (o >= len)
@@ -171,7 +172,10 @@ static bool rdata_ok(const uint8_t *p, const struct rr *r, const uint8_t *fixed)
         return r->rdlen == 16;
     case DNS_TYPE_SOA: {
         size_t end = r->rdata_at + r->rdlen, o = r->rdata_at;
-        return walk_name(p, end, &o, fixed) && walk_name(p, end, &o, fixed) && end - o == 20;
+        for (int i = 0; i < 2; i++) /* MNAME, RNAME */
+            if (!walk_name(p, end, &o, fixed))
+                return false;
+        return end - o == 20;
     }
     default:
         return true;

@@ -100,10 +100,8 @@ size_t dns_answer(const struct dns_policy *p, const struct dns_query *q, const s
 
 size_t dns_respond_query(const struct dns_policy *p, const struct rec_snapshot *snap,
                          const uint8_t *in, size_t inlen, bool tcp, uint32_t rotate, uint8_t *out,
-                         size_t outsize, struct dns_outcome *res, struct dns_query *qout)
+                         size_t outsize, struct dns_outcome *res, struct dns_query *q)
 {
-    struct dns_query local;
-    struct dns_query *q = qout ? qout : &local;
     int rc = dns_parse_query(in, inlen, q);
     res->rcode = -1;
     res->truncated = false;
@@ -126,7 +124,8 @@ size_t dns_respond(const struct dns_policy *p, const struct rec_snapshot *snap, 
                    size_t inlen, bool tcp, uint32_t rotate, uint8_t *out, size_t outsize,
                    struct dns_outcome *res)
 {
-    return dns_respond_query(p, snap, in, inlen, tcp, rotate, out, outsize, res, NULL);
+    struct dns_query q;
+    return dns_respond_query(p, snap, in, inlen, tcp, rotate, out, outsize, res, &q);
 }
 
 bool dns_zones_from_text(const char *const *names, size_t n, struct dns_zone *zones, size_t *bad)

@@ -49,7 +49,7 @@ size_t dns_answer(const struct dns_policy *p, const struct dns_query *q, const s
 
 /* Parses in[0..inlen) and answers it from snap (the caller holds records_read_lock).
  * Returns the response length, 0 when nothing is to be sent (res->forward: the query, parsed
- * into *q when q is not NULL, is for the forwarder). */
+ * into *q, is for the forwarder). */
 size_t dns_respond_query(const struct dns_policy *p, const struct rec_snapshot *snap,
                          const uint8_t *in, size_t inlen, bool tcp, uint32_t rotate, uint8_t *out,
                          size_t outsize, struct dns_outcome *res, struct dns_query *q);

@@ -152,7 +152,7 @@ static int answer_batch(struct udp_worker *w, int n, uint64_t t0)
     const struct rec_snapshot *snap = records_snapshot(s->records);
     for (int i = 0; i < n; i++) {
         struct msghdr *h = &w->rx[i].msg_hdr;
-        struct dns_outcome o;
+        struct dns_outcome o = {.rcode = -1};
         size_t len;
         if (h->msg_flags & MSG_TRUNC) {
             /* Bigger than any query we accept: FORMERR from the header alone. */
