@@ -16,7 +16,8 @@
 # Environment: JOYRIDE (binary; default build/joyride or build/src/joyride), DURATION (seconds
 # of the hit run, default 10), ROUNDS (default 3), CLIENTS / OUTSTANDING (dnsperf -c / -q,
 # default 8 / 500), SERVERS (default "joyride dnsmasq unbound"), NICE (e.g. -20), VERBOSE=1
-# prints every run, KEEP=1 keeps the temp dir.
+# prints every run, KEEP=1 keeps the temp dir. JOYRIDE_BASE=path/to/other/joyride adds it as
+# server "base" in the same rounds (e.g. a build of another commit).
 set -eu
 
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -29,6 +30,10 @@ ROUNDS=${ROUNDS:-3}
 CLIENTS=${CLIENTS:-8}
 OUTSTANDING=${OUTSTANDING:-500}
 SERVERS=${SERVERS:-joyride dnsmasq unbound}
+if [ -n "${JOYRIDE_BASE:-}" ]; then
+    [ -x "$JOYRIDE_BASE" ] || { echo "bench: JOYRIDE_BASE=$JOYRIDE_BASE is not executable" >&2; exit 1; }
+    case " $SERVERS " in *" base "*) ;; *) SERVERS="$SERVERS base" ;; esac
+fi
 NAMES=100000
 HOT=1000
 MISSES=400
@@ -126,6 +131,12 @@ start_joyride() {
         LOG_LEVEL=WARNING DOCKER_HOST=unix:///nonexistent.sock DNS_FORWARDERS=$ADDR:$uport \
         DNS_CACHE_SIZE=200000 $PRIO taskset -c 0 "$JOYRIDE" >"$tmp/joyride.log" 2>&1 &
     server_pid=$!
+}
+start_base() {
+    current=$JOYRIDE
+    JOYRIDE=$JOYRIDE_BASE
+    start_joyride "$1"
+    JOYRIDE=$current
 }
 start_dnsmasq() {
     # shellcheck disable=SC2086

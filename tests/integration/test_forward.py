@@ -74,6 +74,7 @@ class Fake:
         fam = socket.AF_INET6 if ":" in addr else socket.AF_INET
         self.handler = handler
         self.udp_queries = []
+        self.udp_peers = []
         self.tcp_queries = []
         self.stopping = False
         self.u = socket.socket(fam, socket.SOCK_DGRAM)
@@ -110,6 +111,7 @@ class Fake:
                 return
             q = dns.message.from_wire(data)
             self.udp_queries.append(q)
+            self.udp_peers.append(peer)
             for delay, m in self.handler(q, False):
                 threading.Timer(delay, self._send, (self.wire(m), peer)).start()
 
@@ -290,6 +292,49 @@ def test_ipv6_upstream(joyride, fakes):
     assert any(str(q.question[0].name) == "v6.example.org." for q in up.udp_queries)
 
 
+def test_dnssec_bits_payload_and_ports(joyride, fakes):
+    def handler(q, tcp):
+        r = a_answer(q, "10.5.5.5")
+        r.flags |= dns.flags.AD
+        if q.ednsflags & dns.flags.DO:
+            r.answer.append(dns.rrset.from_text(
+                q.question[0].name, 60, "IN", "RRSIG",
+                "A 13 3 60 20300101000000 20200101000000 12345 example.org. "
+                "c2lnbmF0dXJlIGJ5dGVzIHVuY2hhbmdlZA=="))
+        return [(0, r)]
+    up = fakes(unique_loopback(), handler)
+    n = joyride(env={"DNS_FORWARDERS": up.target})
+    before = len(up.udp_queries)
+    r = ask(n, "sec.example.org", want_dnssec=True)
+    assert not r.flags & dns.flags.AD and r.ednsflags & dns.flags.DO
+    sig = [rs for rs in r.answer if rs.rdtype == dns.rdatatype.RRSIG]
+    assert sig and sig[0][0].signature == b"signature bytes unchanged"
+    r = ask(n, "sec.example.org")  # no DO: its own cache entry, its own upstream query
+    assert not [rs for rs in r.answer if rs.rdtype == dns.rdatatype.RRSIG]
+    asked = up.udp_queries[before:]
+    assert [bool(q.ednsflags & dns.flags.DO) for q in asked] == [True, False]
+    assert all(q.edns == 0 and q.payload == 1232 for q in asked)
+    for i in range(8):
+        ask(n, "port%d.example.org" % i)
+    ports = [p[1] for p in up.udp_peers[before:]]
+    assert len(set(ports)) == len(ports), ports  # a fresh random source port per query
+    ids = [q.id for q in up.udp_queries[before:]]
+    assert len(set(ids)) >= len(ids) - 1, ids  # random IDs (a 16-bit clash is possible, rarely)
+
+
+def test_cache_size_bound(joyride, fakes):
+    up = fakes(unique_loopback(), lambda q, tcp: [(0, a_answer(q, "10.9.0.1"))])
+    n = joyride(env={"DNS_FORWARDERS": up.target, "DNS_CACHE_SIZE": "3"})
+    for i in range(10):
+        ask(n, "evict%d.example.org" % i)
+    assert metric(n, "joyride_dns_cache_entries") <= 3
+    assert metric(n, "joyride_dns_cache_evictions_total") >= 7
+    before = len(up.udp_queries)
+    ask(n, "evict9.example.org")  # recent: still cached
+    ask(n, "evict0.example.org")  # evicted: asked again
+    assert [str(q.question[0].name) for q in up.udp_queries[before:]] == ["evict0.example.org."]
+
+
 def test_slow_upstream_fails_over(joyride, fakes):
     slow = fakes(unique_loopback(), lambda q, tcp: [(2.0, a_answer(q, "10.6.6.6"))])
     fast = fakes(unique_loopback(), lambda q, tcp: [(0, a_answer(q, "10.7.7.7"))])
@@ -467,3 +512,21 @@ def test_status_and_metrics_show_forwarding(joyride, knot, fakes):
     assert 'joyride_dns_upstream_up{upstream="%s",zone=""} 1' % k.target in text
     _, plain = joyride(env={}).json("/status")
     assert plain["dns_server"]["forwarding"] == {"enabled": False}
+
+
+@pytest.mark.parametrize("wildcard,dest", [("0.0.0.0", None), ("::", "::1")])
+def test_wildcard_bind_replies_from_the_address_asked(joyride, fakes, wildcard, dest):
+    up = fakes(unique_loopback(), lambda q, tcp: [(0.05, a_answer(q, "10.4.3.2"))])
+    dest = dest or unique_loopback()
+    port = free_port("0.0.0.0")
+    n = joyride(env={"DNS_FORWARDERS": up.target, "DNS_BIND_ADDRESS": wildcard,
+                     "DNS_PORT": port}, ready=False)
+    q = dns.message.make_query("wild.example.org", "A")
+    wait_until(lambda: n.alive() and dns.query.udp(dns.message.make_query("ready.invalid", "A"),
+                                                   dest, port=n.dns_port, timeout=0.5),
+               what="joyride answering on the wildcard address")
+    # dnspython refuses an answer from any other address or port than the one it asked
+    r = dns.query.udp(q, dest, port=n.dns_port, timeout=3)
+    assert addrs(r) == ["10.4.3.2"]
+    r = dns.query.udp(q, dest, port=n.dns_port, timeout=3)  # from the cache, on the worker
+    assert addrs(r) == ["10.4.3.2"]
