@@ -5,7 +5,8 @@
  * the ID and the question asked, so anything else is dropped and counted. A TC answer is asked
  * again over TCP. An upstream that does not answer within the attempt time makes way for the next
  * (by smoothed RTT, upstream.c); when every upstream failed, or the forward timeout passed, the
- * client gets a stale cache entry (RFC 8767) or SERVFAIL. */
+ * client gets a stale cache entry (RFC 8767) or SERVFAIL. The side facing clients (access control,
+ * the entry point, replies) is fwd_clients.c. */
 #include "dns/forward.h"
 
 #include <errno.h>
@@ -18,84 +19,10 @@
 #include <unistd.h>
 
 #include "core/log.h"
-#include "core/loop.h"
-#include "dns/cache.h"
+#include "dns/fwd_internal.h"
 #include "dns/fwd_wire.h"
-#include "dns/internal.h"
-#include "dns/upstream.h"
-
-#define DEFAULT_TIMEOUT_MS 3000
-#define DEFAULT_ATTEMPT_MS 800
-#define DEFAULT_CACHE 10000
-#define DEFAULT_MAX_TTL 86400
-#define NEGATIVE_MAX_TTL 10800 /* RFC 2308 section 5: one to three hours */
-#define MAX_PENDING 16384      /* clients queued or waiting, in all */
-#define MAX_WAITERS 1024       /* clients sharing one flight */
-#define MAX_ROUNDS 2           /* passes over every upstream before giving up */
-#define FLIGHT_BUCKETS 4096
-
-struct waiter {
-    struct waiter *next;
-    struct forwarder *f;
-    struct fwd_reply_to to;
-    struct dns_query q; /* q.question points at question below */
-    uint8_t question[DNS_NAME_MAX + 4];
-};
-
-struct flight {
-    struct flight *chain;
-    uint64_t hash;
-    struct forwarder *f;
-    struct dns_query q; /* the first client's; the key: qname, qtype, qclass, DO, CD */
-    const struct upstream_set *set;
-    uint64_t tried;
-    int rounds;
-    uint64_t deadline_ms;
-    struct loop_timer *attempt_timer, *deadline_timer;
-    struct waiter *waiters, *last;
-    size_t n_waiters;
-    /* the attempt in progress */
-    int fd, up;
-    bool tcp, tcp_reading;
-    uint16_t id;
-    uint64_t sent_ns;
-    uint8_t *tbuf; /* TCP: the framed query, then the framed answer */
-    size_t tlen, toff;
-};
-
-struct fzone {
-    uint8_t wire[DNS_NAME_MAX];
-    uint16_t len;
-    struct upstream_set set;
-};
-
-struct forwarder {
-    struct dns_counters ctr[2]; /* first: aligned; answers sent by this thread, UDP and TCP */
-    struct loop *loop;
-    pthread_t thread;
-    bool started;
-    int wake_fd;
-    pthread_mutex_t q_mu; /* guards queue */
-    struct waiter *queue, *queue_last;
-    struct fwd_cache *cache;
-    struct upstream *ups;
-    size_t n_ups;
-    struct upstream_set def;
-    struct fzone *zones;
-    size_t n_zones;
-    struct dns_cidr *allow;
-    size_t n_allow;
-    uint32_t timeout_ms, attempt_ms, min_ttl, max_ttl;
-    struct flight *buckets[FLIGHT_BUCKETS];
-    pthread_mutex_t st_mu; /* guards the upstreams' st and the counters below for readers */
-    uint64_t forwarded, coalesced, refused, servfail, stale, spoofed, queue_full;
-    uint64_t pending; /* atomic */
-    uint64_t in_flight;
-    uint8_t rbuf[DNS_MSG_MAX], nbuf[DNS_MSG_MAX], obuf[DNS_MSG_MAX];
-};
 
 static void start_attempt(struct flight *fl);
-static const struct upstream_set *set_for(const struct forwarder *f, const struct dns_query *q);
 
 /* ---- configuration ---- */
 
@@ -164,180 +91,6 @@ oom:
     return NULL;
 }
 
-/* ---- access control and the entry point for server threads ---- */
-
-static bool cidr_match(const struct dns_cidr *c, const uint8_t *a)
-{
-    unsigned bits = c->prefix, i = 0;
-    for (; bits >= 8; bits -= 8, i++)
-        if (c->addr[i] != a[i])
-            return false;
-    if (bits == 0)
-        return true;
-    uint8_t mask = (uint8_t)(0xFF << (8 - bits));
-    return (c->addr[i] & mask) == (a[i] & mask);
-}
-
-static bool client_allowed(const struct forwarder *f, const struct sockaddr_storage *ss)
-{
-    static const uint8_t mapped[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
-    const uint8_t *a;
-    int family = ss->ss_family;
-    if (family == AF_INET) {
-        a = (const uint8_t *)&((const struct sockaddr_in *)ss)->sin_addr;
-    } else if (family == AF_INET6) {
-        a = (const uint8_t *)&((const struct sockaddr_in6 *)ss)->sin6_addr;
-        if (memcmp(a, mapped, 12) == 0) {
-            a += 12;
-            family = AF_INET;
-        }
-    } else {
-        return false;
-    }
-    for (size_t i = 0; i < f->n_allow; i++)
-        if (f->allow[i].family == family && cidr_match(&f->allow[i], a))
-            return true;
-    return false;
-}
-
-static void count_up(uint64_t *c)
-{
-    __atomic_add_fetch(c, 1, __ATOMIC_RELAXED);
-}
-
-size_t fwd_handle(struct forwarder *f, const struct dns_policy *p, const struct dns_query *q,
-                  const struct fwd_reply_to *to, uint8_t *out, size_t cap, struct dns_outcome *o)
-{
-    size_t limit = dns_response_limit(q, to->tcp);
-    o->truncated = false;
-    if (!set_for(f, q)) {
-        struct dns_policy local = *p;
-        local.forward = false;
-        return dns_answer(&local, q, NULL, 0, to->tcp, 0, out, cap, o);
-    }
-    if (!client_allowed(f, &to->peer)) {
-        count_up(&f->refused);
-        size_t len = dns_build_error(q, DNS_RCODE_REFUSED, out, cap < limit ? cap : limit);
-        o->rcode = len ? DNS_RCODE_REFUSED : -1;
-        return len;
-    }
-    size_t len = 0;
-    uint16_t rcode = 0;
-    if (fwd_cache_answer(f->cache, q, dns_now_ns() / 1000000u, false, limit, out, cap, &len, &rcode,
-                         &o->truncated) == FWD_CACHE_FRESH) {
-        o->rcode = rcode;
-        return len;
-    }
-    if (__atomic_add_fetch(&f->pending, 1, __ATOMIC_RELAXED) > MAX_PENDING) {
-        __atomic_sub_fetch(&f->pending, 1, __ATOMIC_RELAXED);
-        count_up(&f->queue_full);
-        o->rcode = -1;
-        return 0;
-    }
-    struct waiter *w = malloc(sizeof *w);
-    if (!w) {
-        __atomic_sub_fetch(&f->pending, 1, __ATOMIC_RELAXED);
-        o->rcode = -1;
-        return 0;
-    }
-    w->next = NULL;
-    w->f = f;
-    w->to = *to;
-    w->q = *q;
-    memcpy(w->question, q->question, q->question_len);
-    w->q.question = w->question;
-    pthread_mutex_lock(&f->q_mu);
-    bool was_empty = f->queue == NULL;
-    if (f->queue_last)
-        f->queue_last->next = w;
-    else
-        f->queue = w;
-    f->queue_last = w;
-    pthread_mutex_unlock(&f->q_mu);
-    if (was_empty) {
-        uint64_t one = 1;
-        if (write(f->wake_fd, &one, sizeof one) < 0 && errno != EAGAIN)
-            log_warn("dns", "cannot wake the forwarder: %s", strerror(errno));
-    }
-    o->rcode = DNS_OUTCOME_FORWARDED;
-    return 0;
-}
-
-/* ---- replies to clients ---- */
-
-static void send_reply(struct forwarder *f, struct waiter *w, const uint8_t *msg, size_t len,
-                       int rcode, bool truncated)
-{
-    struct dns_outcome o = {.rcode = rcode, .truncated = truncated};
-    if (w->to.tcp) {
-        tcp_server_deliver(w->to.tcp_srv, w->to.conn_id, msg, len);
-    } else {
-        struct iovec iov = {.iov_base = (void *)msg, .iov_len = len};
-        struct msghdr h = {.msg_name = &w->to.peer,
-                           .msg_namelen = w->to.peerlen,
-                           .msg_iov = &iov,
-                           .msg_iovlen = 1,
-                           .msg_control = w->to.ctrllen ? w->to.ctrl : NULL,
-                           .msg_controllen = w->to.ctrllen};
-        ssize_t r;
-        do
-            r = sendmsg(w->to.fd, &h, MSG_DONTWAIT | MSG_NOSIGNAL);
-        while (r < 0 && errno == EINTR);
-        if (r < 0)
-            o.rcode = -1;
-    }
-    struct dns_counters *c = &f->ctr[w->to.tcp ? 1 : 0];
-    dns_count_outcome(c, &o);
-    dns_count_latency(c, dns_now_ns() - w->to.t0_ns, 1);
-}
-
-static void free_waiter(struct forwarder *f, struct waiter *w)
-{
-    __atomic_sub_fetch(&f->pending, 1, __ATOMIC_RELAXED);
-    free(w);
-}
-
-/* An upstream's answer (normal form) to every client waiting for it. */
-static void answer_waiters(struct forwarder *f, struct waiter *list, const uint8_t *msg, size_t len,
-                           uint16_t rcode)
-{
-    for (struct waiter *w = list, *n; w; w = n) {
-        n = w->next;
-        bool tc = false;
-        size_t out = fwd_answer(msg, len, rcode, &w->q, 0, 0, dns_response_limit(&w->q, w->to.tcp),
-                                f->obuf, sizeof f->obuf, &tc);
-        if (out)
-            send_reply(f, w, f->obuf, out, rcode, tc);
-        free_waiter(f, w);
-    }
-}
-
-/* Nothing answered: a stale entry, else SERVFAIL with RA set. */
-static void fail_waiters(struct forwarder *f, struct waiter *list)
-{
-    uint64_t now = loop_now_ms();
-    for (struct waiter *w = list, *n; w; w = n) {
-        n = w->next;
-        size_t limit = dns_response_limit(&w->q, w->to.tcp);
-        size_t len = 0;
-        uint16_t rcode = 0;
-        bool tc = false;
-        if (fwd_cache_answer(f->cache, &w->q, now, true, limit, f->obuf, sizeof f->obuf, &len,
-                             &rcode, &tc) != FWD_CACHE_MISS) {
-            count_up(&f->stale);
-            send_reply(f, w, f->obuf, len, rcode, tc);
-        } else {
-            len = dns_build_error(&w->q, DNS_RCODE_SERVFAIL, f->obuf, limit);
-            if (len) {
-                f->obuf[3] |= 0x80; /* RA */
-                count_up(&f->servfail);
-                send_reply(f, w, f->obuf, len, DNS_RCODE_SERVFAIL, false);
-            }
-        }
-        free_waiter(f, w);
-    }
-}
-
 /* ---- flights ---- */
 
 static uint64_t flight_hash(const struct dns_query *q)
@@ -359,7 +112,7 @@ static bool same_question(const struct dns_query *a, const struct dns_query *b)
            memcmp(a->qname, b->qname, a->qname_len) == 0;
 }
 
-static const struct upstream_set *set_for(const struct forwarder *f, const struct dns_query *q)
+const struct upstream_set *fwd_set_for(const struct forwarder *f, const struct dns_query *q)
 {
     const struct upstream_set *best = f->def.n ? &f->def : NULL;
     int best_off = -1;
@@ -412,7 +165,7 @@ static void flight_fail(struct flight *fl)
     struct forwarder *f = fl->f;
     fl->waiters = NULL;
     flight_remove(fl);
-    fail_waiters(f, list);
+    fwd_fail_waiters(f, list);
 }
 
 static void flight_done(struct flight *fl, const uint8_t *msg, size_t len,
@@ -435,7 +188,7 @@ static void flight_done(struct flight *fl, const uint8_t *msg, size_t len,
     struct waiter *list = fl->waiters;
     fl->waiters = NULL;
     flight_remove(fl);
-    answer_waiters(f, list, msg, len, info->rcode);
+    fwd_answer_waiters(f, list, msg, len, info->rcode);
 }
 
 static void attempt_failed(struct flight *fl, bool timeout)
@@ -650,9 +403,9 @@ static void start_attempt(struct flight *fl)
 static void take_waiter(struct forwarder *f, struct waiter *w)
 {
     w->next = NULL;
-    const struct upstream_set *set = set_for(f, &w->q);
+    const struct upstream_set *set = fwd_set_for(f, &w->q);
     if (!set) {
-        fail_waiters(f, w);
+        fwd_fail_waiters(f, w);
         return;
     }
     uint64_t h = flight_hash(&w->q);
@@ -671,13 +424,13 @@ static void take_waiter(struct forwarder *f, struct waiter *w)
     if (fwd_cache_answer(f->cache, &w->q, loop_now_ms(), false,
                          dns_response_limit(&w->q, w->to.tcp), f->obuf, sizeof f->obuf, &len,
                          &rcode, &tc) == FWD_CACHE_FRESH) {
-        send_reply(f, w, f->obuf, len, rcode, tc); /* answered while it was queued */
-        free_waiter(f, w);
+        fwd_send_reply(f, w, f->obuf, len, rcode, tc); /* answered while it was queued */
+        fwd_free_waiter(f, w);
         return;
     }
     struct flight *fl = calloc(1, sizeof *fl);
     if (!fl) {
-        fail_waiters(f, w);
+        fwd_fail_waiters(f, w);
         return;
     }
     fl->f = f;
