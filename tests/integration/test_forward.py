@@ -530,3 +530,23 @@ def test_wildcard_bind_replies_from_the_address_asked(joyride, fakes, wildcard, 
     assert addrs(r) == ["10.4.3.2"]
     r = dns.query.udp(q, dest, port=n.dns_port, timeout=3)  # from the cache, on the worker
     assert addrs(r) == ["10.4.3.2"]
+
+
+def test_tcp_pipelined_answers_out_of_order(joyride, fakes):
+    up = fakes(unique_loopback(), lambda q, tcp: [(0.3, a_answer(q, "10.1.2.3"))])
+    n = joyride(hosts={"h": "10.9.9.9 mine.example.org\n"}, env={"DNS_FORWARDERS": up.target})
+    slow = dns.message.make_query("slow.example.org", "A")
+    mine = dns.message.make_query("mine.example.org", "A")
+    data = b"".join(struct.pack("!H", len(w)) + w for w in (slow.to_wire(), mine.to_wire()))
+    with socket.create_connection((n.addr, n.dns_port), timeout=3) as c:
+        c.sendall(data)
+        got = []
+        buf = b""
+        while len(got) < 2:
+            buf += c.recv(4096)
+            while len(buf) >= 2 and len(buf) >= 2 + struct.unpack("!H", buf[:2])[0]:
+                ln = struct.unpack("!H", buf[:2])[0]
+                got.append(dns.message.from_wire(buf[2:2 + ln]))
+                buf = buf[2 + ln:]
+    assert [m.id for m in got] == [mine.id, slow.id]  # ours at once, the forwarded one later
+    assert addrs(got[0]) == ["10.9.9.9"] and addrs(got[1]) == ["10.1.2.3"]
