@@ -262,6 +262,14 @@ def test_conditional_zone_goes_to_its_upstream(joyride, knot, fakes):
     assert addrs(ask(n, "x.corp.test")) == ["10.1.1.1"]
     assert addrs(ask(n, "www.fwd.test")) == ["192.0.2.10"]
     assert [str(q.question[0].name) for q in corp.udp_queries] == ["x.corp.test."]
+    # the longest matching zone wins
+    dev = fakes(unique_loopback(), lambda q, tcp: [(0, a_answer(q, "10.1.1.2"))])
+    m = joyride(env={"DNS_FORWARDERS": k.target, "DNS_FORWARD_ZONES": "corp.test=%s,dev.corp.test=%s"
+                     % (corp.target, dev.target)})
+    assert addrs(ask(m, "x.dev.corp.test")) == ["10.1.1.2"]
+    assert addrs(ask(m, "dev.corp.test")) == ["10.1.1.2"]
+    assert addrs(ask(m, "y.corp.test")) == ["10.1.1.1"]
+    assert addrs(ask(m, "xdev.corp.test")) == ["10.1.1.1"]  # a label boundary, not a string suffix
     # only a zone configured: other names get the unknown-name action, nothing is forwarded
     z = joyride(env={"DNS_FORWARD_ZONES": "corp.test=%s" % corp.target})
     assert ask(z, "www.fwd.test").rcode() == dns.rcode.NXDOMAIN
