@@ -1,18 +1,20 @@
 #!/bin/bash
 # bench/cluster.sh — cluster benchmark on 5 network-namespaced hosts (private bridge, torn down at
-# the end): propagation latency of 100 record changes (median, p99) and failure-detection time for
-# joyride, next to the same measurements with serf agents on the same harness (a serf user event
-# stands in for a record change), then the swimmies simulator's user-broadcast convergence at 100
-# and 1000 nodes.
+# the end): propagation latency of 100 record changes (median, p99), failure-detection time after
+# SIGKILL, and the time a CUT_S-second partition of one node takes to heal, for joyride, next to the
+# same measurements with serf agents on the same harness (a serf user event stands in for a record
+# change; serf's heal is the member-join event on every other node), then the swimmies
+# simulator's user-broadcast convergence at 100 and 1000 nodes.
 #
 # Usage: sudo bench/cluster.sh            (needs root, iproute2, nftables, serf, python3-dnspython)
 # Env:   JOYRIDE=path/to/joyride (default build/src/joyride), SWIMSIM=path/to/swimsim
-#        (default: next to JOYRIDE's build), NODES (5), CHANGES (100), KILLS (3), SKIP_SIM=1
+#        (default: next to JOYRIDE's build), NODES (5), CHANGES (100), KILLS (3), CUTS (2),
+#        CUT_S (20), SKIP_SIM=1
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 export JOYRIDE=${JOYRIDE:-$ROOT/build/src/joyride}
 export SWIMSIM=${SWIMSIM:-$(dirname "$(dirname "$JOYRIDE")")/tests/sim/swimsim}
-export NODES=${NODES:-5} CHANGES=${CHANGES:-100} KILLS=${KILLS:-3}
+export NODES=${NODES:-5} CHANGES=${CHANGES:-100} KILLS=${KILLS:-3} CUTS=${CUTS:-2} CUT_S=${CUT_S:-20}
 export PYTHONPATH=$ROOT/tests/integration${PYTHONPATH:+:$PYTHONPATH}
 [ "$(id -u)" = 0 ] || { echo "cluster.sh: needs root (network namespaces)" >&2; exit 2; }
 [ -x "$JOYRIDE" ] || { echo "cluster.sh: no joyride binary at $JOYRIDE (make build)" >&2; exit 2; }
@@ -23,6 +25,7 @@ from pathlib import Path
 from netns import Lab, NsNode
 
 N, CHANGES, KILLS = int(os.environ["NODES"]), int(os.environ["CHANGES"]), int(os.environ["KILLS"])
+CUTS, CUT_S = int(os.environ["CUTS"]), float(os.environ["CUT_S"])
 JOYRIDE = Path(os.environ["JOYRIDE"])
 work = Path(tempfile.mkdtemp(prefix="jr-bench-cluster-"))
 
@@ -55,7 +58,7 @@ def wait(pred, timeout, interval=0.002):
 
 def joyride_bench():
     lab = Lab(N)
-    nodes = [NsNode(lab, i, JOYRIDE, work / "joyride", env_extra={"LOG_LEVEL": "INFO"},
+    nodes = [NsNode(lab, i, JOYRIDE, work / "joyride", env_extra={"LOG_LEVEL": "INFO", "DISCOVERY_INTERVAL": "5s"},
                     hosts={"local": "%s n%d.bench.test\n" % (lab.ip(i), i)}) for i in
              range(1, N + 1)]
     try:
@@ -98,6 +101,20 @@ def joyride_bench():
         print("joyride: SIGKILL -> names withdrawn on all others (failure detection): %s" %
               ", ".join("%.2f s" % d for d in detect) + " (median %.2f s)" %
               statistics.median(detect))
+        heal = []
+        for r in range(CUTS):
+            victim = nodes[-1]
+            lab.cut(victim.i)
+            t_cut = time.monotonic()
+            wait(lambda: all(answers(n, "n%d.bench.test" % victim.i) == [] for n in nodes[:-1]),
+                 60, 0.05)
+            time.sleep(max(0.0, CUT_S - (time.monotonic() - t_cut)))
+            lab.heal(victim.i)
+            heal.append(wait(lambda: all(answers(a, "n%d.bench.test" % b.i) == [b.addr]
+                                         for a in nodes for b in nodes), 60, 0.02))
+        print("joyride: %.0f s partition of one node healed -> every node answers every name: %s" %
+              (CUT_S, ", ".join("%.2f s" % d for d in heal)) + " (median %.2f s)" %
+              statistics.median(heal))
     finally:
         for n in nodes:
             n.stop()
@@ -200,6 +217,40 @@ def serf_bench():
         print("serf:    SIGKILL -> member-failed on all others (failure detection): %s" %
               ", ".join("%.2f s" % d for d in detect) + " (median %.2f s)" %
               statistics.median(detect))
+
+        def events_after(kind, member, t0):
+            seen = {}
+            for i in range(1, N):
+                for line in logs[i - 1].read_text().splitlines():
+                    p = line.split()
+                    if len(p) == 3 and p[0] == kind and p[1] == member and float(p[2]) > t0:
+                        seen.setdefault(i, float(p[2]))
+            return seen
+
+        heal = []
+        for r in range(CUTS):
+            lab.cut(N)
+            t_cut = time.time()
+            deadline = time.monotonic() + 60
+            while len(events_after("member-failed", "serf%d" % N, t_cut)) < N - 1:
+                if time.monotonic() > deadline:
+                    raise RuntimeError("serf partition not detected")
+                time.sleep(0.05)
+            time.sleep(max(0.0, CUT_S - (time.time() - t_cut)))
+            lab.heal(N)
+            t_heal = time.time()
+            deadline = time.monotonic() + 90
+            while True:
+                seen = events_after("member-join", "serf%d" % N, t_heal)
+                if len(seen) == N - 1:
+                    heal.append(max(seen.values()) - t_heal)
+                    break
+                if time.monotonic() > deadline:
+                    heal.append(float("nan"))
+                    break
+                time.sleep(0.02)
+        print("serf:    %.0f s partition of one node healed -> member-join on all others: %s" %
+              (CUT_S, ", ".join("%.2f s" % d for d in heal)))
     finally:
         for p in procs:
             if p.poll() is None:

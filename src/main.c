@@ -1,7 +1,8 @@
-/* main.c — wiring and lifecycle: parses the configuration, starts every module in order (record
- * table, event loop, DNS server, hosts and Docker sources, cluster sync, HTTP API), runs the
- * control loop until SIGTERM/SIGINT, then stops everything in reverse order. The only file that
- * knows every module; app.c turns the configuration into each module's settings. */
+/* main.c — wiring and lifecycle: runs an operator command (cli/) when argv[1] names one, else
+ * parses the configuration, starts every module in order (record table, event loop, DNS server,
+ * hosts and Docker sources, cluster sync, HTTP API), runs the control loop until SIGTERM/SIGINT,
+ * then stops everything in reverse order. The only file that knows every module; app.c turns the
+ * configuration into each module's settings. */
 #include <errno.h>
 #include <signal.h>
 #include <stdio.h>
@@ -13,6 +14,7 @@
 #include <unistd.h>
 
 #include "app.h"
+#include "cli/cli.h"
 #include "config/config.h"
 #include "core/log.h"
 #include "core/loop.h"
@@ -194,6 +196,10 @@ static void shutdown_all(struct app *app)
 
 int main(int argc, char **argv)
 {
+    /* joyride members|records|explain|sync|health: a client of a running node */
+    if (argc > 1 && cli_is_command(argv[1]))
+        return cli_run(argc - 1, argv + 1);
+
     struct app app = {.started_ms = loop_now_ms(), .sigfd = -1};
     uint64_t boot_epoch = realtime_ns();
     char err[512];
@@ -201,6 +207,7 @@ int main(int argc, char **argv)
     switch (config_parse(&app.cfg, argc, argv, environ, ".env", err, sizeof err)) {
     case CONFIG_HELP:
         config_print_help(stdout, "joyride");
+        cli_print_commands(stdout);
         return 0;
     case CONFIG_VERSION:
         config_print_version(stdout);

@@ -4,6 +4,7 @@
 #include <stdarg.h>
 #include <stdatomic.h>
 #include <stdio.h>
+#include <string.h>
 #include <strings.h>
 #include <time.h>
 
@@ -75,6 +76,18 @@ void log_vmsg(enum log_level level, const char *module, const char *fmt, va_list
     line[len++] = '\n';
     /* one write per line so concurrent threads never interleave within a line */
     fwrite(line, 1, len, stderr);
+}
+
+const char *log_excerpt(char *out, size_t cap, const char *s, size_t len)
+{
+    size_t n = len < cap ? len : cap - 4;
+    for (size_t i = 0; i < n; i++)
+        out[i] = (s[i] >= 0x20 && s[i] < 0x7f) ? s[i] : '?';
+    if (n < len)
+        memcpy(out + n, "...", 4);
+    else
+        out[n] = '\0';
+    return out;
 }
 
 static uint64_t mono_ms(void)

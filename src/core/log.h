@@ -5,6 +5,7 @@
 #include <pthread.h>
 #include <stdarg.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 enum log_level { LOG_DEBUG = 0, LOG_INFO = 1, LOG_WARNING = 2, LOG_ERROR = 3 };
@@ -22,8 +23,8 @@ void log_vmsg(enum log_level level, const char *module, const char *fmt, va_list
 
 /* A flood guard for one kind of log line (a peer that keeps failing, spoofed packets, aborted
  * connections): at most `burst` lines per window; the rest are counted, and the count is logged in
- * one line ("(N similar messages suppressed before the line above)") when the next line of that kind
- * comes after the window. Thread-safe; define one per call site with LOG_LIMIT_INIT. */
+ * one line ("(N similar messages suppressed before the line above)") when the next line of that
+ * kind comes after the window. Thread-safe; define one per call site with LOG_LIMIT_INIT. */
 struct log_limit {
     pthread_mutex_t mu;
     unsigned burst;
@@ -42,6 +43,11 @@ bool log_limited(struct log_limit *l, enum log_level level, const char *module, 
                  ...) __attribute__((format(printf, 4, 5)));
 /* Lines suppressed so far and not yet reported. */
 uint64_t log_limit_pending(struct log_limit *l);
+
+/* Untrusted text (a file's contents, a file name) made safe for one log line: copies s[0..len)
+ * into out (cap bytes, at least 4) with every byte outside printable ASCII (0x20-0x7e) replaced
+ * by '?'; text longer than cap - 1 bytes is cut to cap - 4 and ends in "...". Returns out. */
+const char *log_excerpt(char *out, size_t cap, const char *s, size_t len);
 
 #define log_debug(mod, ...)                                                                        \
     do {                                                                                           \

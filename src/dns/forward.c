@@ -531,6 +531,11 @@ void fwd_free(struct forwarder *f)
     free(f);
 }
 
+bool fwd_covers(const struct forwarder *f, const struct dns_query *q)
+{
+    return fwd_set_for(f, q) != NULL;
+}
+
 const struct dns_counters *fwd_counters(const struct forwarder *f, int proto)
 {
     return &f->ctr[proto ? 1 : 0];

@@ -48,6 +48,9 @@ void fwd_free(struct forwarder *f);
 size_t fwd_handle(struct forwarder *f, const struct dns_policy *p, const struct dns_query *q,
                   const struct fwd_reply_to *to, uint8_t *out, size_t cap, struct dns_outcome *o);
 
+/* Whether some upstream (a forward zone's or DNS_FORWARDERS) would be asked for q. */
+bool fwd_covers(const struct forwarder *f, const struct dns_query *q);
+
 /* Counters of answers the forwarder thread sent, by protocol (0 UDP, 1 TCP). */
 const struct dns_counters *fwd_counters(const struct forwarder *f, int proto);
 

@@ -5,13 +5,12 @@
 
 #include <string.h>
 
-/* Index of the most specific zone containing the question name, with its offset in the name. */
-static int find_zone(const struct dns_policy *p, const struct dns_query *q, uint16_t *off)
+int dns_policy_zone(const struct dns_policy *p, const uint8_t *name, size_t len, uint16_t *off)
 {
     int best = -1;
     int best_off = 0;
     for (size_t i = 0; i < p->n_zones; i++) {
-        int o = dns_name_suffix_at(q->qname, q->qname_len, p->zones[i].wire, p->zones[i].len);
+        int o = dns_name_suffix_at(name, len, p->zones[i].wire, p->zones[i].len);
         if (o >= 0 && (best < 0 || o < best_off)) {
             best = (int)i;
             best_off = o;
@@ -49,7 +48,7 @@ size_t dns_answer(const struct dns_policy *p, const struct dns_query *q, const s
     struct dns_resp r;
     size_t limit = dns_response_limit(q, tcp);
     uint16_t zone_off = 0;
-    int zone = find_zone(p, q, &zone_off);
+    int zone = dns_policy_zone(p, q->qname, q->qname_len, &zone_off);
     bool apex = zone >= 0 && zone_off == 0;
     struct dns_soa soa = {
         .zone_off = zone_off,

@@ -57,6 +57,10 @@ size_t dns_respond(const struct dns_policy *p, const struct rec_snapshot *snap, 
                    size_t inlen, bool tcp, uint32_t rotate, uint8_t *out, size_t outsize,
                    struct dns_outcome *res);
 
+/* Index in p->zones of the most specific zone holding the lowercase wire name, -1 when none;
+ * *off is where the zone starts in the name. */
+int dns_policy_zone(const struct dns_policy *p, const uint8_t *name, size_t len, uint16_t *off);
+
 /* Builds p's zone list from presentation names; zones must hold n entries. Returns false (and
  * the index of the bad name in *bad) when a name is not a valid domain. */
 bool dns_zones_from_text(const char *const *names, size_t n, struct dns_zone *zones, size_t *bad);

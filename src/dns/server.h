@@ -118,4 +118,34 @@ void dns_server_get_stats(struct dns_server *s, struct dns_stats *out);
 /* Thread-safe; enabled is false when forwarding is off. */
 void dns_server_get_forward_stats(struct dns_server *s, struct dns_forward_stats *out);
 
+/* ---- Probe: what the server answers for one name (probe.c) ---- */
+
+struct dns_probe_answer {
+    struct rec_addr addr; /* A or AAAA */
+    uint32_t ttl;
+};
+
+/* The response to a synthetic query, made by the same code the workers run (dns_answer on the
+ * live snapshot, over TCP so nothing is truncated) and read back from the packet. */
+struct dns_probe {
+    int rcode;            /* the rcode sent; -1 when the server sends nothing (dropped) */
+    bool forwarded;       /* not ours: the forwarder asks the upstreams (rcode is then -1) */
+    bool aa;              /* authoritative answer */
+    bool soa_answer;      /* a SOA in the answer section (the question is a zone apex) */
+    bool soa_authority;   /* a SOA in the authority section (negative answer inside a zone) */
+    int zone;             /* index in the configured domains of the one holding the name; -1 */
+    bool zone_apex;       /* the name is that domain itself */
+    bool name_exists;     /* the snapshot has the name (with addresses or as a parent of others) */
+    uint16_t n_a, n_aaaa; /* addresses the snapshot holds for the name */
+    uint64_t snapshot_version;
+    struct dns_probe_answer *answers; /* in the order of the packet (not rotated); malloc'd */
+    size_t n_answers;
+};
+
+/* Answers (name, qtype) as a client asking over TCP without EDNS would get it. Registers the
+ * calling thread as a record reader for the call, so any thread may call it. Returns 0, -EINVAL
+ * for a name that is not a valid domain name, -ENOMEM. Free with dns_probe_free. */
+int dns_server_probe(struct dns_server *s, const char *name, uint16_t qtype, struct dns_probe *out);
+void dns_probe_free(struct dns_probe *p);
+
 #endif

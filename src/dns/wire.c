@@ -381,3 +381,13 @@ int dns_name_suffix_at(const uint8_t *name, size_t name_len, const uint8_t *zone
     }
     return -1;
 }
+
+const char *dns_rcode_name(int rcode)
+{
+    static const char *const names[16] = {
+        "NOERROR", "FORMERR", "SERVFAIL", "NXDOMAIN",  "NOTIMP",  "REFUSED", "YXDOMAIN", "YXRRSET",
+        "NXRRSET", "NOTAUTH", "NOTZONE",  "DSOTYPENI", "RCODE12", "RCODE13", "RCODE14",  "RCODE15"};
+    if (rcode == DNS_RCODE_BADVERS)
+        return "BADVERS";
+    return rcode >= 0 && rcode < 16 ? names[rcode] : "?";
+}

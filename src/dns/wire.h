@@ -112,6 +112,9 @@ size_t dns_resp_finish(struct dns_resp *r);
  * its length, 0 if buf is too small. */
 size_t dns_build_error(const struct dns_query *q, uint16_t rcode, uint8_t *buf, size_t bufsize);
 
+/* "NOERROR", "NXDOMAIN", ... ("RCODE12" for unnamed ones, "BADVERS" for 16). */
+const char *dns_rcode_name(int rcode);
+
 /* ---- Names ---- */
 
 /* Converts a presentation name ("example.com", "example.com.", "." ) to lowercase wire form.

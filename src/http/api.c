@@ -64,17 +64,12 @@ static enum MHD_Result send_text(struct MHD_Connection *conn, unsigned status, c
     return send_buffer(conn, status, type, text, strlen(text), MHD_RESPMEM_MUST_FREE, allow);
 }
 
-static int dump_to_buf(const char *data, size_t size, void *b)
-{
-    return buf_append(b, data, size) ? 0 : -1;
-}
-
 /* doc (consumed) as compact JSON and a newline. */
 static enum MHD_Result send_json(struct MHD_Connection *conn, unsigned status, json_t *doc,
                                  const char *allow)
 {
     struct buf b = {0};
-    if (doc && json_dump_callback(doc, dump_to_buf, &b, JSON_COMPACT) == 0)
+    if (doc && json_dump_callback(doc, http_json_to_buf, &b, JSON_COMPACT) == 0)
         buf_putc(&b, '\n');
     else
         b.oom = true;
@@ -132,7 +127,7 @@ static enum MHD_Result route_sync(struct http_api *a, struct MHD_Connection *con
 static enum MHD_Result route_metrics(struct http_api *a, struct MHD_Connection *conn)
 {
     struct http_view v;
-    http_view_gather(&a->c, false, &v);
+    http_view_gather(&a->c, NULL, &v);
     const struct http_cluster_hooks *h = a->c.cluster;
     char *extra = h && h->metrics ? h->metrics(h->ctx) : NULL;
     char *text = http_metrics_text(a->c.cfg, &v, extra);
@@ -141,6 +136,66 @@ static enum MHD_Result route_metrics(struct http_api *a, struct MHD_Connection *
     if (!text)
         return send_error(conn, MHD_HTTP_INTERNAL_SERVER_ERROR, "error", "out of memory", NULL);
     return send_text(conn, MHD_HTTP_OK, CT_TEXT, text, NULL);
+}
+
+static enum MHD_Result collect_arg(void *cls, enum MHD_ValueKind kind, const char *key,
+                                   const char *value)
+{
+    struct http_args *args = cls;
+    (void)kind;
+    if (args->n == HTTP_ARGS_MAX) {
+        args->overflow = true;
+        return MHD_NO;
+    }
+    args->v[args->n].key = key;
+    args->v[args->n].value = value;
+    args->n++;
+    return MHD_YES;
+}
+
+static void get_args(struct MHD_Connection *conn, struct http_args *args)
+{
+    memset(args, 0, sizeof *args);
+    MHD_get_connection_values(conn, MHD_GET_ARGUMENT_KIND, collect_arg, args);
+}
+
+static enum MHD_Result route_records(struct http_api *a, struct MHD_Connection *conn)
+{
+    struct http_args args;
+    struct http_records_query q;
+    char err[256];
+    get_args(conn, &args);
+    if (!http_records_query_parse(&args, &q, err, sizeof err))
+        return send_error(conn, MHD_HTTP_BAD_REQUEST, "error", err, NULL);
+    struct http_view v;
+    http_view_gather(&a->c, &q, &v);
+    struct buf b = {0};
+    bool ok = !v.records_failed && http_records_render(a->c.cfg, &v, &q, &b);
+    http_view_free(&v);
+    size_t n = b.len;
+    char *s = ok ? buf_take(&b) : NULL;
+    buf_free(&b);
+    if (!s)
+        return send_error(conn, MHD_HTTP_INTERNAL_SERVER_ERROR, "error", "out of memory", NULL);
+    return send_buffer(conn, MHD_HTTP_OK, CT_JSON, s, n, MHD_RESPMEM_MUST_FREE, NULL);
+}
+
+static enum MHD_Result route_explain(struct http_api *a, struct MHD_Connection *conn)
+{
+    struct http_args args;
+    struct http_explain_query q;
+    char err[256];
+    get_args(conn, &args);
+    if (!http_explain_query_parse(&args, &q, err, sizeof err))
+        return send_error(conn, MHD_HTTP_BAD_REQUEST, "error", err, NULL);
+    unsigned status;
+    json_t *doc = http_explain_json(&a->c, &q, &status);
+    if (!doc)
+        return send_error(conn, status, "error",
+                          status == MHD_HTTP_SERVICE_UNAVAILABLE ? "the DNS server is not running"
+                                                                 : "out of memory",
+                          NULL);
+    return send_json(conn, MHD_HTTP_OK, doc, NULL);
 }
 
 static enum MHD_Result dispatch(struct http_api *a, struct MHD_Connection *conn, const char *method,
@@ -155,20 +210,15 @@ static enum MHD_Result dispatch(struct http_api *a, struct MHD_Connection *conn,
                            http_status_page_len, MHD_RESPMEM_PERSISTENT, NULL);
     case ROUTE_HEALTH:
     case ROUTE_STATUS:
-        http_view_gather(&a->c, false, &v);
+        http_view_gather(&a->c, NULL, &v);
         doc = strcmp(url, "/health") == 0 ? http_health_json(a->c.cfg, &v)
                                           : http_status_json(a->c.cfg, &v);
         http_view_free(&v);
         return send_json(conn, MHD_HTTP_OK, doc, NULL);
     case ROUTE_RECORDS:
-        http_view_gather(&a->c, true, &v);
-        if (v.records_failed) {
-            http_view_free(&v);
-            return send_error(conn, MHD_HTTP_INTERNAL_SERVER_ERROR, "error", "out of memory", NULL);
-        }
-        doc = http_records_json(a->c.cfg, &v);
-        http_view_free(&v);
-        return send_json(conn, MHD_HTTP_OK, doc, NULL);
+        return route_records(a, conn);
+    case ROUTE_EXPLAIN:
+        return route_explain(a, conn);
     case ROUTE_CLUSTER:
         return route_cluster(a, conn);
     case ROUTE_SYNC:

@@ -10,6 +10,7 @@
 
 #include <jansson.h>
 
+#include "core/buf.h"
 #include "http/api.h"
 
 /* ---- routing ---- */
@@ -19,6 +20,7 @@ enum http_route {
     ROUTE_HEALTH,
     ROUTE_STATUS,
     ROUTE_RECORDS,
+    ROUTE_EXPLAIN,
     ROUTE_CLUSTER,
     ROUTE_SYNC,
     ROUTE_METRICS,
@@ -39,6 +41,47 @@ struct http_endpoint {
 extern const struct http_endpoint http_endpoints[];
 extern const size_t http_n_endpoints;
 
+/* ---- query parameters (query.c) ---- */
+
+#define HTTP_ARGS_MAX 16
+
+/* The query string of one request, as libmicrohttpd decoded it (pointers into its memory). */
+struct http_args {
+    struct {
+        const char *key, *value; /* value NULL for a bare "?key" */
+    } v[HTTP_ARGS_MAX];
+    size_t n;
+    bool overflow; /* more than HTTP_ARGS_MAX */
+};
+
+/* GET /dns/records: ?limit=N&offset=N&name=PATTERN. With no parameter, every record. */
+struct http_records_query {
+    bool has_limit;
+    size_t limit, offset;
+    bool has_name;
+    bool glob;                   /* name holds '*' or '?' */
+    char name[REC_NAME_MAX + 1]; /* lowercase; exact (normalized) or a glob */
+};
+#define HTTP_RECORDS_LIMIT_MAX 100000
+
+/* GET /dns/explain: ?name=NAME&type=TYPE (type defaults to A). */
+struct http_explain_query {
+    char name[REC_NAME_MAX + 1]; /* normalized */
+    uint16_t qtype;
+    char type[16]; /* as shown: "A", "AAAA", "TYPE99" */
+};
+
+/* Each returns false with a one-line reason in err (for a 400) when a parameter is unknown,
+ * repeated or malformed. */
+bool http_records_query_parse(const struct http_args *a, struct http_records_query *q, char *err,
+                              size_t errlen);
+bool http_explain_query_parse(const struct http_args *a, struct http_explain_query *q, char *err,
+                              size_t errlen);
+/* Whether a record name passes the filter (always with no name). */
+bool http_records_match(const struct http_records_query *q, const char *name);
+/* "A", "AAAA", ... for a query type, "TYPE<n>" for the others; buf holds 16 bytes. */
+const char *http_type_name(uint16_t qtype, char buf[16]);
+
 /* ---- the view of the node for one request ---- */
 
 /* Source kinds counted in /status and /metrics: the prefix of the source tag. */
@@ -47,7 +90,7 @@ extern const char *const http_source_kind_names[KIND_COUNT];
 enum http_source_kind http_source_kind(const char *source);
 
 struct http_record {
-    char *name, *source, *owner;
+    char *name, *source, *owner; /* gathered: one allocation, owned by name */
     struct rec_addr addr;
 };
 
@@ -65,7 +108,9 @@ struct http_view {
     struct {
         struct http_record *v;
         size_t n, cap;
-    } records; /* served records (only when asked), sorted by name then address; a vec.h vector */
+    } records; /* served records (only when asked), sorted by name then address; a vec.h vector;
+                * for a page (limit given), only the first offset + limit of them */
+    size_t matched; /* served records that pass the filter (the listing's total) */
     uint16_t dns_port;
     bool dns_running;
     bool hosts_enabled;
@@ -74,8 +119,10 @@ struct http_view {
     bool records_failed; /* out of memory while copying records: answer 500 */
 };
 
-/* Fills v from the live modules; with_records also copies the served records. */
-void http_view_gather(const struct http_api_config *c, bool with_records, struct http_view *v);
+/* Fills v from the live modules; with records (not NULL) it also copies the served records that
+ * pass that filter. */
+void http_view_gather(const struct http_api_config *c, const struct http_records_query *records,
+                      struct http_view *v);
 void http_view_free(struct http_view *v);
 
 /* ---- renderers (pure) ---- */
@@ -85,12 +132,26 @@ const char *http_iso8601(double unix_seconds, char buf[32]);
 
 json_t *http_health_json(const struct config *cfg, const struct http_view *v);
 json_t *http_status_json(const struct config *cfg, const struct http_view *v);
-json_t *http_records_json(const struct config *cfg, const struct http_view *v);
+/* A json_dump_callback writer appending to a struct buf. */
+int http_json_to_buf(const char *data, size_t size, void *b);
+/* One record of /dns/records. */
+json_t *http_record_json(const struct config *cfg, const struct http_record *r);
+/* The /dns/records document: the totals and the page [q->offset, q->offset + q->limit) of
+ * v->records (already filtered), written record by record into out (compact JSON and a newline)
+ * so a large table never exists twice as a JSON tree. False when memory runs out. */
+bool http_records_render(const struct config *cfg, const struct http_view *v,
+                         const struct http_records_query *q, struct buf *out);
 json_t *http_error_json(const char *status, const char *message);
 
 /* Prometheus text exposition (version 0.0.4). extra (may be NULL) is appended as is.
  * Returns a malloc'd string. */
 char *http_metrics_text(const struct config *cfg, const struct http_view *v, const char *extra);
+
+/* GET /dns/explain: every record of the name with its state, the answer the DNS server gives
+ * (through dns_server_probe) and the rule that decided it. NULL with *status set on failure
+ * (503 when the DNS server is not running, 500 out of memory). */
+json_t *http_explain_json(const struct http_api_config *c, const struct http_explain_query *q,
+                          unsigned *status);
 
 /* The status page, embedded at build time from status.html (see meson.build). */
 extern const unsigned char http_status_page[];

@@ -6,11 +6,8 @@
 #include <string.h>
 
 #include "core/prom.h"
+#include "dns/wire.h"
 #include "http/internal.h"
-
-static const char *const rcode_names[16] = {
-    "NOERROR", "FORMERR", "SERVFAIL", "NXDOMAIN",  "NOTIMP",  "REFUSED", "YXDOMAIN", "YXRRSET",
-    "NXRRSET", "NOTAUTH", "NOTZONE",  "DSOTYPENI", "RCODE12", "RCODE13", "RCODE14",  "RCODE15"};
 
 static void dns_metrics(struct prom *o, const struct http_view *v)
 {
@@ -27,9 +24,7 @@ static void dns_metrics(struct prom *o, const struct http_view *v)
             uint64_t n = d->rcode_by_proto[p][i];
             if (n || i == 0 || i == 1 || i == 3 || i == 4 || i == 5)
                 prom_u64(o, "joyride_dns_responses_total",
-                         PROM_LABELS({"protocol", protos[p]},
-                                     {"rcode", i < 16 ? rcode_names[i] : "BADVERS"}),
-                         n);
+                         PROM_LABELS({"protocol", protos[p]}, {"rcode", dns_rcode_name(i)}), n);
         }
     }
 

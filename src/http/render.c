@@ -177,27 +177,52 @@ json_t *http_status_json(const struct config *cfg, const struct http_view *v)
     return o;
 }
 
-json_t *http_records_json(const struct config *cfg, const struct http_view *v)
+json_t *http_record_json(const struct config *cfg, const struct http_record *r)
 {
-    json_t *o = json_object();
-    json_t *list = json_array();
-    for (size_t i = 0; i < v->records.n; i++) {
-        const struct http_record *r = &v->records.v[i];
-        char addr[46];
-        json_t *e = json_object();
-        set(e, "hostname", json_string(r->name));
-        set(e, "ip_address", json_string(records_format_addr(&r->addr, addr)));
-        set(e, "ttl", json_integer(cfg->dns_ttl));
-        set(e, "type", json_string(r->addr.type == REC_AAAA ? "AAAA" : "A"));
-        set(e, "source", json_string(r->source));
-        set(e, "source_type", json_string(http_source_kind_names[http_source_kind(r->source)]));
-        set(e, "owner", json_string(r->owner));
-        json_array_append_new(list, e);
+    char addr[46];
+    json_t *e = json_object();
+    set(e, "hostname", json_string(r->name));
+    set(e, "ip_address", json_string(records_format_addr(&r->addr, addr)));
+    set(e, "ttl", json_integer(cfg->dns_ttl));
+    set(e, "type", json_string(r->addr.type == REC_AAAA ? "AAAA" : "A"));
+    set(e, "source", json_string(r->source));
+    set(e, "source_type", json_string(http_source_kind_names[http_source_kind(r->source)]));
+    set(e, "owner", json_string(r->owner));
+    return e;
+}
+
+int http_json_to_buf(const char *data, size_t size, void *b)
+{
+    return buf_append(b, data, size) ? 0 : -1;
+}
+
+bool http_records_render(const struct config *cfg, const struct http_view *v,
+                         const struct http_records_query *q, struct buf *out)
+{
+    size_t total = v->matched;
+    size_t first = q->offset < v->records.n ? q->offset : v->records.n;
+    size_t n = v->records.n - first;
+    if (q->has_limit && q->limit < n)
+        n = q->limit;
+    buf_printf(out,
+               "{\"status\":\"success\",\"total_records\":%zu,\"total\":%zu,\"returned\":%zu,"
+               "\"offset\":%zu,\"limit\":",
+               total, total, n, q->offset);
+    if (q->has_limit)
+        buf_printf(out, "%zu", q->limit);
+    else
+        buf_puts(out, "null");
+    buf_puts(out, ",\"records\":[");
+    for (size_t i = 0; i < n && !out->oom; i++) {
+        json_t *e = http_record_json(cfg, &v->records.v[first + i]);
+        if (i)
+            buf_putc(out, ',');
+        if (!e || json_dump_callback(e, http_json_to_buf, out, JSON_COMPACT) != 0)
+            out->oom = true;
+        json_decref(e);
     }
-    set(o, "status", json_string("success"));
-    set(o, "total_records", json_integer((json_int_t)v->records.n));
-    set(o, "records", list);
-    return o;
+    buf_puts(out, "]}\n");
+    return !out->oom;
 }
 
 json_t *http_error_json(const char *status, const char *message)

@@ -23,6 +23,7 @@ struct entry {
     struct owner *own;
     uint64_t seq;
     struct rec_addr addr;
+    uint32_t line; /* local entries: line in the source file; not replicated */
     bool tomb;
     bool shadowed;      /* a local hosts file has this name (computed at each publication) */
     bool mark;          /* scratch for merges */
@@ -47,6 +48,7 @@ struct owner {
 struct local_source {
     char *name;
     size_t count;
+    char *info; /* records_set_source_info; NULL when none */
 };
 
 struct records {
@@ -63,7 +65,8 @@ struct records {
     struct rec_snapshot *snap; /* RCU-published */
     struct rec_snapshot *retired;
     uint64_t version;
-    bool dirty; /* the served set may have changed since the last publication */
+    bool dirty;     /* the served set may have changed since the last publication */
+    unsigned batch; /* records_batch_begin depth: publication waits for the last end */
 };
 
 /* table.c: entries and owners */

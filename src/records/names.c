@@ -94,9 +94,13 @@ size_t rec_inputs_dedupe(struct rec_inputs *l)
         return l->n;
     qsort(l->v, l->n, sizeof *l->v, records_input_cmp);
     size_t k = 1;
-    for (size_t i = 1; i < l->n; i++)
-        if (records_input_cmp(&l->v[k - 1], &l->v[i]) != 0)
+    for (size_t i = 1; i < l->n; i++) {
+        struct rec_input *kept = &l->v[k - 1];
+        if (records_input_cmp(kept, &l->v[i]) != 0)
             l->v[k++] = l->v[i];
+        else if (l->v[i].line && (!kept->line || l->v[i].line < kept->line))
+            kept->line = l->v[i].line; /* a repeat: keep its first line */
+    }
     l->n = k;
     return k;
 }

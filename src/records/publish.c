@@ -1,6 +1,7 @@
 /* records/publish.c — publication of the reader snapshot. Writers serialise on one mutex. Every
- * mutating call rebuilds the served set once at its end and publishes it with rcu_xchg_pointer (so
- * readers see a whole call's change or none of it). Old snapshots are reclaimed with
+ * mutating call rebuilds the served set once at its end (or, inside records_batch_begin/end, once
+ * at the batch's end) and publishes it with rcu_xchg_pointer (so readers see a whole call's or
+ * batch's change or none of it). Old snapshots are reclaimed with
  * urcu_memb_synchronize_rcu() after the mutex is released; when the writer itself runs inside a
  * read-side critical section (a registered reader thread holding records_read_lock), waiting would
  * deadlock, so the old snapshot is parked on a retired list and freed by the next writer that is
@@ -145,10 +146,12 @@ void rt_lock(struct records *t)
     pthread_mutex_lock(&t->mu);
 }
 
-/* Publishes pending changes, releases the lock and reclaims retired snapshots. */
+/* Publishes pending changes (unless a batch is open), releases the lock and reclaims retired
+ * snapshots. */
 void rt_unlock_publish(struct records *t)
 {
-    rt_publish(t);
+    if (!t->batch)
+        rt_publish(t);
     struct rec_snapshot *list = NULL;
     if (!urcu_memb_read_ongoing()) {
         list = t->retired;
@@ -164,6 +167,21 @@ void rt_unlock_publish(struct records *t)
         snap_free(list);
         list = n;
     }
+}
+
+void records_batch_begin(struct records *t)
+{
+    rt_lock(t);
+    t->batch++;
+    pthread_mutex_unlock(&t->mu);
+}
+
+void records_batch_end(struct records *t)
+{
+    rt_lock(t);
+    if (t->batch)
+        t->batch--;
+    rt_unlock_publish(t);
 }
 
 /* Frees the published snapshot and every retired one (records_free). */

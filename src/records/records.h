@@ -40,6 +40,7 @@ struct rec_version {
 struct rec_input {
     char name[REC_NAME_MAX + 1];
     struct rec_addr addr;
+    uint32_t line; /* 1-based line of the source file it came from (hosts); 0: none */
 };
 
 /* A list of record inputs as a source builds it (a core/vec.h vector: vec_push, vec_push_zero). */
@@ -68,6 +69,12 @@ struct rec_view {
     uint64_t seq;   /* version (seq within the owner's epoch) of the last change to this entry */
     bool tombstone; /* removed; kept so older deltas cannot resurrect it */
     bool served;    /* visible to DNS (not a tombstone, owner not dormant, not shadowed) */
+    /* Listings only (full-state export and merges ignore these): */
+    uint64_t epoch;   /* the owner's boot epoch */
+    uint32_t line;    /* local entries: line of the source file (rec_input.line); 0 otherwise */
+    bool dormant;     /* the owner is declared dead: kept, not served */
+    bool shadowed;    /* another owner's entry whose name is in this node's hosts files */
+    const char *info; /* records_foreach_name only: the local source's description, or NULL */
 };
 
 struct records;
@@ -79,11 +86,22 @@ const char *records_local_owner(const struct records *t);
 
 /* ---- Local sources (this node is the owner). Thread-safe. ---- */
 
+/* Defers publication: whatever any writer changes between begin and the matching end is
+ * published to readers once, at the end, as one snapshot (a burst of hosts files rebuilds the
+ * snapshot once, not once per file). Nests. */
+void records_batch_begin(struct records *t);
+void records_batch_end(struct records *t);
+
 /* Replaces the whole set of records this node publishes under `source` with in[0..n).
  * n == 0 removes the source. Duplicates in `in` are ignored. Each resulting add/remove bumps the
  * local seq, emits a delta to the observer, and the new set is published to readers once (atomic
  * for readers). Returns the number of changes made, or -1 on allocation failure. */
 int records_set_source(struct records *t, const char *source, const struct rec_input *in, size_t n);
+
+/* Sets a short description of a local source that listings show (a container's name); NULL or
+ * "" clears it. It is not replicated and goes with the source. Returns -1 if the source holds no
+ * records or on allocation failure. */
+int records_set_source_info(struct records *t, const char *source, const char *info);
 
 /* Calls cb for every local source whose name starts with prefix (e.g. "docker:"), so a source can
  * reconcile after a reconnect. The callback must not call back into the table. */
@@ -171,6 +189,11 @@ size_t records_snapshot_count(const struct rec_snapshot *s); /* served (name, ad
 /* Every entry; served_only skips tombstones, dormant owners and shadowed entries. */
 void records_foreach(struct records *t, bool served_only,
                      void (*cb)(const struct rec_view *v, void *ctx), void *ctx);
+
+/* Every entry of one normalized name, tombstones, dormant and shadowed entries included, with
+ * rec_view.info set for local sources that have one. A scan of the whole table. */
+void records_foreach_name(struct records *t, const char *name,
+                          void (*cb)(const struct rec_view *v, void *ctx), void *ctx);
 
 struct records_stats {
     uint64_t version; /* as records_snapshot_version */

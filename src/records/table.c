@@ -305,6 +305,10 @@ struct rec_view rt_view_of(const struct entry *e)
         .seq = e->seq,
         .tombstone = e->tomb,
         .served = rt_entry_served(e),
+        .epoch = e->own->epoch,
+        .line = e->line,
+        .dormant = !e->own->alive,
+        .shadowed = e->shadowed,
     };
 }
 
@@ -341,8 +345,10 @@ void records_free(struct records *t)
     rt_free_snapshots(t);
     while (t->owners)
         rt_owner_free(t, t->owners);
-    for (size_t i = 0; i < t->nsrcs; i++)
+    for (size_t i = 0; i < t->nsrcs; i++) {
         free(t->srcs[i].name);
+        free(t->srcs[i].info);
+    }
     free(t->srcs);
     free(t->buckets);
     pthread_mutex_destroy(&t->mu);
@@ -398,6 +404,7 @@ static int set_source_count(struct records *t, const char *source, size_t count)
                 t->srcs[i].count = count;
             } else {
                 free(t->srcs[i].name);
+                free(t->srcs[i].info);
                 t->srcs[i] = t->srcs[--t->nsrcs];
             }
             return 0;
@@ -410,7 +417,7 @@ static int set_source_count(struct records *t, const char *source, size_t count)
     char *name = strdup(source);
     if (!name)
         return -1;
-    t->srcs[t->nsrcs++] = (struct local_source){name, count};
+    t->srcs[t->nsrcs++] = (struct local_source){name, count, NULL};
     return 0;
 }
 
@@ -440,6 +447,7 @@ static size_t clean_inputs(const struct rec_input *in, size_t n, struct rec_inpu
             !records_normalize_name(in[i].name, v[m].name))
             continue;
         v[m].addr = in[i].addr;
+        v[m].line = in[i].line;
         if (v[m].addr.type == REC_A)
             memset(v[m].addr.bytes + 4, 0, 12);
         m++;
@@ -480,6 +488,7 @@ int records_set_source(struct records *t, const char *source, const struct rec_i
         struct rec_input key;
         memcpy(key.name, e->name, strlen(e->name) + 1);
         key.addr = e->addr;
+        key.line = 0;
         if (m && bsearch(&key, v, m, sizeof *v, records_input_cmp))
             continue;
         rt_entry_set_tomb(e, true);
@@ -492,8 +501,10 @@ int records_set_source(struct records *t, const char *source, const struct rec_i
     }
     for (size_t i = 0; i < m; i++) {
         struct entry *e = rt_entry_find(t, o, source, v[i].name, &v[i].addr);
-        if (e && !e->tomb)
+        if (e && !e->tomb) {
+            e->line = v[i].line; /* the line may move; not a change of the record */
             continue;
+        }
         if (!e) {
             e = rt_entry_add(t, o, source, v[i].name, &v[i].addr, 0, false);
             if (!e) {
@@ -503,6 +514,7 @@ int records_set_source(struct records *t, const char *source, const struct rec_i
         } else {
             rt_entry_set_tomb(e, false);
         }
+        e->line = v[i].line;
         local_bump(t, e);
         emit(t, REC_OP_ADD, e);
         changes++;
@@ -514,6 +526,31 @@ int records_set_source(struct records *t, const char *source, const struct rec_i
     rt_unlock_publish(t);
     free(copy);
     return rc < 0 ? -1 : changes;
+}
+
+static struct local_source *local_source_find(struct records *t, const char *source)
+{
+    for (size_t i = 0; i < t->nsrcs; i++)
+        if (strcmp(t->srcs[i].name, source) == 0)
+            return &t->srcs[i];
+    return NULL;
+}
+
+int records_set_source_info(struct records *t, const char *source, const char *info)
+{
+    char *copy = info && info[0] ? strdup(info) : NULL;
+    if (info && info[0] && !copy)
+        return -1;
+    rt_lock(t);
+    struct local_source *ls = local_source_find(t, source);
+    if (ls) {
+        free(ls->info);
+        ls->info = copy;
+        copy = NULL;
+    }
+    pthread_mutex_unlock(&t->mu);
+    free(copy);
+    return ls ? 0 : -1;
 }
 
 void records_foreach_source(struct records *t, const char *prefix,
@@ -546,6 +583,25 @@ void records_foreach(struct records *t, bool served_only,
             struct rec_view v = rt_view_of(e);
             if (served_only && !v.served)
                 continue;
+            cb(&v, ctx);
+        }
+    }
+    pthread_mutex_unlock(&t->mu);
+}
+
+void records_foreach_name(struct records *t, const char *name,
+                          void (*cb)(const struct rec_view *v, void *ctx), void *ctx)
+{
+    rt_lock(t);
+    for (struct owner *o = t->owners; o; o = o->next) {
+        for (struct entry *e = o->head; e; e = e->onext) {
+            if (strcmp(e->name, name) != 0)
+                continue;
+            struct rec_view v = rt_view_of(e);
+            if (o->local) {
+                const struct local_source *ls = local_source_find(t, e->source);
+                v.info = ls ? ls->info : NULL;
+            }
             cb(&v, ctx);
         }
     }

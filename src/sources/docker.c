@@ -220,6 +220,8 @@ static void publish_container(struct docker_source *d, const char *id, const cha
         log_error(MOD, "container %s: cannot publish records (out of memory)", name);
     } else {
         idset_put(&d->tracked, id);
+        /* the container's name, for /dns/explain (an id when the name is unknown: none) */
+        records_set_source_info(d->t, src, strcmp(name, id) != 0 ? name : NULL);
         if (changes > 0) {
             char addr[46];
             log_info(MOD, "container %s (%.12s) %s: %zu name(s) -> %s, first %s", name, id, why,

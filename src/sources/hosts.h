@@ -34,16 +34,23 @@ void hosts_source_get_status(struct hosts_source *h, struct hosts_status *out);
 /* Records parsed from one file. */
 struct hosts_parsed {
     struct rec_inputs recs;
-    size_t bad_lines; /* lines skipped as invalid */
+    size_t bad_lines; /* lines skipped as invalid (all of them, reported or not) */
 };
 
-/* Called once per invalid line with its 1-based number and the reason. */
+/* How many invalid lines of one text are reported one by one (the rest are only counted). */
+#define HOSTS_WARN_MAX 5
+/* The longest excerpt of a bad token quoted in a warning (printable ASCII only). */
+#define HOSTS_EXCERPT_MAX 64
+
+/* Called for each of the first HOSTS_WARN_MAX invalid lines with its 1-based number and the
+ * reason, which quotes at most HOSTS_EXCERPT_MAX printable characters of the bad token. */
 typedef void (*hosts_warn_fn)(size_t line, const char *reason, void *ctx);
 
 /* Parses text[0..len) in /etc/hosts format: "<address> <name> [<name>...]" per line, IPv4 or
  * IPv6 address (zone ids are rejected), names separated by spaces or tabs, '#' starting a comment
  * anywhere, blank lines ignored, CR LF accepted. A line with an invalid address or any invalid
- * name is skipped whole (warn is called; may be NULL). Names are validated and lowercased.
+ * name is skipped whole (counted in bad_lines; warn, which may be NULL, is called for the first
+ * HOSTS_WARN_MAX of them). Names are validated and lowercased.
  * Appends to out (zero it first); returns 0, or -1 on allocation failure. */
 int hosts_parse(const char *text, size_t len, struct hosts_parsed *out, hosts_warn_fn warn,
                 void *ctx);

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/log.h"
 #include "core/vec.h"
 
 #define TOKEN_MAX 260 /* longer than any valid address or name (253 + trailing dot) */
@@ -30,19 +31,13 @@ static bool token(const char *p, size_t len, char buf[TOKEN_MAX + 1])
     return true;
 }
 
-static void warnf(hosts_warn_fn warn, void *ctx, size_t line, const char *fmt, const char *tok,
-                  size_t toklen)
+static void warnf(const struct hosts_parsed *out, hosts_warn_fn warn, void *ctx, size_t line,
+                  const char *fmt, const char *tok, size_t toklen)
 {
-    if (!warn)
+    if (!warn || out->bad_lines >= HOSTS_WARN_MAX)
         return;
-    char shown[72];
-    size_t n = toklen < 64 ? toklen : 64;
-    for (size_t i = 0; i < n; i++) /* keep logs one line and printable */
-        shown[i] = (tok[i] >= 0x20 && tok[i] < 0x7f) ? tok[i] : '?';
-    if (toklen > n)
-        memcpy(shown + n, "...", 4);
-    else
-        shown[n] = '\0';
+    char shown[HOSTS_EXCERPT_MAX + 4];
+    log_excerpt(shown, sizeof shown, tok, toklen); /* one line, printable, short */
     char reason[160];
     snprintf(reason, sizeof reason, fmt, shown);
     warn(line, reason, ctx);
@@ -64,12 +59,13 @@ static int parse_line(const char *p, size_t len, size_t lineno, struct hosts_par
     char tok[TOKEN_MAX + 1];
     struct rec_input r;
     memset(&r, 0, sizeof r);
+    r.line = (uint32_t)lineno;
     if (memchr(p + a0, '%', i - a0)) {
-        warnf(warn, ctx, lineno, "IPv6 zone ids are not supported: '%s'", p + a0, i - a0);
+        warnf(out, warn, ctx, lineno, "IPv6 zone ids are not supported: '%s'", p + a0, i - a0);
         goto bad;
     }
     if (!token(p + a0, i - a0, tok) || !records_parse_addr(tok, &r.addr)) {
-        warnf(warn, ctx, lineno, "invalid address '%s'", p + a0, i - a0);
+        warnf(out, warn, ctx, lineno, "invalid address '%s'", p + a0, i - a0);
         goto bad;
     }
     size_t first = out->recs.n, names = 0;
@@ -82,7 +78,7 @@ static int parse_line(const char *p, size_t len, size_t lineno, struct hosts_par
         while (i < len && !is_space(p[i]))
             i++;
         if (!token(p + n0, i - n0, tok) || !records_normalize_name(tok, r.name)) {
-            warnf(warn, ctx, lineno, "invalid name '%s'", p + n0, i - n0);
+            warnf(out, warn, ctx, lineno, "invalid name '%s'", p + n0, i - n0);
             out->recs.n = first; /* the whole line is skipped */
             goto bad;
         }
@@ -93,7 +89,7 @@ static int parse_line(const char *p, size_t len, size_t lineno, struct hosts_par
         names++;
     }
     if (names == 0) {
-        warnf(warn, ctx, lineno, "address '%s' without any name", p + a0, a1 - a0);
+        warnf(out, warn, ctx, lineno, "address '%s' without any name", p + a0, a1 - a0);
         goto bad;
     }
     return 0;

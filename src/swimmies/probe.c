@@ -125,10 +125,24 @@ static void probe_go_indirect(struct swim *s)
     }
 }
 
-/* The deadline passed without an ack. */
+/* The deadline passed without an ack (or every relay nacked a refused target). */
 static void probe_give_up(struct swim *s)
 {
     struct probe *p = &s->probe;
+    if (p->refused && !p->fallback_contact) {
+        /* Nothing listens at its address and nobody reached it: the process is gone. */
+        struct member *t = swim_members_find(s, (uint8_t *)p->target, strlen(p->target));
+        if (t && t->state != SWIM_DEAD && t->state != SWIM_LEFT) {
+            SWIM_INFO(s, "%s refused probes (nothing listens at its address), declaring it dead",
+                      t->name);
+            uint32_t inc = t->incarnation;
+            s->m.refused_deaths++;
+            probe_finish(s, 0);
+            swim_state_dead(s, (uint8_t *)t->name, t->name_len, inc, (uint8_t *)s->name,
+                            s->name_len);
+            return;
+        }
+    }
     if (p->fallback_contact) {
         SWIM_WARN(s,
                   "was able to connect to %s over TCP but UDP probes failed, network "
@@ -243,8 +257,51 @@ void swim_probe_handle_ack(struct swim *s, uint32_t seq)
 void swim_probe_handle_nack(struct swim *s, uint32_t seq)
 {
     struct probe *p = &s->probe;
-    if (p->phase == PROBE_INDIRECT && p->seq == seq)
+    if (p->phase == PROBE_INDIRECT && p->seq == seq) {
         p->nacks++;
+        if (p->refused && p->nacks >= p->expected_nacks)
+            probe_give_up(s); /* refused by us, unreachable for every relay: no need to wait */
+    }
+}
+
+void swim_probe_unreachable(struct swim *s, const struct swim_addr *to)
+{
+    /* pings we relay to that address: nack at once */
+    for (size_t i = 0; i < s->relays.n;) {
+        struct relay *r = &s->relays.v[i];
+        if (!swim_addr_eq(&r->target, to)) {
+            i++;
+            continue;
+        }
+        struct relay done = *r;
+        s->relays.v[i] = s->relays.v[--s->relays.n];
+        if (done.nack)
+            send_nack(s, &done.origin, done.orig_seq);
+    }
+    struct probe *p = &s->probe;
+    if (p->phase == PROBE_IDLE && !s->left) {
+        /* gossip to an alive member bounced: probe it now instead of at its turn */
+        for (size_t i = 0; i < s->nodes.n; i++) {
+            struct member *m = s->nodes.v[i];
+            if (m != s->self && (m->state == SWIM_ALIVE || m->state == SWIM_SUSPECT) &&
+                swim_addr_eq(&m->addr, to)) {
+                probe_start(s, m);
+                break;
+            }
+        }
+        return;
+    }
+    if (!p->target || p->refused)
+        return;
+    struct member *t = swim_members_find(s, (uint8_t *)p->target, strlen(p->target));
+    if (!t || !swim_addr_eq(&t->addr, to))
+        return;
+    s->m.probes_refused++;
+    p->refused = true;
+    if (p->phase == PROBE_DIRECT)
+        probe_go_indirect(s); /* confirm through others now rather than after the timeout */
+    if (p->phase == PROBE_INDIRECT && p->expected_nacks == 0 && p->fallback_token == 0)
+        probe_give_up(s); /* nobody to ask and no TCP fallback: our own evidence decides */
 }
 
 void swim_probe_fallback_result(struct swim *s, uint64_t token, bool contact)
@@ -306,10 +363,9 @@ void swim_probe_handle_indirect(struct swim *s, const struct swim_addr *from, co
     self_source(s, &p.source_addr, &p.source_port, &p.source_node);
     uint8_t buf[1024];
     ssize_t n = swim_encode_ping(buf, sizeof(buf), &p);
-    struct swim_addr target;
-    swim_ip_to_addr(ind.target.p, ind.target.len, ind.port, &target);
+    swim_ip_to_addr(ind.target.p, ind.target.len, ind.port, &r->target);
     if (n > 0)
-        swim_send_msg(s, &target, NULL, buf, (size_t)n, true);
+        swim_send_msg(s, &r->target, NULL, buf, (size_t)n, true);
 }
 
 void swim_probe_relay_timeouts(struct swim *s)

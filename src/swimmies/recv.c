@@ -102,6 +102,8 @@ void swim_recv_packet(struct swim *s, uint64_t now_ms, const struct swim_addr *f
         s->m.dropped_decrypt++;
     else if (rc != SWIM_OK)
         s->m.dropped_malformed++;
+    else if (s->next_heal != UINT64_MAX)
+        swim_heal_heard(s, from);
 }
 
 /* swim_stream_read with a scratch buffer that grows until the message fits. */
@@ -120,6 +122,12 @@ static int read_stream(struct swim *s, const uint8_t *buf, size_t len, uint8_t *
         *scratch = NULL;
         cap *= 4;
     }
+}
+
+void swim_recv_unreachable(struct swim *s, uint64_t now_ms, const struct swim_addr *to)
+{
+    s->now = now_ms;
+    swim_probe_unreachable(s, to);
 }
 
 int swim_stream_reply(struct swim *s, uint64_t now_ms, uint64_t token, const uint8_t *buf,

@@ -245,8 +245,14 @@ void swim_state_dead(struct swim *s, const uint8_t *node, size_t node_len, uint3
     bool leave = from_len == node_len && memcmp(from, node, node_len) == 0;
     m->state = leave ? SWIM_LEFT : SWIM_DEAD;
     m->state_change = s->now;
-    if (!leave)
+    if (!leave) {
         s->m.deaths++;
+        /* heal pings start soon (reconnect.c) */
+        m->heal_next = s->now + s->cfg.heal_ping_min_ms;
+        m->heal_pushed = 0;
+        if (s->cfg.heal_ping_min_ms && m->heal_next < s->next_heal)
+            s->next_heal = m->heal_next;
+    }
     swim_state_emit(s, leave ? SWIM_EV_LEAVE : SWIM_EV_FAIL, m);
 }
 

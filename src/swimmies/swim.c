@@ -32,6 +32,7 @@ void swim_config_default(struct swim_config *c)
     c->user_queue_max = 4096;
     c->dead_node_reclaim_ms = 0;
     c->reconnect_interval_ms = 30000;
+    c->heal_ping_min_ms = 500;
     c->reconnect_timeout_ms = 86400000;
     c->tcp_timeout_ms = 10000;
     c->udp_buffer_size = SWIM_UDP_BUFFER_SIZE;
@@ -100,6 +101,7 @@ struct swim *swim_new(const struct swim_config *c, uint64_t now_ms)
     s->next_pushpull =
         c->pushpull_interval_ms ? now_ms + swim_rand_below(s, c->pushpull_interval_ms) : UINT64_MAX;
     s->next_reconnect = c->reconnect_interval_ms ? now_ms + c->reconnect_interval_ms : UINT64_MAX;
+    s->next_heal = UINT64_MAX;
     return s;
 fail:
     swim_free(s);
@@ -149,6 +151,8 @@ void swim_tick(struct swim *s, uint64_t now_ms)
         swim_reconnect_tick(s);
         s->next_reconnect = now_ms + s->cfg.reconnect_interval_ms;
     }
+    if (now_ms >= s->next_heal)
+        swim_heal_tick(s);
     swim_streams_timeouts(s);
 }
 
@@ -161,6 +165,8 @@ uint64_t swim_next_deadline(const struct swim *s)
         d = s->next_pushpull;
     if (s->next_reconnect < d)
         d = s->next_reconnect;
+    if (s->next_heal < d)
+        d = s->next_heal;
     for (size_t i = 0; i < s->suspects.n; i++)
         if (s->suspects.v[i]->susp->deadline < d)
             d = s->suspects.v[i]->susp->deadline;

@@ -117,13 +117,15 @@ struct swim_config {
     uint32_t user_queue_max;       /* 4096 (serf's MaxQueueDepth): user broadcasts queued at most */
     uint32_t dead_node_reclaim_ms; /* 0: never reuse a dead node's name for a new address */
     uint32_t reconnect_interval_ms; /* 30000: retry failed members (heals partitions); 0: off */
-    uint32_t reconnect_timeout_ms;  /* 86400000: forget failed members after this long */
-    uint32_t tcp_timeout_ms;        /* 10000 (used by transports) */
-    uint32_t udp_buffer_size;       /* 1400 */
-    bool disable_tcp_pings;         /* false */
-    bool compress_udp;              /* false: LZW on UDP only when it pays; receive always */
-    bool compress_tcp;              /* true: streams are LZW-wrapped as memberlist does */
-    uint64_t seed;                  /* RNG seed; 0 picks one from the clock */
+    uint32_t heal_ping_min_ms;     /* 500: dead members pinged this often at first (then backing off
+                                    * to 30 s as they stay dead); 0: off */
+    uint32_t reconnect_timeout_ms; /* 86400000: forget failed members after this long */
+    uint32_t tcp_timeout_ms;       /* 10000 (used by transports) */
+    uint32_t udp_buffer_size;      /* 1400 */
+    bool disable_tcp_pings;        /* false */
+    bool compress_udp;             /* false: LZW on UDP only when it pays; receive always */
+    bool compress_tcp;             /* true: streams are LZW-wrapped as memberlist does */
+    uint64_t seed;                 /* RNG seed; 0 picks one from the clock */
 
     struct swim_keyring *keyring; /* NULL: plaintext; borrowed, must outlive the swim */
     struct swim_transport transport;
@@ -140,8 +142,11 @@ struct swim_metrics {
     uint64_t dropped_plaintext; /* plaintext stream to an encrypted node */
     uint64_t dropped_other;     /* wrong target, unknown type, version mismatch */
     uint64_t probes, probe_failures, indirect_probes, tcp_fallback_probes;
+    uint64_t probes_refused; /* probes answered by ICMP port unreachable / connection refused */
+    uint64_t refused_deaths; /* members declared dead on that evidence, without suspicion */
     uint64_t suspects, deaths, refutes;
     uint64_t pushpulls, pushpull_failures, reconnects;
+    uint64_t heal_pings, heals; /* pings to dead members; push/pulls to dead members heard again */
     uint64_t gossip_packets, user_msgs_in, broadcasts_queued;
     uint64_t broadcasts_dropped; /* user broadcasts pruned from a full queue, oldest first */
     uint64_t stale_corrections;  /* alive sent back to the sender of an outdated rumour */
@@ -188,6 +193,12 @@ int swim_recv_stream(struct swim *s, uint64_t now_ms, const struct swim_addr *fr
  * token is finished; the transport closes the connection). */
 int swim_stream_reply(struct swim *s, uint64_t now_ms, uint64_t token, const uint8_t *buf,
                       size_t len);
+/* Nothing listens at `to`: a datagram sent there came back as ICMP port unreachable, or a TCP
+ * connect to it was refused. Unlike silence this is positive evidence that the process is gone
+ * while its host is up: a member being probed at that address is probed indirectly at once, and
+ * declared dead (not merely suspect) when the indirect probes fail too; a ping relayed there is
+ * nacked at once. Silence keeps memberlist's timing. */
+void swim_recv_unreachable(struct swim *s, uint64_t now_ms, const struct swim_addr *to);
 
 /* Introspection. */
 const char *swim_name(const struct swim *s);

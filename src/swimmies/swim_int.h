@@ -61,10 +61,11 @@ struct member {
     uint32_t incarnation;
     enum swim_state state;
     uint64_t state_change;
-    struct suspicion *susp; /* while suspect */
-    struct bq_item *bcast;  /* queued membership broadcast about this member */
-    size_t idx;             /* position in swim.nodes */
-    size_t sidx;            /* position in swim.suspects while susp != NULL */
+    uint64_t heal_next, heal_pushed; /* while dead: next heal ping, last heal push/pull */
+    struct suspicion *susp;          /* while suspect */
+    struct bq_item *bcast;           /* queued membership broadcast about this member */
+    size_t idx;                      /* position in swim.nodes */
+    size_t sidx;                     /* position in swim.suspects while susp != NULL */
 };
 
 /* The probe in flight (memberlist probeNode, unrolled into phases on virtual time). */
@@ -77,12 +78,13 @@ struct probe {
     uint32_t expected_nacks, nacks;
     uint64_t fallback_token; /* TCP ping in flight */
     bool fallback_contact;
+    bool refused; /* the target's address answered "nothing listens here" */
 };
 
 /* An indirect ping we relay for someone else (memberlist handleIndirectPing). */
 struct relay {
     uint32_t local_seq, orig_seq;
-    struct swim_addr origin;
+    struct swim_addr origin, target;
     bool nack;
     uint64_t deadline;
 };
@@ -100,6 +102,7 @@ struct failed_member {
     char *name;
     struct swim_addr addr;
     uint64_t since;
+    uint64_t heal_next, heal_pushed;
 };
 
 struct swim {
@@ -147,6 +150,7 @@ struct swim {
         size_t n, cap;
     } failed; /* reaped dead members to retry (reconnect.c) */
     uint64_t next_reconnect;
+    uint64_t next_heal; /* UINT64_MAX while nobody is dead or failed */
 
     bool left, leave_done;
     struct swim_metrics m;
@@ -232,6 +236,7 @@ void swim_probe_tick(struct swim *s);
 void swim_probe_handle_ack(struct swim *s, uint32_t seq);
 void swim_probe_handle_nack(struct swim *s, uint32_t seq);
 void swim_probe_fallback_result(struct swim *s, uint64_t token, bool contact);
+void swim_probe_unreachable(struct swim *s, const struct swim_addr *to);
 void swim_probe_handle_ping(struct swim *s, const struct swim_addr *from, const uint8_t *body,
                             size_t len);
 void swim_probe_handle_indirect(struct swim *s, const struct swim_addr *from, const uint8_t *body,
@@ -267,6 +272,10 @@ void swim_ip_to_addr(const uint8_t *ip, size_t ip_len, uint16_t port, struct swi
 void swim_reconnect_remember(struct swim *s, const struct member *m);
 void swim_reconnect_forget(struct swim *s, const char *name);
 void swim_reconnect_tick(struct swim *s);
+/* Heal pings to dead and failed members, and a joining push/pull at once to one that is heard
+ * from again (any valid packet from its address). */
+void swim_heal_tick(struct swim *s);
+void swim_heal_heard(struct swim *s, const struct swim_addr *from);
 void swim_reconnect_free(struct swim *s);
 
 /* pushpull.c */

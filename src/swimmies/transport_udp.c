@@ -1,11 +1,16 @@
 /* transport_udp.c — real UDP + TCP sockets for the sans-IO swimmies core on the event loop:
  * datagrams in/out, accepted streams (read until the core has a whole request, write its reply,
  * close), outgoing streams (connect, write, optionally read one reply), per-connection timeouts,
- * and one loop timer that follows swim_next_deadline(). */
+ * one loop timer that follows swim_next_deadline(), and the "nothing listens there" evidence:
+ * ICMP port unreachable from the UDP error queue (IP_RECVERR) and refused TCP connects are
+ * reported to the core (swim_recv_unreachable). */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/errqueue.h>
+#include <netinet/icmp6.h>
 #include <netinet/in.h>
+#include <netinet/ip_icmp.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
@@ -137,6 +142,47 @@ static void on_schedule(void *ctx, uint64_t deadline_ms)
 /* ---- UDP --------------------------------------------------------------------------------------
  */
 
+/* Reads the UDP socket's error queue: each ICMP port unreachable names the destination of a
+ * datagram of ours that found no socket. Other errors (host unreachable, too big) are dropped:
+ * a vanished host is left to the normal timeouts. */
+static void drain_errors(struct swim_net *n)
+{
+    for (int i = 0; i < UDP_BATCH; i++) {
+        struct sockaddr_storage ss = {0};
+        uint8_t data[64];
+        union {
+            char buf[512];
+            struct cmsghdr align;
+        } ctl;
+        struct iovec iov = {data, sizeof(data)};
+        struct msghdr msg = {.msg_name = &ss,
+                             .msg_namelen = sizeof(ss),
+                             .msg_iov = &iov,
+                             .msg_iovlen = 1,
+                             .msg_control = ctl.buf,
+                             .msg_controllen = sizeof(ctl.buf)};
+        if (recvmsg(n->udp_fd, &msg, MSG_ERRQUEUE | MSG_DONTWAIT) < 0)
+            return;
+        for (struct cmsghdr *c = CMSG_FIRSTHDR(&msg); c; c = CMSG_NXTHDR(&msg, c)) {
+            bool v4 = c->cmsg_level == SOL_IP && c->cmsg_type == IP_RECVERR;
+            bool v6 = c->cmsg_level == SOL_IPV6 && c->cmsg_type == IPV6_RECVERR;
+            if (!v4 && !v6)
+                continue;
+            struct sock_extended_err ee;
+            memcpy(&ee, CMSG_DATA(c), sizeof(ee));
+            bool port = (ee.ee_origin == SO_EE_ORIGIN_ICMP && ee.ee_type == ICMP_DEST_UNREACH &&
+                         ee.ee_code == ICMP_PORT_UNREACH) ||
+                        (ee.ee_origin == SO_EE_ORIGIN_ICMP6 && ee.ee_type == ICMP6_DST_UNREACH &&
+                         ee.ee_code == ICMP6_DST_UNREACH_NOPORT);
+            if (port && msg.msg_namelen > 0) {
+                struct swim_addr to;
+                from_sockaddr(&ss, &to);
+                swim_recv_unreachable(n->swim, loop_now_ms(), &to);
+            }
+        }
+    }
+}
+
 static int send_packet(void *ctx, const struct swim_addr *to, const uint8_t *buf, size_t len)
 {
     struct swim_net *n = ctx;
@@ -144,17 +190,27 @@ static int send_packet(void *ctx, const struct swim_addr *to, const uint8_t *buf
     socklen_t sl;
     to_sockaddr(to, &ss, &sl);
     ssize_t r = sendto(n->udp_fd, buf, len, MSG_DONTWAIT, (struct sockaddr *)&ss, sl);
+    if (r < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EMSGSIZE) {
+        /* an ICMP error queued for an earlier datagram is reported by the next call (IP_RECVERR):
+         * it says nothing about this one, so send it again */
+        r = sendto(n->udp_fd, buf, len, MSG_DONTWAIT, (struct sockaddr *)&ss, sl);
+    }
     return r == (ssize_t)len ? 0 : -1;
 }
 
 static void on_udp(int fd, uint32_t events, void *ctx)
 {
-    (void)events;
     struct swim_net *n = ctx;
+    if (events & EPOLLERR)
+        drain_errors(n);
     for (int i = 0; i < UDP_BATCH; i++) {
         struct sockaddr_storage ss = {0};
         socklen_t sl = sizeof(ss);
         ssize_t r = recvfrom(fd, n->rxbuf, 65536, MSG_DONTWAIT, (struct sockaddr *)&ss, &sl);
+        if (r < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR) {
+            drain_errors(n); /* a pending ICMP error, reported in place of a datagram */
+            continue;
+        }
         if (r < 0)
             break;
         struct swim_addr from;
@@ -291,6 +347,8 @@ static void on_conn(int fd, uint32_t events, void *ctx)
         socklen_t el = sizeof(err);
         getsockopt(c->fd, SOL_SOCKET, SO_ERROR, &err, &el);
         if (err) {
+            if (err == ECONNREFUSED)
+                swim_recv_unreachable(n->swim, loop_now_ms(), &c->peer);
             conn_fail(c);
             goto out;
         }
@@ -504,6 +562,11 @@ struct swim_net *swim_net_new(struct loop *loop, const struct swim_addr *bind,
         goto fail;
     int rcv = 4 * 1024 * 1024;
     setsockopt(n->udp_fd, SOL_SOCKET, SO_RCVBUF, &rcv, sizeof(rcv));
+    int on = 1;
+    if (a.ip_len == 16)
+        setsockopt(n->udp_fd, SOL_IPV6, IPV6_RECVERR, &on, sizeof(on));
+    else
+        setsockopt(n->udp_fd, SOL_IP, IP_RECVERR, &on, sizeof(on));
     n->bound = a;
 
     struct swim_config c = *cfg;

@@ -164,6 +164,16 @@ char *sync_status_metrics(const struct sync_status *st)
     prom_counter(&o, "joyride_swim_probes_total", "Failure-detector probes.", m->probes);
     prom_counter(&o, "joyride_swim_probe_failures_total", "Probes that got no ack.",
                  m->probe_failures);
+    prom_counter(&o, "joyride_swim_probes_refused_total",
+                 "Probes answered by ICMP port unreachable or a refused connection.",
+                 m->probes_refused);
+    prom_counter(&o, "joyride_swim_heal_pings_total",
+                 "Pings sent to dead members to notice a healed partition.", m->heal_pings);
+    prom_counter(&o, "joyride_swim_heals_total",
+                 "Joining push/pulls to dead members heard from again.", m->heals);
+    prom_counter(&o, "joyride_swim_refused_deaths_total",
+                 "Members declared dead because nothing listened at their address.",
+                 m->refused_deaths);
     prom_counter(&o, "joyride_swim_deaths_total", "Members declared dead.", m->deaths);
     prom_counter(&o, "joyride_swim_refutes_total", "Suspicions of this node refuted.", m->refutes);
     prom_family(&o, "joyride_swim_dropped_total", PROM_COUNTER,

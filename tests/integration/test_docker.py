@@ -690,3 +690,33 @@ def test_status_metrics_and_prompt_shutdown(joyride, dk):
     print("\nshutdown with an idle event stream: %.0f ms" % (took * 1000))
     assert rc == 0
     assert took < 2.0
+
+
+def test_explain_names_the_container(joyride, dk):
+    """/dns/explain gives a docker record's container id and name; with the same name in a hosts
+    file of the node, both local sources are answered (and `joyride explain` shows them)."""
+    name = uniq("explain")
+    node = joyride(hosts={"h": "10.9.9.9 %s\n" % name}, env={"DOCKER_HOST": dk.docker_host})
+    wait_connected(node)
+    cid = dk.api.run({LABEL: name}, name="explain-web")
+    wait_until(lambda: node.addresses(name) == sorted([node.addr, "10.9.9.9"]), timeout=5,
+               what="both addresses")
+    code, doc = node.json("/dns/explain?name=%s" % name)
+    assert code == 200
+    assert doc["rule"]["id"] == "all_sources"
+    by_kind = {r["source_type"]: r for r in doc["records"]}
+    d = by_kind["docker"]
+    assert d["state"] == "served" and d["answered"] is True
+    assert d["container_id"] == cid and d["source"] == "docker:" + cid
+    assert d["container_name"] == "explain-web"
+    assert d["address"] == node.addr and "line" not in d
+    assert by_kind["hosts"]["line"] == 1
+    from test_cli import cli
+    rc, out, err = cli("explain", name, api="http://%s:%d" % (node.addr, node.http_port))
+    assert rc == 0, err
+    assert "docker:explain-web (%s)" % cid[:12] in out
+    # the container goes: its record is gone with it, the hosts one stays
+    dk.api.stop(cid)
+    wait_until(lambda: node.addresses(name) == ["10.9.9.9"], timeout=5, what="docker record gone")
+    code, doc = node.json("/dns/explain?name=%s" % name)
+    assert [r["source_type"] for r in doc["records"] if r["state"] == "served"] == ["hosts"]

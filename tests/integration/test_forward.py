@@ -558,3 +558,19 @@ def test_tcp_pipelined_answers_out_of_order(joyride, fakes):
                 buf = buf[2 + ln:]
     assert [m.id for m in got] == [mine.id, slow.id]  # ours at once, the forwarded one later
     assert addrs(got[0]) == ["10.9.9.9"] and addrs(got[1]) == ["10.1.2.3"]
+
+
+def test_explain_says_forwarded(joyride, knot, fakes):
+    k = knot()
+    n = joyride(hosts={"h": "10.9.9.9 owned.fwd.test\n"}, env={"DNS_FORWARDERS": k.target})
+    status, e = n.json("/dns/explain?name=www.fwd.test&type=A")
+    assert status == 200 and e["rule"]["id"] == "forwarded"
+    assert e["answer"]["forwarded"] and not e["answer"]["dropped"]
+    _, e = n.json("/dns/explain?name=owned.fwd.test&type=A")
+    assert not e["answer"]["forwarded"] and e["answer"]["rcode"] == "NOERROR"
+    corp = fakes(unique_loopback(), lambda q, tcp: [(0, a_answer(q, "10.1.1.1"))])
+    z = joyride(env={"DNS_FORWARD_ZONES": "corp.test=%s" % corp.target})
+    _, e = z.json("/dns/explain?name=www.fwd.test&type=A")
+    assert not e["answer"]["forwarded"] and e["answer"]["rcode"] == "NXDOMAIN"
+    _, e = z.json("/dns/explain?name=a.corp.test&type=A")
+    assert e["answer"]["forwarded"]

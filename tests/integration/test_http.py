@@ -221,7 +221,8 @@ def test_status_page_renders_in_browser(node, tmp_path):
     assert re.search(r'id="s-dns"[^>]*>%s:%d udp\+tcp<' % (re.escape(node.addr), node.dns_port), out)
     assert re.search(r'id="s-environment"[^>]*>ci<', out)
     assert re.search(r'id="h-records"[^>]*>%d<' % len(EXPECTED), out)
-    assert "DNS synchronization is not enabled" in out
+    # shown in the cluster section (the page's script holds the sentence too, so look there)
+    assert re.search(r'id="c-body"[^>]*>DNS synchronization is not enabled', out)
 
 
 def test_status_page_cluster_section(joyride, tmp_path):
@@ -240,11 +241,99 @@ def test_status_page_cluster_section(joyride, tmp_path):
     wait_until(lambda: b.json("/dns/cluster")[1]["cluster"]["swim_cluster"]["alive_members"] == 2,
                timeout=15, what="two members")
     out = rendered_page(b, tmp_path / "profile")
-    assert "SWIM members" in out, out[-3000:]
+    assert "Cluster nodes" in out, out[-3000:]
     for name in ("page-node-a", "page-node-b (this node)"):
         assert ">%s<" % name in out, name
     assert len(re.findall(r'class="ok">alive<', out)) == 2
-    assert "DNS synchronization is not enabled" not in out
+    # discovery is off here: the role shown is what is known, self or peer
+    assert '>page-node-a</td><td>peer</td>' in out, out[-3000:]
+    assert '>page-node-b (this node)</td><td>self</td>' in out, out[-3000:]
+    assert not re.search(r'id="c-body"[^>]*>DNS synchronization is not enabled', out)
+
+
+def test_status_page_console_clean_filter_and_theme(node, tmp_path):
+    """In a real browser: no console error, warning, exception or failed load (favicon included),
+    the records filter asks the server, the Sync button is off when sync is, and the dark
+    theme follows the system preference."""
+    from cdp import Browser
+    for dark in (False, True):
+        b = Browser(str(tmp_path / ("profile-%d" % dark)), dark=dark)
+        try:
+            b.open(node.url("/"))
+            b.wait_for("document.getElementById('conn').textContent === 'live'")
+            assert b.evaluate("document.documentElement.getAttribute('data-theme')") == \
+                ("dark" if dark else "light")
+            bg = b.evaluate("getComputedStyle(document.body).backgroundColor")
+            assert bg == ("rgb(18, 21, 27)" if dark else "rgb(245, 246, 248)"), bg
+            assert b.evaluate("document.querySelector('link[rel=icon]').href"
+                              ".startsWith('data:image/svg+xml,')")
+            assert b.evaluate("document.getElementById('sync').disabled") is True
+            assert "ENABLE_DNS_SYNC=false" in b.evaluate("document.getElementById('c-body').textContent")
+            # the filter: a word becomes *word* on the server; a glob goes as typed
+            b.evaluate("var f = document.getElementById('r-filter'); f.value = 'WW';"
+                       "f.dispatchEvent(new Event('input'))")
+            b.wait_for("document.getElementById('r-total').textContent === '1'")
+            assert b.evaluate("document.querySelector('#r-body a').textContent") == "www.test"
+            assert b.evaluate("document.querySelector('#r-body a').getAttribute('href')") == \
+                "/dns/explain?name=www.test&type=A"
+            b.evaluate("var f = document.getElementById('r-filter'); f.value = 'web.*';"
+                       "f.dispatchEvent(new Event('input'))")
+            b.wait_for("document.getElementById('r-total').textContent === '2'")
+            b.evaluate("var f = document.getElementById('r-filter'); f.value = 'no such name';"
+                       "f.dispatchEvent(new Event('input'))")
+            b.wait_for("document.getElementById('r-body').textContent === "
+                       "'no record matches the filter'")
+            # times: local time and how long ago
+            started = b.evaluate("document.getElementById('s-time').textContent")
+            assert re.match(r"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d \(\d+ s ago\)$", started), started
+            b.screenshot(str(tmp_path / ("page-%s.png" % ("dark" if dark else "light"))))
+            assert b.problems() == []
+        finally:
+            b.close()
+
+
+def test_status_page_sync_button_and_cluster_nodes(joyride, tmp_path):
+    from cdp import Browser
+    from conftest import free_port, unique_loopback
+
+    def cluster_env(extra):
+        addr = unique_loopback()
+        return {"addr": addr, "ENABLE_DNS_SYNC": "true", "DISCOVERY_PORT": "0",
+                "SWIM_PORT": str(free_port(addr)), **extra}
+    a_env = cluster_env({"NODE_ID": "sync-node-a"})
+    a = joyride(hosts={"a": "10.7.0.1 a.test\n"}, env=a_env)
+    b = joyride(env=cluster_env({"NODE_ID": "sync-node-b", "CLUSTER_SEEDS": "%s:%s" % (
+        a.addr, a_env["SWIM_PORT"])}))
+    wait_until(lambda: b.json("/dns/cluster")[1]["cluster"]["swim_cluster"]["alive_members"] == 2,
+               timeout=15, what="two members")
+    br = Browser(str(tmp_path / "profile"))
+    try:
+        br.open(b.url("/"))
+        br.wait_for("document.querySelectorAll('#c-body table tr').length === 3")
+        rows = br.evaluate("Array.from(document.querySelectorAll('#c-body table tr')).map("
+                           "function (tr) { return Array.from(tr.children).map("
+                           "function (c) { return c.textContent; }); })")
+        assert rows[0] == ["Node", "Role", "Address", "State", "Incarnation", "Records",
+                           "Last change"]
+        by_node = {r[0]: r for r in rows[1:]}
+        assert by_node["sync-node-a"][1:5] == ["peer", "%s:%s" % (a.addr, a_env["SWIM_PORT"]),
+                                               "alive", "1"]
+        assert by_node["sync-node-b (this node)"][1] == "self"
+        assert re.match(r"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d \(\d+ s ago\)$",
+                        by_node["sync-node-a"][6])
+        before = b.json("/dns/cluster")[1]["cluster"]["statistics"]["sync_operations"]
+        assert br.evaluate("document.getElementById('sync').disabled") is False
+        br.evaluate("document.getElementById('sync').click()")
+        result = br.wait_for("(function (t) { return t.indexOf(' s ago') > 0 && t; })"
+                             "(document.getElementById('sync-result').textContent)")
+        assert result.startswith("DNS synchronization initiated · "), result
+        assert br.evaluate("document.getElementById('sync-result').className") == "ok"
+        wait_until(lambda: b.json("/dns/cluster")[1]["cluster"]["statistics"]["sync_operations"]
+                   > before, timeout=10, what="the sync to run")
+        br.screenshot(str(tmp_path / "page-cluster.png"))
+        assert br.problems() == []
+    finally:
+        br.close()
 
 
 # ---- metrics ----

@@ -1,5 +1,6 @@
-/* test_log.c — unit tests of the log: levels, and the flood guard (log_limited) writing at most
- * its burst per window and reporting the suppressed count once. stderr is redirected to a file. */
+/* test_log.c — unit tests of the log: levels, the flood guard (log_limited) writing at most its
+ * burst per window and reporting the suppressed count once, and log_excerpt making untrusted text
+ * safe for one line. stderr is redirected to a file. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -96,11 +97,26 @@ static void test_flood_guard(void **state)
     assert_int_equal(count("flood line hidden"), 0);
 }
 
+static void test_excerpt(void **state)
+{
+    (void)state;
+    char out[8];
+    assert_string_equal(log_excerpt(out, sizeof out, "plain", 5), "plain");
+    assert_string_equal(log_excerpt(out, sizeof out, "a\nb\x1b[\x80", 6), "a?b?[?");
+    /* Exactly cap - 1 bytes fit; one more is cut with a marker. */
+    assert_string_equal(log_excerpt(out, sizeof out, "1234567", 7), "1234567");
+    assert_string_equal(log_excerpt(out, sizeof out, "12345678", 8), "1234...");
+    /* A NUL inside the text is shown, not a terminator. */
+    assert_string_equal(log_excerpt(out, sizeof out, "x\0y", 3), "x?y");
+    assert_string_equal(log_excerpt(out, sizeof out, "", 0), "");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_levels),
         cmocka_unit_test(test_flood_guard),
+        cmocka_unit_test(test_excerpt),
     };
     return cmocka_run_group_tests(tests, redirect, restore);
 }

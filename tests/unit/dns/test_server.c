@@ -732,6 +732,83 @@ static void test_port_in_use_and_bad_address(void **state)
     records_free(t);
 }
 
+/* dns_server_probe answers exactly what a TCP client gets (same rcode, same addresses in the
+ * same order, all 200 of a big name), and reports the zone, apex and negative cases. */
+static void test_probe_matches_the_wire(void **state)
+{
+    (void)state;
+    struct fixture f;
+    start(&f, "127.0.0.1", 0, 0);
+    static const struct {
+        const char *name;
+        uint16_t type;
+    } cases[] = {{"web.test", DNS_TYPE_A}, {"web.test", DNS_TYPE_AAAA}, {"WEB.test", DNS_TYPE_ANY},
+                 {"big.test", DNS_TYPE_A}, {"nope.test", DNS_TYPE_A},   {"test", DNS_TYPE_A},
+                 {"web.test", 16}};
+    uint8_t *buf = malloc(65536 + 2);
+    for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
+        struct dt_msg m;
+        tcp_ask("127.0.0.1", f.port, cases[c].name, cases[c].type, &m, buf);
+        struct dns_probe p;
+        assert_int_equal(dns_server_probe(f.s, cases[c].name, cases[c].type, &p), 0);
+        assert_int_equal(p.rcode, m.rcode);
+        assert_int_equal(p.aa, m.aa);
+        assert_int_equal(p.n_answers, m.an);
+        assert_int_equal(p.zone, -1);
+        /* the wire answer is rotated per query: compare as sets */
+        for (size_t i = 0; i < m.an; i++) {
+            bool found = false;
+            for (size_t k = 0; k < p.n_answers; k++)
+                found |= p.answers[k].addr.type == m.rr[i].type &&
+                         memcmp(p.answers[k].addr.bytes, m.rr[i].rdata, m.rr[i].rdlen) == 0 &&
+                         p.answers[k].ttl == m.rr[i].ttl;
+            assert_true(found);
+        }
+        dns_probe_free(&p);
+    }
+    struct dns_probe p;
+    assert_int_equal(dns_server_probe(f.s, "big.test", DNS_TYPE_A, &p), 0);
+    assert_int_equal(p.n_answers, 200);
+    assert_int_equal(p.n_a, 200);
+    assert_true(p.name_exists);
+    dns_probe_free(&p);
+    assert_int_equal(dns_server_probe(f.s, "test", DNS_TYPE_A, &p), 0);
+    assert_true(p.name_exists && p.n_a == 0 && p.rcode == 0); /* empty non-terminal */
+    dns_probe_free(&p);
+    assert_int_equal(dns_server_probe(f.s, "bad..name", DNS_TYPE_A, &p), -EINVAL);
+    assert_int_equal(dns_server_probe(f.s, "web.test", DNS_TYPE_AXFR, &p), 0);
+    assert_int_equal(p.rcode, DNS_RCODE_REFUSED);
+    free(buf);
+    stop(&f);
+
+    /* with domains and the drop action: SOA, zone index, apex, REFUSED outside, drop */
+    char err[256];
+    const char *doms[] = {"other.example", "test"};
+    struct dns_server_config cfg = {.bind_address = "127.0.0.1",
+                                    .workers = 1,
+                                    .ttl = 30,
+                                    .unknown_action = DNS_UNKNOWN_DROP,
+                                    .domains = doms,
+                                    .n_domains = 2};
+    f.t = make_table();
+    f.s = dns_server_start(&cfg, f.t, err, sizeof err);
+    assert_non_null(f.s);
+    assert_int_equal(dns_server_probe(f.s, "nope.test", DNS_TYPE_A, &p), 0);
+    assert_int_equal(p.rcode, DNS_RCODE_NXDOMAIN);
+    assert_true(p.soa_authority && !p.soa_answer && p.zone == 1 && !p.zone_apex);
+    dns_probe_free(&p);
+    assert_int_equal(dns_server_probe(f.s, "test", DNS_TYPE_SOA, &p), 0);
+    assert_true(p.rcode == 0 && p.soa_answer && p.zone == 1 && p.zone_apex);
+    dns_probe_free(&p);
+    assert_int_equal(dns_server_probe(f.s, "web.test", DNS_TYPE_A, &p), 0);
+    assert_true(p.n_answers == 1 && p.answers[0].ttl == 30);
+    dns_probe_free(&p);
+    assert_int_equal(dns_server_probe(f.s, "outside.invalid", DNS_TYPE_A, &p), 0);
+    assert_int_equal(p.rcode, -1); /* outside every domain with DNS_UNKNOWN_DROP */
+    dns_probe_free(&p);
+    stop(&f);
+}
+
 static void test_stop_is_fast(void **state)
 {
     (void)state;
@@ -760,6 +837,7 @@ int main(void)
     srand((unsigned)time(NULL));
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_udp_answers_and_stats),
+        cmocka_unit_test(test_probe_matches_the_wire),
         cmocka_unit_test(test_udp_burst),
         cmocka_unit_test(test_wildcard_replies_from_query_address),
         cmocka_unit_test(test_ipv6),

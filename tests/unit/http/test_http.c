@@ -32,6 +32,7 @@ static void test_routes(void **state)
     assert_int_equal(http_route_find("GET", "/status", &allow), ROUTE_STATUS);
     assert_int_equal(http_route_find("GET", "/dns/records", &allow), ROUTE_RECORDS);
     assert_int_equal(http_route_find("GET", "/dns/cluster", &allow), ROUTE_CLUSTER);
+    assert_int_equal(http_route_find("GET", "/dns/explain", &allow), ROUTE_EXPLAIN);
     assert_int_equal(http_route_find("POST", "/dns/sync", &allow), ROUTE_SYNC);
     assert_int_equal(http_route_find("GET", "/metrics", &allow), ROUTE_METRICS);
 
@@ -199,9 +200,20 @@ static void test_records_json(void **state)
     records_parse_addr("fd00::1", &recs[1].addr);
     v.records.v = recs;
     v.records.n = 2;
-    json_t *o = http_records_json(&cfg, &v);
+    v.matched = 2;
+    struct http_records_query all = {0};
+    struct buf b = {0};
+    assert_true(http_records_render(&cfg, &v, &all, &b));
+    assert_true(b.len > 0 && b.p[b.len - 1] == '\n');
+    json_t *o = json_loads(b.p, 0, NULL);
+    buf_free(&b);
+    assert_non_null(o);
     assert_string_equal(json_string_value(json_object_get(o, "status")), "success");
     assert_int_equal(json_integer_value(json_object_get(o, "total_records")), 2);
+    assert_int_equal(json_integer_value(json_object_get(o, "total")), 2);
+    assert_int_equal(json_integer_value(json_object_get(o, "returned")), 2);
+    assert_int_equal(json_integer_value(json_object_get(o, "offset")), 0);
+    assert_true(json_is_null(json_object_get(o, "limit")));
     json_t *r1 = json_array_get(json_object_get(o, "records"), 1);
     assert_string_equal(json_string_value(json_object_get(r1, "hostname")), "b.test");
     assert_string_equal(json_string_value(json_object_get(r1, "ip_address")), "fd00::1");
@@ -211,6 +223,115 @@ static void test_records_json(void **state)
     assert_string_equal(json_string_value(json_object_get(r1, "source_type")), "docker");
     assert_string_equal(json_string_value(json_object_get(r1, "owner")), "n2");
     json_decref(o);
+
+    /* a page: offset 1, limit 5 -> the second record only; offset past the end -> none */
+    struct http_records_query page = {.has_limit = true, .limit = 5, .offset = 1};
+    assert_true(http_records_render(&cfg, &v, &page, &b));
+    o = json_loads(b.p, 0, NULL);
+    buf_free(&b);
+    assert_int_equal(json_integer_value(json_object_get(o, "total")), 2);
+    assert_int_equal(json_integer_value(json_object_get(o, "returned")), 1);
+    assert_int_equal(json_integer_value(json_object_get(o, "limit")), 5);
+    assert_int_equal(json_array_size(json_object_get(o, "records")), 1);
+    r1 = json_array_get(json_object_get(o, "records"), 0);
+    assert_string_equal(json_string_value(json_object_get(r1, "hostname")), "b.test");
+    json_decref(o);
+    page.offset = 7;
+    assert_true(http_records_render(&cfg, &v, &page, &b));
+    o = json_loads(b.p, 0, NULL);
+    buf_free(&b);
+    assert_int_equal(json_integer_value(json_object_get(o, "returned")), 0);
+    assert_int_equal(json_integer_value(json_object_get(o, "offset")), 7);
+    assert_int_equal(json_array_size(json_object_get(o, "records")), 0);
+    json_decref(o);
+}
+
+static struct http_args args_of(const char *const *kv)
+{
+    struct http_args a = {0};
+    for (; kv[0]; kv += 2) {
+        a.v[a.n].key = kv[0];
+        a.v[a.n].value = kv[1];
+        a.n++;
+    }
+    return a;
+}
+
+static void test_records_query(void **state)
+{
+    (void)state;
+    struct http_records_query q;
+    char err[256];
+    struct http_args a = args_of((const char *const[]){NULL});
+    assert_true(http_records_query_parse(&a, &q, err, sizeof err));
+    assert_false(q.has_limit || q.has_name || q.offset);
+    assert_true(http_records_match(&q, "anything.test"));
+
+    a = args_of((const char *const[]){"limit", "100", "offset", "20", "name", "Web.Test.", NULL});
+    assert_true(http_records_query_parse(&a, &q, err, sizeof err));
+    assert_true(q.has_limit && q.limit == 100 && q.offset == 20 && q.has_name && !q.glob);
+    assert_true(http_records_match(&q, "web.test"));
+    assert_false(http_records_match(&q, "www.web.test"));
+
+    a = args_of((const char *const[]){"name", "*.Example.com", NULL});
+    assert_true(http_records_query_parse(&a, &q, err, sizeof err));
+    assert_true(q.glob);
+    assert_true(http_records_match(&q, "a.example.com"));
+    assert_true(http_records_match(&q, "a.b.example.com"));
+    assert_false(http_records_match(&q, "example.com"));
+    assert_false(http_records_match(&q, "badexample.com"));
+    a = args_of((const char *const[]){"name", "*web*", NULL});
+    assert_true(http_records_query_parse(&a, &q, err, sizeof err));
+    assert_true(http_records_match(&q, "myweb1.test"));
+    assert_false(http_records_match(&q, "db.test"));
+
+    /* every malformed form is refused with a reason naming the parameter */
+    static const char *const bad[][5] = {
+        {"limit", "abc"}, {"limit", "-1"},   {"limit", "100001"},
+        {"limit", ""},    {"offset", "1e3"}, {"offset", "9999999999"},
+        {"name", "a b"},  {"name", "[ab]*"}, {"name", "bad..name"},
+        {"lmit", "1"},    {"limit", NULL},   {"limit", "1", "limit", "2"},
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        a = args_of((const char *const[]){bad[i][0], bad[i][1], bad[i][2], bad[i][3], NULL});
+        err[0] = '\0';
+        assert_false(http_records_query_parse(&a, &q, err, sizeof err));
+        assert_true(strlen(err) > 0);
+    }
+    a = args_of((const char *const[]){"lmit", "1", NULL});
+    assert_false(http_records_query_parse(&a, &q, err, sizeof err));
+    assert_string_equal(err, "unknown parameter 'lmit' (accepted: limit, offset, name)");
+}
+
+static void test_explain_query(void **state)
+{
+    (void)state;
+    struct http_explain_query q;
+    char err[256];
+    struct http_args a = args_of((const char *const[]){"name", "App.Example.COM.", NULL});
+    assert_true(http_explain_query_parse(&a, &q, err, sizeof err));
+    assert_string_equal(q.name, "app.example.com");
+    assert_int_equal(q.qtype, 1);
+    assert_string_equal(q.type, "A");
+    a = args_of((const char *const[]){"name", "x.test", "type", "aaaa", NULL});
+    assert_true(http_explain_query_parse(&a, &q, err, sizeof err));
+    assert_int_equal(q.qtype, 28);
+    assert_string_equal(q.type, "AAAA");
+    a = args_of((const char *const[]){"name", "x.test", "type", "TYPE99", NULL});
+    assert_true(http_explain_query_parse(&a, &q, err, sizeof err));
+    assert_int_equal(q.qtype, 99);
+    assert_string_equal(q.type, "TYPE99");
+    static const char *const bad[][4] = {
+        {"type", "A"},
+        {"name", "-bad-.test"},
+        {"name", "x.test", "type", "BOGUS"},
+        {"name", "x.test", "type", "TYPE0"},
+        {"name", "x.test", "limit", "1"},
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        a = args_of((const char *const[]){bad[i][0], bad[i][1], bad[i][2], bad[i][3], NULL});
+        assert_false(http_explain_query_parse(&a, &q, err, sizeof err));
+    }
 }
 
 /* The value of the sample line that starts with prefix followed by a space; -1 when absent. */
@@ -413,6 +534,25 @@ static void test_live(void **state)
     assert_string_equal(json_string_value(json_object_get(r0, "owner")), "node-live");
     json_decref(o);
 
+    /* paging and the name filter from the query string; bad parameters: 400 */
+    o = get_json(port, "GET", "/dns/records?limit=1&offset=1", 200);
+    assert_int_equal(json_integer_value(json_object_get(o, "total")), 2);
+    assert_int_equal(json_integer_value(json_object_get(o, "returned")), 1);
+    r0 = json_array_get(json_object_get(o, "records"), 0);
+    assert_string_equal(json_string_value(json_object_get(r0, "hostname")), "b.test");
+    json_decref(o);
+    o = get_json(port, "GET", "/dns/records?name=A.TEST", 200);
+    assert_int_equal(json_integer_value(json_object_get(o, "total")), 1);
+    json_decref(o);
+    o = get_json(port, "GET", "/dns/records?limit=x", 400);
+    assert_string_equal(json_string_value(json_object_get(o, "status")), "error");
+    json_decref(o);
+    /* no DNS server in this test: explain cannot ask it */
+    o = get_json(port, "GET", "/dns/explain?name=a.test", 503);
+    json_decref(o);
+    o = get_json(port, "GET", "/dns/explain", 400);
+    json_decref(o);
+
     /* no cluster hooks: 503 disabled */
     o = get_json(port, "GET", "/dns/cluster", 503);
     assert_string_equal(json_string_value(json_object_get(o, "status")), "disabled");
@@ -519,6 +659,8 @@ int main(void)
         cmocka_unit_test(test_iso8601),
         cmocka_unit_test(test_health_and_status_json),
         cmocka_unit_test(test_records_json),
+        cmocka_unit_test(test_records_query),
+        cmocka_unit_test(test_explain_query),
         cmocka_unit_test(test_metrics_text),
         cmocka_unit_test(test_live),
         cmocka_unit_test(test_live_cluster_hooks),

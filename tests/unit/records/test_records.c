@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/vec.h"
 #include "records/records.h"
 #include "testlib.h"
 
@@ -365,6 +366,38 @@ static void test_empty_non_terminals_and_dedupe(void **state)
     records_read_unlock();
 }
 
+/* Changes inside a batch reach readers together, as one new snapshot, at the batch's end. */
+static void test_batch_publishes_once(void **state)
+{
+    struct records *t = *state;
+    struct rec_input a[] = {tl_in("one.batch.test", "10.0.1.1")};
+    records_set_source(t, "hosts:/one", a, 1);
+    uint64_t v0 = version(t);
+    records_batch_begin(t);
+    records_batch_begin(t); /* nests */
+    char src[32], name[64];
+    for (int i = 0; i < 50; i++) {
+        snprintf(src, sizeof src, "hosts:/f%d", i);
+        snprintf(name, sizeof name, "n%d.batch.test", i);
+        struct rec_input in[] = {tl_in(name, "10.0.2.1")};
+        assert_int_equal(records_set_source(t, src, in, 1), 1);
+    }
+    records_set_source(t, "hosts:/one", NULL, 0);
+    assert_int_equal(version(t), v0); /* readers still see the old set */
+    assert_int_equal(served(t), 1);
+    records_batch_end(t);
+    assert_int_equal(version(t), v0);
+    records_batch_end(t);
+    assert_int_equal(version(t), v0 + 1); /* one publication for 51 changes */
+    assert_int_equal(served(t), 50);
+    assert_int_equal(lookup(t, "one.batch.test", NULL, NULL, NULL), -1);
+    assert_int_equal(lookup(t, "n49.batch.test", NULL, NULL, NULL), 1);
+    /* outside a batch every call publishes */
+    struct rec_input b[] = {tl_in("two.batch.test", "10.0.1.2")};
+    records_set_source(t, "hosts:/two", b, 1);
+    assert_int_equal(version(t), v0 + 2);
+}
+
 static void test_many_names(void **state)
 {
     struct records *t = *state;
@@ -712,6 +745,108 @@ static void test_dormant_owner_and_drop(void **state)
     d = delta("node-q", 1, 1, REC_OP_ADD, "docker:c", "q.example", "10.7.2.1");
     assert_int_equal(records_apply_delta(t, &d), REC_APPLIED);
     assert_int_equal(lookup(t, "q.example", NULL, NULL, NULL), -1);
+}
+
+struct named {
+    struct rec_view v[8];
+    char sources[8][REC_SOURCE_MAX + 1], owners[8][REC_OWNER_MAX + 1], infos[8][64];
+    int n;
+};
+
+static void on_named(const struct rec_view *v, void *ctx)
+{
+    struct named *nb = ctx;
+    assert_true(nb->n < 8);
+    nb->v[nb->n] = *v;
+    snprintf(nb->sources[nb->n], sizeof nb->sources[0], "%s", v->source);
+    snprintf(nb->owners[nb->n], sizeof nb->owners[0], "%s", v->owner);
+    snprintf(nb->infos[nb->n], sizeof nb->infos[0], "%s", v->info ? v->info : "-");
+    nb->n++;
+}
+
+static int named_find(const struct named *nb, const char *source)
+{
+    for (int i = 0; i < nb->n; i++)
+        if (strcmp(nb->sources[i], source) == 0)
+            return i;
+    return -1;
+}
+
+/* records_foreach_name: every entry of one name in every state, with lines and source info. */
+static void test_foreach_name_states(void **state)
+{
+    struct records *t = *state;
+    struct seen_deltas sd = {0};
+    records_set_observer(t, on_delta, &sd); /* so local removals leave tombstones */
+    struct rec_input h[] = {tl_in("n.example", "10.8.0.1"), tl_in("other.example", "10.8.0.2")};
+    h[0].line = 7;
+    h[1].line = 3;
+    assert_true(records_set_source(t, "hosts:/h/f", h, 2) > 0);
+    struct rec_input dk[] = {tl_in("n.example", "10.8.0.3")};
+    assert_true(records_set_source(t, "docker:abc", dk, 1) > 0);
+    assert_int_equal(records_set_source_info(t, "docker:abc", "web-1"), 0);
+    assert_int_equal(records_set_source_info(t, "docker:none", "x"), -1);
+    struct rec_delta d = delta("node-b", 5, 1, REC_OP_ADD, "hosts:/b", "n.example", "10.8.1.1");
+    assert_int_equal(records_apply_delta(t, &d), REC_APPLIED); /* shadowed by hosts:/h/f */
+    d = delta("node-c", 6, 1, REC_OP_ADD, "docker:c", "n.example", "10.8.2.1");
+    assert_int_equal(records_apply_delta(t, &d), REC_APPLIED);
+    records_set_owner_alive(t, "node-c", false); /* dormant */
+    struct rec_input gone[] = {tl_in("n.example", "10.8.0.4")};
+    assert_true(records_set_source(t, "docker:old", gone, 1) > 0);
+    assert_true(records_set_source(t, "docker:old", NULL, 0) > 0); /* a tombstone */
+
+    struct named nb = {0};
+    records_foreach_name(t, "n.example", on_named, &nb);
+    assert_int_equal(nb.n, 5);
+    int i = named_find(&nb, "hosts:/h/f");
+    assert_true(i >= 0 && nb.v[i].served && nb.v[i].line == 7 && nb.v[i].epoch == 1000);
+    assert_string_equal(nb.infos[i], "-");
+    i = named_find(&nb, "docker:abc");
+    assert_true(i >= 0 && nb.v[i].served && nb.v[i].line == 0);
+    assert_string_equal(nb.infos[i], "web-1");
+    i = named_find(&nb, "hosts:/b");
+    assert_true(i >= 0 && !nb.v[i].served && nb.v[i].shadowed && !nb.v[i].dormant);
+    assert_true(nb.v[i].epoch == 5 && nb.v[i].seq == 1);
+    i = named_find(&nb, "docker:c");
+    assert_true(i >= 0 && !nb.v[i].served && nb.v[i].dormant); /* and shadowed too */
+    i = named_find(&nb, "docker:old");
+    assert_true(i >= 0 && nb.v[i].tombstone && !nb.v[i].served);
+
+    /* a line that moves follows the file without a new version; the info goes with the source */
+    struct records_stats st0, st1;
+    records_get_stats(t, &st0);
+    h[0].line = 9;
+    assert_int_equal(records_set_source(t, "hosts:/h/f", h, 2), 0);
+    records_get_stats(t, &st1);
+    assert_true(st0.local.seq == st1.local.seq);
+    memset(&nb, 0, sizeof nb);
+    records_foreach_name(t, "n.example", on_named, &nb);
+    assert_int_equal(nb.v[named_find(&nb, "hosts:/h/f")].line, 9);
+    records_set_source(t, "docker:abc", NULL, 0);
+    records_set_source(t, "docker:abc", dk, 1);
+    memset(&nb, 0, sizeof nb);
+    records_foreach_name(t, "n.example", on_named, &nb);
+    assert_string_equal(nb.infos[named_find(&nb, "docker:abc")], "-");
+    records_set_observer(t, NULL, NULL);
+}
+
+/* A repeated (name, address) keeps the first line it was seen on. */
+static void test_dedupe_keeps_first_line(void **state)
+{
+    (void)state;
+    struct rec_inputs l = {0};
+    struct rec_input a = tl_in("d.example", "10.9.0.1"), b = a, c = tl_in("c.example", "10.9.0.2");
+    a.line = 12;
+    b.line = 4;
+    c.line = 8;
+    vec_push(&l, a);
+    vec_push(&l, c);
+    vec_push(&l, b);
+    assert_int_equal(rec_inputs_dedupe(&l), 2);
+    assert_string_equal(l.v[0].name, "c.example");
+    assert_int_equal(l.v[0].line, 8);
+    assert_int_equal(l.v[1].line, 4);
+    rec_inputs_free(&l);
 }
 
 static void test_gc_tombstones(void **state)
@@ -1090,6 +1225,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_invalid_inputs_skipped, setup, teardown),
         cmocka_unit_test_setup_teardown(test_foreach_source, setup, teardown),
         cmocka_unit_test_setup_teardown(test_empty_non_terminals_and_dedupe, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_batch_publishes_once, setup, teardown),
         cmocka_unit_test_setup_teardown(test_many_names, setup, teardown),
         cmocka_unit_test_setup_teardown(test_delta_contiguous_gap_stale, setup, teardown),
         cmocka_unit_test_setup_teardown(test_apply_deltas_batch, setup, teardown),
@@ -1100,6 +1236,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_merge_rules, setup, teardown),
         cmocka_unit_test_setup_teardown(test_local_hosts_shadow_remote, setup, teardown),
         cmocka_unit_test_setup_teardown(test_dormant_owner_and_drop, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_foreach_name_states, setup, teardown),
+        cmocka_unit_test(test_dedupe_keeps_first_line),
         cmocka_unit_test_setup_teardown(test_gc_tombstones, setup, teardown),
         cmocka_unit_test_setup_teardown(test_remote_tombstones_collected_automatically, setup,
                                         teardown),

@@ -534,6 +534,172 @@ static void test_probe_failure_goes_indirect_then_suspect(void **state)
     swim_free(s);
 }
 
+/* The address of the member being probed answers "nothing listens here" (ICMP port unreachable):
+ * the probe goes indirect at once, and when the relay nacks too the member is dead, without the
+ * seconds of suspicion that silence gets. */
+static void test_refused_probe_declares_dead(void **state)
+{
+    (void)state;
+    struct capture c = {0};
+    struct swim *s = make_node(&c, NULL);
+    struct swim_addr pa = addr4(127, 0, 0, 42, 7946), qa = addr4(127, 0, 0, 43, 7946);
+    feed_alive(s, 1001, "p", &pa, 1);
+    feed_alive(s, 1001, "q", &qa, 1);
+    cap_clear(&c);
+    /* tick until a ping goes to one of them */
+    const struct swim_addr *target = NULL, *relay = NULL;
+    const char *target_name = NULL;
+    uint64_t now = 1001;
+    for (; now < 5000 && !target; now += 10) {
+        swim_tick(s, now);
+        for (size_t i = 0; i < c.n && !target; i++) {
+            struct walk w;
+            if (c.s[i].stream)
+                continue;
+            walk_packet(&c.s[i], &w, NULL);
+            if (!find_msg(&w, SWIM_MSG_PING))
+                continue;
+            bool to_p = swim_addr_eq(&c.s[i].to, &pa);
+            target = to_p ? &pa : &qa;
+            relay = to_p ? &qa : &pa;
+            target_name = to_p ? "p" : "q";
+        }
+        cap_clear(&c);
+    }
+    assert_non_null(target);
+    uint64_t refused_at = now;
+    swim_recv_unreachable(s, now, target);
+    /* at once: an indirect ping to the relay */
+    uint32_t seq = 0;
+    bool indirect = false;
+    for (size_t i = 0; i < c.n; i++) {
+        struct walk w;
+        if (c.s[i].stream || !swim_addr_eq(&c.s[i].to, relay))
+            continue;
+        walk_packet(&c.s[i], &w, NULL);
+        const struct found *f = find_msg(&w, SWIM_MSG_INDIRECT_PING);
+        if (!f)
+            continue;
+        struct swim_indirect_ping ind;
+        assert_int_equal(swim_decode_indirect_ping(f->body, f->len, &ind, NULL), SWIM_OK);
+        assert_true(ind.nack);
+        seq = ind.seq_no;
+        indirect = true;
+    }
+    assert_true(indirect);
+    cap_clear(&c);
+    struct swim_member m;
+    assert_true(swim_get_member(s, target_name, &m));
+    assert_int_equal(m.state, SWIM_ALIVE); /* not yet: the relay has not answered */
+    /* the relay nacks (it was refused too): dead now, not suspect */
+    uint8_t buf[64];
+    struct swim_nack nk = {.seq_no = seq};
+    ssize_t n = swim_encode_nack(buf, sizeof(buf), &nk);
+    assert_true(n > 0);
+    feed(s, refused_at + 5, relay, buf, (size_t)n);
+    assert_true(swim_get_member(s, target_name, &m));
+    assert_int_equal(m.state, SWIM_DEAD);
+    struct swim_metrics met;
+    swim_get_metrics(s, &met);
+    assert_int_equal(met.probes_refused, 1);
+    assert_int_equal(met.refused_deaths, 1);
+    assert_true(swim_get_member(s, relay == &pa ? "p" : "q", &m));
+    assert_int_equal(m.state, SWIM_ALIVE);
+    cap_clear(&c);
+    swim_free(s);
+}
+
+/* A relay whose ping to the target is refused nacks its origin at once. */
+static void test_relay_nacks_refused_target_at_once(void **state)
+{
+    (void)state;
+    struct capture c = {0};
+    struct swim *s = make_node(&c, NULL);
+    struct swim_addr origin = addr4(127, 0, 0, 44, 7946), tgt = addr4(127, 0, 0, 45, 7946);
+    uint8_t buf[256];
+    struct swim_indirect_ping ind = {.seq_no = 321,
+                                     .target = swim_mem(tgt.ip, 4),
+                                     .port = tgt.port,
+                                     .node = swim_str("t"),
+                                     .nack = true,
+                                     .source_addr = swim_mem(origin.ip, 4),
+                                     .source_port = origin.port,
+                                     .source_node = swim_str("o")};
+    ssize_t n = swim_encode_indirect_ping(buf, sizeof(buf), &ind);
+    assert_true(n > 0);
+    feed(s, 1001, &origin, buf, (size_t)n);
+    cap_clear(&c);
+    swim_recv_unreachable(s, 1002, &tgt);
+    bool nacked = false;
+    for (size_t i = 0; i < c.n; i++) {
+        struct walk w;
+        if (c.s[i].stream || !swim_addr_eq(&c.s[i].to, &origin))
+            continue;
+        walk_packet(&c.s[i], &w, NULL);
+        nacked |= find_msg(&w, SWIM_MSG_NACK) != NULL;
+    }
+    assert_true(nacked);
+    cap_clear(&c);
+    swim_free(s);
+}
+
+/* A dead member gets heal pings, and the first packet heard from its address again (here: an
+ * ack) starts a joining push/pull to it at once, at most once a second. */
+static void test_dead_member_heal_pings_and_push(void **state)
+{
+    (void)state;
+    struct capture c = {0};
+    struct swim *s = make_node(&c, NULL);
+    struct swim_addr pa = addr4(127, 0, 0, 46, 7946), qa = addr4(127, 0, 0, 47, 7946);
+    feed_alive(s, 1001, "p", &pa, 1);
+    feed_alive(s, 1001, "q", &qa, 1);
+    uint8_t buf[256];
+    struct swim_dead d = {.incarnation = 1, .node = swim_str("p"), .from = swim_str("q")};
+    ssize_t n = swim_encode_dead(buf, sizeof(buf), &d);
+    assert_true(n > 0);
+    feed(s, 1002, &qa, buf, (size_t)n);
+    struct swim_member m;
+    assert_true(swim_get_member(s, "p", &m));
+    assert_int_equal(m.state, SWIM_DEAD);
+    cap_clear(&c);
+    /* pings to p's address within the first second and a half, although p is dead */
+    size_t pings = 0;
+    for (uint64_t now = 1002; now <= 2600; now += 10) {
+        swim_tick(s, now);
+        for (size_t i = 0; i < c.n; i++) {
+            struct walk w;
+            if (c.s[i].stream || !swim_addr_eq(&c.s[i].to, &pa))
+                continue;
+            walk_packet(&c.s[i], &w, NULL);
+            if (find_msg(&w, SWIM_MSG_PING))
+                pings++;
+        }
+        cap_clear(&c);
+    }
+    assert_true(pings >= 2);
+    struct swim_metrics met;
+    swim_get_metrics(s, &met);
+    assert_true(met.heal_pings >= 2);
+    /* p answers: a joining push/pull goes to it at once */
+    struct swim_ack a = {.seq_no = 999999};
+    n = swim_encode_ack(buf, sizeof(buf), &a);
+    feed(s, 2601, &pa, buf, (size_t)n);
+    size_t streams = 0;
+    for (size_t i = 0; i < c.n; i++)
+        if (c.s[i].stream && swim_addr_eq(&c.s[i].to, &pa))
+            streams++;
+    assert_int_equal(streams, 1);
+    cap_clear(&c);
+    /* heard again at once: no second push/pull within the second */
+    feed(s, 2700, &pa, buf, (size_t)n);
+    for (size_t i = 0; i < c.n; i++)
+        assert_false(c.s[i].stream && swim_addr_eq(&c.s[i].to, &pa));
+    cap_clear(&c);
+    swim_get_metrics(s, &met);
+    assert_int_equal(met.heals, 1);
+    swim_free(s);
+}
+
 static void test_pushpull_server_and_version_check(void **state)
 {
     (void)state;
@@ -1055,6 +1221,9 @@ int main(void)
         cmocka_unit_test(test_incarnation_ordering_and_leave),
         cmocka_unit_test(test_indirect_relay_ack_and_nack),
         cmocka_unit_test(test_probe_failure_goes_indirect_then_suspect),
+        cmocka_unit_test(test_refused_probe_declares_dead),
+        cmocka_unit_test(test_relay_nacks_refused_target_at_once),
+        cmocka_unit_test(test_dead_member_heal_pings_and_push),
         cmocka_unit_test(test_pushpull_server_and_version_check),
         cmocka_unit_test(test_keyring_drops_and_plaintext_stream),
         cmocka_unit_test(test_garbage_is_dropped),

@@ -1,5 +1,5 @@
-/* test_hosts_parse.c — unit tests of the /etc/hosts parser and of which directory entries count
- * as hosts files. */
+/* test_hosts_parse.c — unit tests of the /etc/hosts parser (including the cap on warnings from a
+ * hostile file) and of which directory entries count as hosts files. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -110,14 +110,72 @@ static void test_invalid_lines_skipped_with_line_numbers(void **state)
     expect(&p, 1, "under_score.example", "10.0.0.5");
     expect(&p, 2, "good2.example", "10.0.0.6");
     assert_int_equal(p.bad_lines, 7);
-    assert_int_equal(w.n, 7);
-    const size_t lines[] = {2, 3, 4, 5, 6, 7, 9};
-    for (int i = 0; i < 7; i++)
+    /* The first HOSTS_WARN_MAX (5) are reported one by one. */
+    assert_int_equal(w.n, 5);
+    const size_t lines[] = {2, 3, 4, 5, 6};
+    for (int i = 0; i < 5; i++)
         assert_int_equal(w.lines[i], lines[i]);
     assert_non_null(strstr(w.reasons[0], "invalid address '10.0.0.300'"));
     assert_non_null(strstr(w.reasons[2], "zone"));
     assert_non_null(strstr(w.reasons[3], "invalid name 'bad..name'"));
     assert_non_null(strstr(w.reasons[4], "without any name"));
+    hosts_parsed_free(&p);
+    p = parse("10.0.0.4 -lead.example\n"       /* 1 */
+              "10.0.0.5 under_score.example\n" /* 2: accepted */
+              "1.2.3 short.example\n",         /* 3 */
+              &w);
+    assert_int_equal(p.recs.n, 1);
+    expect(&p, 0, "under_score.example", "10.0.0.5");
+    assert_int_equal(w.n, 2);
+    assert_int_equal(w.lines[0], 1);
+    assert_int_equal(w.lines[1], 3);
+    assert_non_null(strstr(w.reasons[0], "invalid name '-lead.example'"));
+    assert_non_null(strstr(w.reasons[1], "invalid address '1.2.3'"));
+    hosts_parsed_free(&p);
+}
+
+/* A hostile file (say a symlink to /etc/passwd, or binary junk): 10,000 invalid lines give
+ * HOSTS_WARN_MAX warnings, each quoting a short printable excerpt; every bad line is counted and
+ * the valid lines among them still load. */
+static void test_warning_cap(void **state)
+{
+    (void)state;
+    enum { N = 10000 };
+    static char text[N * 400];
+    size_t o = 0;
+    for (int i = 1; i <= N; i++) {
+        if (i == 4000) {
+            o += (size_t)snprintf(text + o, sizeof text - o, "10.9.9.9 valid.example\n");
+            continue;
+        }
+        o += (size_t)snprintf(text + o, sizeof text - o,
+                              "root%d:x:0:0:\x1b[31mroot\x07\x7f:/root:/bin/bash\x01\xff", i);
+        memset(text + o, 'z', 300); /* one long token */
+        o += 300;
+        text[o++] = '\n';
+    }
+    struct warnings w;
+    struct hosts_parsed p = {0};
+    memset(&w, 0, sizeof w);
+    assert_int_equal(hosts_parse(text, o, &p, on_warn, &w), 0);
+    assert_int_equal(p.bad_lines, N - 1);
+    assert_int_equal(p.recs.n, 1);
+    expect(&p, 0, "valid.example", "10.9.9.9");
+    assert_int_equal(w.n, HOSTS_WARN_MAX);
+    for (int i = 0; i < HOSTS_WARN_MAX; i++) {
+        assert_int_equal(w.lines[i], (size_t)i + 1);
+        const char *r = w.reasons[i];
+        assert_non_null(strstr(r, "invalid address 'root"));
+        assert_true(strlen(r) <= HOSTS_EXCERPT_MAX + 40);
+        assert_non_null(strstr(r, "...'")); /* cut, and marked as cut */
+        for (const char *c = r; *c; c++)
+            assert_true(*c >= 0x20 && *c < 0x7f);
+    }
+    hosts_parsed_free(&p);
+    /* The cap is per parse: the next text is reported from its first bad line again. */
+    p = parse("junk\n10.0.0.1 fine.example\n", &w);
+    assert_int_equal(w.n, 1);
+    assert_int_equal(w.lines[0], 1);
     hosts_parsed_free(&p);
 }
 
@@ -229,6 +287,7 @@ int main(void)
         cmocka_unit_test(test_comments_blanks_crlf),
         cmocka_unit_test(test_invalid_lines_skipped_with_line_numbers),
         cmocka_unit_test(test_long_tokens_and_binary),
+        cmocka_unit_test(test_warning_cap),
         cmocka_unit_test(test_many_lines),
         cmocka_unit_test(test_dedupe),
         cmocka_unit_test(test_name_eligible),

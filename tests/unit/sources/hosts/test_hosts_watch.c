@@ -1,8 +1,9 @@
 /* test_hosts_watch.c — the hosts-directory watcher on a real event loop in a temporary directory:
  * initial load, ignored files, create / modify / delete / rename in and out / editor-style
- * replace, symlinks, a missing directory appearing, the directory removed and recreated, and the
- * reload latency (median under the 100 ms the source promises, measured over 20 changes). Every
- * wait polls with a deadline. */
+ * replace, symlinks, a missing directory appearing, the directory removed and recreated, a
+ * symlinked directory (or a symlink earlier in its path, or inside a link's target) swapped for
+ * another, and the reload latency (median under the 100 ms the source promises, measured over 20
+ * changes). Every wait polls with a deadline. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -470,6 +471,154 @@ static void test_directory_swapped(void **state)
     assert_int_equal(st.files, 2);
 }
 
+/* Points link at target atomically: a new link beside it, renamed over it
+ * (what `ln -s target tmp && mv -T tmp link` does). */
+static void swap_link(const char *target, const char *link)
+{
+    char tmp[512];
+    snprintf(tmp, sizeof tmp, "%s.tmp", link);
+    assert_int_equal(symlink(target, tmp), 0);
+    assert_int_equal(rename(tmp, link), 0);
+}
+
+struct both_watch {
+    struct env *e;
+    const char *name, *addr;   /* in both targets: must never vanish */
+    const char *done, *done_a; /* only in the new one: the swap is complete */
+    uint64_t deadline;
+    int ticks, vanished;
+    bool met;
+};
+
+static void both_tick(void *ctx)
+{
+    struct both_watch *w = ctx;
+    w->ticks++;
+    if (!resolves_to(w->e->t, w->name, w->addr))
+        w->vanished++;
+    if (resolves_to(w->e->t, w->done, w->done_a) || loop_now_ms() >= w->deadline) {
+        w->met = resolves_to(w->e->t, w->done, w->done_a);
+        loop_stop(w->e->loop);
+        return;
+    }
+    assert_non_null(loop_timer_add(w->e->loop, 1, both_tick, w));
+}
+
+/* The hosts directory is a symlink swapped for another (a release switch): the new target is
+ * watched and reconciled file by file (a name in both never stops resolving, checked between
+ * every two loop events), the old one no longer; then the link is deleted (names withdrawn) and
+ * made again. */
+static void test_symlinked_directory_swapped(void **state)
+{
+    struct env *e = *state;
+    char a[512], b[512];
+    snprintf(a, sizeof a, "%s/hA", e->base);
+    snprintf(b, sizeof b, "%s/hB", e->base);
+    assert_int_equal(mkdir(a, 0755), 0);
+    assert_int_equal(mkdir(b, 0755), 0);
+    write_file(a, "f", "10.8.0.1 both.test\n10.8.0.2 old.test\n");
+    write_file(b, "f", "10.8.0.1 both.test\n10.8.0.3 new.test\n");
+    assert_int_equal(symlink("hA", e->dir), 0);
+    start(e);
+    assert_true(resolves_to(e->t, "old.test", "10.8.0.2"));
+    swap_link("hB", e->dir);
+    struct both_watch w = {e,          "both.test", "10.8.0.1",
+                           "new.test", "10.8.0.3",  loop_now_ms() + DEADLINE_MS,
+                           0,          0,           false};
+    assert_non_null(loop_timer_add(e->loop, 0, both_tick, &w));
+    uint64_t t0 = loop_now_ms();
+    loop_run(e->loop);
+    assert_true(w.met);
+    print_message("symlinked directory swap picked up in %llu ms\n",
+                  (unsigned long long)(loop_now_ms() - t0));
+    assert_true(w.ticks > 1);
+    assert_int_equal(w.vanished, 0);
+    run_until(e, "old.test", NULL);
+    /* Changes in the new target are followed, in the old one no longer. */
+    write_file(a, "g", "10.8.0.4 stale.test\n");
+    write_file(b, "g", "10.8.0.5 fresh.test\n");
+    run_until(e, "fresh.test", "10.8.0.5");
+    run_for(e, 50);
+    assert_true(resolves_to(e->t, "stale.test", NULL));
+    /* The link deleted, then made again. */
+    assert_int_equal(unlink(e->dir), 0);
+    run_until(e, "both.test", NULL);
+    struct hosts_status st;
+    hosts_source_get_status(e->h, &st);
+    assert_false(st.running);
+    assert_int_equal(st.files, 0);
+    assert_int_equal(symlink("hA", e->dir), 0);
+    run_until(e, "stale.test", "10.8.0.4");
+    hosts_source_get_status(e->h, &st);
+    assert_true(st.running);
+    assert_int_equal(st.files, 2);
+}
+
+/* A symlink earlier in the path (HOSTS_DIRECTORY=current/hosts, `current` switched between
+ * releases) is followed too. */
+static void test_symlink_in_path_swapped(void **state)
+{
+    struct env *e = *state;
+    char r1[512], r2[512], cur[512];
+    snprintf(r1, sizeof r1, "%s/r1", e->base);
+    snprintf(r2, sizeof r2, "%s/r2", e->base);
+    snprintf(cur, sizeof cur, "%s/current", e->base);
+    for (int i = 0; i < 2; i++) {
+        char d[600];
+        snprintf(d, sizeof d, "%s/hosts", i ? r2 : r1);
+        assert_int_equal(mkdir(i ? r2 : r1, 0755), 0);
+        assert_int_equal(mkdir(d, 0755), 0);
+        write_file(d, "f", i ? "10.9.0.2 rel.test\n" : "10.9.0.1 rel.test\n");
+    }
+    assert_int_equal(symlink("r1", cur), 0);
+    snprintf(e->dir, sizeof e->dir, "%s/current/hosts", e->base);
+    start(e);
+    assert_true(resolves_to(e->t, "rel.test", "10.9.0.1"));
+    swap_link("r2", cur);
+    run_until(e, "rel.test", "10.9.0.2");
+    swap_link("r1", cur);
+    run_until(e, "rel.test", "10.9.0.1");
+}
+
+/* A link to a path that holds a link of its own (etc/hosts -> ../srv/current/hosts, with
+ * srv/current -> r1): switching the inner link is followed; and a link whose target, elsewhere,
+ * does not exist yet is picked up when the target appears (by its name, long before the backoff
+ * poll would come round). */
+static void test_link_chain(void **state)
+{
+    struct env *e = *state;
+    char p[600];
+    const char *dirs[] = {"etc",    "srv",          "srv/r1", "srv/r1/hosts",
+                          "srv/r2", "srv/r2/hosts", "other"};
+    for (size_t i = 0; i < sizeof dirs / sizeof dirs[0]; i++) {
+        snprintf(p, sizeof p, "%s/%s", e->base, dirs[i]);
+        assert_int_equal(mkdir(p, 0755), 0);
+    }
+    snprintf(p, sizeof p, "%s/srv/r1/hosts", e->base);
+    write_file(p, "f", "10.9.1.1 chain.test\n");
+    snprintf(p, sizeof p, "%s/srv/r2/hosts", e->base);
+    write_file(p, "f", "10.9.1.2 chain.test\n");
+    snprintf(p, sizeof p, "%s/srv/current", e->base);
+    assert_int_equal(symlink("r1", p), 0);
+    snprintf(e->dir, sizeof e->dir, "%s/etc/hosts", e->base);
+    assert_int_equal(symlink("../srv/current/hosts", e->dir), 0);
+    start(e);
+    assert_true(resolves_to(e->t, "chain.test", "10.9.1.1"));
+    swap_link("r2", p);
+    run_until(e, "chain.test", "10.9.1.2");
+    /* Now to a directory elsewhere that is not there yet. */
+    snprintf(p, sizeof p, "%s/other/later", e->base);
+    swap_link(p, e->dir);
+    run_until(e, "chain.test", NULL);
+    run_for(e, 2000); /* the poll's backoff is at 2 s, its next round about 1.75 s away */
+    assert_int_equal(mkdir(p, 0755), 0);
+    write_file(p, "f", "10.9.1.3 chain.test\n");
+    uint64_t ms = run_until(e, "chain.test", "10.9.1.3");
+    print_message("link target elsewhere picked up %llu ms after it appeared\n",
+                  (unsigned long long)ms);
+    assert_true(ms < 1000);
+}
+
 static int cmp_u64(const void *a, const void *b)
 {
     uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
@@ -518,6 +667,9 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_missing_directory_appears, setup, teardown),
         cmocka_unit_test_setup_teardown(test_directory_removed_and_recreated, setup, teardown),
         cmocka_unit_test_setup_teardown(test_directory_swapped, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_symlinked_directory_swapped, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_symlink_in_path_swapped, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_link_chain, setup, teardown),
         cmocka_unit_test_setup_teardown(test_reload_latency, setup, teardown),
         cmocka_unit_test(test_status_without_source),
     };
