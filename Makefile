@@ -7,7 +7,7 @@ FUZZBUILD  ?= build-fuzz
 FUZZ_SECONDS ?= 15
 PYTEST     ?= /usr/bin/python3 -m pytest
 
-.PHONY: all build image run test unit fuzz-smoke fuzz integration bench bench-dns bench-docker bench-swim bench-cluster format lint clean deps
+.PHONY: all build image run test unit fuzz-smoke fuzz integration bench bench-dns bench-forward bench-docker bench-swim bench-cluster format lint clean deps
 
 all: build
 
@@ -55,11 +55,15 @@ integration: $(TESTBUILD)/build.ninja
 	ninja -C $(TESTBUILD)
 	JOYRIDE_BUILD=$(abspath $(TESTBUILD)) $(PYTEST) -q tests/integration
 
-bench: bench-dns bench-docker bench-swim bench-cluster
+bench: bench-dns bench-forward bench-docker bench-swim bench-cluster
 
 bench-dns: build
 	@scripts/deps.sh bench
 	bench/dns.sh
+
+bench-forward: build
+	@scripts/deps.sh bench
+	bench/forward.sh
 
 bench-docker: build
 	@scripts/deps.sh test

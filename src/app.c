@@ -4,6 +4,7 @@
  * hooks (stored in struct app, so nothing here is static). */
 #include "app.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -54,6 +55,70 @@ void app_dns_config(const struct app *a, struct dns_server_config *out)
         .tcp_idle_timeout_ms = (int)c->dns_tcp_idle_timeout_ms,
         .tcp_max_connections = c->dns_tcp_max_connections,
     };
+}
+
+static void upstream_addr(const struct config_upstream *u, struct dns_forward_target *t)
+{
+    memset(t, 0, sizeof *t);
+    struct sockaddr_in *v4 = (struct sockaddr_in *)&t->addr;
+    struct sockaddr_in6 *v6 = (struct sockaddr_in6 *)&t->addr;
+    if (inet_pton(AF_INET, u->ip, &v4->sin_addr) == 1) {
+        v4->sin_family = AF_INET;
+        v4->sin_port = htons(u->port);
+        t->len = sizeof *v4;
+    } else if (inet_pton(AF_INET6, u->ip, &v6->sin6_addr) == 1) {
+        v6->sin6_family = AF_INET6;
+        v6->sin6_port = htons(u->port);
+        t->len = sizeof *v6;
+    }
+}
+
+bool app_dns_forward_config(const struct app *a, struct dns_server_config *out)
+{
+    const struct config *c = &a->cfg;
+    struct dns_forward_config *f = &out->forward;
+    struct dns_forward_target *targets = calloc(c->n_dns_forwarders + 1, sizeof *targets);
+    struct dns_forward_zone *zones = calloc(c->n_dns_forward_zones + 1, sizeof *zones);
+    struct dns_cidr *allow = calloc(c->n_dns_forward_allow + 1, sizeof *allow);
+    if (!targets || !zones || !allow) {
+        free(targets);
+        free(zones);
+        free(allow);
+        return false;
+    }
+    for (size_t i = 0; i < c->n_dns_forwarders; i++)
+        upstream_addr(&c->dns_forwarders[i], &targets[i]);
+    for (size_t i = 0; i < c->n_dns_forward_zones; i++) {
+        zones[i].zone = c->dns_forward_zones[i].zone;
+        upstream_addr(&c->dns_forward_zones[i].upstream, &zones[i].target);
+    }
+    for (size_t i = 0; i < c->n_dns_forward_allow; i++) {
+        const struct config_cidr *x = &c->dns_forward_allow[i];
+        allow[i].family = x->family == 4 ? AF_INET : AF_INET6;
+        memcpy(allow[i].addr, x->addr, sizeof allow[i].addr);
+        allow[i].prefix = x->prefix;
+    }
+    *f = (struct dns_forward_config){
+        .forwarders = targets,
+        .n_forwarders = c->n_dns_forwarders,
+        .zones = zones,
+        .n_zones = c->n_dns_forward_zones,
+        .allow = allow,
+        .n_allow = c->n_dns_forward_allow,
+        .timeout_ms = c->dns_forward_timeout_ms,
+        .cache_size = (size_t)c->dns_cache_size,
+        .cache_min_ttl = c->dns_cache_min_ttl,
+        .cache_max_ttl = c->dns_cache_max_ttl,
+    };
+    return true;
+}
+
+void app_dns_forward_free(struct dns_server_config *out)
+{
+    free((void *)out->forward.forwarders);
+    free((void *)out->forward.zones);
+    free((void *)out->forward.allow);
+    memset(&out->forward, 0, sizeof out->forward);
 }
 
 void app_docker_config(const struct app *a, struct docker_config *out)

@@ -44,6 +44,10 @@ bool app_check_config(const struct config *c, char *err, size_t errlen);
 /* Module settings from the configuration. The results point into a->cfg (and, for HTTP, at the
  * modules already started), so they live as long as a. */
 void app_dns_config(const struct app *a, struct dns_server_config *out);
+/* The forwarding part of out (upstream addresses, zones, allowed networks), allocated; false when
+ * memory ran out. Release with app_dns_forward_free once the server started. */
+bool app_dns_forward_config(const struct app *a, struct dns_server_config *out);
+void app_dns_forward_free(struct dns_server_config *out);
 void app_docker_config(const struct app *a, struct docker_config *out);
 /* cluster: NULL when sync is off (the API then answers 503 for the cluster routes). */
 void app_http_config(const struct app *a, const struct http_cluster_hooks *cluster,

@@ -78,7 +78,12 @@ static int start_dns(struct app *app)
     struct dns_server_config dc;
     app_dns_config(app, &dc);
     char err[768] = "";
+    if (!app_dns_forward_config(app, &dc)) {
+        fprintf(stderr, "joyride: out of memory\n");
+        return -1;
+    }
     app->dns = dns_server_start(&dc, app->records, err, sizeof err);
+    app_dns_forward_free(&dc);
     if (!app->dns) {
         int e = errno;
         if (!err[0])
@@ -186,6 +191,13 @@ static void log_started(const struct app *app)
              c->node_id, c->hostip, c->hostip_detected ? " (from the default route)" : "");
     for (size_t i = 0; i < c->n_dns_domains; i++)
         log_info("main", "authoritative for %s", c->dns_domains[i]);
+    for (size_t i = 0; i < c->n_dns_forwarders; i++)
+        log_info("main", "forwarding to %s",
+                 hostport(c->dns_forwarders[i].ip, c->dns_forwarders[i].port, dns, sizeof dns));
+    for (size_t i = 0; i < c->n_dns_forward_zones; i++)
+        log_info("main", "forwarding %s to %s", c->dns_forward_zones[i].zone,
+                 hostport(c->dns_forward_zones[i].upstream.ip,
+                          c->dns_forward_zones[i].upstream.port, dns, sizeof dns));
     log_info("main", "environment %s; hosts directory %s; Docker %s (labels %s%s)", c->environment,
              c->hosts_directory[0] ? c->hosts_directory : "(disabled)", c->docker_host,
              c->docker_labels, c->docker_traefik ? ", Traefik rules" : "");

@@ -3,7 +3,8 @@
  * validated into typed fields. Parsing never prints and never exits: errors come back as one
  * line of text naming the variable, flag or .env line the user wrote and the value, so main()
  * decides what to do and tests can call it freely. An empty value is an error except where ""
- * means something (HOSTS_DIRECTORY, DNS_DOMAINS, CLUSTER_SEEDS, CLUSTER_SECRET, API_TOKEN). */
+ * means something (HOSTS_DIRECTORY, DNS_DOMAINS, CLUSTER_SEEDS, CLUSTER_SECRET, API_TOKEN,
+ * DNS_FORWARDERS, DNS_FORWARD_ZONES). */
 #ifndef JOYRIDE_CONFIG_H
 #define JOYRIDE_CONFIG_H
 
@@ -34,6 +35,25 @@ struct config_key {
     uint8_t bytes[CONFIG_KEY_MAX];
 };
 
+/* An upstream resolver: an IP literal and a port (53 unless given). */
+struct config_upstream {
+    char ip[CONFIG_ADDR_MAX];
+    uint16_t port;
+};
+
+/* Conditional forwarding: names at or under zone go to upstream. */
+struct config_forward_zone {
+    char *zone; /* normalized (lowercase, no trailing dot) */
+    struct config_upstream upstream;
+};
+
+/* A network: family 4 or 6, the address bytes (IPv4 in the first 4) and the prefix length. */
+struct config_cidr {
+    int family;
+    uint8_t addr[16];
+    unsigned prefix;
+};
+
 /* Where the user gave an option's value, as they wrote it, for messages. */
 struct config_origin {
     const char *env; /* the option's variable ("HTTP_PORT"; static storage) */
@@ -51,6 +71,15 @@ struct config {
     int dns_workers;
     uint32_t dns_tcp_idle_timeout_ms;
     int dns_tcp_max_connections;
+    struct config_upstream *dns_forwarders; /* empty: no default forwarding */
+    size_t n_dns_forwarders;
+    struct config_forward_zone *dns_forward_zones;
+    size_t n_dns_forward_zones;
+    struct config_cidr *dns_forward_allow;
+    size_t n_dns_forward_allow;
+    uint32_t dns_forward_timeout_ms;
+    int dns_cache_size;
+    uint32_t dns_cache_min_ttl, dns_cache_max_ttl;
 
     /* HTTP */
     char http_bind_address[CONFIG_ADDR_MAX];

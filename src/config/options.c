@@ -55,6 +55,32 @@ const struct opt config_opts[CONFIG_N_OPTS] = {
      "concurrent DNS TCP connections; at the cap the least recently active makes room (one client: "
      "cap/8, min 4)",
      K_INT, false, F(dns_tcp_max_connections), 1, 65536, NULL},
+    {NULL, "DNS_FORWARDERS", NULL, "dns-forwarders", "LIST", "", NULL,
+     "upstream resolvers for names Joyride does not own: ip[:port],... ([v6]:port; port 53); "
+     "empty: no forwarding",
+     K_CUSTOM, true, 0, 0, 0, config_set_forwarders},
+    {NULL, "DNS_FORWARD_ZONES", NULL, "dns-forward-zones", "LIST", "", NULL,
+     "conditional forwarding: zone=ip[:port],... (the longest matching zone wins over "
+     "DNS_FORWARDERS)",
+     K_CUSTOM, true, 0, 0, 0, config_set_forward_zones},
+    {NULL, "DNS_FORWARD_ALLOW", NULL, "dns-forward-allow", "CIDRS",
+     "127.0.0.0/8,::1/128,10.0.0.0/8,172.16.0.0/12,192.168.0.0/16,169.254.0.0/16,fc00::/7,"
+     "fe80::/10",
+     NULL,
+     "clients whose queries may be forwarded; others get REFUSED for names Joyride does not own",
+     K_CUSTOM, false, 0, 0, 0, config_set_forward_allow},
+    {NULL, "DNS_FORWARD_TIMEOUT", NULL, "dns-forward-timeout", "DURATION", "3s", NULL,
+     "a forwarded query nothing answered within this long gets SERVFAIL (or a stale cached answer)",
+     K_MS, false, F(dns_forward_timeout_ms), 0, 0, NULL},
+    {NULL, "DNS_CACHE_SIZE", NULL, "dns-cache-size", "N", "10000", NULL,
+     "forwarded answers kept in the cache (entries; least recently used evicted)", K_INT, false,
+     F(dns_cache_size), 1, 10000000, NULL},
+    {NULL, "DNS_CACHE_MIN_TTL", NULL, "dns-cache-min-ttl", "SECONDS", "0", NULL,
+     "a cached answer is kept at least this long", K_UINT32, false, F(dns_cache_min_ttl), 0, 86400,
+     NULL},
+    {NULL, "DNS_CACHE_MAX_TTL", NULL, "dns-cache-max-ttl", "SECONDS", "86400", NULL,
+     "TTLs of forwarded answers are capped at this (negative answers also at 3 hours)", K_UINT32,
+     false, F(dns_cache_max_ttl), 1, 604800, NULL},
 
     {"HTTP API", "HTTP_PORT", "FLASK_PORT", "http-port", "PORT", "5000", NULL,
      "HTTP API and status page port (FLASK_PORT is accepted too)", K_PORT, false, F(http_port), 0,
@@ -528,6 +554,7 @@ static bool set_secret(struct config *c, const char *v, char *msg, size_t msglen
 
 void config_free_lists(struct config *c)
 {
+    config_free_forward_lists(c);
     free_strings(c->dns_domains, c->n_dns_domains);
     c->dns_domains = NULL;
     c->n_dns_domains = 0;

@@ -41,12 +41,19 @@ struct opt {
     bool (*set)(struct config *c, const char *v, char *msg, size_t msglen);
 };
 
-#define CONFIG_N_OPTS 38
+#define CONFIG_N_OPTS 45
 extern const struct opt config_opts[CONFIG_N_OPTS];
 
 /* Parses v into o's field of c. On failure returns false with the problem in msg, without the
  * variable's name ("70000 is not a port (1-65535)"). */
 bool config_opt_set(struct config *c, const struct opt *o, const char *v, char *msg, size_t msglen);
+
+/* Setters of the forwarding lists (fwd_options.c): DNS_FORWARDERS, DNS_FORWARD_ZONES,
+ * DNS_FORWARD_ALLOW. Each builds the whole list before replacing the old one. */
+bool config_set_forwarders(struct config *c, const char *v, char *msg, size_t msglen);
+bool config_set_forward_zones(struct config *c, const char *v, char *msg, size_t msglen);
+bool config_set_forward_allow(struct config *c, const char *v, char *msg, size_t msglen);
+void config_free_forward_lists(struct config *c);
 
 /* Frees the lists config_opt_set built (domains, seeds, keys) and empties them. */
 void config_free_lists(struct config *c);

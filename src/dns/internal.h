@@ -40,6 +40,7 @@ uint64_t dns_now_ns(void);
 
 struct udp_worker;
 struct tcp_server;
+struct forwarder;
 
 struct dns_server {
     struct records *records;
@@ -55,6 +56,7 @@ struct dns_server {
     int n_workers;
     struct udp_worker **workers;
     struct tcp_server *tcp;
+    struct forwarder *fwd; /* NULL: forwarding off */
 };
 
 static inline bool dns_stopping(const struct dns_server *s)
@@ -75,6 +77,8 @@ int tcp_server_start(struct tcp_server *t);
 void tcp_server_join(struct tcp_server *t);
 void tcp_server_free(struct tcp_server *t);
 const struct dns_counters *tcp_server_counters(const struct tcp_server *t);
+/* Thread-safe: sends msg (one DNS message, unframed) on connection conn_id if it is still open. */
+void tcp_server_deliver(struct tcp_server *t, uint64_t conn_id, const uint8_t *msg, size_t len);
 
 /* pthread_create with every signal blocked in the new thread (signals belong to main). */
 int dns_thread_create(void *thread, void *(*fn)(void *), void *arg);

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "dns/forward.h"
 #include "dns/internal.h"
 
 #define PROBE_ID 0x4a52
@@ -125,6 +126,14 @@ int dns_server_probe(struct dns_server *s, const char *name, uint16_t qtype, str
     out->n_aaaa = rr ? rr->n_aaaa : 0;
     size_t len = dns_answer(&s->policy, &q, rr, (uint32_t)out->snapshot_version, true, 0, resp,
                             DNS_MSG_MAX, &res);
+    if (res.forward && s->fwd && fwd_covers(s->fwd, &q)) {
+        out->forwarded = true;
+    } else if (res.forward) { /* only forward zones, none of them covers it: the unknown action */
+        struct dns_policy local = s->policy;
+        local.forward = false;
+        len = dns_answer(&local, &q, rr, (uint32_t)out->snapshot_version, true, 0, resp,
+                         DNS_MSG_MAX, &res);
+    }
     records_read_unlock();
     records_reader_unregister();
 

@@ -61,7 +61,12 @@ size_t dns_answer(const struct dns_policy *p, const struct dns_query *q, const s
     };
     res->rcode = -1;
     res->truncated = false;
+    res->forward = false;
 
+    if (!rr && zone < 0 && p->forward) {
+        res->forward = true; /* not ours: any record, ancestor or domain would have matched */
+        return 0;
+    }
     if (!rr && !apex) {
         /* Inside a domain: authoritative NXDOMAIN with the SOA. Outside: the unknown action,
          * where any configured domain means the name is not ours (REFUSED). */
@@ -92,26 +97,34 @@ size_t dns_answer(const struct dns_policy *p, const struct dns_query *q, const s
     return finish(&r, res);
 }
 
+size_t dns_respond_query(const struct dns_policy *p, const struct rec_snapshot *snap,
+                         const uint8_t *in, size_t inlen, bool tcp, uint32_t rotate, uint8_t *out,
+                         size_t outsize, struct dns_outcome *res, struct dns_query *q)
+{
+    int rc = dns_parse_query(in, inlen, q);
+    res->rcode = -1;
+    res->truncated = false;
+    res->forward = false;
+    if (rc == DNS_PARSE_DROP)
+        return 0;
+    if (rc != DNS_PARSE_OK) {
+        size_t limit = dns_response_limit(q, tcp);
+        size_t len = dns_build_error(q, (uint16_t)rc, out, outsize < limit ? outsize : limit);
+        if (len)
+            res->rcode = rc;
+        return len;
+    }
+    const struct rec_rrset *rr = records_lookup(snap, q->qname, q->qname_len);
+    return dns_answer(p, q, rr, (uint32_t)records_snapshot_version(snap), tcp, rotate, out, outsize,
+                      res);
+}
+
 size_t dns_respond(const struct dns_policy *p, const struct rec_snapshot *snap, const uint8_t *in,
                    size_t inlen, bool tcp, uint32_t rotate, uint8_t *out, size_t outsize,
                    struct dns_outcome *res)
 {
     struct dns_query q;
-    int rc = dns_parse_query(in, inlen, &q);
-    res->rcode = -1;
-    res->truncated = false;
-    if (rc == DNS_PARSE_DROP)
-        return 0;
-    if (rc != DNS_PARSE_OK) {
-        size_t limit = dns_response_limit(&q, tcp);
-        size_t len = dns_build_error(&q, (uint16_t)rc, out, outsize < limit ? outsize : limit);
-        if (len)
-            res->rcode = rc;
-        return len;
-    }
-    const struct rec_rrset *rr = records_lookup(snap, q.qname, q.qname_len);
-    return dns_answer(p, &q, rr, (uint32_t)records_snapshot_version(snap), tcp, rotate, out,
-                      outsize, res);
+    return dns_respond_query(p, snap, in, inlen, tcp, rotate, out, outsize, res, &q);
 }
 
 bool dns_zones_from_text(const char *const *names, size_t n, struct dns_zone *zones, size_t *bad)

@@ -20,6 +20,7 @@ struct dns_zone {
 
 struct dns_policy {
     uint32_t ttl;
+    bool forward; /* names Joyride does not own (outside every zone) go to the forwarder */
     enum dns_unknown_action unknown;
     const struct dns_zone *zones;
     size_t n_zones;
@@ -30,9 +31,12 @@ struct dns_policy {
 #define DNS_SOA_RETRY 600
 #define DNS_SOA_EXPIRE 86400
 
+#define DNS_OUTCOME_FORWARDED (-2) /* handed to the forwarder, which answers and counts it */
+
 struct dns_outcome {
     int rcode;      /* rcode sent (BADVERS is 16); -1 when the query was dropped */
     bool truncated; /* TC set */
+    bool forward;   /* nothing built: the name is not ours and p->forward is set */
 };
 
 /* The answer for a parsed, well formed query (dns_parse_query returned DNS_PARSE_OK).
@@ -44,7 +48,11 @@ size_t dns_answer(const struct dns_policy *p, const struct dns_query *q, const s
                   struct dns_outcome *res);
 
 /* Parses in[0..inlen) and answers it from snap (the caller holds records_read_lock).
- * Returns the response length, 0 when nothing is to be sent. */
+ * Returns the response length, 0 when nothing is to be sent (res->forward: the query, parsed
+ * into *q, is for the forwarder). */
+size_t dns_respond_query(const struct dns_policy *p, const struct rec_snapshot *snap,
+                         const uint8_t *in, size_t inlen, bool tcp, uint32_t rotate, uint8_t *out,
+                         size_t outsize, struct dns_outcome *res, struct dns_query *q);
 size_t dns_respond(const struct dns_policy *p, const struct rec_snapshot *snap, const uint8_t *in,
                    size_t inlen, bool tcp, uint32_t rotate, uint8_t *out, size_t outsize,
                    struct dns_outcome *res);

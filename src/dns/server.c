@@ -15,6 +15,7 @@
 
 #include "dns/internal.h"
 #include "core/log.h"
+#include "dns/forward.h"
 
 #define DEFAULT_IDLE_MS 10000
 #define DEFAULT_MAX_CONN 256
@@ -36,6 +37,8 @@ uint64_t dns_now_ns(void)
 
 void dns_count_outcome(struct dns_counters *c, const struct dns_outcome *o)
 {
+    if (o->rcode == DNS_OUTCOME_FORWARDED)
+        return; /* the forwarder counts its answer */
     if (o->rcode < 0) {
         ctr_add(&c->dropped, 1);
         return;
@@ -181,6 +184,7 @@ static void server_free(struct dns_server *s)
         for (int i = 0; i < s->n_workers; i++)
             udp_worker_free(s->workers[i]);
     tcp_server_free(s->tcp);
+    fwd_free(s->fwd);
     if (s->stop_fd >= 0)
         close(s->stop_fd);
     free(s->workers);
@@ -199,6 +203,7 @@ static void stop_threads(struct dns_server *s)
     for (int i = 0; i < s->n_workers; i++)
         if (s->workers[i])
             udp_worker_join(s->workers[i]);
+    fwd_stop(s->fwd); /* last: the others hand it queries and it sends on their sockets */
 }
 
 struct dns_server *dns_server_start(const struct dns_server_config *cfg, struct records *t,
@@ -235,6 +240,16 @@ struct dns_server *dns_server_start(const struct dns_server_config *cfg, struct 
         s->policy.zones = s->zones;
         s->policy.n_zones = cfg->n_domains;
     }
+    if (cfg->forward.n_forwarders > 0 || cfg->forward.n_zones > 0) {
+        char why[200];
+        s->fwd = fwd_new(&cfg->forward, why, sizeof why);
+        if (!s->fwd) {
+            snprintf(err, errlen, "cannot set up forwarding: %s", why);
+            errno = EINVAL;
+            goto fail;
+        }
+        s->policy.forward = true;
+    }
     if (!cfg->bind_address || !parse_bind(s, cfg->bind_address, cfg->port)) {
         snprintf(err, errlen, "DNS_BIND_ADDRESS '%s' is not an IPv4 or IPv6 address",
                  cfg->bind_address ? cfg->bind_address : "");
@@ -270,7 +285,9 @@ struct dns_server *dns_server_start(const struct dns_server_config *cfg, struct 
         }
     }
 
-    int rc = tcp_server_start(s->tcp);
+    int rc = s->fwd ? fwd_start(s->fwd) : 0;
+    if (rc == 0)
+        rc = tcp_server_start(s->tcp);
     for (int i = 0; rc == 0 && i < s->n_workers; i++)
         rc = udp_worker_start(s->workers[i]);
     if (rc != 0) {
@@ -337,6 +354,10 @@ void dns_server_get_stats(struct dns_server *s, struct dns_stats *out)
     for (int i = 0; i < s->n_workers; i++)
         add_counters(out, udp_worker_counters(s->workers[i]), false, bucket, &sum_ns);
     add_counters(out, tcp_server_counters(s->tcp), true, bucket, &sum_ns);
+    if (s->fwd) {
+        add_counters(out, fwd_counters(s->fwd, 0), false, bucket, &sum_ns);
+        add_counters(out, fwd_counters(s->fwd, 1), true, bucket, &sum_ns);
+    }
     uint64_t cum = 0;
     for (int i = 0; i < DNS_LATENCY_BUCKETS; i++) {
         cum += bucket[i];
@@ -344,4 +365,13 @@ void dns_server_get_stats(struct dns_server *s, struct dns_stats *out)
     }
     out->latency_count = cum;
     out->latency_sum = (double)sum_ns / 1e9;
+}
+
+void dns_server_get_forward_stats(struct dns_server *s, struct dns_forward_stats *out)
+{
+    if (!s->fwd) {
+        memset(out, 0, sizeof *out);
+        return;
+    }
+    fwd_get_stats(s->fwd, out);
 }

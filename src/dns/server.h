@@ -6,9 +6,44 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <sys/socket.h>
+
 #include "records/records.h"
 
 enum dns_unknown_action { DNS_UNKNOWN_NXDOMAIN, DNS_UNKNOWN_REFUSED, DNS_UNKNOWN_DROP };
+
+/* An upstream resolver address (IPv4 or IPv6, with its port). */
+struct dns_forward_target {
+    struct sockaddr_storage addr;
+    socklen_t len;
+};
+
+/* Conditional forwarding: names at or under zone (presentation form) go to target. */
+struct dns_forward_zone {
+    const char *zone;
+    struct dns_forward_target target;
+};
+
+/* A client network allowed to have names forwarded (family AF_INET or AF_INET6). */
+struct dns_cidr {
+    int family;
+    uint8_t addr[16];
+    unsigned prefix;
+};
+
+/* Forwarding, on when there is a forwarder or a forward zone. 0 in a number: its default. */
+struct dns_forward_config {
+    const struct dns_forward_target *forwarders;
+    size_t n_forwarders;
+    const struct dns_forward_zone *zones;
+    size_t n_zones;
+    const struct dns_cidr *allow; /* clients other than these get REFUSED for forwarded names */
+    size_t n_allow;
+    uint32_t timeout_ms; /* SERVFAIL (or a stale answer) when nothing answered by then; 3 s */
+    uint32_t attempt_ms; /* one upstream's time to answer before the next is asked; 800 ms */
+    size_t cache_size;   /* entries; 10000 */
+    uint32_t cache_min_ttl, cache_max_ttl; /* lifetime clamps in seconds; 0 / 86400 */
+};
 
 struct dns_server_config {
     const char *bind_address; /* IPv4 or IPv6 literal */
@@ -20,6 +55,7 @@ struct dns_server_config {
     size_t n_domains;
     int tcp_idle_timeout_ms; /* 0: default (10 s) */
     int tcp_max_connections; /* 0: default (256) */
+    struct dns_forward_config forward;
 };
 
 #define DNS_LATENCY_BUCKETS 12
@@ -41,6 +77,32 @@ struct dns_stats {
     uint64_t rcode_by_proto[2][17]; /* [0] UDP, [1] TCP; by RCODE, index 16 = BADVERS */
 };
 
+#define DNS_FWD_MAX_UPSTREAMS 32
+
+/* One upstream as the forwarder sees it. */
+struct dns_upstream_stats {
+    char address[56]; /* "ip:port" or "[ip6]:port" */
+    char zone[256];   /* "" for DNS_FORWARDERS, else the DNS_FORWARD_ZONES zone */
+    bool resting;     /* failing: rested with backoff, probed now and then */
+    double srtt_ms;   /* smoothed round-trip time; 0 until measured */
+    uint64_t queries, answers, timeouts, errors, spoofed, tcp_retries;
+};
+
+struct dns_forward_stats {
+    bool enabled;
+    uint64_t forwarded;  /* questions sent upstream (one per coalesced group) */
+    uint64_t coalesced;  /* clients that joined a question already in flight */
+    uint64_t refused;    /* clients outside DNS_FORWARD_ALLOW */
+    uint64_t servfail;   /* answered SERVFAIL because nothing answered in time */
+    uint64_t stale;      /* answered from an expired cache entry (serve-stale) */
+    uint64_t spoofed;    /* upstream datagrams dropped: wrong ID or question */
+    uint64_t queue_full; /* queries dropped because the forwarder was saturated */
+    uint64_t in_flight;
+    uint64_t cache_hits, cache_misses, cache_inserts, cache_evictions, cache_entries, cache_bytes;
+    size_t n_upstreams;
+    struct dns_upstream_stats upstreams[DNS_FWD_MAX_UPSTREAMS];
+};
+
 struct dns_server;
 
 /* Binds UDP and TCP and starts the workers. On failure returns NULL with a one-line reason in
@@ -53,6 +115,8 @@ void dns_server_stop(struct dns_server *s);
 uint16_t dns_server_port(const struct dns_server *s);
 /* Thread-safe; sums the per-worker counters. */
 void dns_server_get_stats(struct dns_server *s, struct dns_stats *out);
+/* Thread-safe; enabled is false when forwarding is off. */
+void dns_server_get_forward_stats(struct dns_server *s, struct dns_forward_stats *out);
 
 /* ---- Probe: what the server answers for one name (probe.c) ---- */
 
@@ -65,6 +129,7 @@ struct dns_probe_answer {
  * live snapshot, over TCP so nothing is truncated) and read back from the packet. */
 struct dns_probe {
     int rcode;            /* the rcode sent; -1 when the server sends nothing (dropped) */
+    bool forwarded;       /* not ours: the forwarder asks the upstreams (rcode is then -1) */
     bool aa;              /* authoritative answer */
     bool soa_answer;      /* a SOA in the answer section (the question is a zone apex) */
     bool soa_authority;   /* a SOA in the authority section (negative answer inside a zone) */

@@ -9,7 +9,11 @@
  * - at the connection cap a new connection evicts the least recently active one instead of being
  *   refused, so a flood of held connections cannot keep new clients out;
  * - one client address holds at most a share of the cap (per_client); a new connection beyond it
- *   evicts that client's own least recently active connection. */
+ *   evicts that client's own least recently active connection.
+ *
+ * Forwarded answers come back from the forwarder thread through a locked delivery queue and an
+ * eventfd; each names its connection by id, so an answer for a connection closed meanwhile is
+ * dropped (answers may leave out of order, as RFC 7766 allows). */
 #include <errno.h>
 #include <pthread.h>
 #include <stdlib.h>
@@ -17,11 +21,13 @@
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <sys/epoll.h>
+#include <sys/eventfd.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
 #include "dns/internal.h"
 #include "core/log.h"
+#include "dns/forward.h"
 
 #define IN_CAP 4096                             /* a query longer than this closes the connection */
 #define OUT_CAP ((size_t)2 * (DNS_MSG_MAX + 2)) /* scratch for the answers to one read */
@@ -31,6 +37,7 @@
 
 struct conn {
     int fd;
+    uint64_t id;
     struct conn *prev, *next;   /* activity list, least recently active first */
     struct conn *qprev, *qnext; /* partial-query list, oldest first query byte first */
     bool in_qlist;
@@ -41,6 +48,14 @@ struct conn {
     size_t pending_len, pending_off;
     size_t in_len;
     uint8_t in[IN_CAP];
+};
+
+/* A forwarded answer on its way to a connection. */
+struct delivery {
+    struct delivery *next;
+    uint64_t conn_id;
+    size_t len;
+    uint8_t msg[];
 };
 
 struct tcp_server {
@@ -56,11 +71,15 @@ struct tcp_server {
     uint32_t rotate;
     bool started;
     bool accept_paused;
+    uint64_t next_id;
+    int deliver_fd;             /* eventfd: deliveries queued */
+    pthread_mutex_t deliver_mu; /* guards deliveries */
+    struct delivery *deliveries, *deliveries_last;
     uint8_t out[OUT_CAP];
 };
 
-/* Markers for the epoll data of the two non-connection fds. */
-static char listen_marker, stop_marker;
+/* Markers for the epoll data of the non-connection fds. */
+static char listen_marker, stop_marker, deliver_marker;
 
 static uint64_t now_ms(void)
 {
@@ -149,15 +168,22 @@ struct tcp_server *tcp_server_new(struct dns_server *s, int listen_fd)
     memset(t, 0, offsetof(struct tcp_server, out));
     t->srv = s;
     t->listen_fd = listen_fd;
+    pthread_mutex_init(&t->deliver_mu, NULL);
+    t->deliver_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
     t->per_client = s->tcp_max / 8 > 4 ? s->tcp_max / 8 : (s->tcp_max < 4 ? s->tcp_max : 4);
     t->query_ms = s->tcp_idle_ms < QUERY_MS ? s->tcp_idle_ms : QUERY_MS;
     t->ep = epoll_create1(EPOLL_CLOEXEC);
     struct epoll_event ev = {.events = EPOLLIN, .data.ptr = &listen_marker};
     struct epoll_event sv = {.events = EPOLLIN, .data.ptr = &stop_marker};
-    if (t->ep < 0 || epoll_ctl(t->ep, EPOLL_CTL_ADD, listen_fd, &ev) < 0 ||
-        epoll_ctl(t->ep, EPOLL_CTL_ADD, s->stop_fd, &sv) < 0) {
+    struct epoll_event dv = {.events = EPOLLIN, .data.ptr = &deliver_marker};
+    if (t->ep < 0 || t->deliver_fd < 0 || epoll_ctl(t->ep, EPOLL_CTL_ADD, listen_fd, &ev) < 0 ||
+        epoll_ctl(t->ep, EPOLL_CTL_ADD, s->stop_fd, &sv) < 0 ||
+        epoll_ctl(t->ep, EPOLL_CTL_ADD, t->deliver_fd, &dv) < 0) {
         if (t->ep >= 0)
             close(t->ep);
+        if (t->deliver_fd >= 0)
+            close(t->deliver_fd);
+        pthread_mutex_destroy(&t->deliver_mu);
         free(t);
         return NULL;
     }
@@ -236,6 +262,7 @@ static void accept_all(struct tcp_server *t)
             continue;
         }
         c->fd = fd;
+        c->id = ++t->next_id;
         c->pending = NULL;
         c->pending_len = c->pending_off = 0;
         c->in_len = 0;
@@ -276,6 +303,26 @@ static bool conn_write(struct tcp_server *t, struct conn *c, const uint8_t *buf,
     return epoll_ctl(t->ep, EPOLL_CTL_MOD, c->fd, &ev) == 0;
 }
 
+/* A query for a name Joyride does not own: REFUSED or a cache hit at once, else the forwarder
+ * answers later through tcp_server_deliver. */
+static size_t forward_query(struct tcp_server *t, struct conn *c, const struct dns_query *q,
+                            uint8_t *out, uint64_t t0, struct dns_outcome *o)
+{
+    struct fwd_reply_to to;
+    memset(&to, 0, offsetof(struct fwd_reply_to, ctrl));
+    struct sockaddr_in6 *a = (struct sockaddr_in6 *)&to.peer;
+    a->sin6_family = AF_INET6; /* c->peer is IPv6 or v4-mapped */
+    memcpy(&a->sin6_addr, c->peer, 16);
+    to.peerlen = sizeof *a;
+    to.tcp = true;
+    to.fd = -1;
+    to.ctrllen = 0;
+    to.tcp_srv = t;
+    to.conn_id = c->id;
+    to.t0_ns = t0;
+    return fwd_handle(t->srv->fwd, &t->srv->policy, q, &to, out, DNS_MSG_MAX, o);
+}
+
 /* Answers every complete query in c->in (while nothing is pending) and writes the answers.
  * false: the connection is to be closed. */
 static bool conn_process(struct tcp_server *t, struct conn *c, uint64_t t0)
@@ -297,8 +344,11 @@ static bool conn_process(struct tcp_server *t, struct conn *c, uint64_t t0)
             if (c->in_len - off - 2 < mlen)
                 break;
             struct dns_outcome o;
-            size_t len = dns_respond(&s->policy, snap, c->in + off + 2, mlen, true, t->rotate++,
-                                     t->out + out_len + 2, DNS_MSG_MAX, &o);
+            struct dns_query q;
+            size_t len = dns_respond_query(&s->policy, snap, c->in + off + 2, mlen, true,
+                                           t->rotate++, t->out + out_len + 2, DNS_MSG_MAX, &o, &q);
+            if (o.forward)
+                len = forward_query(t, c, &q, t->out + out_len + 2, t0, &o);
             ctr_add(&t->ctr.queries, 1);
             dns_count_outcome(&t->ctr, &o);
             if (len) {
@@ -373,6 +423,72 @@ static bool conn_writable(struct tcp_server *t, struct conn *c)
     return conn_readable(t, c);
 }
 
+void tcp_server_deliver(struct tcp_server *t, uint64_t conn_id, const uint8_t *msg, size_t len)
+{
+    struct delivery *d = malloc(sizeof *d + len);
+    if (!d)
+        return;
+    d->next = NULL;
+    d->conn_id = conn_id;
+    d->len = len;
+    memcpy(d->msg, msg, len);
+    pthread_mutex_lock(&t->deliver_mu);
+    bool was_empty = t->deliveries == NULL;
+    if (t->deliveries_last)
+        t->deliveries_last->next = d;
+    else
+        t->deliveries = d;
+    t->deliveries_last = d;
+    pthread_mutex_unlock(&t->deliver_mu);
+    uint64_t one = 1;
+    if (was_empty && write(t->deliver_fd, &one, sizeof one) < 0 && errno != EAGAIN)
+        log_warn("dns", "cannot wake the TCP thread: %s", strerror(errno));
+}
+
+/* Appends a framed message to what c has pending (c->pending is set). */
+static bool conn_queue(struct conn *c, const uint8_t *framed, size_t len)
+{
+    size_t left = c->pending_len - c->pending_off;
+    uint8_t *p = malloc(left + len);
+    if (!p)
+        return false;
+    memcpy(p, c->pending + c->pending_off, left);
+    memcpy(p + left, framed, len);
+    free(c->pending);
+    c->pending = p;
+    c->pending_len = left + len;
+    c->pending_off = 0;
+    return true;
+}
+
+static void take_deliveries(struct tcp_server *t)
+{
+    uint64_t v;
+    if (read(t->deliver_fd, &v, sizeof v) < 0 && errno != EAGAIN)
+        log_warn("dns", "TCP delivery wake-up read failed: %s", strerror(errno));
+    pthread_mutex_lock(&t->deliver_mu);
+    struct delivery *list = t->deliveries;
+    t->deliveries = t->deliveries_last = NULL;
+    pthread_mutex_unlock(&t->deliver_mu);
+    for (struct delivery *d = list, *n; d; d = n) {
+        n = d->next;
+        struct conn *c = t->head;
+        while (c && c->id != d->conn_id)
+            c = c->next;
+        if (c) {
+            t->out[0] = (uint8_t)(d->len >> 8);
+            t->out[1] = (uint8_t)d->len;
+            memcpy(t->out + 2, d->msg, d->len);
+            touch(t, c);
+            bool ok = c->pending ? conn_queue(c, t->out, d->len + 2)
+                                 : conn_write(t, c, t->out, d->len + 2);
+            if (!ok)
+                conn_close(t, c);
+        }
+        free(d);
+    }
+}
+
 /* Closes idle connections and those whose query is overdue; returns the epoll timeout until the
  * next one may expire. */
 static int expire_idle(struct tcp_server *t)
@@ -429,6 +545,10 @@ static void *tcp_main(void *arg)
                 accept_all(t);
                 continue;
             }
+            if (p == &deliver_marker) {
+                take_deliveries(t);
+                continue;
+            }
             struct conn *c = p;
             bool keep;
             if (ev[i].events & (EPOLLERR | EPOLLHUP) && !(ev[i].events & EPOLLIN))
@@ -466,6 +586,12 @@ void tcp_server_free(struct tcp_server *t)
         return;
     while (t->head)
         conn_close(t, t->head);
+    for (struct delivery *d = t->deliveries, *n; d; d = n) {
+        n = d->next;
+        free(d);
+    }
+    close(t->deliver_fd);
+    pthread_mutex_destroy(&t->deliver_mu);
     close(t->ep);
     close(t->listen_fd);
     free(t);

@@ -19,6 +19,7 @@
 
 #include "dns/internal.h"
 #include "core/log.h"
+#include "dns/forward.h"
 
 #define BATCH 32
 #define RX_SIZE 2048 /* larger datagrams arrive cut (MSG_TRUNC) and get FORMERR */
@@ -119,8 +120,31 @@ static void reply_from(struct msghdr *rx, struct msghdr *tx, uint8_t *ctrl)
     }
 }
 
+/* A query for a name Joyride does not own: answered here (REFUSED, a cache hit) or handed to
+ * the forwarder with what it needs to reply from this socket. */
+static size_t forward_query(struct udp_worker *w, int i, const struct dns_query *q, uint8_t *out,
+                            uint64_t t0, struct dns_outcome *o)
+{
+    struct msghdr *h = &w->rx[i].msg_hdr;
+    struct fwd_reply_to to;
+    to.tcp = false;
+    to.fd = w->fd;
+    memcpy(&to.peer, &w->peer[i], h->msg_namelen);
+    to.peerlen = h->msg_namelen;
+    to.ctrllen = 0;
+    if (w->srv->wildcard) {
+        struct msghdr tmp = {0};
+        reply_from(h, &tmp, to.ctrl);
+        to.ctrllen = tmp.msg_controllen;
+    }
+    to.tcp_srv = NULL;
+    to.conn_id = 0;
+    to.t0_ns = t0;
+    return fwd_handle(w->srv->fwd, &w->srv->policy, q, &to, out, DNS_EDNS_PAYLOAD, o);
+}
+
 /* Answers the n received datagrams; returns how many replies are ready in tx[0..). */
-static int answer_batch(struct udp_worker *w, int n)
+static int answer_batch(struct udp_worker *w, int n, uint64_t t0)
 {
     struct dns_server *s = w->srv;
     int m = 0;
@@ -128,7 +152,7 @@ static int answer_batch(struct udp_worker *w, int n)
     const struct rec_snapshot *snap = records_snapshot(s->records);
     for (int i = 0; i < n; i++) {
         struct msghdr *h = &w->rx[i].msg_hdr;
-        struct dns_outcome o;
+        struct dns_outcome o = {.rcode = -1};
         size_t len;
         if (h->msg_flags & MSG_TRUNC) {
             /* Bigger than any query we accept: FORMERR from the header alone. */
@@ -142,8 +166,11 @@ static int answer_batch(struct udp_worker *w, int n)
             o.rcode = len ? DNS_RCODE_FORMERR : -1;
             o.truncated = false;
         } else {
-            len = dns_respond(&s->policy, snap, w->rx_buf[i], w->rx[i].msg_len, false, w->rotate++,
-                              w->tx_buf[m], DNS_EDNS_PAYLOAD, &o);
+            struct dns_query q;
+            len = dns_respond_query(&s->policy, snap, w->rx_buf[i], w->rx[i].msg_len, false,
+                                    w->rotate++, w->tx_buf[m], DNS_EDNS_PAYLOAD, &o, &q);
+            if (o.forward)
+                len = forward_query(w, i, &q, w->tx_buf[m], t0, &o);
         }
         ctr_add(&w->ctr.queries, 1);
         dns_count_outcome(&w->ctr, &o);
@@ -314,7 +341,7 @@ static void *udp_main(void *arg)
             continue;
         }
         uint64_t t0 = dns_now_ns();
-        int m = answer_batch(w, n);
+        int m = answer_batch(w, n, t0);
         if (m > 0) {
             send_batch(w, m);
             dns_count_latency(&w->ctr, dns_now_ns() - t0, (uint64_t)m);

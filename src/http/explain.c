@@ -182,6 +182,12 @@ static void rule(const struct config *cfg, const struct http_explain_query *q,
     if (q->qtype == DNS_TYPE_AXFR || q->qtype == DNS_TYPE_IXFR) {
         *id = "transfer_refused";
         snprintf(text, len, "zone transfers (%s) are refused", q->type);
+    } else if (p->forwarded) {
+        *id = "forwarded";
+        snprintf(text, len,
+                 "%s, outside DNS_DOMAINS -> forwarded to the upstreams (DNS_FORWARDERS, "
+                 "DNS_FORWARD_ZONES) for clients in DNS_FORWARD_ALLOW, REFUSED for others",
+                 unknown);
     } else if (p->rcode < 0) {
         *id = "unknown_drop";
         snprintf(text, len, "%s -> dropped without an answer (DNS_UNKNOWN_ACTION=%s)", unknown,
@@ -244,7 +250,8 @@ static json_t *answer_json(const struct dns_probe *p)
 {
     json_t *o = json_object();
     set(o, "rcode", p->rcode >= 0 ? json_string(dns_rcode_name(p->rcode)) : json_null());
-    set(o, "dropped", json_boolean(p->rcode < 0));
+    set(o, "dropped", json_boolean(p->rcode < 0 && !p->forwarded));
+    set(o, "forwarded", json_boolean(p->forwarded));
     set(o, "authoritative", json_boolean(p->aa));
     json_t *list = json_array();
     for (size_t i = 0; i < p->n_answers; i++) {

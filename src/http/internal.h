@@ -106,6 +106,7 @@ struct http_view {
     double now;    /* unix seconds */
     double uptime; /* seconds */
     struct dns_stats dns;
+    struct dns_forward_stats fwd; /* fwd.enabled false: forwarding off */
     struct hosts_status hosts;
     struct docker_status docker;
     struct records_stats rec;

@@ -1,7 +1,9 @@
 /* http/metrics.c — the Prometheus text exposition (format 0.0.4) of /metrics: DNS queries and
- * responses, answer latency histogram, records by source, Docker events, hosts reloads, build
- * info. Written with core/prom. */
+ * responses, answer latency histogram, forwarding (cache, upstreams), records by source, Docker
+ * events, hosts reloads, build info. Written with core/prom. */
+#include <stddef.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "core/prom.h"
 #include "dns/wire.h"
@@ -50,6 +52,84 @@ static void dns_metrics(struct prom *o, const struct http_view *v)
                    "Time from receiving a query to handing its answer to the kernel.",
                    dns_latency_bounds, d->latency_bucket, DNS_LATENCY_BUCKETS - 1, d->latency_sum,
                    d->latency_count);
+}
+
+static void forward_metrics(struct prom *o, const struct http_view *v)
+{
+    const struct dns_forward_stats *f = &v->fwd;
+    if (!f->enabled)
+        return;
+    prom_counter(o, "joyride_dns_forwarded_total",
+                 "Questions sent upstream (clients asking the same question share one).",
+                 f->forwarded);
+    prom_counter(o, "joyride_dns_forward_coalesced_total",
+                 "Clients that joined a question already in flight.", f->coalesced);
+    prom_counter(o, "joyride_dns_forward_refused_total",
+                 "Queries for names Joyride does not own from clients outside DNS_FORWARD_ALLOW.",
+                 f->refused);
+    prom_counter(o, "joyride_dns_forward_servfail_total",
+                 "Forwarded queries answered SERVFAIL because no upstream answered in time.",
+                 f->servfail);
+    prom_counter(o, "joyride_dns_forward_stale_total",
+                 "Forwarded queries answered from an expired cache entry (RFC 8767).", f->stale);
+    prom_counter(o, "joyride_dns_forward_spoofed_total",
+                 "Upstream answers dropped because their ID or question did not match.",
+                 f->spoofed);
+    prom_counter(o, "joyride_dns_forward_queue_full_total",
+                 "Queries dropped because too many were waiting for upstreams.", f->queue_full);
+    prom_gauge(o, "joyride_dns_forward_pending", "Clients waiting for an upstream answer now.",
+               f->in_flight);
+    prom_counter(o, "joyride_dns_cache_hits_total", "Forwarded names answered from the cache.",
+                 f->cache_hits);
+    prom_counter(o, "joyride_dns_cache_misses_total", "Forwarded names not in the cache.",
+                 f->cache_misses);
+    prom_counter(o, "joyride_dns_cache_inserts_total", "Answers stored in the cache.",
+                 f->cache_inserts);
+    prom_counter(o, "joyride_dns_cache_evictions_total",
+                 "Cache entries evicted to stay within DNS_CACHE_SIZE.", f->cache_evictions);
+    prom_gauge(o, "joyride_dns_cache_entries", "Entries in the cache now.", f->cache_entries);
+    prom_gauge(o, "joyride_dns_cache_bytes", "Bytes held by cache entries.", f->cache_bytes);
+
+    static const struct {
+        const char *name, *help;
+        size_t off;
+    } ctrs[] = {
+        {"joyride_dns_upstream_queries_total", "Queries sent to each upstream.",
+         offsetof(struct dns_upstream_stats, queries)},
+        {"joyride_dns_upstream_answers_total", "Answers accepted from each upstream.",
+         offsetof(struct dns_upstream_stats, answers)},
+        {"joyride_dns_upstream_timeouts_total", "Queries an upstream did not answer in time.",
+         offsetof(struct dns_upstream_stats, timeouts)},
+        {"joyride_dns_upstream_errors_total",
+         "Failed queries to each upstream (refused port, broken TCP, malformed answer).",
+         offsetof(struct dns_upstream_stats, errors)},
+        {"joyride_dns_upstream_spoofed_total", "Mismatched answers dropped, by upstream.",
+         offsetof(struct dns_upstream_stats, spoofed)},
+        {"joyride_dns_upstream_tcp_retries_total", "Truncated answers asked again over TCP.",
+         offsetof(struct dns_upstream_stats, tcp_retries)},
+    };
+    for (size_t k = 0; k < sizeof ctrs / sizeof ctrs[0]; k++) {
+        prom_family(o, ctrs[k].name, PROM_COUNTER, ctrs[k].help);
+        for (size_t i = 0; i < f->n_upstreams; i++) {
+            const struct dns_upstream_stats *u = &f->upstreams[i];
+            uint64_t val;
+            memcpy(&val, (const char *)u + ctrs[k].off, sizeof val);
+            prom_u64(o, ctrs[k].name, PROM_LABELS({"upstream", u->address}, {"zone", u->zone}),
+                     val);
+        }
+    }
+    prom_family(o, "joyride_dns_upstream_srtt_seconds", PROM_GAUGE,
+                "Smoothed round-trip time of each upstream (failures count as slow answers).");
+    prom_family(o, "joyride_dns_upstream_up", PROM_GAUGE,
+                "1 when an upstream is in use, 0 while it is rested after repeated failures.");
+    for (size_t i = 0; i < f->n_upstreams; i++) {
+        const struct dns_upstream_stats *u = &f->upstreams[i];
+        prom_double(o, "joyride_dns_upstream_srtt_seconds",
+                    PROM_LABELS({"upstream", u->address}, {"zone", u->zone}), u->srtt_ms / 1000.0,
+                    6);
+        prom_u64(o, "joyride_dns_upstream_up",
+                 PROM_LABELS({"upstream", u->address}, {"zone", u->zone}), u->resting ? 0 : 1);
+    }
 }
 
 static void record_metrics(struct prom *o, const struct http_view *v)
@@ -107,6 +187,7 @@ char *http_metrics_text(const struct config *cfg, const struct http_view *v, con
     prom_gauge(&o, "joyride_dns_sync_running", "1 while cluster sync runs.",
                v->sync_running ? 1 : 0);
     dns_metrics(&o, v);
+    forward_metrics(&o, v);
     record_metrics(&o, v);
     source_metrics(&o, v);
     prom_raw(&o, extra);

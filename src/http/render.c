@@ -47,6 +47,46 @@ json_t *http_health_json(const struct config *cfg, const struct http_view *v)
     return base_object(cfg, v, "healthy");
 }
 
+static json_t *forwarding_json(const struct dns_forward_stats *f)
+{
+    json_t *o = json_object();
+    set(o, "enabled", json_boolean(f->enabled));
+    if (!f->enabled)
+        return o;
+    set(o, "forwarded", json_integer((json_int_t)f->forwarded));
+    set(o, "coalesced", json_integer((json_int_t)f->coalesced));
+    set(o, "refused", json_integer((json_int_t)f->refused));
+    set(o, "servfail", json_integer((json_int_t)f->servfail));
+    set(o, "stale", json_integer((json_int_t)f->stale));
+    set(o, "spoofed", json_integer((json_int_t)f->spoofed));
+    set(o, "pending", json_integer((json_int_t)f->in_flight));
+    json_t *c = json_object();
+    set(c, "entries", json_integer((json_int_t)f->cache_entries));
+    set(c, "bytes", json_integer((json_int_t)f->cache_bytes));
+    set(c, "hits", json_integer((json_int_t)f->cache_hits));
+    set(c, "misses", json_integer((json_int_t)f->cache_misses));
+    set(c, "evictions", json_integer((json_int_t)f->cache_evictions));
+    set(o, "cache", c);
+    json_t *ups = json_array();
+    for (size_t i = 0; i < f->n_upstreams; i++) {
+        const struct dns_upstream_stats *u = &f->upstreams[i];
+        json_t *j = json_object();
+        set(j, "address", json_string(u->address));
+        set(j, "zone", u->zone[0] ? json_string(u->zone) : json_null());
+        set(j, "state", json_string(u->resting ? "resting" : "up"));
+        set(j, "srtt_ms", json_real(u->srtt_ms));
+        set(j, "queries", json_integer((json_int_t)u->queries));
+        set(j, "answers", json_integer((json_int_t)u->answers));
+        set(j, "timeouts", json_integer((json_int_t)u->timeouts));
+        set(j, "errors", json_integer((json_int_t)u->errors));
+        set(j, "spoofed", json_integer((json_int_t)u->spoofed));
+        set(j, "tcp_retries", json_integer((json_int_t)u->tcp_retries));
+        json_array_append_new(ups, j);
+    }
+    set(o, "upstreams", ups);
+    return o;
+}
+
 static json_t *dns_server_json(const struct config *cfg, const struct http_view *v)
 {
     json_t *d = json_object();
@@ -64,6 +104,7 @@ static json_t *dns_server_json(const struct config *cfg, const struct http_view 
     for (size_t i = 0; i < cfg->n_dns_domains; i++)
         json_array_append_new(domains, json_string(cfg->dns_domains[i]));
     set(d, "domains", domains);
+    set(d, "forwarding", forwarding_json(&v->fwd));
     return d;
 }
 

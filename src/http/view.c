@@ -167,6 +167,7 @@ void http_view_gather(const struct http_api_config *c, const struct http_records
     v->dns_port = c->cfg->dns_port;
     if (c->dns) {
         dns_server_get_stats(c->dns, &v->dns);
+        dns_server_get_forward_stats(c->dns, &v->fwd);
         v->dns_port = dns_server_port(c->dns);
     }
     v->hosts_enabled = c->hosts != NULL;

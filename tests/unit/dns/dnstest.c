@@ -58,6 +58,111 @@ size_t dt_query(uint8_t *buf, uint16_t id, const char *name, uint16_t qtype, uin
     return o;
 }
 
+static size_t put_name(uint8_t *buf, const char *name)
+{
+    size_t o = 0;
+    const char *p = name;
+    while (*p && strcmp(p, ".") != 0) {
+        const char *dot = strchr(p, '.');
+        size_t l = dot ? (size_t)(dot - p) : strlen(p);
+        buf[o++] = (uint8_t)l;
+        memcpy(buf + o, p, l);
+        o += l;
+        p += l;
+        if (*p == '.')
+            p++;
+    }
+    buf[o++] = 0;
+    return o;
+}
+
+void dt_begin(struct dt_builder *b, uint8_t *buf, uint16_t id, const char *name, uint16_t qtype,
+              uint8_t flags2, uint8_t flags3)
+{
+    memset(b, 0, sizeof *b);
+    b->p = buf;
+    memset(buf, 0, 12);
+    put16(buf, id);
+    buf[2] = flags2;
+    buf[3] = flags3;
+    put16(buf + 4, 1);
+    b->len = 12 + put_name(buf + 12, name);
+    put16(buf + b->len, qtype);
+    put16(buf + b->len + 2, 1);
+    b->len += 4;
+}
+
+static void put32(uint8_t *p, uint32_t v)
+{
+    p[0] = (uint8_t)(v >> 24);
+    p[1] = (uint8_t)(v >> 16);
+    p[2] = (uint8_t)(v >> 8);
+    p[3] = (uint8_t)v;
+}
+
+void dt_rr(struct dt_builder *b, int section, const char *owner, uint16_t type, uint32_t ttl,
+           const uint8_t *rdata, uint16_t rdlen)
+{
+    uint8_t *p = b->p + b->len;
+    size_t o;
+    if (owner) {
+        o = put_name(p, owner);
+    } else {
+        put16(p, 0xC00C);
+        o = 2;
+    }
+    put16(p + o, type);
+    put16(p + o + 2, 1);
+    put32(p + o + 4, ttl);
+    put16(p + o + 8, rdlen);
+    memcpy(p + o + 10, rdata, rdlen);
+    b->len += o + 10 + rdlen;
+    b->count[section]++;
+}
+
+void dt_soa(struct dt_builder *b, uint16_t zone_off, uint32_t ttl, uint32_t minimum)
+{
+    uint8_t *p = b->p + b->len;
+    uint16_t ptr = (uint16_t)(0xC000 | (12 + zone_off));
+    put16(p, ptr);
+    put16(p + 2, 6);
+    put16(p + 4, 1);
+    put32(p + 6, ttl);
+    put16(p + 10, 2 + 2 + 20);
+    put16(p + 12, ptr); /* MNAME */
+    put16(p + 14, ptr); /* RNAME */
+    put32(p + 16, 1);
+    put32(p + 20, 3600);
+    put32(p + 24, 600);
+    put32(p + 28, 86400);
+    put32(p + 32, minimum);
+    b->len += 36;
+    b->count[1]++;
+}
+
+void dt_opt(struct dt_builder *b, uint16_t payload, uint8_t ext_rcode, bool do_bit)
+{
+    uint8_t *p = b->p + b->len;
+    p[0] = 0;
+    put16(p + 1, 41);
+    put16(p + 3, payload);
+    p[5] = ext_rcode;
+    p[6] = 0;
+    p[7] = do_bit ? 0x80 : 0;
+    p[8] = 0;
+    put16(p + 9, 0);
+    b->len += 11;
+    b->count[2]++;
+}
+
+size_t dt_end(struct dt_builder *b)
+{
+    put16(b->p + 6, b->count[0]);
+    put16(b->p + 8, b->count[1]);
+    put16(b->p + 10, b->count[2]);
+    return b->len;
+}
+
 /* Reads a possibly compressed name at *off into out (presentation form, "." for the root). */
 static const char *read_name(const uint8_t *p, size_t len, size_t *off, char out[256])
 {

@@ -12,6 +12,23 @@
 size_t dt_query(uint8_t *buf, uint16_t id, const char *name, uint16_t qtype, uint16_t qclass,
                 int edns_size, bool do_bit);
 
+/* A response builder for upstream answers: header and question, then records in section order
+ * (0 answer, 1 authority, 2 additional). An owner of NULL is a pointer to the question name. */
+struct dt_builder {
+    uint8_t *p;
+    size_t len;
+    uint16_t count[3];
+};
+void dt_begin(struct dt_builder *b, uint8_t *buf, uint16_t id, const char *name, uint16_t qtype,
+              uint8_t flags2, uint8_t flags3);
+void dt_rr(struct dt_builder *b, int section, const char *owner, uint16_t type, uint32_t ttl,
+           const uint8_t *rdata, uint16_t rdlen);
+/* A SOA in the authority section, owner a pointer to the question name's suffix at offset
+ * zone_off, with the given TTL and minimum. */
+void dt_soa(struct dt_builder *b, uint16_t zone_off, uint32_t ttl, uint32_t minimum);
+void dt_opt(struct dt_builder *b, uint16_t payload, uint8_t ext_rcode, bool do_bit);
+size_t dt_end(struct dt_builder *b);
+
 #define DT_MAX_RR 512
 
 struct dt_rr {

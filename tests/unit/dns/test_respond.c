@@ -116,6 +116,45 @@ static void test_empty_non_terminal(void **state)
     records_free(t);
 }
 
+/* With forwarding on, only names that are not ours are marked for the forwarder: records, empty
+ * non-terminals and anything inside an authoritative domain are answered here. */
+static void test_forward_only_foreign_names(void **state)
+{
+    (void)state;
+    struct records *t = table();
+    struct dns_zone z[1];
+    const char *names[] = {"zone.test"};
+    assert_true(dns_zones_from_text(names, 1, z, NULL));
+    struct dns_policy p = {
+        .ttl = 60, .unknown = DNS_UNKNOWN_DROP, .forward = true, .zones = z, .n_zones = 1};
+    const char *ours[] = {"web.example.com", "b.example.com", "zone.test", "nx.zone.test"};
+    const char *foreign[] = {"www.example.net", "nothing.example.com", "x.a.b.example.com"};
+    uint8_t q[512], out[1232];
+    struct dns_outcome o;
+    struct dns_query pq;
+    records_read_lock();
+    const struct rec_snapshot *s = records_snapshot(t);
+    for (size_t i = 0; i < 4; i++) {
+        size_t n = dt_query(q, 5, ours[i], DNS_TYPE_A, DNS_CLASS_IN, 1232, false);
+        assert_true(dns_respond_query(&p, s, q, n, false, 0, out, sizeof out, &o, &pq) > 0);
+        assert_false(o.forward);
+        assert_true(out[2] & 0x04); /* AA: our own answer */
+    }
+    for (size_t i = 0; i < 3; i++) {
+        size_t n = dt_query(q, 5, foreign[i], DNS_TYPE_A, DNS_CLASS_IN, 1232, false);
+        assert_int_equal(dns_respond_query(&p, s, q, n, false, 0, out, sizeof out, &o, &pq), 0);
+        assert_true(o.forward);
+        assert_int_equal(pq.qtype, DNS_TYPE_A);
+    }
+    /* malformed queries are still answered here, never forwarded */
+    size_t n = dt_query(q, 5, "www.example.net", DNS_TYPE_AXFR, DNS_CLASS_IN, 1232, false);
+    assert_true(dns_respond_query(&p, s, q, n, false, 0, out, sizeof out, &o, &pq) > 0);
+    assert_false(o.forward);
+    assert_int_equal(o.rcode, DNS_RCODE_REFUSED);
+    records_read_unlock();
+    records_free(t);
+}
+
 static void test_domains_and_serial(void **state)
 {
     (void)state;
@@ -158,6 +197,7 @@ int main(void)
         cmocka_unit_test(test_hits),
         cmocka_unit_test(test_empty_non_terminal),
         cmocka_unit_test(test_domains_and_serial),
+        cmocka_unit_test(test_forward_only_foreign_names),
     };
     int rc = cmocka_run_group_tests(tests, NULL, NULL);
     records_reader_unregister();
