@@ -4,42 +4,9 @@
 
 #include <string.h>
 
-#define FLAG_QR 0x80 /* in header byte 2 */
-#define FLAG_AA 0x04
-#define FLAG_TC 0x02
-#define FLAG_RD 0x01
-#define FLAG_CD 0x10 /* in header byte 3 */
+#include "dns/bytes.h"
+
 #define PTR_QNAME 0xC00C
-
-static uint16_t get16(const uint8_t *p)
-{
-    return (uint16_t)(p[0] << 8 | p[1]);
-}
-
-static uint32_t get32(const uint8_t *p)
-{
-    return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
-}
-
-static void put16(uint8_t *p, uint16_t v)
-{
-    p[0] = (uint8_t)(v >> 8);
-    p[1] = (uint8_t)v;
-}
-
-static void put32(uint8_t *p, uint32_t v)
-{
-    p[0] = (uint8_t)(v >> 24);
-    p[1] = (uint8_t)(v >> 16);
-    p[2] = (uint8_t)(v >> 8);
-    p[3] = (uint8_t)v;
-}
-
-static uint8_t lower(uint8_t c)
-{
-    return (c >= 'A' && c <= 'Z') ? (uint8_t)(c + ('a' - 'A')) : c;
-}
-
 /* The question name: plain labels only (a compression pointer can only point backwards, and
  * there is nothing before the question worth pointing at), at most DNS_NAME_MAX bytes.
  * Copies it lowercased into q->qname. Returns false when malformed. */
