@@ -58,20 +58,7 @@ cleanup() {
 }
 trap cleanup EXIT INT TERM
 
-free_port() {
-    /usr/bin/python3 - "$ADDR" <<'EOF'
-import socket, sys
-for _ in range(100):
-    t = socket.socket(); t.bind((sys.argv[1], 0)); p = t.getsockname()[1]
-    u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-    try:
-        u.bind((sys.argv[1], p)); print(p); break
-    except OSError:
-        pass
-    finally:
-        u.close(); t.close()
-EOF
-}
+. "$root/bench/lib.sh"
 
 # ---- the data: 1000 names, the same in every server's format; the query mix ----
 mkdir -p "$tmp/hosts" "$tmp/knot/db"
@@ -93,13 +80,6 @@ awk -v n=$NAMES -v z=$ZONE 'BEGIN {
     }
 }' >"$tmp/queries.txt"
 
-# ---- process measurements ----
-cpu_ticks() { # utime + stime of a process, in clock ticks
-    sed 's/.*) //' "/proc/$1/stat" | awk '{ print $12 + $13 }'
-}
-rss_kb() {
-    awk '/^VmRSS:/ { print $2 }' "/proc/$1/status"
-}
 wait_ready() { # port name: until the name resolves over UDP (and TCP), 15 s deadline
     end=$(($(date +%s) + 15))
     while [ "$(date +%s)" -lt "$end" ]; do

@@ -61,22 +61,7 @@ cleanup() {
 }
 trap cleanup EXIT INT TERM
 
-free_port() {
-    /usr/bin/python3 - "$ADDR" <<'EOF'
-import socket, sys
-for _ in range(100):
-    t = socket.socket(); t.bind((sys.argv[1], 0)); p = t.getsockname()[1]
-    u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-    try:
-        u.bind((sys.argv[1], p)); print(p); break
-    except OSError:
-        pass
-    finally:
-        u.close(); t.close()
-EOF
-}
-cpu_ticks() { sed 's/.*) //' "/proc/$1/stat" | awk '{ print $12 + $13 }'; }
-rss_kb() { awk '/^VmRSS:/ { print $2 }' "/proc/$1/status"; }
+. "$root/bench/lib.sh"
 
 # ---- the upstream: knotd with NAMES names, TTL 1 h (nothing expires during a run) ----
 mkdir -p "$tmp/knot/db"
