@@ -12,6 +12,7 @@ STATUS= in `systemctl show`; a stuck process (SIGSTOP) is killed by the watchdog
 `systemctl stop` is clean and quick."""
 
 import os
+import secrets
 import shutil
 import signal
 import subprocess
@@ -39,6 +40,8 @@ class Machine(Proc):
 
     def __init__(self):
         self.dir = Path(tempfile.mkdtemp(prefix="jrns-", dir="/tmp"))
+        # mkdtemp's suffix may hold "_", which systemd rejects in a machine name
+        self.name = "jrns-" + secrets.token_hex(6)
         self.layer = self.dir / "layer"
         self.root = self.dir / "root"
         self.layer.mkdir()
@@ -66,7 +69,7 @@ class Machine(Proc):
 
     def boot(self, timeout=90.0):
         self.start_proc(["systemd-nspawn", "--directory", self.root, "--private-network",
-                         "--register=no", "--keep-unit", "--machine", self.dir.name, "--boot",
+                         "--register=no", "--keep-unit", "--machine", self.name, "--boot",
                          "--", "systemd.unit=basic.target"],
                         self.dir / "nspawn.log", stdin=subprocess.DEVNULL, new_session=True)
 
