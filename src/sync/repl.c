@@ -584,8 +584,13 @@ static void handle_event(struct repl *r, enum swim_event ev, const char *name)
     case SWIM_EV_JOIN:
         log_info(SYNC_MOD, "SWIM member joined: %s", name);
         r->st.set_owner_alive(r->st.ctx, name, true);
-        /* Its records may predate our membership (gossip we never got): fetch them whole. */
-        send_repair_req(r, name, name);
+        /* Its records may predate our membership (gossip we never got): fetch them whole.
+         * When we hold nothing of it the fetch is tracked and retried: the member may not know
+         * us yet, and then cannot answer. */
+        if (r->st.owner_version(r->st.ctx, name, NULL))
+            send_repair_req(r, name, name);
+        else
+            repair_start(r, name, (struct rec_version){0, 0});
         break;
     case SWIM_EV_ALIVE:
         r->st.set_owner_alive(r->st.ctx, name, true);
