@@ -11,7 +11,12 @@
  * } STATE    str sender, u8 flags, u16 owners, owners * { str owner, u64 epoch, u64 seq, u32 count,
  *                       count * { u64 seq, u8 tombstone, str source, str name, addr } }
  *   REPAIR   str requester, str owner, u64 epoch, u64 seq      (what the requester holds)
- *   VERSION  str owner, u64 epoch, u64 seq                     (the owner's current version)
+ *   VERSION  str owner, u64 epoch, u64 seq [, str holder]      (the owner's current version;
+ *                                                          holder: a node that has it, else owner)
+ *   DIGEST   str sender, u8 flags, u16 count, count * { str owner, u64 epoch, u64 seq }
+ *                                                          (the versions the sender holds)
+ *   CHUNK    str owner, u64 epoch, u64 seq, u32 total, u32 first, then a complete STATE payload
+ *            carrying one owner and its entries first .. first+count-1 of total
  * Decoders validate everything (lengths, names, addresses, ops) and never read past the input. */
 #ifndef JOYRIDE_SYNC_CODEC_H
 #define JOYRIDE_SYNC_CODEC_H
@@ -30,11 +35,15 @@ enum sync_kind {
     SYNC_KIND_STATE = 2,
     SYNC_KIND_REPAIR_REQ = 3,
     SYNC_KIND_VERSION = 4,
+    SYNC_KIND_DIGEST = 5,
+    SYNC_KIND_CHUNK = 6,
 };
 
 /* STATE flags */
 #define SYNC_STATE_WANT_REPLY 0x01 /* the receiver answers with its own full state */
 #define SYNC_STATE_REPAIR 0x02     /* an answer to a repair request */
+/* DIGEST flags */
+#define SYNC_DIGEST_WANT_REPLY 0x01 /* the receiver answers with its own digest */
 
 /* Growable output buffer; on allocation failure `oom` is set and further writes are ignored. */
 struct sync_buf {
@@ -107,5 +116,43 @@ bool sync_decode_repair_req(const uint8_t *buf, size_t len, struct sync_repair_r
 bool sync_encode_version(struct sync_buf *out, const char *owner, struct rec_version ver);
 bool sync_decode_version(const uint8_t *buf, size_t len, char owner[REC_OWNER_MAX + 1],
                          struct rec_version *ver);
+/* The same with a holder: a node that has the owner's records at that version. */
+bool sync_encode_version_held(struct sync_buf *out, const char *owner, struct rec_version ver,
+                              const char *holder);
+/* holder is set to the owner when the beacon names none. */
+bool sync_decode_version_held(const uint8_t *buf, size_t len, char owner[REC_OWNER_MAX + 1],
+                              struct rec_version *ver, char holder[REC_OWNER_MAX + 1]);
+
+/* ---- DIGEST: the version of every owner the sender holds (push/pull, on-demand sync), so the
+ * receiver fetches only the owners it is behind on, one at a time. ---- */
+void sync_encode_digest_begin(struct sync_buf *out, const char *sender, uint8_t flags);
+void sync_encode_digest_owner(struct sync_buf *out, const char *owner, struct rec_version ver);
+bool sync_encode_digest_end(struct sync_buf *out);
+
+struct sync_digest_entry {
+    char owner[REC_OWNER_MAX + 1];
+    struct rec_version ver;
+};
+struct sync_digest {
+    char sender[REC_OWNER_MAX + 1];
+    uint8_t flags;
+    struct sync_digest_entry *owners; /* malloc'd */
+    size_t n;
+};
+bool sync_decode_digest(const uint8_t *buf, size_t len, struct sync_digest *out);
+void sync_digest_free(struct sync_digest *d);
+
+/* ---- CHUNK: one owner's full state split over several bounded messages. ---- */
+struct sync_chunk {
+    char owner[REC_OWNER_MAX + 1];
+    struct rec_version ver;
+    uint32_t total, first;
+    const uint8_t *state; /* the STATE payload inside (points into the input) */
+    size_t state_len;
+};
+/* Wraps a one-owner STATE payload (state, len) as the chunk (total, first). */
+bool sync_encode_chunk(struct sync_buf *out, const char *owner, struct rec_version ver,
+                       uint32_t total, uint32_t first, const uint8_t *state, size_t len);
+bool sync_decode_chunk(const uint8_t *buf, size_t len, struct sync_chunk *out);
 
 #endif

@@ -1,7 +1,8 @@
-/* sync/repl.c — the sans-IO replication core (repl.h): local deltas batched into gossip, full
- * owner states for push/pull and on-demand exchanges, gap detection with targeted repairs, owner
- * liveness from membership events, the version beacon and retries of unanswered repairs, all on
- * the time the caller passes in. */
+/* sync/repl.c — the sans-IO replication core (repl.h): local deltas batched into gossip (a large
+ * burst is announced by version instead), the version beacon, digests for push/pull and
+ * on-demand exchanges, gap detection, merges of owner states, owner liveness from membership
+ * events, and the driving (queue, timers), all on the time the caller passes in. Fetching owner
+ * states is fetch.c. */
 #include "sync/repl_int.h"
 
 #include <stdio.h>
@@ -11,11 +12,9 @@
 #include "core/log.h"
 #include "core/vec.h"
 
-#define REPAIR_MAX_TRIES 8
-
 /* ---- helpers ---- */
 
-static bool member_live(struct repl *r, const char *name)
+bool repl_member_live(struct repl *r, const char *name)
 {
     struct swim_member m;
     if (strcmp(name, r->node_id) == 0 || !swim_get_member(r->swim, name, &m) || m.is_self)
@@ -23,7 +22,7 @@ static bool member_live(struct repl *r, const char *name)
     return m.state == SWIM_ALIVE || m.state == SWIM_SUSPECT;
 }
 
-static bool member_gone(struct repl *r, const char *name)
+bool repl_member_gone(struct repl *r, const char *name)
 {
     struct swim_member m;
     if (!swim_get_member(r->swim, name, &m))
@@ -49,11 +48,6 @@ void repl_live_members(struct repl *r, struct name_list *l)
     memset(l, 0, sizeof *l);
     l->self = r->node_id;
     swim_foreach_member(r->swim, repl_collect_live, l);
-}
-
-static bool ver_newer(struct rec_version a, struct rec_version b)
-{
-    return a.epoch > b.epoch || (a.epoch == b.epoch && a.seq > b.seq);
 }
 
 static void send_reliable(struct repl *r, const char *to, const struct sync_buf *b)
@@ -86,7 +80,9 @@ static void send_beacon(struct repl *r)
     if (r->stopping || !r->st.owner_version(r->st.ctx, r->node_id, &ver))
         return;
     struct sync_buf b = {0};
-    if (sync_encode_version(&b, r->node_id, ver)) {
+    r->announced = true;
+    r->last_announce = r->now;
+    if (sync_encode_version_held(&b, r->node_id, ver, r->node_id)) {
         char bname[REC_OWNER_MAX + 8];
         snprintf(bname, sizeof bname, "v:%s", r->node_id);
         swim_broadcast(r->swim, bname, b.p, b.len);
@@ -111,6 +107,17 @@ void repl_local_deltas(struct repl *r, uint64_t now, const struct rec_delta *d, 
         repl_live_members(r, &direct);
     if (direct.n == 0)
         n = 0; /* nobody to tell: a member that joins or comes back gets our full state */
+    if (n > SYNC_BURST_DELTAS) {
+        /* Too many to gossip one by one (a restart, a big hosts file): announce our version
+         * once the burst is over; peers fetch the state in chunks, from whoever has it. */
+        free(direct.ids);
+        r->stats.deltas_sent += n;
+        if (!r->beacon_at || r->beacon_at > now + SYNC_BURST_BEACON_MS)
+            r->beacon_at = now + SYNC_BURST_BEACON_MS;
+        want_tick(r, r->beacon_at);
+        log_debug(SYNC_MOD, "%zu record changes at once: announcing our version instead", n);
+        return;
+    }
     if (direct.n > r->cfg.direct_max)
         direct.n = 0;
     while (done < n) {
@@ -211,7 +218,7 @@ void repl_local_state(void *ctx, bool join, uint8_t **out, size_t *out_len)
     struct sync_buf b = {0};
     *out = NULL;
     *out_len = 0;
-    if (r->stopping || !build_state(r, &b, 0, NULL)) {
+    if (r->stopping || !repl_build_digest(r, &b, 0)) {
         sync_buf_free(&b);
         return;
     }
@@ -220,7 +227,7 @@ void repl_local_state(void *ctx, bool join, uint8_t **out, size_t *out_len)
     r->stats.states_sent++;
 }
 
-static void note_peer_seen(struct repl *r, const char *peer, struct rec_version ver)
+void repl_note_peer_seen(struct repl *r, const char *peer, struct rec_version ver)
 {
     for (size_t i = 0; i < r->n_seen; i++) {
         if (strcmp(r->seen[i].node, peer) == 0) {
@@ -244,29 +251,8 @@ static void forget_peer_seen(struct repl *r, const char *peer)
     }
 }
 
-/* Settles the repair of owner once we hold everything up to need. */
-static void repair_check(struct repl *r, const char *owner)
-{
-    for (size_t i = 0; i < r->n_repairs; i++) {
-        struct sync_repair *rp = &r->repairs[i];
-        if (!rp->active || strcmp(rp->owner, owner) != 0)
-            continue;
-        struct rec_version have;
-        if (!r->st.owner_version(r->st.ctx, owner, &have))
-            return;
-        if (!ver_newer(rp->need, have)) {
-            rp->active = false;
-            double ms = (double)(r->now - rp->detected_ms);
-            r->stats.repairs_completed++;
-            r->stats.last_repair_ms = ms;
-            log_info(SYNC_MOD, "repaired records of %s %.0f ms after the gap", owner, ms);
-        }
-        return;
-    }
-}
-
 /* Merges one decoded state. */
-static void merge_state(struct repl *r, const struct sync_state *st, const char *how)
+void repl_merge_state(struct repl *r, const struct sync_state *st, const char *how)
 {
     size_t carried = 0;
     int changes = 0;
@@ -275,13 +261,13 @@ static void merge_state(struct repl *r, const struct sync_state *st, const char 
         if (strcmp(o->owner, r->node_id) == 0) {
             struct rec_version mine;
             if (r->st.owner_version(r->st.ctx, r->node_id, &mine) && o->ver.epoch == mine.epoch)
-                note_peer_seen(r, st->sender, o->ver);
+                repl_note_peer_seen(r, st->sender, o->ver);
             continue;
         }
         /* Only owners the membership says are alive: a dead or departed owner's state travelling
          * through a peer must not bring it back. The sender itself is evidently alive. */
-        bool live = member_live(r, o->owner) ||
-                    (strcmp(o->owner, st->sender) == 0 && !member_gone(r, o->owner));
+        bool live = repl_member_live(r, o->owner) ||
+                    (strcmp(o->owner, st->sender) == 0 && !repl_member_gone(r, o->owner));
         if (!live)
             continue;
         /* A relayed state no newer than ours brings nothing and, being older, could resurrect
@@ -297,7 +283,7 @@ static void merge_state(struct repl *r, const struct sync_state *st, const char 
             continue;
         changes += c;
         carried += o->n;
-        repair_check(r, o->owner);
+        repl_fetch_check(r, o->owner);
     }
     r->stats.states_merged++;
     r->stats.records_synced += carried;
@@ -314,13 +300,25 @@ static void merge_state(struct repl *r, const struct sync_state *st, const char 
 
 static void merge_pushpull(struct repl *r, const uint8_t *buf, size_t len, bool join)
 {
+    if (sync_payload_kind(buf, len) == SYNC_KIND_DIGEST) {
+        struct sync_digest d;
+        if (!sync_decode_digest(buf, len, &d)) {
+            r->stats.payloads_malformed++;
+            return;
+        }
+        repl_merge_digest(r, &d);
+        sync_digest_free(&d);
+        if (r->cfg.schedule)
+            r->cfg.schedule(r->cfg.ctx, r->now); /* fetches go out from the next tick */
+        return;
+    }
     struct sync_state st;
     if (!sync_decode_state(buf, len, &st)) {
         r->stats.payloads_malformed++;
         log_debug(SYNC_MOD, "ignoring a push/pull state of %zu bytes that is not ours", len);
         return;
     }
-    merge_state(r, &st, join ? "join push/pull" : "push/pull");
+    repl_merge_state(r, &st, join ? "join push/pull" : "push/pull");
     sync_state_free(&st);
 }
 
@@ -333,7 +331,7 @@ size_t repl_exchange_all(struct repl *r, uint64_t now)
     repl_live_members(r, &l);
     size_t sent = 0;
     struct sync_buf b = {0};
-    if (l.n && build_state(r, &b, SYNC_STATE_WANT_REPLY, NULL)) {
+    if (l.n && repl_build_digest(r, &b, SYNC_DIGEST_WANT_REPLY)) {
         /* Sending may touch the member table, so names were collected first. */
         for (size_t i = 0; i < l.n; i++)
             send_reliable(r, l.ids[i], &b);
@@ -344,107 +342,6 @@ size_t repl_exchange_all(struct repl *r, uint64_t now)
     sync_buf_free(&b);
     free(l.ids);
     return sent;
-}
-
-/* ---- repairs ---- */
-
-static struct sync_repair *repair_slot(struct repl *r, const char *owner)
-{
-    struct sync_repair *free_slot = NULL;
-    for (size_t i = 0; i < r->n_repairs; i++) {
-        if (strcmp(r->repairs[i].owner, owner) == 0)
-            return &r->repairs[i];
-        if (!r->repairs[i].active && !free_slot)
-            free_slot = &r->repairs[i];
-    }
-    if (!free_slot) {
-        if (!vec_grow(r->repairs, r->cap_repairs, r->n_repairs + 1))
-            return NULL;
-        free_slot = &r->repairs[r->n_repairs++];
-    }
-    memset(free_slot, 0, sizeof *free_slot);
-    snprintf(free_slot->owner, sizeof free_slot->owner, "%s", owner);
-    return free_slot;
-}
-
-static void send_repair_req(struct repl *r, const char *target, const char *owner)
-{
-    struct sync_repair_req q = {0};
-    snprintf(q.requester, sizeof q.requester, "%s", r->node_id);
-    snprintf(q.owner, sizeof q.owner, "%s", owner);
-    if (!r->st.owner_version(r->st.ctx, owner, &q.have))
-        q.have = (struct rec_version){0, 0};
-    struct sync_buf b = {0};
-    if (sync_encode_repair_req(&b, &q)) {
-        send_reliable(r, target, &b);
-        r->stats.repairs_requested++;
-        log_debug(SYNC_MOD, "asked %s for the records of %s (we hold seq %llu)", target, owner,
-                  (unsigned long long)q.have.seq);
-    }
-    sync_buf_free(&b);
-}
-
-/* Asks the owner itself, or when it is not reachable any other live member, for the owner's
- * full state. */
-static void repair_ask(struct repl *r, struct sync_repair *rp)
-{
-    char target[REC_OWNER_MAX + 1];
-    rp->asked_ms = r->now;
-    rp->tries++; /* counted even when nobody can be asked, so housekeeping gives up */
-    if (member_live(r, rp->owner) && rp->tries % 2 == 1) {
-        snprintf(target, sizeof target, "%s", rp->owner);
-    } else {
-        struct name_list l;
-        repl_live_members(r, &l);
-        size_t pick = SIZE_MAX;
-        for (size_t k = 0; k < l.n; k++) {
-            size_t i = (rp->tries + k) % l.n; /* rotate through the members */
-            if (strcmp(l.ids[i], rp->owner) != 0 || l.n == 1) {
-                pick = i;
-                break;
-            }
-        }
-        if (pick == SIZE_MAX) {
-            free(l.ids);
-            return;
-        }
-        snprintf(target, sizeof target, "%s", l.ids[pick]);
-        free(l.ids);
-    }
-    send_repair_req(r, target, rp->owner);
-}
-
-static void repair_start(struct repl *r, const char *owner, struct rec_version need)
-{
-    struct sync_repair *rp = repair_slot(r, owner);
-    if (!rp)
-        return;
-    if (rp->active) {
-        if (ver_newer(need, rp->need))
-            rp->need = need;
-        return; /* already asked; housekeeping retries if it is not answered */
-    }
-    rp->active = true;
-    rp->need = need;
-    rp->tries = 0;
-    rp->detected_ms = r->now;
-    repair_ask(r, rp);
-}
-
-static void answer_repair(struct repl *r, const uint8_t *msg, size_t len)
-{
-    struct sync_repair_req q;
-    if (!sync_decode_repair_req(msg, len, &q)) {
-        r->stats.payloads_malformed++;
-        return;
-    }
-    struct sync_buf b = {0};
-    if (build_state(r, &b, SYNC_STATE_REPAIR, q.owner) && b.n_owners > 0) {
-        send_reliable(r, q.requester, &b);
-        r->stats.repairs_served++;
-        log_debug(SYNC_MOD, "sent the records of %s to %s", q.owner, q.requester);
-    }
-    sync_buf_free(&b);
 }
 
 /* ---- incoming user messages ---- */
@@ -460,7 +357,7 @@ static void apply_deltas(struct repl *r, const uint8_t *msg, size_t len)
     uint64_t applied = 0, stale = 0, rejected = 0, gaps = 0;
     /* A departed or unknown owner's late gossip is not applied: it would bring it back. An
      * owner that is new to us is fetched whole when its join event arrives. */
-    bool live = strcmp(d[0].owner, r->node_id) != 0 && member_live(r, d[0].owner);
+    bool live = strcmp(d[0].owner, r->node_id) != 0 && repl_member_live(r, d[0].owner);
     enum rec_apply *res = live ? calloc(n, sizeof *res) : NULL;
     if (res) /* one publication to DNS readers for the whole batch */
         r->st.apply_deltas(r->st.ctx, d, n, res);
@@ -508,9 +405,9 @@ static void apply_deltas(struct repl *r, const uint8_t *msg, size_t len)
                     need = d[i].ver;
             log_debug(SYNC_MOD, "missed a change of %s before seq %llu: asking for repair",
                       d[0].owner, (unsigned long long)need.seq);
-            repair_start(r, d[0].owner, need);
+            repl_fetch_start(r, d[0].owner, need, NULL, false);
         } else if (applied) {
-            repair_check(r, d[0].owner);
+            repl_fetch_check(r, d[0].owner);
         }
     }
     free(d);
@@ -518,25 +415,28 @@ static void apply_deltas(struct repl *r, const uint8_t *msg, size_t len)
 
 static void handle_version(struct repl *r, const uint8_t *msg, size_t len)
 {
-    char owner[REC_OWNER_MAX + 1];
+    char owner[REC_OWNER_MAX + 1], holder[REC_OWNER_MAX + 1];
     struct rec_version ver, have;
-    if (!sync_decode_version(msg, len, owner, &ver)) {
+    if (!sync_decode_version_held(msg, len, owner, &ver, holder)) {
         r->stats.payloads_malformed++;
         return;
     }
-    if (!member_live(r, owner))
+    if (!repl_member_live(r, owner))
         return;
     bool known = r->st.owner_version(r->st.ctx, owner, &have);
-    if (!known || ver_newer(ver, have)) {
+    if (known && !ver_newer(ver, have)) {
+        repl_relay_version(r, owner, have); /* pass it on once: we can serve it too */
+        return;
+    }
+    {
         log_debug(SYNC_MOD, "%s is at seq %llu, we hold %llu: asking for repair", owner,
                   (unsigned long long)ver.seq, known ? (unsigned long long)have.seq : 0ull);
         r->stats.gaps++;
-        repair_start(r, owner, ver);
-        /* news to us, so possibly to others: pass it on (a newer beacon of the same owner
-         * replaces it in the queue) */
-        char bname[REC_OWNER_MAX + 8];
-        snprintf(bname, sizeof bname, "v:%s", owner);
-        swim_broadcast(r->swim, bname, msg, len);
+        /* Fetch it from the node that says it has it; once we hold it we say so in turn
+         * (epidemic pull: every holder serves a few, nobody serves everyone). */
+        bool holder_ok = strcmp(holder, r->node_id) != 0 &&
+                         (strcmp(holder, owner) == 0 || repl_member_live(r, holder));
+        repl_fetch_start(r, owner, ver, holder_ok ? holder : owner, true);
     }
 }
 
@@ -552,7 +452,7 @@ static void handle_user_msg(struct repl *r, const uint8_t *msg, size_t len)
             r->stats.payloads_malformed++;
             break;
         }
-        merge_state(r, &st, st.flags & SYNC_STATE_REPAIR ? "repair" : "state exchange");
+        repl_merge_state(r, &st, st.flags & SYNC_STATE_REPAIR ? "repair" : "state exchange");
         if ((st.flags & SYNC_STATE_WANT_REPLY) && strcmp(st.sender, r->node_id) != 0) {
             struct sync_buf b = {0};
             if (build_state(r, &b, 0, NULL)) {
@@ -565,7 +465,28 @@ static void handle_user_msg(struct repl *r, const uint8_t *msg, size_t len)
         break;
     }
     case SYNC_KIND_REPAIR_REQ:
-        answer_repair(r, msg, len);
+        repl_answer_fetch(r, msg, len);
+        break;
+    case SYNC_KIND_DIGEST: {
+        struct sync_digest d;
+        if (!sync_decode_digest(msg, len, &d)) {
+            r->stats.payloads_malformed++;
+            break;
+        }
+        repl_merge_digest(r, &d);
+        if ((d.flags & SYNC_DIGEST_WANT_REPLY) && strcmp(d.sender, r->node_id) != 0) {
+            struct sync_buf b = {0};
+            if (repl_build_digest(r, &b, 0)) {
+                send_reliable(r, d.sender, &b);
+                r->stats.states_sent++;
+            }
+            sync_buf_free(&b);
+        }
+        sync_digest_free(&d);
+        break;
+    }
+    case SYNC_KIND_CHUNK:
+        repl_handle_chunk(r, msg, len);
         break;
     case SYNC_KIND_VERSION:
         handle_version(r, msg, len);
@@ -578,22 +499,47 @@ static void handle_user_msg(struct repl *r, const uint8_t *msg, size_t len)
 
 /* ---- membership ---- */
 
+static size_t live_count(struct repl *r)
+{
+    struct name_list l;
+    repl_live_members(r, &l);
+    free(l.ids);
+    return l.n;
+}
+
 static void handle_event(struct repl *r, enum swim_event ev, const char *name)
 {
     switch (ev) {
     case SWIM_EV_JOIN:
         log_info(SYNC_MOD, "SWIM member joined: %s", name);
         r->st.set_owner_alive(r->st.ctx, name, true);
-        /* Its records may predate our membership (gossip we never got): fetch them whole.
-         * When we hold nothing of it the fetch is tracked and retried: the member may not know
-         * us yet, and then cannot answer. */
-        if (r->st.owner_version(r->st.ctx, name, NULL))
-            send_repair_req(r, name, name);
-        else
-            repair_start(r, name, (struct rec_version){0, 0});
+        if (!r->announced || r->now - r->last_announce >= SYNC_ANNOUNCE_MIN_MS) {
+            /* We have just joined (or restarted), or members come back (a healed partition:
+             * they missed our changes): say what we hold of our own, so members fetch it from
+             * us, then from each other. */
+            r->announced = true;
+            r->last_announce = r->now;
+            uint64_t at = r->now + SYNC_ANNOUNCE_DELAY_MS;
+            if (!r->beacon_at || r->beacon_at > at)
+                r->beacon_at = at;
+        }
+        /* Its records may predate our membership (gossip we never got). A small cluster
+         * fetches them from it at once; a large one learns them from its announcement and
+         * from digests (everyone asking one node at once would flood it). When we hold nothing
+         * of it the fetch is tracked and retried: the member may not know us yet. */
+        repl_fetch_unpark(r, name, false);
+        if (live_count(r) <= r->cfg.direct_max) {
+            if (r->st.owner_version(r->st.ctx, name, NULL))
+                repl_send_fetch_req(r, name, name);
+            else
+                repl_fetch_start(r, name, (struct rec_version){0, 0}, name, false);
+        } else if (!r->st.owner_version(r->st.ctx, name, NULL)) {
+            repl_fetch_later(r, name, (struct rec_version){0, 0}, name, SYNC_JOIN_FETCH_DELAY_MS);
+        }
         break;
     case SWIM_EV_ALIVE:
         r->st.set_owner_alive(r->st.ctx, name, true);
+        repl_fetch_unpark(r, name, false);
         break;
     case SWIM_EV_FAIL:
         if (r->cfg.keep_on_failure) {
@@ -606,6 +552,7 @@ static void handle_event(struct repl *r, enum swim_event ev, const char *name)
     case SWIM_EV_LEAVE:
         log_info(SYNC_MOD, "SWIM member left: %s (dropping its records)", name);
         r->st.drop_owner(r->st.ctx, name);
+        repl_fetch_unpark(r, name, true);
         forget_peer_seen(r, name);
         break;
     case SWIM_EV_SUSPECT:
@@ -677,16 +624,7 @@ void repl_merge_remote_state(void *ctx, const uint8_t *buf, size_t len, bool joi
 
 static void housekeeping(struct repl *r)
 {
-    for (size_t i = 0; i < r->n_repairs; i++) {
-        struct sync_repair *rp = &r->repairs[i];
-        if (!rp->active || r->now - rp->asked_ms < SYNC_REPAIR_RETRY_MS)
-            continue;
-        if (rp->tries >= REPAIR_MAX_TRIES || member_gone(r, rp->owner)) {
-            rp->active = false; /* push/pull anti-entropy takes over */
-            continue;
-        }
-        repair_ask(r, rp);
-    }
+    repl_fetch_housekeeping(r);
     repl_tombs_collect(r, r->now);
 }
 
@@ -712,6 +650,10 @@ void repl_tick(struct repl *r, uint64_t now)
     }
     if (r->stopping)
         return;
+    if (r->fetch_waiting) {
+        r->fetch_waiting = false;
+        repl_fetch_dispatch(r);
+    }
     if (r->beacon_at && now >= r->beacon_at) {
         r->beacon_at = 0;
         send_beacon(r);
@@ -726,7 +668,7 @@ uint64_t repl_next_deadline(const struct repl *r)
 {
     if (r->stopping)
         return UINT64_MAX;
-    if (r->q_head)
+    if (r->q_head || r->fetch_waiting)
         return r->now;
     uint64_t d = r->housekeeping_at;
     if (r->beacon_at && r->beacon_at < d)
@@ -774,7 +716,7 @@ void repl_free(struct repl *r)
     if (!r)
         return;
     repl_stop(r);
-    free(r->repairs);
+    repl_fetch_free(r);
     free(r->seen);
     free(r);
 }

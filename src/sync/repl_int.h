@@ -1,5 +1,6 @@
-/* sync/repl_int.h — internals of the sans-IO replication core shared by repl.c (deltas, states,
- * repairs, membership) and tombs.c (collection of our own tombstones). */
+/* sync/repl_int.h — internals of the sans-IO replication core shared by repl.c (deltas, beacons,
+ * merges, membership, driving), fetch.c (digests, windowed fetches, chunked owner states) and
+ * tombs.c (collection of our own tombstones). */
 #ifndef JOYRIDE_SYNC_REPL_INT_H
 #define JOYRIDE_SYNC_REPL_INT_H
 
@@ -15,6 +16,25 @@
  * missed the final change (no later one reveals the gap) repairs it within about a second. */
 #define SYNC_BEACON_DELAY_MS 1000
 #define SYNC_HOUSEKEEPING_MS 500 /* repair retries and tombstone collection */
+/* Largest owner-state message: bigger states travel as CHUNKs of at most this many bytes. */
+#define SYNC_CHUNK_MAX 8192
+#define SYNC_CHUNK_OVERHEAD 160 /* CHUNK header around the STATE inside (owner <= 128 bytes) */
+#define SYNC_ASM_PARTS_MAX 4096 /* chunks of one owner state: 32 MiB at most */
+/* Fetches of owner states in flight at once (the rest wait their turn). */
+#define SYNC_FETCH_WINDOW 16
+/* A burst of more local changes than this is not gossiped change by change: our version is
+ * announced instead (SYNC_BURST_BEACON_MS after the burst) and peers fetch the state in chunks,
+ * each from a node that already has it. */
+#define SYNC_BURST_DELTAS 64
+#define SYNC_BURST_BEACON_MS 200
+/* Having (re)joined, or seen members come back, we announce our version this soon, at most once
+ * per SYNC_ANNOUNCE_MIN_MS. */
+#define SYNC_ANNOUNCE_DELAY_MS 100
+#define SYNC_ANNOUNCE_MIN_MS 5000
+/* A large cluster does not fetch a joining member's records from it at once (announcements
+ * and digests bring them, from whoever has them); if we still hold nothing of it this long after
+ * its join, we ask. */
+#define SYNC_JOIN_FETCH_DELAY_MS 3000
 
 /* A queued swimmies callback (the core is not re-entered from its own callbacks). */
 enum repl_input { REPL_IN_EVENT, REPL_IN_MSG };
@@ -27,14 +47,30 @@ struct repl_queued {
     uint8_t msg[];
 };
 
-/* An outstanding repair request for one owner. */
+/* An outstanding fetch of one owner's state (a repair of a gap, a digest difference, a beacon). */
 struct sync_repair {
     char owner[REC_OWNER_MAX + 1];
-    struct rec_version need; /* settled once we hold the owner up to this */
-    uint64_t detected_ms;    /* when the gap was seen */
-    uint64_t asked_ms;       /* when we last asked */
+    char source[REC_OWNER_MAX + 1]; /* asked first: a node known to hold it ("" none) */
+    struct rec_version need;        /* settled once we hold the owner up to this */
+    uint64_t detected_ms;           /* when the need was seen */
+    uint64_t asked_ms;              /* when we last asked */
+    uint64_t not_before;            /* not asked before this time (ms) */
     uint32_t tries;
     bool active;
+    bool asked; /* sent at least once (else waiting for a window slot) */
+    bool relay; /* once settled, announce that we hold it (epidemic pull) */
+};
+
+/* One owner's state arriving in chunks from one sender. */
+struct sync_assembly {
+    char owner[REC_OWNER_MAX + 1];
+    char sender[REC_OWNER_MAX + 1];
+    struct rec_version ver;
+    uint32_t total, got;
+    uint64_t started_ms;
+    struct sync_state *parts;
+    uint32_t firsts[SYNC_ASM_PARTS_MAX];
+    size_t n_parts, cap_parts;
 };
 
 /* What a peer last told us it holds of our own records (for tombstone collection). */
@@ -64,6 +100,17 @@ struct repl {
 
     struct sync_repair *repairs;
     size_t n_repairs, cap_repairs;
+    bool fetch_waiting; /* fetches wait for a window slot */
+    /* Newer versions of owners we consider dead, heard from live peers (a healed partition):
+     * fetched once the owner is alive again in our view. */
+    struct sync_repair *parked;
+    size_t n_parked, cap_parked;
+    struct sync_assembly *asm_;
+    size_t n_asm, cap_asm;
+    struct sync_peer_seen *relayed; /* the newest version of each owner we announced */
+    size_t n_relayed, cap_relayed;
+    bool announced;         /* our version was announced since we (re)joined */
+    uint64_t last_announce; /* when (ms) */
     struct sync_peer_seen *seen;
     size_t n_seen, cap_seen;
     struct sync_tomb_mark marks[SYNC_TOMB_MARKS]; /* ring, oldest at mark_head */
@@ -80,6 +127,46 @@ struct name_list {
 };
 bool repl_collect_live(void *ctx, const struct swim_member *m);
 void repl_live_members(struct repl *r, struct name_list *l);
+bool repl_member_live(struct repl *r, const char *name); /* alive or suspect, not self */
+bool repl_member_gone(struct repl *r, const char *name); /* dead or left */
+
+static inline bool ver_newer(struct rec_version a, struct rec_version b)
+{
+    return a.epoch > b.epoch || (a.epoch == b.epoch && a.seq > b.seq);
+}
+
+/* ---- repl.c ---- */
+/* Merges one decoded state (owners the membership says are alive, newer than ours). */
+void repl_merge_state(struct repl *r, const struct sync_state *st, const char *how);
+void repl_note_peer_seen(struct repl *r, const char *peer, struct rec_version ver);
+
+/* ---- fetch.c ---- */
+/* Wants owner up to need, asking `source` first (NULL: the owner); relay: announce once held. */
+void repl_fetch_start(struct repl *r, const char *owner, struct rec_version need,
+                      const char *source, bool relay);
+/* The same, not asked before now + delay_ms (and only if still needed then). */
+void repl_fetch_later(struct repl *r, const char *owner, struct rec_version need,
+                      const char *source, uint64_t delay_ms);
+/* Announces that we hold owner at ver (as a holder others may fetch from), once per version. */
+void repl_relay_version(struct repl *r, const char *owner, struct rec_version ver);
+/* The owner is alive again: fetch what we parked for it (drop: it left). */
+void repl_fetch_unpark(struct repl *r, const char *owner, bool drop);
+/* Settles fetches of owner we now hold. */
+void repl_fetch_check(struct repl *r, const char *owner);
+/* Asks for waiting fetches while the window has room. */
+void repl_fetch_dispatch(struct repl *r);
+/* Retries unanswered fetches, drops stale chunk assemblies. */
+void repl_fetch_housekeeping(struct repl *r);
+/* One untracked request for owner's state, to target. */
+void repl_send_fetch_req(struct repl *r, const char *target, const char *owner);
+void repl_answer_fetch(struct repl *r, const uint8_t *msg, size_t len);
+/* Sends owner's state to `to` (one STATE, or CHUNKs); returns the messages sent. */
+size_t repl_send_owner(struct repl *r, const char *to, const char *owner, uint8_t flags);
+void repl_handle_chunk(struct repl *r, const uint8_t *msg, size_t len);
+void repl_assembly_drop(struct repl *r, size_t i);
+bool repl_build_digest(struct repl *r, struct sync_buf *b, uint8_t flags);
+void repl_merge_digest(struct repl *r, const struct sync_digest *d);
+void repl_fetch_free(struct repl *r);
 
 /* ---- tombs.c ---- */
 /* Collects our own tombstones no peer needs any more (from housekeeping). */

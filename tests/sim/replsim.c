@@ -10,9 +10,11 @@
  *                   restart (new epoch, one name changed) and rejoin: time until converged
  *   join N R        converged, a fresh node joins: time until it serves all N*R names, the
  *                   messages it received for that, their bytes and the largest
- *   restart N R B   converged, node 0 owns B records; it crashes and restarts, republishing
- *                   them: bytes per node per second while they spread, the busiest node's, and
- *                   the time until every node serves them
+ *   restart N R B   converged, node 0 restarts owning B records (all new names) loaded before
+ *                   it joins: bytes per node per second from the restart until 10 s after every
+ *                   node serves them, the busiest peer's, the time until every node serves them
+ *   restart-late N R B   the same with the B records published as local changes 1 s after the
+ *                   join (containers starting), one burst
  * Options: --seed S, --loss PCT (UDP loss, TCP delayed, the whole run), --latency MS,
  * --max-ms T (failure if convergence takes longer). */
 #include <stdio.h>
@@ -85,19 +87,48 @@ static void record_name(size_t node, size_t j, size_t gen, char *buf, size_t len
 
 /* The records a (re)started node loads before it joins: present at once, no deltas (nobody to
  * send them to yet). */
-static void load_records(struct cluster *c, size_t i, size_t count)
+static void load_records_gen(struct cluster *c, size_t i, size_t count, size_t gen)
 {
     struct rnode *rn = &c->nodes[i];
     simstore_local_begin(rn->st);
     char name[64];
     struct rec_addr a;
     for (size_t j = 0; j < count; j++) {
-        record_name(i, j, 0, name, sizeof name);
+        record_name(i, j, gen, name, sizeof name);
         record_addr(i, j, &a);
         simstore_local_set(rn->st, name, &a, true, NULL);
     }
     simstore_local_end(rn->st);
     rn->owned = count;
+}
+
+static void load_records(struct cluster *c, size_t i, size_t count)
+{
+    load_records_gen(c, i, count, 0);
+}
+
+/* The records a running node's sources add (containers starting): local deltas, all at once. */
+static void publish_records(struct cluster *c, size_t i, size_t count, size_t gen)
+{
+    struct rnode *rn = &c->nodes[i];
+    struct rec_delta *d = calloc(count, sizeof *d);
+    if (!d)
+        abort();
+    size_t nd = 0;
+    char name[64];
+    struct rec_addr a;
+    simstore_local_begin(rn->st);
+    for (size_t j = 0; j < count; j++) {
+        record_name(i, j, gen, name, sizeof name);
+        record_addr(i, j, &a);
+        if (simstore_local_set(rn->st, name, &a, true, &d[nd]))
+            nd++;
+    }
+    simstore_local_end(rn->st);
+    repl_local_deltas(rn->r, simnet_now(c->net), d, nd);
+    simnet_wake(c->net, i);
+    free(d);
+    rn->owned += count;
 }
 
 /* Starts the replication core of node i over a fresh table (a new process: new epoch). */
@@ -219,8 +250,15 @@ static size_t missing_pairs(const struct cluster *c)
     size_t m = 0;
     for (size_t i = 0; i < c->n; i++)
         for (size_t k = 0; live(c, i) && k < c->n; k++)
-            if (k != i && live(c, k) && !simstore_serves_like(c->nodes[i].st, c->nodes[k].st, k))
-                m++;
+            if (k != i && live(c, k) && !simstore_serves_like(c->nodes[i].st, c->nodes[k].st, k)) {
+                if (m++ == 0 && getenv("REPLSIM_TRACE")) {
+                    char a[200], b[200];
+                    simstore_describe(c->nodes[i].st, k, a, sizeof a);
+                    simstore_describe(c->nodes[k].st, k, b, sizeof b);
+                    fprintf(stderr, "node-%zu lacks node-%zu: holds %s; owner has %s\n", i, k, a,
+                            b);
+                }
+            }
     return m;
 }
 
@@ -460,7 +498,25 @@ static int scen_join(size_t n, size_t r)
     return t >= 0 && all >= 0 ? 0 : 1;
 }
 
-static int scen_restart(size_t n, size_t r, size_t big)
+/* Node v restarts as a new process owning `big` records of generation gen: loaded before it
+ * joins (hosts files), or published as local changes once it has joined (containers). */
+static void restart_with(struct cluster *c, size_t v, size_t big, size_t gen, bool late)
+{
+    stop_app(c, v);
+    simnet_crash(c->net, v);
+    simnet_run_until(c->net, simnet_now(c->net) + 200);
+    simnet_restart(c->net, v);
+    install_app(c, v);
+    if (!late)
+        load_records_gen(c, v, big, gen);
+    simnet_join(c->net, v, 1);
+    if (late) {
+        simnet_run_until(c->net, simnet_now(c->net) + 1000);
+        publish_records(c, v, big, gen);
+    }
+}
+
+static int scen_restart(size_t n, size_t r, size_t big, bool late)
 {
     struct cluster c;
     cluster_init(&c, n + 1);
@@ -471,36 +527,25 @@ static int scen_restart(size_t n, size_t r, size_t big)
         cluster_free(&c);
         return 1;
     }
-    /* node 0 grows to `big` records (loaded in one go, as after a restart), converges */
+    /* node 0 comes back with `big` records, the cluster converges and settles */
     size_t v = 0;
-    stop_app(&c, v);
-    simnet_crash(c.net, v);
-    simnet_run_until(c.net, simnet_now(c.net) + 60000);
-    simnet_restart(c.net, v);
-    install_app(&c, v);
-    load_records(&c, v, big);
-    simnet_join(c.net, v, 1);
+    restart_with(&c, v, big, 1, false);
     long first = run_until(&c, all_serve, opt_max_ms, 100);
     simnet_run_until(c.net, simnet_now(c.net) + 10000);
     double base_bps = steady_bps(&c, 20);
 
-    /* the measured restart: crash, come back at once with the same `big` records */
-    stop_app(&c, v);
-    simnet_crash(c.net, v);
-    simnet_run_until(c.net, simnet_now(c.net) + 200);
-    simnet_restart(c.net, v);
-    install_app(&c, v);
-    load_records(&c, v, big);
+    /* the measured restart: back at once, all `big` names new (a new generation) */
     uint64_t *b0 = calloc(n, sizeof *b0);
     for (size_t i = 0; i < n; i++)
         b0[i] = simnet_bytes_sent(c.net, i);
     uint64_t t0 = simnet_now(c.net);
-    simnet_join(c.net, v, 1);
+    restart_with(&c, v, big, 2, late);
     long t = run_until(&c, all_serve, opt_max_ms, 100);
-    uint64_t el = simnet_now(c.net) - t0;
-    if (el < 1000)
-        el = 1000;
-    double secs = (double)el / 1000.0;
+    if (t >= 0)
+        t = (long)(simnet_now(c.net) - t0);
+    /* traffic until it has settled: 10 s past convergence */
+    simnet_run_until(c.net, simnet_now(c.net) + 10000);
+    double secs = (double)(simnet_now(c.net) - t0) / 1000.0;
     uint64_t tot = 0, max = 0, owner = 0;
     for (size_t i = 0; i < n; i++) {
         uint64_t d = simnet_bytes_sent(c.net, i) - b0[i];
@@ -510,13 +555,13 @@ static int scen_restart(size_t n, size_t r, size_t big)
         else if (d > max)
             max = d;
     }
-    printf(
-        "scenario=restart n=%zu records_per_node=%zu restarted_records=%zu first_converged_ms=%ld "
-        "converged_ms=%ld steady_bytes_per_node_s=%.0f restart_bytes_per_node_s=%.0f "
-        "busiest_peer_bytes_s=%.0f restarted_node_bytes_s=%.0f restart_total_bytes=%llu "
-        "max_stream=%zu\n",
-        n, r, big, first, t, base_bps, (double)tot / (double)n / secs, (double)max / secs,
-        (double)owner / secs, (unsigned long long)tot, simnet_max_stream(c.net));
+    printf("scenario=restart n=%zu records_per_node=%zu restarted_records=%zu mode=%s "
+           "first_converged_ms=%ld converged_ms=%ld window_s=%.1f steady_bytes_per_node_s=%.0f "
+           "restart_bytes_per_node_s=%.0f busiest_peer_bytes_s=%.0f restarted_node_bytes_s=%.0f "
+           "restart_total_bytes=%llu max_stream=%zu\n",
+           n, r, big, late ? "published-after-join" : "loaded-before-join", first, t, secs,
+           base_bps, (double)tot / (double)n / secs, (double)max / secs, (double)owner / secs,
+           (unsigned long long)tot, simnet_max_stream(c.net));
     free(b0);
     cluster_free(&c);
     return first >= 0 && t >= 0 ? 0 : 1;
@@ -556,7 +601,8 @@ int main(int argc, char **argv)
         return scen_crash(n, r);
     if (strcmp(pos[0], "join") == 0)
         return scen_join(n, r);
-    if (strcmp(pos[0], "restart") == 0)
-        return scen_restart(n, r, pos[3] ? strtoul(pos[3], NULL, 10) : 10000);
+    if (strcmp(pos[0], "restart") == 0 || strcmp(pos[0], "restart-late") == 0)
+        return scen_restart(n, r, pos[3] ? strtoul(pos[3], NULL, 10) : 10000,
+                            strcmp(pos[0], "restart-late") == 0);
     return 2;
 }

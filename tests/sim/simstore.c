@@ -725,3 +725,11 @@ size_t simstore_served(const struct simstore *s, size_t k)
     const struct sowner *o = &s->o[k];
     return o->alive && o->c ? o->c->served : 0;
 }
+
+void simstore_describe(const struct simstore *s, size_t k, char *buf, size_t len)
+{
+    const struct sowner *o = &s->o[k];
+    snprintf(buf, len, "state=%d alive=%d epoch=%llu seq=%llu contig=%llu entries=%zu served=%zu",
+             o->has_state, o->alive, (unsigned long long)o->epoch, (unsigned long long)o->seq,
+             (unsigned long long)o->contig, o->c ? o->c->n : 0, o->c ? o->c->served : 0);
+}

@@ -37,6 +37,8 @@ void simstore_local_end(struct simstore *s);
 /* True if `s` serves exactly what owner `k` serves from its own table (same names and
  * addresses, owner alive in s). */
 bool simstore_serves_like(const struct simstore *s, const struct simstore *owner_store, size_t k);
+/* One line about what s holds of owner k (for traces). */
+void simstore_describe(const struct simstore *s, size_t k, char *buf, size_t len);
 /* Served names of owner k held by s (0 if dormant or unknown). */
 size_t simstore_served(const struct simstore *s, size_t k);
 
