@@ -223,6 +223,12 @@ void repl_fetch_housekeeping(struct repl *r)
         }
         repair_ask(r, rp);
     }
+    for (size_t i = 0; i < r->n_owed;) {
+        if (r->now - r->owed[i].at > SYNC_OWED_MS)
+            r->owed[i] = r->owed[--r->n_owed];
+        else
+            i++;
+    }
     /* stale chunk assemblies */
     for (size_t i = 0; i < r->n_asm;) {
         if (r->now - r->asm_[i].started_ms > ASSEMBLY_TIMEOUT_MS) {
@@ -318,11 +324,37 @@ void repl_answer_fetch(struct repl *r, const uint8_t *msg, size_t len)
         r->stats.payloads_malformed++;
         return;
     }
+    struct swim_member m;
+    if (!swim_get_member(r->swim, q.requester, &m)) {
+        /* It knows us before we know it (gossip of its join has not reached us): answer once
+         * it does, instead of leaving it to time out and ask again. */
+        if (r->n_owed < SYNC_OWED_MAX && vec_grow(r->owed, r->cap_owed, r->n_owed + 1)) {
+            struct sync_owed *o = &r->owed[r->n_owed++];
+            snprintf(o->requester, sizeof o->requester, "%s", q.requester);
+            snprintf(o->owner, sizeof o->owner, "%s", q.owner);
+            o->at = r->now;
+        }
+        return;
+    }
     size_t sent = repl_send_owner(r, q.requester, q.owner, SYNC_STATE_REPAIR);
     if (sent) {
         r->stats.repairs_served++;
         log_debug(SYNC_MOD, "sent the records of %s to %s in %zu message%s", q.owner, q.requester,
                   sent, sent == 1 ? "" : "s");
+    }
+}
+
+void repl_pay_owed(struct repl *r, const char *name)
+{
+    for (size_t i = 0; i < r->n_owed;) {
+        struct sync_owed o = r->owed[i];
+        if (strcmp(o.requester, name) != 0) {
+            i++;
+            continue;
+        }
+        r->owed[i] = r->owed[--r->n_owed];
+        if (repl_send_owner(r, o.requester, o.owner, SYNC_STATE_REPAIR))
+            r->stats.repairs_served++;
     }
 }
 
@@ -512,6 +544,7 @@ void repl_fetch_free(struct repl *r)
     while (r->n_asm)
         repl_assembly_drop(r, r->n_asm - 1);
     free(r->asm_);
+    free(r->owed);
     free(r->repairs);
     free(r->parked);
     free(r->relayed);

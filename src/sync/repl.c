@@ -528,6 +528,7 @@ static void handle_event(struct repl *r, enum swim_event ev, const char *name)
          * from digests (everyone asking one node at once would flood it). When we hold nothing
          * of it the fetch is tracked and retried: the member may not know us yet. */
         repl_fetch_unpark(r, name, false);
+        repl_pay_owed(r, name);
         if (live_count(r) <= r->cfg.direct_max) {
             if (r->st.owner_version(r->st.ctx, name, NULL))
                 repl_send_fetch_req(r, name, name);

@@ -35,6 +35,8 @@
  * and digests bring them, from whoever has them); if we still hold nothing of it this long after
  * its join, we ask. */
 #define SYNC_JOIN_FETCH_DELAY_MS 3000
+#define SYNC_OWED_MS 10000
+#define SYNC_OWED_MAX 1024
 
 /* A queued swimmies callback (the core is not re-entered from its own callbacks). */
 enum repl_input { REPL_IN_EVENT, REPL_IN_MSG };
@@ -105,6 +107,14 @@ struct repl {
      * fetched once the owner is alive again in our view. */
     struct sync_repair *parked;
     size_t n_parked, cap_parked;
+    /* Fetch requests from nodes we do not know yet (we cannot address them): answered when they
+     * join our view, dropped after SYNC_OWED_MS. */
+    struct sync_owed {
+        char requester[REC_OWNER_MAX + 1];
+        char owner[REC_OWNER_MAX + 1];
+        uint64_t at;
+    } * owed;
+    size_t n_owed, cap_owed;
     struct sync_assembly *asm_;
     size_t n_asm, cap_asm;
     struct sync_peer_seen *relayed; /* the newest version of each owner we announced */
@@ -160,6 +170,8 @@ void repl_fetch_housekeeping(struct repl *r);
 /* One untracked request for owner's state, to target. */
 void repl_send_fetch_req(struct repl *r, const char *target, const char *owner);
 void repl_answer_fetch(struct repl *r, const uint8_t *msg, size_t len);
+/* name joined our view: answer what it asked before we knew it. */
+void repl_pay_owed(struct repl *r, const char *name);
 /* Sends owner's state to `to` (one STATE, or CHUNKs); returns the messages sent. */
 size_t repl_send_owner(struct repl *r, const char *to, const char *owner, uint8_t flags);
 void repl_handle_chunk(struct repl *r, const uint8_t *msg, size_t len);

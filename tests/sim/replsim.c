@@ -15,8 +15,11 @@
  *                   node serves them, the busiest peer's, the time until every node serves them
  *   restart-late N R B   the same with the B records published as local changes 1 s after the
  *                   join (containers starting), one burst
+ *   flat N1 N2 R    converge at N1 and at N2 nodes: fails if steady bytes per node per second
+ *                   grow by more than half (it must not grow with the cluster)
  * Options: --seed S, --loss PCT (UDP loss, TCP delayed, the whole run), --latency MS,
- * --max-ms T (failure if convergence takes longer). */
+ * --max-ms T (failure if convergence takes longer), --max-bps B, --max-msg BYTES,
+ * --max-owner-bps B (failure above these; see each scenario). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -46,6 +49,9 @@ static uint64_t opt_seed = 1;
 static double opt_loss;
 static uint32_t opt_latency = 1;
 static uint64_t opt_max_ms = 120000;
+static double opt_max_bps;       /* converge/flat: fail above this steady bytes/node/s (0: none) */
+static size_t opt_max_msg;       /* join: fail if the joiner received a larger message */
+static double opt_max_owner_bps; /* restart: fail if the restarted node sent more per second */
 static uint64_t epoch_clock = 1000;
 
 static double wall_s(const struct timespec *t0)
@@ -352,6 +358,8 @@ static double steady_bps(struct cluster *c, double secs)
     return (double)(total_bytes(c) - b0) / (double)live_count(c) / secs;
 }
 
+static double g_last_bps;
+
 static int scen_converge(size_t n, size_t r)
 {
     struct timespec w0;
@@ -369,7 +377,20 @@ static int scen_converge(size_t n, size_t r)
     }
     printf("bytes_per_node_s=%.0f change_ms=%ld wall_s=%.1f\n", bps, change_ms, wall_s(&w0));
     cluster_free(&c);
-    return conv >= 0 && change_ms >= 0 ? 0 : 1;
+    g_last_bps = bps;
+    return conv >= 0 && change_ms >= 0 && (!opt_max_bps || bps <= opt_max_bps) ? 0 : 1;
+}
+
+static int scen_flat(size_t n1, size_t n2, size_t r)
+{
+    int rc = scen_converge(n1, r);
+    double b1 = g_last_bps;
+    rc |= scen_converge(n2, r);
+    double b2 = g_last_bps;
+    printf("scenario=flat n1=%zu n2=%zu bytes_per_node_s_n1=%.0f bytes_per_node_s_n2=%.0f "
+           "ratio=%.2f\n",
+           n1, n2, b1, b2, b1 > 0 ? b2 / b1 : -1);
+    return rc == 0 && b1 > 0 && b2 <= 1.5 * b1 ? 0 : 1;
 }
 
 static int scen_partition(size_t n, size_t r)
@@ -494,8 +515,9 @@ static int scen_join(size_t n, size_t r)
            n, r, n * r, t, all, (unsigned long long)msgs, (unsigned long long)bytes,
            simnet_max_received(c.net, g_joiner), simnet_max_stream(c.net),
            (unsigned long long)(total_bytes(&c) - tb0));
+    size_t max_in = simnet_max_received(c.net, g_joiner);
     cluster_free(&c);
-    return t >= 0 && all >= 0 ? 0 : 1;
+    return t >= 0 && all >= 0 && (!opt_max_msg || max_in <= opt_max_msg) ? 0 : 1;
 }
 
 /* Node v restarts as a new process owning `big` records of generation gen: loaded before it
@@ -564,7 +586,9 @@ static int scen_restart(size_t n, size_t r, size_t big, bool late)
            (unsigned long long)tot, simnet_max_stream(c.net));
     free(b0);
     cluster_free(&c);
-    return first >= 0 && t >= 0 ? 0 : 1;
+    return first >= 0 && t >= 0 && (!opt_max_owner_bps || (double)owner / secs <= opt_max_owner_bps)
+               ? 0
+               : 1;
 }
 
 int main(int argc, char **argv)
@@ -580,11 +604,18 @@ int main(int argc, char **argv)
             opt_latency = (uint32_t)strtoul(argv[++i], NULL, 10);
         else if (strcmp(argv[i], "--max-ms") == 0 && i + 1 < argc)
             opt_max_ms = strtoull(argv[++i], NULL, 10);
+        else if (strcmp(argv[i], "--max-bps") == 0 && i + 1 < argc)
+            opt_max_bps = atof(argv[++i]);
+        else if (strcmp(argv[i], "--max-msg") == 0 && i + 1 < argc)
+            opt_max_msg = strtoul(argv[++i], NULL, 10);
+        else if (strcmp(argv[i], "--max-owner-bps") == 0 && i + 1 < argc)
+            opt_max_owner_bps = atof(argv[++i]);
         else if (np < 4)
             pos[np++] = argv[i];
     }
     if (np < 2) {
-        fprintf(stderr, "usage: replsim converge|partition|crash|join|restart N [R [B]] "
+        fprintf(stderr, "usage: replsim converge|partition|crash|join|restart|restart-late|flat "
+                        "N [R [B]] "
                         "[--seed S] [--loss PCT] [--latency MS] [--max-ms T]\n");
         return 2;
     }
@@ -595,6 +626,8 @@ int main(int argc, char **argv)
         return 2;
     if (strcmp(pos[0], "converge") == 0)
         return scen_converge(n, r);
+    if (strcmp(pos[0], "flat") == 0)
+        return scen_flat(n, r, pos[3] ? strtoul(pos[3], NULL, 10) : 100);
     if (strcmp(pos[0], "partition") == 0)
         return scen_partition(n, r);
     if (strcmp(pos[0], "crash") == 0)
