@@ -54,6 +54,27 @@ void repl_send_fetch_req(struct repl *r, const char *target, const char *owner)
     sync_buf_free(&b);
 }
 
+struct pick_ctx {
+    const char *self, *skip;
+    size_t want, seen;
+    char out[REC_OWNER_MAX + 1];
+    bool found;
+};
+
+/* Stops at the want-th live member that is neither us nor skip. */
+static bool pick_cb(void *ctx, const struct swim_member *m)
+{
+    struct pick_ctx *p = ctx;
+    if (m->is_self || (m->state != SWIM_ALIVE && m->state != SWIM_SUSPECT) ||
+        strcmp(m->name, p->self) == 0 || strcmp(m->name, p->skip) == 0)
+        return true;
+    if (p->seen++ < p->want)
+        return true;
+    snprintf(p->out, sizeof p->out, "%s", m->name);
+    p->found = true;
+    return false;
+}
+
 /* Asks the node known to hold what we need (or the owner) first, then rotates through the
  * other live members. */
 static void repair_ask(struct repl *r, struct sync_repair *rp)
@@ -67,22 +88,22 @@ static void repair_ask(struct repl *r, struct sync_repair *rp)
     } else if (rp->tries % 2 == 1 && repl_member_live(r, rp->owner)) {
         snprintf(target, sizeof target, "%s", rp->owner);
     } else {
-        struct name_list l;
-        repl_live_members(r, &l);
-        size_t pick = SIZE_MAX;
-        for (size_t k = 0; k < l.n; k++) {
-            size_t i = (rp->tries + k) % l.n; /* rotate through the members */
-            if (strcmp(l.ids[i], rp->owner) != 0 || l.n == 1) {
-                pick = i;
-                break;
-            }
+        /* rotate through the other live members (without copying the member list) */
+        size_t live = swim_num_alive(r->swim);
+        live = live ? live - 1 : 0;
+        bool owner_live = repl_member_live(r, rp->owner);
+        size_t others = live - (owner_live && live ? 1 : 0);
+        if (others == 0) {
+            if (!owner_live)
+                return;
+            snprintf(target, sizeof target, "%s", rp->owner);
+        } else {
+            struct pick_ctx p = {.self = r->node_id, .skip = rp->owner, .want = rp->tries % others};
+            swim_foreach_member(r->swim, pick_cb, &p);
+            if (!p.found)
+                return;
+            snprintf(target, sizeof target, "%s", p.out);
         }
-        if (pick == SIZE_MAX) {
-            free(l.ids);
-            return;
-        }
-        snprintf(target, sizeof target, "%s", l.ids[pick]);
-        free(l.ids);
     }
     repl_send_fetch_req(r, target, rp->owner);
 }
@@ -445,6 +466,61 @@ void repl_handle_chunk(struct repl *r, const uint8_t *msg, size_t len)
     repl_assembly_drop(r, i);
 }
 
+/* ---- recent changes ---- */
+
+void repl_note_recent(struct repl *r, const char *owner)
+{
+    size_t i = 0;
+    while (i < r->n_recent && strcmp(r->recent[i].owner, owner) != 0)
+        i++;
+    if (i == r->n_recent) {
+        if (!vec_grow(r->recent, r->cap_recent, r->n_recent + 1))
+            return;
+        snprintf(r->recent[i].owner, sizeof r->recent[i].owner, "%s", owner);
+        r->n_recent++;
+    }
+    r->recent[i].at = r->now;
+    if (!r->recent_at)
+        r->recent_at = r->now + SYNC_RECENT_DIGEST_MS;
+}
+
+static int recent_newest_first(const void *a, const void *b)
+{
+    const struct sync_recent *x = a, *y = b;
+    return x->at < y->at ? 1 : x->at > y->at ? -1 : 0;
+}
+
+void repl_recent_tick(struct repl *r)
+{
+    if (!r->recent_at || r->now < r->recent_at)
+        return;
+    for (size_t i = 0; i < r->n_recent;) {
+        if (r->now - r->recent[i].at > SYNC_RECENT_MS)
+            r->recent[i] = r->recent[--r->n_recent];
+        else
+            i++;
+    }
+    r->recent_at = r->n_recent ? r->now + SYNC_RECENT_DIGEST_MS : 0;
+    size_t live = swim_num_alive(r->swim);
+    live = live ? live - 1 : 0;
+    if (!r->n_recent || !live)
+        return;
+    qsort(r->recent, r->n_recent, sizeof *r->recent, recent_newest_first);
+    struct sync_buf b = {0};
+    sync_encode_digest_begin(&b, r->node_id, 0);
+    for (size_t i = 0; i < r->n_recent && i < SYNC_RECENT_MAX; i++) {
+        struct rec_version v;
+        if (r->st.owner_version(r->st.ctx, r->recent[i].owner, &v))
+            sync_encode_digest_owner(&b, r->recent[i].owner, v);
+    }
+    r->rng = r->rng * 6364136223846793005ULL + 1442695040888963407ULL;
+    struct pick_ctx p = {.self = r->node_id, .skip = "", .want = (r->rng >> 33) % live};
+    swim_foreach_member(r->swim, pick_cb, &p);
+    if (sync_encode_digest_end(&b) && p.found)
+        swim_send_user(r->swim, p.out, b.p, b.len, false);
+    sync_buf_free(&b);
+}
+
 /* ---- parked wants ---- */
 
 static void park(struct repl *r, const char *owner, struct rec_version ver, const char *source)
@@ -544,6 +620,7 @@ void repl_fetch_free(struct repl *r)
     while (r->n_asm)
         repl_assembly_drop(r, r->n_asm - 1);
     free(r->asm_);
+    free(r->recent);
     free(r->owed);
     free(r->repairs);
     free(r->parked);

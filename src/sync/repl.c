@@ -57,6 +57,13 @@ static void send_reliable(struct repl *r, const char *to, const struct sync_buf 
         log_debug(SYNC_MOD, "sending %zu bytes to %s failed (%d)", b->len, to, rc);
 }
 
+/* Live members other than us. */
+static size_t live_count(struct repl *r)
+{
+    size_t n = swim_num_alive(r->swim);
+    return n ? n - 1 : 0;
+}
+
 /* Tells the driver about a deadline that may be earlier than the one it knows. */
 static void want_tick(struct repl *r, uint64_t at)
 {
@@ -86,11 +93,13 @@ static void send_beacon(struct repl *r)
         char bname[REC_OWNER_MAX + 8];
         snprintf(bname, sizeof bname, "v:%s", r->node_id);
         swim_broadcast(r->swim, bname, b.p, b.len);
-        struct name_list l;
-        repl_live_members(r, &l);
-        for (size_t i = 0; l.n <= r->cfg.direct_max && i < l.n; i++)
-            swim_send_user(r->swim, l.ids[i], b.p, b.len, false);
-        free(l.ids);
+        if (live_count(r) <= r->cfg.direct_max) {
+            struct name_list l;
+            repl_live_members(r, &l);
+            for (size_t i = 0; i < l.n; i++)
+                swim_send_user(r->swim, l.ids[i], b.p, b.len, false);
+            free(l.ids);
+        }
     }
     sync_buf_free(&b);
 }
@@ -103,23 +112,24 @@ void repl_local_deltas(struct repl *r, uint64_t now, const struct rec_delta *d, 
     struct sync_buf b = {0};
     size_t done = 0, msgs = 0;
     struct name_list direct = {0};
-    if (n)
+    size_t live = live_count(r);
+    if (n && live <= r->cfg.direct_max)
         repl_live_members(r, &direct);
-    if (direct.n == 0)
+    if (live == 0)
         n = 0; /* nobody to tell: a member that joins or comes back gets our full state */
     if (n > SYNC_BURST_DELTAS) {
         /* Too many to gossip one by one (a restart, a big hosts file): announce our version
          * once the burst is over; peers fetch the state in chunks, from whoever has it. */
         free(direct.ids);
         r->stats.deltas_sent += n;
+        repl_note_recent(r, r->node_id);
         if (!r->beacon_at || r->beacon_at > now + SYNC_BURST_BEACON_MS)
             r->beacon_at = now + SYNC_BURST_BEACON_MS;
         want_tick(r, r->beacon_at);
         log_debug(SYNC_MOD, "%zu record changes at once: announcing our version instead", n);
         return;
     }
-    if (direct.n > r->cfg.direct_max)
-        direct.n = 0;
+
     while (done < n) {
         size_t k = sync_encode_deltas(&b, d + done, n - done, SYNC_GOSSIP_MAX);
         if (k == 0) {
@@ -146,6 +156,7 @@ void repl_local_deltas(struct repl *r, uint64_t now, const struct rec_delta *d, 
         want_tick(r, r->beacon_at);
     }
     if (n) {
+        repl_note_recent(r, r->node_id);
         r->stats.deltas_sent += n;
         r->stats.delta_msgs_sent += msgs;
         log_debug(SYNC_MOD, "gossiping %zu record changes in %zu messages", n, msgs);
@@ -282,6 +293,7 @@ void repl_merge_state(struct repl *r, const struct sync_state *st, const char *h
         if (c < 0)
             continue;
         changes += c;
+        repl_note_recent(r, o->owner);
         carried += o->n;
         repl_fetch_check(r, o->owner);
     }
@@ -389,6 +401,7 @@ static void apply_deltas(struct repl *r, const uint8_t *msg, size_t len)
     r->stats.gaps += gaps;
     if (applied) {
         r->stats.records_synced += applied;
+        repl_note_recent(r, d[0].owner);
         note_synced(r);
         /* Epidemic spread, as serf does: the origin's broadcast is retransmitted only a few
          * times, so whoever learns something from it passes the same payload on once. Copies
@@ -424,10 +437,8 @@ static void handle_version(struct repl *r, const uint8_t *msg, size_t len)
     if (!repl_member_live(r, owner))
         return;
     bool known = r->st.owner_version(r->st.ctx, owner, &have);
-    if (known && !ver_newer(ver, have)) {
-        repl_relay_version(r, owner, have); /* pass it on once: we can serve it too */
-        return;
-    }
+    if (known && !ver_newer(ver, have))
+        return; /* not news: only those who learn from it pass it on, which ends the rumour */
     {
         log_debug(SYNC_MOD, "%s is at seq %llu, we hold %llu: asking for repair", owner,
                   (unsigned long long)ver.seq, known ? (unsigned long long)have.seq : 0ull);
@@ -498,14 +509,6 @@ static void handle_user_msg(struct repl *r, const uint8_t *msg, size_t len)
 }
 
 /* ---- membership ---- */
-
-static size_t live_count(struct repl *r)
-{
-    struct name_list l;
-    repl_live_members(r, &l);
-    free(l.ids);
-    return l.n;
-}
 
 static void handle_event(struct repl *r, enum swim_event ev, const char *name)
 {
@@ -655,6 +658,7 @@ void repl_tick(struct repl *r, uint64_t now)
         r->fetch_waiting = false;
         repl_fetch_dispatch(r);
     }
+    repl_recent_tick(r);
     if (r->beacon_at && now >= r->beacon_at) {
         r->beacon_at = 0;
         send_beacon(r);
@@ -674,6 +678,8 @@ uint64_t repl_next_deadline(const struct repl *r)
     uint64_t d = r->housekeeping_at;
     if (r->beacon_at && r->beacon_at < d)
         d = r->beacon_at;
+    if (r->recent_at && r->recent_at < d)
+        d = r->recent_at;
     return d;
 }
 
@@ -696,6 +702,9 @@ struct repl *repl_new(const struct repl_config *c, uint64_t now)
     r->st = c->store;
     r->now = now;
     r->housekeeping_at = now + SYNC_HOUSEKEEPING_MS;
+    r->rng = now * 0x9E3779B97F4A7C15ULL + 1;
+    for (const char *p = r->node_id; *p; p++)
+        r->rng = (r->rng ^ (uint8_t)*p) * 1099511628211ULL;
     return r;
 }
 

@@ -36,6 +36,13 @@
  * its join, we ask. */
 #define SYNC_JOIN_FETCH_DELAY_MS 3000
 #define SYNC_OWED_MS 10000
+/* Owners whose version changed here in the last SYNC_RECENT_MS are "recent": every
+ * SYNC_RECENT_DIGEST_MS their versions (at most SYNC_RECENT_MAX, newest first, one UDP packet)
+ * go to one random member, which fetches what it lacks. Rumours of changes miss a few nodes;
+ * this finds them within seconds, and costs nothing while nothing changes. */
+#define SYNC_RECENT_MS 30000
+#define SYNC_RECENT_DIGEST_MS 2000
+#define SYNC_RECENT_MAX 32
 #define SYNC_OWED_MAX 1024
 
 /* A queued swimmies callback (the core is not re-entered from its own callbacks). */
@@ -119,12 +126,20 @@ struct repl {
     size_t n_asm, cap_asm;
     struct sync_peer_seen *relayed; /* the newest version of each owner we announced */
     size_t n_relayed, cap_relayed;
+    struct sync_recent {
+        char owner[REC_OWNER_MAX + 1];
+        uint64_t at;
+    } * recent;
+    size_t n_recent, cap_recent;
+    uint64_t recent_at; /* next recent digest */
+    uint64_t rng;
     bool announced;         /* our version was announced since we (re)joined */
     uint64_t last_announce; /* when (ms) */
     struct sync_peer_seen *seen;
     size_t n_seen, cap_seen;
     struct sync_tomb_mark marks[SYNC_TOMB_MARKS]; /* ring, oldest at mark_head */
     size_t mark_head, n_marks;
+    uint64_t gc_epoch, gc_upto; /* our tombstones up to this version are collected */
 
     struct sync_stats stats;
 };
@@ -157,6 +172,10 @@ void repl_fetch_start(struct repl *r, const char *owner, struct rec_version need
 /* The same, not asked before now + delay_ms (and only if still needed then). */
 void repl_fetch_later(struct repl *r, const char *owner, struct rec_version need,
                       const char *source, uint64_t delay_ms);
+/* owner's version changed here (a merge, deltas, our own change). */
+void repl_note_recent(struct repl *r, const char *owner);
+/* Sends the recent digest to one random live member when due. */
+void repl_recent_tick(struct repl *r);
 /* Announces that we hold owner at ver (as a holder others may fetch from), once per version. */
 void repl_relay_version(struct repl *r, const char *owner, struct rec_version ver);
 /* The owner is alive again: fetch what we parked for it (drop: it left). */

@@ -64,17 +64,23 @@ void repl_tombs_collect(struct repl *r, uint64_t now)
      * live peer they go at once (a peer that comes back reconciles by full state); otherwise once
      * every live member has reported holding our records past them, or once they are older than
      * SYNC_TOMB_MAX_AGE_MS (a member that never reports, like a serf agent, must not pin them). */
+    struct rec_version mine;
+    if (!r->st.owner_version(r->st.ctx, r->node_id, &mine))
+        return;
+    tomb_mark(r, now, mine);
+    if (r->gc_epoch == mine.epoch && r->gc_upto >= mine.seq)
+        return; /* everything up to our version is collected already */
     struct name_list l;
     repl_live_members(r, &l);
-    struct rec_version mine;
-    if (r->st.owner_version(r->st.ctx, r->node_id, &mine)) {
-        tomb_mark(r, now, mine);
+    {
         uint64_t upto = l.n == 0 ? mine.seq : confirmed_upto(r, &l, mine);
         uint64_t aged = tomb_aged_upto(r, now, mine.epoch);
         if (aged > upto)
             upto = aged;
         if (upto > 0) {
             size_t n = r->st.gc_tombstones(r->st.ctx, r->node_id, upto);
+            r->gc_epoch = mine.epoch;
+            r->gc_upto = upto;
             if (n)
                 log_debug(SYNC_MOD, "collected %zu tombstones up to seq %llu", n,
                           (unsigned long long)upto);

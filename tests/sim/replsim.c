@@ -19,7 +19,8 @@
  *                   grow by more than half (it must not grow with the cluster)
  * Options: --seed S, --loss PCT (UDP loss, TCP delayed, the whole run), --latency MS,
  * --max-ms T (failure if convergence takes longer), --max-bps B, --max-msg BYTES,
- * --max-owner-bps B (failure above these; see each scenario). */
+ * --max-owner-bps B (failure above these; see each scenario), --kinds (our payloads delivered
+ * in steady state, by kind, on stderr). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -350,11 +351,35 @@ static void report_converge_common(struct cluster *c, const char *scen, size_t n
     (void)entries;
 }
 
+/* User payloads delivered, by kind (for --kinds). */
+static uint64_t g_kind_msgs[8], g_kind_bytes[8];
+static bool opt_kinds;
+
+static void count_user(void *ctx, size_t node, const uint8_t *msg, size_t len)
+{
+    (void)ctx;
+    (void)node;
+    int k = len >= 3 && msg[0] == 0xA7 ? msg[2] : 0;
+    if (k < 0 || k > 7)
+        k = 0;
+    g_kind_msgs[k]++;
+    g_kind_bytes[k] += len;
+}
+
 /* Steady-state traffic: bytes each node sends per second, averaged over `secs`. */
 static double steady_bps(struct cluster *c, double secs)
 {
     uint64_t b0 = total_bytes(c);
+    memset(g_kind_msgs, 0, sizeof g_kind_msgs);
+    memset(g_kind_bytes, 0, sizeof g_kind_bytes);
+    if (opt_kinds)
+        simnet_on_user(c->net, count_user, NULL);
     simnet_run_until(c->net, simnet_now(c->net) + (uint64_t)(secs * 1000));
+    simnet_on_user(c->net, NULL, NULL);
+    for (int k = 0; opt_kinds && k < 8; k++)
+        if (g_kind_msgs[k])
+            fprintf(stderr, "kind %d: %llu messages, %llu bytes delivered\n", k,
+                    (unsigned long long)g_kind_msgs[k], (unsigned long long)g_kind_bytes[k]);
     return (double)(total_bytes(c) - b0) / (double)live_count(c) / secs;
 }
 
@@ -368,6 +393,8 @@ static int scen_converge(size_t n, size_t r)
     cluster_init(&c, n + 1);
     long conv = grow(&c, n, r, 20);
     report_converge_common(&c, "converge", n, r, conv);
+    /* steady state: once the last changes are 40 s old (past the recent-digest window) */
+    double settle_bps = conv >= 0 ? steady_bps(&c, 40) : -1;
     double bps = conv >= 0 ? steady_bps(&c, 60) : -1;
     /* one change spreads to all */
     long change_ms = -1;
@@ -375,7 +402,8 @@ static int scen_converge(size_t n, size_t r)
         change_record(&c, n / 2, 0, 77);
         change_ms = run_until(&c, all_serve, opt_max_ms, 10);
     }
-    printf("bytes_per_node_s=%.0f change_ms=%ld wall_s=%.1f\n", bps, change_ms, wall_s(&w0));
+    printf("settling_bytes_per_node_s=%.0f bytes_per_node_s=%.0f change_ms=%ld wall_s=%.1f\n",
+           settle_bps, bps, change_ms, wall_s(&w0));
     cluster_free(&c);
     g_last_bps = bps;
     return conv >= 0 && change_ms >= 0 && (!opt_max_bps || bps <= opt_max_bps) ? 0 : 1;
@@ -604,6 +632,8 @@ int main(int argc, char **argv)
             opt_latency = (uint32_t)strtoul(argv[++i], NULL, 10);
         else if (strcmp(argv[i], "--max-ms") == 0 && i + 1 < argc)
             opt_max_ms = strtoull(argv[++i], NULL, 10);
+        else if (strcmp(argv[i], "--kinds") == 0)
+            opt_kinds = true;
         else if (strcmp(argv[i], "--max-bps") == 0 && i + 1 < argc)
             opt_max_bps = atof(argv[++i]);
         else if (strcmp(argv[i], "--max-msg") == 0 && i + 1 < argc)
