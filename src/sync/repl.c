@@ -123,8 +123,13 @@ void repl_local_deltas(struct repl *r, uint64_t now, const struct rec_delta *d, 
         free(direct.ids);
         r->stats.deltas_sent += n;
         repl_note_recent(r, r->node_id);
-        if (!r->beacon_at || r->beacon_at > now + SYNC_BURST_BEACON_MS)
-            r->beacon_at = now + SYNC_BURST_BEACON_MS;
+        /* a small cluster hears the beacon directly, at once; a large one once the burst is
+         * over */
+        uint64_t at = live <= r->cfg.direct_max ? now : now + SYNC_BURST_BEACON_MS;
+        if (at == 0)
+            at = 1; /* 0 means unarmed */
+        if (!r->beacon_at || r->beacon_at > at)
+            r->beacon_at = at;
         want_tick(r, r->beacon_at);
         log_debug(SYNC_MOD, "%zu record changes at once: announcing our version instead", n);
         return;

@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "core/log.h"
+#include "core/vec.h"
 #include "sync/codec.h"
 #include "sync/internal.h"
 #include "sync/status.h"
@@ -714,6 +715,65 @@ static void test_gossip_only_spreads_to_all(void **state)
     loop_free(c.loop);
 }
 
+#define BURST_NAMES 3000 /* some 90 KB of state: more than one chunk */
+
+static bool burst_everywhere(struct cluster *c)
+{
+    for (int i = 1; i < NODES; i++) {
+        if (!serves(c->n[i].rec, "b0.burst.example", "node-0") ||
+            !serves(c->n[i].rec, "b2999.burst.example", "node-0"))
+            return false;
+        struct records_stats rs;
+        records_get_stats(c->n[i].rec, &rs);
+        if (rs.entries < BURST_NAMES)
+            return false;
+    }
+    return true;
+}
+
+/* A burst of changes (a restart, containers starting) is not gossiped change by change: the
+ * owner announces its version and the peers fetch its state, in chunks of at most 8 KiB. */
+static void test_burst_fetched_in_chunks(void **state)
+{
+    (void)state;
+    struct cluster c;
+    memset(&c, 0, sizeof c);
+    c.loop = loop_new();
+    assert_non_null(c.loop);
+    start_node(&c, 0, 0);
+    for (int i = 1; i < NODES; i++)
+        start_node(&c, i, sync_swim_port(c.n[0].sync));
+    assert_true(run_until(&c, all_members_alive, 10000));
+    assert_true(run_until(&c, all_serve_initial, 10000));
+    struct sync_status st;
+    sync_get_status(c.n[0].sync, &st);
+    uint64_t msgs_before = st.stats.delta_msgs_sent, served_before = st.stats.repairs_served;
+    sync_status_free(&st);
+
+    struct rec_inputs in = {0};
+    for (int k = 0; k < BURST_NAMES; k++) {
+        struct rec_input *ri = vec_push_zero(&in);
+        assert_non_null(ri);
+        snprintf(ri->name, sizeof ri->name, "b%d.burst.example", k);
+        assert_true(records_parse_addr("10.7.0.1", &ri->addr));
+    }
+    assert_true(records_set_source(c.n[0].rec, "hosts:/burst", in.v, in.n) >= 0);
+    rec_inputs_free(&in);
+    uint64_t t0 = loop_now_ms();
+    assert_true(run_until(&c, burst_everywhere, 5000));
+    print_message("%d names in one burst on both peers in %llu ms\n", BURST_NAMES,
+                  (unsigned long long)(loop_now_ms() - t0));
+    sync_get_status(c.n[0].sync, &st);
+    assert_int_equal(st.stats.delta_msgs_sent, msgs_before); /* nothing gossiped */
+    assert_true(st.stats.repairs_served >= served_before + NODES - 1);
+    sync_status_free(&st);
+    for (int i = 0; i < NODES; i++) {
+        sync_stop(c.n[i].sync);
+        records_free(c.n[i].rec);
+    }
+    loop_free(c.loop);
+}
+
 static void test_three_nodes_end_to_end(void **state)
 {
     (void)state;
@@ -803,6 +863,7 @@ int main(void)
         cmocka_unit_test(test_hostile_input),
         cmocka_unit_test(test_status_json_shape),
         cmocka_unit_test(test_three_nodes_end_to_end),
+        cmocka_unit_test(test_burst_fetched_in_chunks),
         cmocka_unit_test(test_two_nodes_ipv6),
         cmocka_unit_test(test_gossip_only_spreads_to_all),
     };
