@@ -164,6 +164,57 @@ static void test_state_roundtrip(void **state)
     sync_buf_free(&b);
 }
 
+static void test_digest_chunk_version_roundtrip(void **state)
+{
+    (void)state;
+    struct sync_buf b = {0};
+    sync_encode_digest_begin(&b, "node-a", SYNC_DIGEST_WANT_REPLY);
+    sync_encode_digest_owner(&b, "node-a", (struct rec_version){11, 3});
+    sync_encode_digest_owner(&b, "node-b", (struct rec_version){22, 0});
+    assert_true(sync_encode_digest_end(&b));
+    assert_int_equal(sync_payload_kind(b.p, b.len), SYNC_KIND_DIGEST);
+    struct sync_digest d;
+    assert_true(sync_decode_digest(b.p, b.len, &d));
+    assert_string_equal(d.sender, "node-a");
+    assert_int_equal(d.flags, SYNC_DIGEST_WANT_REPLY);
+    assert_int_equal(d.n, 2);
+    assert_string_equal(d.owners[1].owner, "node-b");
+    assert_int_equal(d.owners[0].ver.epoch, 11);
+    assert_int_equal(d.owners[0].ver.seq, 3);
+    sync_digest_free(&d);
+    /* truncated: rejected */
+    assert_false(sync_decode_digest(b.p, b.len - 1, &d));
+
+    struct sync_buf st = {0}, ch = {0};
+    encode_sample_state(&st);
+    assert_true(sync_encode_chunk(&ch, "node-a", (struct rec_version){11, 3}, 10, 4, st.p, st.len));
+    assert_int_equal(sync_payload_kind(ch.p, ch.len), SYNC_KIND_CHUNK);
+    struct sync_chunk c;
+    assert_true(sync_decode_chunk(ch.p, ch.len, &c));
+    assert_string_equal(c.owner, "node-a");
+    assert_int_equal(c.total, 10);
+    assert_int_equal(c.first, 4);
+    assert_int_equal(c.state_len, st.len);
+    assert_memory_equal(c.state, st.p, st.len);
+    assert_false(sync_decode_chunk(ch.p, ch.len - st.len, &c)); /* no state inside */
+    /* first must lie below total */
+    assert_true(sync_encode_chunk(&ch, "node-a", (struct rec_version){11, 3}, 4, 4, st.p, st.len));
+    assert_false(sync_decode_chunk(ch.p, ch.len, &c));
+
+    char owner[REC_OWNER_MAX + 1], holder[REC_OWNER_MAX + 1];
+    struct rec_version ver;
+    assert_true(sync_encode_version_held(&b, "node-a", (struct rec_version){7, 9}, "node-c"));
+    assert_true(sync_decode_version_held(b.p, b.len, owner, &ver, holder));
+    assert_string_equal(holder, "node-c");
+    assert_true(sync_decode_version(b.p, b.len, owner, &ver)); /* the holder is optional */
+    assert_true(sync_encode_version(&b, "node-a", (struct rec_version){7, 9}));
+    assert_true(sync_decode_version_held(b.p, b.len, owner, &ver, holder));
+    assert_string_equal(holder, "node-a"); /* none named: the owner holds it */
+    sync_buf_free(&b);
+    sync_buf_free(&st);
+    sync_buf_free(&ch);
+}
+
 static void test_repair_req_roundtrip(void **state)
 {
     (void)state;
@@ -860,6 +911,7 @@ int main(void)
         cmocka_unit_test(test_deltas_split_by_size_and_owner),
         cmocka_unit_test(test_state_roundtrip),
         cmocka_unit_test(test_repair_req_roundtrip),
+        cmocka_unit_test(test_digest_chunk_version_roundtrip),
         cmocka_unit_test(test_hostile_input),
         cmocka_unit_test(test_status_json_shape),
         cmocka_unit_test(test_three_nodes_end_to_end),
