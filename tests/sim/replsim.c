@@ -269,6 +269,8 @@ static size_t missing_pairs(const struct cluster *c)
     return m;
 }
 
+static size_t live_count(const struct cluster *c);
+
 /* Runs until pred holds or limit ms pass; returns the ms it took or -1. */
 static long run_until(struct cluster *c, bool (*pred)(const struct cluster *), uint64_t limit,
                       uint64_t step)
@@ -278,8 +280,9 @@ static long run_until(struct cluster *c, bool (*pred)(const struct cluster *), u
         if (pred(c))
             return (long)(simnet_now(c->net) - t0);
         if (getenv("REPLSIM_TRACE") && (simnet_now(c->net) - t0) % 1000 == 0)
-            fprintf(stderr, "t=%llu missing=%zu\n", (unsigned long long)(simnet_now(c->net) - t0),
-                    missing_pairs(c));
+            fprintf(stderr, "t=%llu missing=%zu membership_converged=%d\n",
+                    (unsigned long long)(simnet_now(c->net) - t0), missing_pairs(c),
+                    simnet_converged(c->net, live_count(c)));
         if (simnet_now(c->net) - t0 >= limit)
             return -1;
         simnet_run_until(c->net, simnet_now(c->net) + step);
