@@ -157,10 +157,10 @@ void repl_fetch_start(struct repl *r, const char *owner, struct rec_version need
     rp->relay = relay;
     rp->detected_ms = r->now;
     snprintf(rp->source, sizeof rp->source, "%s", source ? source : "");
-    if (in_flight(r) < SYNC_FETCH_WINDOW)
+    if (!r->in_callback && in_flight(r) < SYNC_FETCH_WINDOW)
         repair_ask(r, rp);
     else
-        r->fetch_waiting = true;
+        r->fetch_waiting = true; /* asked from the next tick */
 }
 
 void repl_fetch_later(struct repl *r, const char *owner, struct rec_version need,
@@ -419,7 +419,7 @@ void repl_handle_chunk(struct repl *r, const uint8_t *msg, size_t len)
         i = r->n_asm;
     }
     if (i == r->n_asm) {
-        if (!vec_grow(r->asm_, r->cap_asm, r->n_asm + 1)) {
+        if (r->n_asm >= SYNC_ASM_MAX || !vec_grow(r->asm_, r->cap_asm, r->n_asm + 1)) {
             sync_state_free(&st);
             return;
         }

@@ -621,12 +621,15 @@ void repl_on_user_msg(void *ctx, const uint8_t *msg, size_t len)
 }
 
 /* Merged at once, not queued: the state we hand the next push/pull must already include it.
- * Merging only reads the member table and sends nothing, so it is safe inside the callback. */
+ * Merging only reads the member table; the fetches it starts are sent from the next tick. */
 void repl_merge_remote_state(void *ctx, const uint8_t *buf, size_t len, bool join)
 {
     struct repl *r = ctx;
-    if (buf && len && !r->stopping)
-        merge_pushpull(r, buf, len, join);
+    if (!buf || !len || r->stopping)
+        return;
+    r->in_callback = true;
+    merge_pushpull(r, buf, len, join);
+    r->in_callback = false;
 }
 
 /* ---- driving ---- */

@@ -20,6 +20,7 @@
 #define SYNC_CHUNK_MAX 8192
 #define SYNC_CHUNK_OVERHEAD 160 /* CHUNK header around the STATE inside (owner <= 128 bytes) */
 #define SYNC_ASM_PARTS_MAX 4096 /* chunks of one owner state: 32 MiB at most */
+#define SYNC_ASM_MAX 64         /* owner states being reassembled at once */
 /* Fetches of owner states in flight at once (the rest wait their turn). */
 #define SYNC_FETCH_WINDOW 16
 /* A burst of more local changes than this is not gossiped change by change: our version is
@@ -102,6 +103,7 @@ struct repl {
     struct repl_store st;
     uint64_t now;
     bool stopping;
+    bool in_callback; /* inside a swimmies callback: send nothing, queue it for the next tick */
 
     struct repl_queued *q_head, *q_tail;
     uint64_t beacon_at;       /* 0: no beacon armed */
