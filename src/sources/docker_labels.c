@@ -242,15 +242,20 @@ static void on_traefik_host(enum traefik_host_kind kind, const char *v, size_t l
         return;
     const char *skip = NULL;
     char wild[REC_NAME_MAX + 2];
+    bool star = len >= 2 && v[0] == '*' && v[1] == '.';
     switch (kind) {
     case TRAEFIK_HOST:
-        skip = c->tcp ? "Host in a TCP router" : NULL;
+        skip = c->tcp ? "Host in a TCP router"
+               : star ? "Traefik's Host matches no '*' name (HostRegexp does)"
+                      : NULL;
         break;
     case TRAEFIK_HOST_SNI:
         if (!c->tcp)
             skip = "HostSNI in an HTTP router";
         else if (len == 1 && v[0] == '*')
             skip = "HostSNI(`*`) matches every name";
+        else if (star)
+            skip = "Traefik's HostSNI matches no '*' name (HostSNIRegexp does)";
         break;
     case TRAEFIK_HOST_REGEXP:
     case TRAEFIK_HOST_SNI_REGEXP:

@@ -302,6 +302,12 @@ static void test_router_labels(void **state)
                         "*.apps.example.com=192.0.2.1;*.v2.example.com=192.0.2.1;"
                         "*.db.example.com=192.0.2.1;");
 
+    /* Host and HostSNI take no wildcard in Traefik: a '*' name there is skipped */
+    const char *const star[] = {"traefik.http.routers.a.rule",
+                                "Host(`*.h.example.com`, `h.example.com`)",
+                                "traefik.tcp.routers.b.rule", "HostSNI(`*.s.example.com`)", NULL};
+    assert_string_equal(records_of(true, star, buf, sizeof buf), "h.example.com=192.0.2.1;");
+
     /* regexps that are no wildcard, or only negated hosts: ours, but no names */
     const char *const none[] = {"traefik.http.routers.a.rule", "HostRegexp(`^.+\\.example\\.com`)",
                                 "traefik.http.routers.b.rule", "!Host(`neg.example.com`)", NULL};
