@@ -38,7 +38,7 @@ static void warnf(const struct hosts_parsed *out, hosts_warn_fn warn, void *ctx,
         return;
     char shown[HOSTS_EXCERPT_MAX + 4];
     log_excerpt(shown, sizeof shown, tok, toklen); /* one line, printable, short */
-    char reason[160];
+    char reason[224];
     snprintf(reason, sizeof reason, fmt, shown);
     warn(line, reason, ctx);
 }
