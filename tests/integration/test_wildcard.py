@@ -330,3 +330,26 @@ def test_cluster_wildcards(tmp_path):
         lab.close()
         if bad:
             pytest.fail("\n".join(bad))
+
+
+def test_status_page_shows_the_kind(node, tmp_path):
+    """In a real browser: the records table has a Kind column, a wildcard badge on `*.` names."""
+    from cdp import Browser
+    b = Browser(str(tmp_path / "profile"), dark=False)
+    try:
+        b.open(node.url("/"))
+        b.wait_for("document.querySelectorAll('#r-body tr').length > 1")
+        rows = b.evaluate("Array.from(document.querySelectorAll('#r-body tr')).map(function (tr) {"
+                          " return Array.from(tr.children).map(function (td) {"
+                          " return td.textContent; }); })")
+        head = b.evaluate("Array.from(document.querySelectorAll('#records th')).map(function (th) {"
+                          " return th.textContent; })")
+        assert head[:4] == ["Name", "Type", "Kind", "Address"], head
+        kinds = {(r[0], r[1]): r[2] for r in rows}
+        assert kinds[("*.apps.wild.test", "A")] == "wildcard"
+        assert kinds[("*.apps.wild.test", "AAAA")] == "wildcard"
+        assert kinds[("special.apps.wild.test", "A")] == "A"
+        assert b.evaluate("document.querySelectorAll('#r-body span.badge').length") == 3
+        assert b.problems() == []
+    finally:
+        b.close()
