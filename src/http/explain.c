@@ -211,11 +211,19 @@ static void rule(const struct config *cfg, const struct http_explain_query *q,
         snprintf(text, len, "answered %s", dns_rcode_name(p->rcode));
     } else if (p->wildcard[0] && p->n_answers > 0) {
         *id = "wildcard";
+        char more[120] = "";
+        if (t->by_state[ST_SHADOWED])
+            snprintf(more, sizeof more,
+                     "; this node's hosts files have the wildcard, so %zu record(s) of other "
+                     "nodes are shadowed",
+                     t->by_state[ST_SHADOWED]);
+        else if (t->served_owners > 1)
+            snprintf(more, sizeof more, ", every distinct address of its %zu owners",
+                     t->served_owners);
         snprintf(text, len,
                  "synthesized from the wildcard %s: the name does not exist and its closest "
                  "encloser %s has a wildcard (RFC 4592)%s",
-                 p->wildcard, p->encloser,
-                 t->served_owners > 1 ? ", every distinct address of its owners" : "");
+                 p->wildcard, p->encloser, more);
     } else if (p->wildcard[0]) {
         *id = "wildcard_nodata";
         snprintf(text, len,

@@ -310,6 +310,10 @@ def test_cluster_wildcards(tmp_path):
         assert ns_post(n3, {"hostname": "*.multi.cl.test", "ip_address": "10.9.0.3"}) == 201
         wait_until(lambda: all(ns_answers(n, "x.multi.cl.test") == ["10.9.0.2", "10.9.0.3"]
                                for n in nodes), timeout=10, what="both owners' addresses")
+        status, doc = n1.json("/dns/explain?name=x.multi.cl.test")
+        assert status == 200 and doc["rule"]["id"] == "wildcard", doc["rule"]
+        assert "every distinct address of its 2 owners" in doc["rule"]["text"], doc["rule"]
+        assert {r["owner"] for r in doc["records"]} == {"node2", "node3"}
         # node2 dies: its explicit name is withdrawn, so node1's wildcard answers for it, and only
         # node3's address is left for the shared wildcard
         n2.send_signal(signal.SIGKILL)
