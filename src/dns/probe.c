@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "dns/apex.h"
 #include "dns/forward.h"
 #include "dns/internal.h"
 
@@ -124,15 +125,14 @@ int dns_server_probe(struct dns_server *s, const char *name, uint16_t qtype, str
     out->name_exists = rr != NULL;
     out->n_a = rr ? rr->n_a : 0;
     out->n_aaaa = rr ? rr->n_aaaa : 0;
-    size_t len = dns_answer(&s->policy, &q, rr, (uint32_t)out->snapshot_version, true, 0, resp,
-                            DNS_MSG_MAX, &res);
+    uint32_t serial = dns_zone_serial(snap);
+    size_t len = dns_answer(&s->policy, &q, rr, snap, serial, true, 0, resp, DNS_MSG_MAX, &res);
     if (res.forward && s->fwd && fwd_covers(s->fwd, &q)) {
         out->forwarded = true;
     } else if (res.forward) { /* only forward zones, none of them covers it: the unknown action */
         struct dns_policy local = s->policy;
         local.forward = false;
-        len = dns_answer(&local, &q, rr, (uint32_t)out->snapshot_version, true, 0, resp,
-                         DNS_MSG_MAX, &res);
+        len = dns_answer(&local, &q, rr, snap, serial, true, 0, resp, DNS_MSG_MAX, &res);
     }
     records_read_unlock();
     records_reader_unregister();

@@ -493,7 +493,7 @@ static size_t answer(const struct dns_policy *p, const char *name, uint16_t type
     struct dns_outcome tmp;
     size_t n = dt_query(b, 0x4242, name, type, DNS_CLASS_IN, edns, false);
     assert_int_equal(dns_parse_query(b, n, &q), DNS_PARSE_OK);
-    size_t len = dns_answer(p, &q, rr, 77, tcp, rot, out, outsize, o ? o : &tmp);
+    size_t len = dns_answer(p, &q, rr, NULL, 77, tcp, rot, out, outsize, o ? o : &tmp);
     if (len) {
         const char *e = dt_parse(out, len, m);
         if (e)
