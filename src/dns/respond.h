@@ -32,7 +32,7 @@ struct dns_policy {
 /* SOA timers other than the serial and minimum (which come from the snapshot and the TTL). */
 #define DNS_SOA_REFRESH 3600
 #define DNS_SOA_RETRY 600
-#define DNS_SOA_EXPIRE 86400
+#define DNS_SOA_EXPIRE 604800 /* one week: what zone checkers recommend at least */
 
 #define DNS_OUTCOME_FORWARDED (-2) /* handed to the forwarder, which answers and counts it */
 
