@@ -262,6 +262,20 @@ def test_cluster_apex_and_zone_checker(apex_trio, tmp_path):
     print(text)
     assert "NS: " in text and all(n.rstrip(".") in text for n in want)
 
+    # A node that joins later (in namespace 4, once the checker is done) enters every NS set.
+    from netns import NsNode
+    n4 = NsNode(lab, 4, JOYRIDE, tmp_path, san_env=SAN_ENV,
+                env_extra={"DNS_DOMAINS": ZONE, "LOG_LEVEL": "INFO"})
+    nodes.append(n4)
+    n4.start()
+    took = poll(lambda: all(ns_names(ask(n, ZONE, "NS")) == names_of(nodes) for n in nodes), 20,
+                what="node4's NS name on every node")
+    measured("node4 started -> 4 NS on every node (s)", "%.2f" % took)
+    n4.stop()
+    nodes.remove(n4)
+    poll(lambda: all(ns_names(ask(n, ZONE, "NS")) == want for n in nodes), 20,
+         what="node4's NS name gone after it left")
+
     # A dead node's NS name goes with its records, and comes back with it.
     n3.proc.send_signal(signal.SIGKILL)
     n3.proc.wait()
