@@ -58,6 +58,7 @@ void app_dns_config(const struct app *a, struct dns_server_config *out)
         .n_domains = c->n_dns_domains,
         .ns_names = (const char *const *)c->dns_ns_names,
         .n_ns_names = c->n_dns_ns_names,
+        .node_id = c->node_id,
         .tcp_idle_timeout_ms = (int)c->dns_tcp_idle_timeout_ms,
         .tcp_max_connections = c->dns_tcp_max_connections,
     };
@@ -242,9 +243,6 @@ int app_publish_ns(struct app *a)
     }
     int rc = records_set_source(a->records, APP_NS_SOURCE, in.v, in.n) < 0 ? -1 : 0;
     rec_inputs_free(&in);
-    const char *self = c->node_id;
-    if (rc == 0 && dns_server_set_ns_nodes(a->dns, &self, 1) < 0)
-        rc = -1;
     return rc;
 }
 

@@ -63,8 +63,8 @@ int app_start_sync(struct app *a, char *err, size_t errlen);
 
 /* With DNS_DOMAINS and no DNS_NS_NAMES: publishes this node's NS name in every zone,
  * <label>.ns.<zone> -> HOSTIP, as its records of source "ns" (replicated, withdrawn and restored
- * with the node like any other), and makes it the DNS server's first NS candidate. After
- * the DNS server started. Returns -1 when memory ran out. */
+ * with the node like any other; the DNS server has this node as its first NS candidate), before
+ * the DNS server starts, so its first answer has it. Returns -1 when memory ran out. */
 int app_publish_ns(struct app *a);
 /* Then, with cluster sync, keeps the DNS server's NS candidates equal to the SWIM member list
  * (checked every APP_NS_REFRESH_MS on the loop); stop before sync_stop. */

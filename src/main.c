@@ -283,14 +283,14 @@ int main(int argc, char **argv)
         rc = 2;
         goto out;
     }
-    const struct http_cluster_hooks *hooks;
-    if (start_dns(&app) != 0 || start_sources(&app) != 0 || start_cluster(&app, &hooks) != 0 ||
-        start_http(&app, hooks) != 0)
-        goto out;
     if (app_publish_ns(&app) != 0) {
         fprintf(stderr, "joyride: out of memory\n");
         goto out;
     }
+    const struct http_cluster_hooks *hooks;
+    if (start_dns(&app) != 0 || start_sources(&app) != 0 || start_cluster(&app, &hooks) != 0 ||
+        start_http(&app, hooks) != 0)
+        goto out;
     app_start_ns_refresh(&app);
 
     log_started(&app);

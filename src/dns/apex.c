@@ -151,7 +151,9 @@ static size_t derived_wire(const struct apex_label *l, const struct dns_zone *z,
         return 0;
     out[0] = l->len;
     memcpy(out + 1, l->s, l->len);
-    memcpy(out + 1 + l->len, "\x02ns", 3);
+    out[1 + l->len] = 2; /* the label "ns" */
+    out[2 + l->len] = 'n';
+    out[3 + l->len] = 's';
     memcpy(out + 4 + l->len, z->wire, z->len);
     return n;
 }

@@ -35,13 +35,47 @@ static size_t skip_name(const uint8_t *pkt, size_t len, size_t off)
     return 0;
 }
 
+/* The (possibly compressed) name at off in presentation form, lowercase as we write it; false
+ * when it is malformed. Pointers must lead backwards, so this ends. */
+static bool read_name(const uint8_t *pkt, size_t len, size_t off, char out[DNS_PROBE_NAME_MAX])
+{
+    size_t n = 0;
+    while (off < len) {
+        uint8_t l = pkt[off];
+        if ((l & 0xc0) == 0xc0) {
+            if (off + 2 > len || (size_t)(get16(pkt + off) & 0x3fff) >= off)
+                return false;
+            off = get16(pkt + off) & 0x3fff;
+            continue;
+        }
+        if (l & 0xc0)
+            return false; /* extended label types: never written */
+        if (l == 0) {
+            if (n == 0)
+                memcpy(out, ".", 2); /* the root */
+            else
+                out[n - 1] = '\0'; /* no trailing dot */
+            return true;
+        }
+        if (off + 1 + l > len || n + l + 1 >= DNS_PROBE_NAME_MAX)
+            return false;
+        for (size_t i = 0; i < l; i++) {
+            uint8_t c = pkt[off + 1 + i];
+            out[n++] = (char)(c >= 'A' && c <= 'Z' ? c + ('a' - 'A') : c);
+        }
+        out[n++] = '.';
+        off += 1u + l;
+    }
+    return false;
+}
+
 /* Reads the answer and authority sections of our own response into out. */
 static int read_response(const uint8_t *pkt, size_t len, struct dns_probe *out)
 {
     if (len < DNS_HEADER_LEN)
         return -EINVAL;
     out->aa = (pkt[2] & 0x04) != 0;
-    uint16_t qd = get16(pkt + 4), an = get16(pkt + 6), ns = get16(pkt + 8);
+    uint16_t qd = get16(pkt + 4), an = get16(pkt + 6), ns = get16(pkt + 8), ar = get16(pkt + 10);
     size_t off = DNS_HEADER_LEN;
     for (uint16_t i = 0; i < qd && off; i++) {
         off = skip_name(pkt, len, off);
@@ -49,10 +83,11 @@ static int read_response(const uint8_t *pkt, size_t len, struct dns_probe *out)
     }
     if (an) {
         out->answers = calloc(an, sizeof *out->answers);
-        if (!out->answers)
+        out->ns = calloc(an, sizeof *out->ns);
+        if (!out->answers || !out->ns)
             return -ENOMEM;
     }
-    for (uint32_t i = 0; i < (uint32_t)an + ns && off; i++) {
+    for (uint32_t i = 0; i < (uint32_t)an + ns + ar && off; i++) {
         off = skip_name(pkt, len, off);
         if (!off || off + 10 > len)
             return -EINVAL;
@@ -69,6 +104,14 @@ static int read_response(const uint8_t *pkt, size_t len, struct dns_probe *out)
                 out->soa_authority = true;
             continue;
         }
+        if (i < an && type == DNS_TYPE_NS) {
+            if (!read_name(pkt, off, off - rdlen, out->ns[out->n_ns]))
+                return -EINVAL;
+            out->n_ns++;
+            continue;
+        }
+        if (i >= (uint32_t)an + ns && (type == DNS_TYPE_A || type == DNS_TYPE_AAAA))
+            out->n_glue++;
         if (i >= an || (type != DNS_TYPE_A && type != DNS_TYPE_AAAA))
             continue;
         struct dns_probe_answer *a = &out->answers[out->n_answers];
@@ -152,4 +195,7 @@ void dns_probe_free(struct dns_probe *p)
     free(p->answers);
     p->answers = NULL;
     p->n_answers = 0;
+    free(p->ns);
+    p->ns = NULL;
+    p->n_ns = 0;
 }

@@ -254,6 +254,11 @@ struct dns_server *dns_server_start(const struct dns_server_config *cfg, struct 
             goto fail;
         }
         s->policy.apex = s->apex;
+        if (cfg->node_id && dns_apex_set_nodes(s->apex, &cfg->node_id, 1) < 0) {
+            snprintf(err, errlen, "out of memory");
+            errno = ENOMEM;
+            goto fail;
+        }
     }
     if (cfg->forward.n_forwarders > 0 || cfg->forward.n_zones > 0) {
         char why[200];

@@ -57,6 +57,7 @@ struct dns_server_config {
      * cluster member (<label>.ns.<domain>, dns/apex.h), set with dns_server_set_ns_nodes. */
     const char *const *ns_names;
     size_t n_ns_names;
+    const char *node_id;     /* this node: the first derived NS candidate, from the first answer */
     int tcp_idle_timeout_ms; /* 0: default (10 s) */
     int tcp_max_connections; /* 0: default (256) */
     struct dns_forward_config forward;
@@ -133,6 +134,8 @@ struct dns_probe_answer {
     uint32_t ttl;
 };
 
+#define DNS_PROBE_NAME_MAX 254 /* presentation form without the trailing dot, NUL included */
+
 /* The response to a synthetic query, made by the same code the workers run (dns_answer on the
  * live snapshot, over TCP so nothing is truncated) and read back from the packet. */
 struct dns_probe {
@@ -148,6 +151,9 @@ struct dns_probe {
     uint64_t snapshot_version;
     struct dns_probe_answer *answers; /* in the order of the packet (not rotated); malloc'd */
     size_t n_answers;
+    char (*ns)[DNS_PROBE_NAME_MAX]; /* NS names answered (a zone apex), in order; malloc'd */
+    size_t n_ns;
+    size_t n_glue; /* A/AAAA records in the additional section */
 };
 
 /* Answers (name, qtype) as a client asking over TCP without EDNS would get it. Registers the

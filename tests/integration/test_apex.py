@@ -93,6 +93,12 @@ def test_single_node_apex(joyride):
     assert [(x["hostname"], x["ip_address"], x["source"]) for x in body["records"]] == [
         (me.rstrip("."), node.addr, "ns")]
 
+    # /dns/explain shows the NS set the DNS server answers
+    status, body = node.json("/dns/explain?name=%s&type=NS" % ZONE)
+    assert status == 200, body
+    assert body["answer"]["ns"] == [me.rstrip(".")]
+    assert body["rule"]["id"] == "zone_apex" and "1 glue record" in body["rule"]["text"]
+
     # the serial follows the record set
     s1 = soa.serial
     hosts_dir = node.env["HOSTS_DIRECTORY"]
