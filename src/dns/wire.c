@@ -247,7 +247,7 @@ bool dns_resp_add_addr(struct dns_resp *r, uint16_t type, const uint8_t *addr, u
     return true;
 }
 
-/* Length of the lowercase wire name in[0..len) once written by put_name: the labels before the
+/* Length of the lowercase wire name name[0..len) once written by put_name: the labels before the
  * question's zone at zone_off plus a pointer to it when the name ends with that zone (compared
  * case-insensitively, the question keeping the client's case), else the whole name. */
 static size_t name_prefix(const struct dns_resp *r, uint16_t zone_off, const uint8_t *name,
