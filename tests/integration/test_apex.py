@@ -99,6 +99,13 @@ def test_single_node_apex(joyride):
     assert body["answer"]["ns"] == [me.rstrip(".")]
     assert body["rule"]["id"] == "zone_apex" and "1 glue record" in body["rule"]["text"]
 
+    # and so does `joyride explain`
+    api = "http://%s:%d" % (node.addr, node.http_port)
+    out = subprocess.run([str(JOYRIDE), "explain", "--api", api, ZONE, "NS"],
+                         capture_output=True, text=True, timeout=10).stdout
+    want = "%s NS: NOERROR (authoritative), 1 name server: %s\n" % (ZONE, me.rstrip("."))
+    assert out.startswith(want), out
+
     # the serial follows the record set
     s1 = soa.serial
     hosts_dir = node.env["HOSTS_DIRECTORY"]
@@ -107,6 +114,16 @@ def test_single_node_apex(joyride):
     wait_until(lambda: node.addresses("new." + ZONE) == ["127.0.0.10"], what="new record")
     s2 = rrset(node.query(ZONE, "SOA"), "answer", "SOA")[0].serial
     assert s2 != s1
+
+
+def test_two_zones(joyride):
+    node = joyride(env={"DNS_DOMAINS": "a.test,b.test", "NODE_ID": "two"})
+    for zone in ("a.test", "b.test"):
+        r = node.query(zone, "NS")
+        assert ns_names(r) == ["two.ns.%s." % zone]
+        assert glue(r) == {"two.ns.%s." % zone: [node.addr]}
+        soa = rrset(node.query("x." + zone, "A"), "authority", "SOA")[0]
+        assert soa.mname.to_text() == "two.ns.%s." % zone
 
 
 def test_fixed_ns_names(joyride):
