@@ -90,8 +90,10 @@ def test_single_node_apex(joyride):
     # the NS name is an ordinary record of this node, listed with source "ns"
     status, body = node.json("/dns/records?name=" + me.rstrip("."))
     assert status == 200
-    assert [(x["hostname"], x["ip_address"], x["source"]) for x in body["records"]] == [
-        (me.rstrip("."), node.addr, "ns")]
+    assert [(x["hostname"], x["ip_address"], x["source"], x["source_type"])
+            for x in body["records"]] == [(me.rstrip("."), node.addr, "ns", "ns")]
+    _, _, metrics = node.http("/metrics")
+    assert 'joyride_records{source="ns"} 1\n' in metrics.decode()
 
     # /dns/explain shows the NS set the DNS server answers
     status, body = node.json("/dns/explain?name=%s&type=NS" % ZONE)
