@@ -266,6 +266,8 @@ static void ns_refresh(void *ctx)
     }
     sync_status_free(&st);
     a->ns_timer = loop_timer_add(a->loop, APP_NS_REFRESH_MS, ns_refresh, a);
+    if (!a->ns_timer)
+        log_error("main", "out of memory: the NS names no longer follow the cluster members");
 }
 
 void app_start_ns_refresh(struct app *a)
