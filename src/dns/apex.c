@@ -115,7 +115,8 @@ int dns_apex_set_nodes(struct dns_apex *ax, const char *const *ids, size_t n)
 {
     if (ax->fixed)
         return 0;
-    struct apex_labels *l = malloc(sizeof *l + (n ? n : 1) * sizeof l->v[0]);
+    /* Zeroed: the list is compared with the published one byte for byte. */
+    struct apex_labels *l = calloc(1, sizeof *l + (n ? n : 1) * sizeof l->v[0]);
     if (!l)
         return -ENOMEM;
     for (size_t i = 0; i < n; i++) {
