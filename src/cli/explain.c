@@ -1,5 +1,6 @@
 /* cli/explain.c — `joyride explain NAME [TYPE]`: GET /dns/explain, shown as the answer the node
- * gives, the rule that decided it, and every record of the name with its state and source. */
+ * gives, the rule that decided it (and the wildcard that answered, if one did), and every record
+ * of the name with its state and source. */
 #include <stdio.h>
 #include <string.h>
 
@@ -9,6 +10,7 @@ static const char HELP[] =
     "TYPE is A (default), AAAA, ANY, SOA, ... The answer is the node's real DNS answer (its\n"
     "responder run on its live records); each record shows its state: served, shadowed (this\n"
     "node's hosts files have the name), dormant (its owner failed) or removed (a tombstone).\n"
+    "A name answered from a wildcard (RFC 4592) shows the wildcard and its records.\n"
     "Exit 0 when the node answers with at least one address, 1 otherwise.\n";
 
 const struct cli_command cli_explain_command = {
@@ -76,6 +78,10 @@ static void print_answer(const json_t *doc)
         putchar('\n');
     }
     printf("rule: %s\n", cli_str(json_object_get(doc, "rule"), "text"));
+    const json_t *wild = json_object_get(doc, "wildcard");
+    if (json_is_object(wild))
+        printf("wildcard: %s (closest encloser %s)\n", cli_str(wild, "name"),
+               cli_str(wild, "closest_encloser"));
 }
 
 static void print_records(const json_t *doc)

@@ -321,7 +321,7 @@ static bool add_domain(const char *item, void *vctx)
     struct domains_ctx *x = vctx;
     char name[REC_NAME_MAX + 1];
     char shown[80];
-    if (!records_normalize_name(item, name)) {
+    if (!records_normalize_domain(item, name)) {
         snprintf(x->msg, x->msglen, "%s is not a valid domain name", cv_show(item, shown));
         return false;
     }
@@ -490,7 +490,7 @@ static bool add_seed(const char *item, void *vctx)
     char ip[46], name[REC_NAME_MAX + 1];
     /* the port defaults to SWIM_PORT, which is applied once every option is known */
     if (!cv_host_port(item, 0, &host, &port) ||
-        !(cv_ip(host, 0, ip, NULL) || records_normalize_name(host, name))) {
+        !(cv_ip(host, 0, ip, NULL) || records_normalize_domain(host, name))) {
         free(host);
         snprintf(x->msg, x->msglen, "%s is not host:port", cv_show(item, shown));
         return false;

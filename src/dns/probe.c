@@ -1,6 +1,7 @@
 /* dns/probe.c — what the running server answers for one name, for /dns/explain: a synthetic
  * query goes through dns_parse_query and dns_answer (the code the workers run) on the live
- * snapshot with the server's own policy, and the response packet is read back. */
+ * snapshot with the server's own policy (a wildcard found as the workers find it, wildcard.c), and
+ * the response packet is read back. */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -8,6 +9,7 @@
 #include "dns/apex.h"
 #include "dns/forward.h"
 #include "dns/internal.h"
+#include "dns/wildcard.h"
 
 #define PROBE_ID 0x4a52
 
@@ -67,6 +69,19 @@ static bool read_name(const uint8_t *pkt, size_t len, size_t off, char out[DNS_P
         off += 1u + l;
     }
     return false;
+}
+
+/* A lowercase, uncompressed, non-root wire name as text without the trailing dot. */
+static void wire_text(const uint8_t *w, char out[REC_NAME_MAX + 1])
+{
+    size_t o = 0;
+    for (size_t k = 0; w[k] != 0 && o + 1 + w[k] <= REC_NAME_MAX; k += (size_t)w[k] + 1) {
+        if (o)
+            out[o++] = '.';
+        memcpy(out + o, w + k + 1, w[k]);
+        o += w[k];
+    }
+    out[o] = '\0';
 }
 
 /* Reads the answer and authority sections of our own response into out. */
@@ -166,6 +181,17 @@ int dns_server_probe(struct dns_server *s, const char *name, uint16_t qtype, str
     const struct rec_rrset *rr = records_lookup(snap, q.qname, q.qname_len);
     out->snapshot_version = records_snapshot_version(snap);
     out->name_exists = rr != NULL;
+    int enc = -1;
+    if (!rr)
+        rr = dns_wildcard_match(snap, q.qname, q.qname_len, &enc);
+    if (rr && enc >= 0) {
+        wire_text(q.qname + enc, out->encloser);
+        size_t el = strlen(out->encloser); /* the wildcard exists, so "*." + it fits */
+        if (el + 2 <= REC_NAME_MAX) {
+            memcpy(out->wildcard, "*.", 2);
+            memcpy(out->wildcard + 2, out->encloser, el + 1);
+        }
+    }
     out->n_a = rr ? rr->n_a : 0;
     out->n_aaaa = rr ? rr->n_aaaa : 0;
     uint32_t serial = dns_zone_serial(snap);

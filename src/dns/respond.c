@@ -1,8 +1,9 @@
 /* respond.c — what Joyride answers: A/AAAA from the record snapshot (all addresses, rotated),
- * NODATA for other types of known names, the unknown-name action for the rest, a SOA in the
- * authority section of negative answers inside the authoritative domains, and SOA and NS (with
- * glue, dns/apex.c) at their apexes. */
+ * NODATA for other types of known names, names a wildcard covers answered from it (wildcard.c),
+ * the unknown-name action for the rest, a SOA in the authority section of negative answers
+ * inside the authoritative domains, and SOA and NS (with glue, dns/apex.c) at their apexes. */
 #include "dns/respond.h"
+#include "dns/wildcard.h"
 
 #include <string.h>
 
@@ -138,6 +139,8 @@ size_t dns_respond_query(const struct dns_policy *p, const struct rec_snapshot *
         return len;
     }
     const struct rec_rrset *rr = records_lookup(snap, q->qname, q->qname_len);
+    if (!rr) /* a miss: a wildcard may cover the name (RFC 4592) */
+        rr = dns_wildcard_match(snap, q->qname, q->qname_len, NULL);
     return dns_answer(p, q, rr, snap, dns_zone_serial(snap), tcp, rotate, out, outsize, res);
 }
 

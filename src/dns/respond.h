@@ -43,8 +43,9 @@ struct dns_outcome {
 };
 
 /* The answer for a parsed, well formed query (dns_parse_query returned DNS_PARSE_OK).
- * rr: what records_lookup found for q->qname (NULL: the name does not exist); snap: the snapshot
- * rr came from, where the zone apexes find their NS names and glue (NULL: none); serial: the SOA
+ * rr: what records_lookup found for q->qname, or on a miss the wildcard dns_wildcard_match found
+ * (answered with the question name as owner), NULL when neither exists; snap: the snapshot rr
+ * came from, where the zone apexes find their NS names and glue (NULL: none); serial: the SOA
  * serial; rotate: round-robin start for multiple addresses. Returns the length written to out,
  * 0 when the query is to be dropped. */
 size_t dns_answer(const struct dns_policy *p, const struct dns_query *q, const struct rec_rrset *rr,

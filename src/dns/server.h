@@ -147,7 +147,11 @@ struct dns_probe {
     int zone;             /* index in the configured domains of the one holding the name; -1 */
     bool zone_apex;       /* the name is that domain itself */
     bool name_exists;     /* the snapshot has the name (with addresses or as a parent of others) */
-    uint16_t n_a, n_aaaa; /* addresses the snapshot holds for the name */
+    uint16_t n_a, n_aaaa; /* addresses the snapshot holds for the name (or for its wildcard) */
+    /* The name does not exist and a wildcard answers for it (RFC 4592): its name ("*.apps.x"), and
+     * the closest encloser ("apps.x"); both "" otherwise. */
+    char wildcard[REC_NAME_MAX + 1];
+    char encloser[REC_NAME_MAX + 1];
     uint64_t snapshot_version;
     struct dns_probe_answer *answers; /* in the order of the packet (not rotated); malloc'd */
     size_t n_answers;

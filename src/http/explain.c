@@ -1,7 +1,8 @@
 /* http/explain.c — GET /dns/explain: for one name, every record the table holds (served, dormant
  * because its owner failed, shadowed by this node's hosts files, or removed) with its source, and
  * the answer the DNS server really gives (dns_server_probe runs the workers' answer code on the
- * live snapshot), with the rule that decided it. */
+ * live snapshot), with the rule that decided it; a name answered from a wildcard shows the
+ * wildcard and its records. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -208,6 +209,27 @@ static void rule(const struct config *cfg, const struct http_explain_query *q,
     } else if (p->rcode != DNS_RCODE_NOERROR) {
         *id = "error";
         snprintf(text, len, "answered %s", dns_rcode_name(p->rcode));
+    } else if (p->wildcard[0] && p->n_answers > 0) {
+        *id = "wildcard";
+        char more[120] = "";
+        if (t->by_state[ST_SHADOWED])
+            snprintf(more, sizeof more,
+                     "; this node's hosts files have the wildcard, so %zu record(s) of other "
+                     "nodes are shadowed",
+                     t->by_state[ST_SHADOWED]);
+        else if (t->served_owners > 1)
+            snprintf(more, sizeof more, ", every distinct address of its %zu owners",
+                     t->served_owners);
+        snprintf(text, len,
+                 "synthesized from the wildcard %s: the name does not exist and its closest "
+                 "encloser %s has a wildcard (RFC 4592)%s",
+                 p->wildcard, p->encloser, more);
+    } else if (p->wildcard[0]) {
+        *id = "wildcard_nodata";
+        snprintf(text, len,
+                 "the wildcard %s answers for the name (closest encloser %s) but has no %s "
+                 "record -> NOERROR without answers",
+                 p->wildcard, p->encloser, q->type);
     } else if (p->n_answers > 0 && t->by_state[ST_SHADOWED] > 0) {
         *id = "local_hosts_wins";
         snprintf(text, len,
@@ -283,7 +305,7 @@ static json_t *notes_json(const struct http_explain_query *q, const struct tally
                           const struct dns_probe *p)
 {
     json_t *notes = json_array();
-    char line[200];
+    char line[400];
     if (t->by_state[ST_DORMANT]) {
         snprintf(line, sizeof line, "%zu record(s) dormant: their owner is not alive",
                  t->by_state[ST_DORMANT]);
@@ -305,6 +327,12 @@ static json_t *notes_json(const struct http_explain_query *q, const struct tally
                  t->by_state[ST_SHADOWED]);
         json_array_append_new(notes, json_string(line));
     }
+    if (p->wildcard[0]) {
+        snprintf(line, sizeof line,
+                 "the name has no record of its own: the records listed are the wildcard %s's",
+                 p->wildcard);
+        json_array_append_new(notes, json_string(line));
+    }
     if (p->rcode == DNS_RCODE_NOERROR && p->n_answers > 1)
         json_array_append_new(notes,
                               json_string("addresses are rotated per query (listed unrotated)"));
@@ -320,9 +348,16 @@ json_t *http_explain_json(const struct http_api_config *c, const struct http_exp
         return NULL;
     }
     struct entries es = {.local = records_local_owner(c->records)};
-    records_foreach_name(c->records, q->name, collect, &es);
     struct dns_probe p;
-    int prc = es.oom ? -1 : dns_server_probe(c->dns, q->name, q->qtype, &p);
+    int prc = dns_server_probe(c->dns, q->name, q->qtype, &p);
+    /* a name answered from a wildcard has no records: show the wildcard's */
+    const char *listed = prc == 0 && p.wildcard[0] ? p.wildcard : q->name;
+    if (prc == 0)
+        records_foreach_name(c->records, listed, collect, &es);
+    if (prc == 0 && es.oom) {
+        dns_probe_free(&p);
+        prc = -1;
+    }
     json_t *o = NULL;
     if (prc == 0) {
         if (es.n > 1)
@@ -330,7 +365,7 @@ json_t *http_explain_json(const struct http_api_config *c, const struct http_exp
         struct tally t;
         count(&es, q->qtype, &t);
         const char *id;
-        char text[300];
+        char text[800];
         rule(c->cfg, q, &p, &t, &id, text, sizeof text);
 
         o = json_object();
@@ -344,12 +379,19 @@ json_t *http_explain_json(const struct http_api_config *c, const struct http_exp
         set(r, "text", json_string(text));
         set(o, "rule", r);
         set(o, "notes", notes_json(q, &t, &p));
+        json_t *wild = NULL;
+        if (p.wildcard[0]) {
+            wild = json_object();
+            set(wild, "name", json_string(p.wildcard));
+            set(wild, "closest_encloser", json_string(p.encloser));
+        }
+        set(o, "wildcard", wild);
         set(o, "zone", p.zone >= 0 ? json_string(c->cfg->dns_domains[p.zone]) : json_null());
         set(o, "unknown_action",
             json_string(config_unknown_action_name(c->cfg->dns_unknown_action)));
         json_t *list = json_array();
         for (size_t i = 0; i < es.n; i++)
-            json_array_append_new(list, entry_json(&es.v[i], q->name, &p));
+            json_array_append_new(list, entry_json(&es.v[i], listed, &p));
         set(o, "records", list);
         set(o, "snapshot_version", json_integer((json_int_t)p.snapshot_version));
         dns_probe_free(&p);

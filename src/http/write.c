@@ -57,20 +57,16 @@ static const char *shown(const char *v, char buf[72])
     return buf;
 }
 
-/* A hostname as the API takes it: a DNS name (records_normalize_name); a wildcard is refused with
- * its own reason, as the record table has no wildcard records. */
+/* A hostname as the API takes it: a record name (records_normalize_name), a wildcard
+ * ("*.apps.example.com") included; the error says what is wrong with it. */
 static bool parse_hostname(const char *v, char out[REC_NAME_MAX + 1], char *err, size_t errlen)
 {
     char b[72];
-    if (strchr(v, '*')) {
-        snprintf(err, errlen, "hostname: '%s': wildcard names are not supported", shown(v, b));
-        return false;
-    }
     if (!records_normalize_name(v, out)) {
         snprintf(err, errlen,
-                 "hostname: '%s' is not a valid DNS name (labels of letters, digits, '-' and "
-                 "'_', at most 63 characters each, 253 in all)",
-                 shown(v, b));
+                 "hostname: '%s' is not a valid DNS name: %s (labels of letters, digits, '-' and "
+                 "'_', at most 63 characters each, 253 in all; '*' only as a whole leftmost label)",
+                 shown(v, b), records_name_error(v));
         return false;
     }
     return true;

@@ -14,37 +14,78 @@ static bool label_char_ok(char c)
            c == '_';
 }
 
-bool records_normalize_name(const char *in, char out[REC_NAME_MAX + 1])
+/* Validates and lowercases in into out; returns NULL or why the name is not valid. */
+static const char *normalize(const char *in, char out[REC_NAME_MAX + 1])
 {
     if (!in)
-        return false;
+        return "no name";
     size_t len = strnlen(in, REC_NAME_MAX + 2);
     if (len > 0 && in[len - 1] == '.')
         len--; /* one optional trailing dot */
-    if (len == 0 || len > REC_NAME_MAX)
-        return false;
+    if (len == 0)
+        return "empty name";
+    if (len > REC_NAME_MAX)
+        return "longer than 253 characters";
+    size_t start = 0;
+    if (in[0] == '*') {
+        /* RFC 4592: a wildcard is a leftmost label of exactly "*" above a parent name */
+        if (len == 1)
+            return "a wildcard needs a parent name ('*.example.com')";
+        if (in[1] != '.')
+            return "'*' must be a whole leftmost label ('*.example.com')";
+        out[0] = '*';
+        out[1] = '.';
+        start = 2;
+    }
     size_t label = 0;
-    for (size_t i = 0; i < len; i++) {
+    for (size_t i = start; i < len; i++) {
         char c = in[i];
         if (c == '.') {
-            if (label == 0 || in[i - 1] == '-')
-                return false; /* empty label or trailing '-' */
+            if (label == 0)
+                return "empty label";
+            if (in[i - 1] == '-')
+                return "a label ends with '-'";
             label = 0;
             out[i] = '.';
             continue;
         }
+        if (c == '*')
+            return "'*' must be a whole leftmost label ('*.example.com')";
         if (!label_char_ok(c))
-            return false;
+            return "a label holds a character other than a letter, digit, '-' or '_'";
         if (label == 0 && c == '-')
-            return false; /* leading '-' */
+            return "a label starts with '-'";
         if (++label > 63)
-            return false;
+            return "a label is longer than 63 characters";
         out[i] = (c >= 'A' && c <= 'Z') ? (char)(c - 'A' + 'a') : c;
     }
-    if (label == 0 || in[len - 1] == '-')
-        return false; /* empty last label ("a..") or trailing '-' */
+    if (label == 0)
+        return "empty label"; /* "a.." or "*." */
+    if (in[len - 1] == '-')
+        return "a label ends with '-'";
     out[len] = '\0';
-    return true;
+    return NULL;
+}
+
+bool records_normalize_name(const char *in, char out[REC_NAME_MAX + 1])
+{
+    return normalize(in, out) == NULL;
+}
+
+const char *records_name_error(const char *in)
+{
+    char out[REC_NAME_MAX + 1];
+    return normalize(in, out);
+}
+
+bool records_name_is_wildcard(const char *name)
+{
+    return name && name[0] == '*' && name[1] == '.';
+}
+
+bool records_normalize_domain(const char *in, char out[REC_NAME_MAX + 1])
+{
+    return records_normalize_name(in, out) && !records_name_is_wildcard(out);
 }
 
 bool records_parse_addr(const char *s, struct rec_addr *out)

@@ -210,9 +210,18 @@ void records_get_stats(struct records *t, struct records_stats *out);
 
 /* ---- Helpers shared by sources and the DNS server. ---- */
 
-/* Validates a presentation name (labels 1..63 of [A-Za-z0-9_-], total <= 253, optional trailing
- * dot, no leading/trailing '-' in a label) and writes it lowercased without the trailing dot. */
+/* Validates a record name (labels 1..63 of [A-Za-z0-9_-], total <= 253, optional trailing dot,
+ * no leading/trailing '-' in a label; the leftmost label may be exactly "*", a wildcard as RFC
+ * 4592 defines it, above at least one more label) and writes it lowercased without the trailing
+ * dot. '*' anywhere else ("a*.x", "*x.y", "x.*.y") is invalid. */
 bool records_normalize_name(const char *in, char out[REC_NAME_MAX + 1]);
+/* NULL when records_normalize_name accepts in, else a short reason ("'*' must be a whole leftmost
+ * label ('*.example.com')"), static text, for log lines and API errors. */
+const char *records_name_error(const char *in);
+/* A normalized name whose leftmost label is "*". */
+bool records_name_is_wildcard(const char *name);
+/* records_normalize_name without wildcards: a domain (DNS_DOMAINS, forward zones, host names). */
+bool records_normalize_domain(const char *in, char out[REC_NAME_MAX + 1]);
 /* Parses an IPv4 or IPv6 literal. */
 bool records_parse_addr(const char *s, struct rec_addr *out);
 /* Converts a normalized presentation name to uncompressed wire form (as records_lookup takes it);

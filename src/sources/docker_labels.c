@@ -110,8 +110,11 @@ bool docker_name_append(const char *name, size_t len, const struct rec_addr *add
     }
     if (!ok) {
         char shown[96];
-        log_warn(MOD, "container %s: invalid name '%s' skipped", container,
-                 printable(shown, name, len));
+        const char *why = len < sizeof raw && memchr(name, '\0', len) == NULL
+                              ? records_name_error(raw)
+                              : "too long or holds a NUL byte";
+        log_warn(MOD, "container %s: invalid name '%s' skipped: %s", container,
+                 printable(shown, name, len), why ? why : "not a name");
         if (invalid)
             (*invalid)++;
         return true;
@@ -238,19 +241,32 @@ static void on_traefik_host(enum traefik_host_kind kind, const char *v, size_t l
     if (c->oom || c->full)
         return;
     const char *skip = NULL;
+    char wild[REC_NAME_MAX + 2];
+    bool star = len >= 2 && v[0] == '*' && v[1] == '.';
     switch (kind) {
     case TRAEFIK_HOST:
-        skip = c->tcp ? "Host in a TCP router" : NULL;
+        skip = c->tcp ? "Host in a TCP router"
+               : star ? "Traefik's Host matches no '*' name (HostRegexp does)"
+                      : NULL;
         break;
     case TRAEFIK_HOST_SNI:
         if (!c->tcp)
             skip = "HostSNI in an HTTP router";
         else if (len == 1 && v[0] == '*')
             skip = "HostSNI(`*`) matches every name";
+        else if (star)
+            skip = "Traefik's HostSNI matches no '*' name (HostSNIRegexp does)";
         break;
     case TRAEFIK_HOST_REGEXP:
     case TRAEFIK_HOST_SNI_REGEXP:
-        skip = "a regexp (Joyride has no wildcard records)";
+        if (c->tcp != (kind == TRAEFIK_HOST_SNI_REGEXP))
+            skip = c->tcp ? "HostRegexp in a TCP router" : "HostSNIRegexp in an HTTP router";
+        else if (traefik_regexp_wildcard(v, len, wild, sizeof wild, &skip)) {
+            log_debug(MOD, "container %s: %s: '%s' is the wildcard %s", c->container, c->key,
+                      printable(shown, v, len), wild);
+            v = wild;
+            len = strlen(wild);
+        }
         break;
     }
     if (skip) {

@@ -282,6 +282,14 @@ static void test_errors(void **state)
     expect_env_error("DNS_WORKERS=0", "DNS_WORKERS: 0 is not a whole number from 1 to 1024");
     expect_env_error("DNS_DOMAINS=ok.test,bad..test",
                      "DNS_DOMAINS: bad..test is not a valid domain name");
+    /* a wildcard is a record name, not a domain */
+    expect_env_error("DNS_DOMAINS=*.wild.test",
+                     "DNS_DOMAINS: *.wild.test is not a valid domain name");
+    expect_env_error(
+        "DNS_FORWARD_ZONES=*.corp.test=10.0.0.53",
+        "DNS_FORWARD_ZONES: *.corp.test=10.0.0.53: *.corp.test is not a valid domain name");
+    expect_env_error("CLUSTER_SEEDS=*.seed.test:8890",
+                     "CLUSTER_SEEDS: *.seed.test:8890 is not host:port");
     expect_env_error("NODE_ID=has space",
                      "NODE_ID: has space: only printable ASCII without blanks is allowed");
     expect_env_error("ENABLE_DNS_SYNC=perhaps",

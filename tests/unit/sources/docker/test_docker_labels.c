@@ -76,11 +76,14 @@ static void test_split(void **state)
     /* invalid names are skipped and counted, the valid ones kept */
     r.n = 0;
     assert_true(docker_names_append("ok.example.com,bad..name,-lead.example.com,x_y.example.com,"
-                                    "under_score-ok.example.com,*.example.com",
+                                    "under_score-ok.example.com,*.Example.com,a*.example.com,"
+                                    "*x.example.com,x.*.example.com,*",
                                     &a, "c1", &r, &invalid));
-    expect_names(
-        &r, (const char *[]){"ok.example.com", "x_y.example.com", "under_score-ok.example.com"}, 3);
-    assert_int_equal(invalid, 3);
+    expect_names(&r,
+                 (const char *[]){"ok.example.com", "x_y.example.com", "under_score-ok.example.com",
+                                  "*.example.com"},
+                 4);
+    assert_int_equal(invalid, 6);
 
     /* duplicates (after lowercasing) are not repeated */
     r.n = 0;
