@@ -3,7 +3,7 @@
 # Usage: scripts/deps.sh build|test|bench
 set -eu
 BUILD="gcc meson ninja-build pkg-config zlib1g-dev libmicrohttpd-dev libjansson-dev liburcu-dev libcurl4-openssl-dev libssl-dev libsystemd-dev"
-TEST="$BUILD systemd systemd-container docker-compose dnsmasq-base util-linux binutils clang libclang-rt-14-dev libcmocka-dev python3 python3-pytest python3-dnspython dnsutils knot knot-dnsutils iproute2 nftables serf docker.io busybox-static curl chromium golang-go golang-github-hashicorp-memberlist-dev"
+TEST="$BUILD systemd systemd-container docker-compose dnsmasq-base util-linux binutils clang libclang-rt-14-dev libcmocka-dev python3 python3-pytest python3-dnspython dnsutils knot knot-dnsutils dnsviz bind9 bind9-utils iproute2 nftables serf docker.io busybox-static curl chromium golang-go golang-github-hashicorp-memberlist-dev"
 BENCH="$BUILD dnsperf knot dnsmasq-base unbound util-linux python3-dnspython"
 case "${1:-build}" in
 build) want=$BUILD ;;

@@ -210,6 +210,7 @@ static void shutdown_all(struct app *app)
     notify_stop(app->notify); /* STOPPING=1 to systemd */
     http_api_stop(app->http);
     api_store_close(app->api_records); /* no HTTP thread left to call it */
+    app_stop_ns_refresh(app);
     sync_stop(app->sync); /* leaves the cluster; runs the (stopped) loop briefly to send it */
     if (app->docker)
         docker_source_stop(app->docker);
@@ -282,10 +283,15 @@ int main(int argc, char **argv)
         rc = 2;
         goto out;
     }
+    if (app_publish_ns(&app) != 0) {
+        fprintf(stderr, "joyride: out of memory\n");
+        goto out;
+    }
     const struct http_cluster_hooks *hooks;
     if (start_dns(&app) != 0 || start_sources(&app) != 0 || start_cluster(&app, &hooks) != 0 ||
         start_http(&app, hooks) != 0)
         goto out;
+    app_start_ns_refresh(&app);
 
     log_started(&app);
     struct notify_hooks nh = app_notify_hooks(&app);

@@ -51,7 +51,17 @@ static void print_answer(const json_t *doc)
         printf("%s%s", rcode ? rcode : "?",
                json_is_true(json_object_get(a, "authoritative")) ? " (authoritative)" : "");
         size_t n = json_array_size(answers);
-        if (n) {
+        const json_t *ns = json_object_get(a, "ns");
+        if (json_array_size(ns)) {
+            printf(", %zu name server%s:", json_array_size(ns),
+                   json_array_size(ns) == 1 ? "" : "s");
+            size_t i;
+            const json_t *x;
+            json_array_foreach(ns, i, x)
+            {
+                printf(" %s", json_string_value(x) ? json_string_value(x) : "?");
+            }
+        } else if (n) {
             printf(", %zu address%s:", n, n == 1 ? "" : "es");
             size_t i;
             const json_t *x;

@@ -216,6 +216,11 @@ static bool check_combinations(struct config *c, char *err, size_t errlen)
                  W("SWIM_PORT"));
         return false;
     }
+    if (c->n_dns_ns_names > 0 && c->n_dns_domains == 0) {
+        snprintf(err, errlen, "%s: NS names need %s (the zones they serve)", W("DNS_NS_NAMES"),
+                 W("DNS_DOMAINS"));
+        return false;
+    }
     bool overlap = strcmp(c->dns_bind_address, c->http_bind_address) == 0 ||
                    strcmp(c->dns_bind_address, "0.0.0.0") == 0 ||
                    strcmp(c->http_bind_address, "0.0.0.0") == 0 ||

@@ -3,8 +3,8 @@
  * validated into typed fields. Parsing never prints and never exits: errors come back as one
  * line of text naming the variable, flag or .env line the user wrote and the value, so main()
  * decides what to do and tests can call it freely. An empty value is an error except where ""
- * means something (HOSTS_DIRECTORY, DNS_DOMAINS, CLUSTER_SEEDS, CLUSTER_SECRET, API_TOKEN,
- * DNS_FORWARDERS, DNS_FORWARD_ZONES). */
+ * means something (HOSTS_DIRECTORY, DNS_DOMAINS, DNS_NS_NAMES, CLUSTER_SEEDS, CLUSTER_SECRET,
+ * API_TOKEN, DNS_FORWARDERS, DNS_FORWARD_ZONES). */
 #ifndef JOYRIDE_CONFIG_H
 #define JOYRIDE_CONFIG_H
 
@@ -16,8 +16,9 @@
 #include "core/log.h"
 #include "records/records.h"
 
-#define CONFIG_ADDR_MAX 46 /* INET6_ADDRSTRLEN */
-#define CONFIG_KEY_MAX 32  /* AES-256 */
+#define CONFIG_ADDR_MAX 46     /* INET6_ADDRSTRLEN */
+#define CONFIG_KEY_MAX 32      /* AES-256 */
+#define CONFIG_MAX_NS_NAMES 32 /* DNS_NS_NAMES entries (the DNS server answers this many) */
 
 /* What the DNS server does with a name it has no record for (app.c maps it to the server's own
  * enum, so config needs nothing from dns/). */
@@ -68,6 +69,8 @@ struct config {
     enum config_unknown_action dns_unknown_action;
     char **dns_domains; /* normalized (lowercase, no trailing dot), de-duplicated */
     size_t n_dns_domains;
+    char **dns_ns_names; /* DNS_NS_NAMES, normalized, de-duplicated; empty: derived per node */
+    size_t n_dns_ns_names;
     int dns_workers;
     uint32_t dns_tcp_idle_timeout_ms;
     int dns_tcp_max_connections;

@@ -22,6 +22,7 @@
 static bool set_hostip(struct config *c, const char *v, char *msg, size_t msglen);
 static bool set_unknown_action(struct config *c, const char *v, char *msg, size_t msglen);
 static bool set_domains(struct config *c, const char *v, char *msg, size_t msglen);
+static bool set_ns_names(struct config *c, const char *v, char *msg, size_t msglen);
 static bool set_node_id(struct config *c, const char *v, char *msg, size_t msglen);
 static bool set_log_level(struct config *c, const char *v, char *msg, size_t msglen);
 static bool set_hosts_directory(struct config *c, const char *v, char *msg, size_t msglen);
@@ -46,6 +47,10 @@ const struct opt config_opts[CONFIG_N_OPTS] = {
      "domains Joyride is authoritative for (comma separated): unknown names inside get NXDOMAIN "
      "with a SOA, names outside get REFUSED; empty answers every name",
      K_CUSTOM, true, 0, 0, 0, set_domains},
+    {NULL, "DNS_NS_NAMES", NULL, "dns-ns-names", "LIST", "", NULL,
+     "NS names of every DNS_DOMAINS zone (comma separated, at most 32); empty: one name per live "
+     "cluster member, <node>.ns.<zone>, with its HOSTIP",
+     K_CUSTOM, true, 0, 0, 0, set_ns_names},
     {NULL, "DNS_WORKERS", NULL, "dns-workers", "N", NULL, "number of CPUs", "UDP worker threads",
      K_INT, false, F(dns_workers), 1, CONFIG_MAX_WORKERS, NULL},
     {NULL, "DNS_TCP_IDLE_TIMEOUT", NULL, "dns-tcp-idle-timeout", "DURATION", "10s", NULL,
@@ -355,6 +360,24 @@ static bool set_domains(struct config *c, const char *v, char *msg, size_t msgle
     return true;
 }
 
+static bool set_ns_names(struct config *c, const char *v, char *msg, size_t msglen)
+{
+    struct domains_ctx x = {.msg = msg, .msglen = msglen};
+    if (!cv_split(v, add_domain, &x) || no_items(v, x.list.n, "name", msg, msglen)) {
+        free_strings(x.list.v, x.list.n);
+        return false;
+    }
+    if (x.list.n > CONFIG_MAX_NS_NAMES) {
+        snprintf(msg, msglen, "%zu names: at most %d", x.list.n, CONFIG_MAX_NS_NAMES);
+        free_strings(x.list.v, x.list.n);
+        return false;
+    }
+    free_strings(c->dns_ns_names, c->n_dns_ns_names);
+    c->dns_ns_names = x.list.v;
+    c->n_dns_ns_names = x.list.n;
+    return true;
+}
+
 static bool set_node_id(struct config *c, const char *v, char *msg, size_t msglen)
 {
     size_t n = strlen(v);
@@ -558,6 +581,9 @@ void config_free_lists(struct config *c)
     free_strings(c->dns_domains, c->n_dns_domains);
     c->dns_domains = NULL;
     c->n_dns_domains = 0;
+    free_strings(c->dns_ns_names, c->n_dns_ns_names);
+    c->dns_ns_names = NULL;
+    c->n_dns_ns_names = 0;
     free_seeds(c->cluster_seeds, c->n_cluster_seeds);
     c->cluster_seeds = NULL;
     c->n_cluster_seeds = 0;

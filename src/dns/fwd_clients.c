@@ -55,7 +55,7 @@ size_t fwd_handle(struct forwarder *f, const struct dns_policy *p, const struct 
     if (!fwd_set_for(f, q)) {
         struct dns_policy local = *p;
         local.forward = false;
-        return dns_answer(&local, q, NULL, 0, to->tcp, 0, out, cap, o);
+        return dns_answer(&local, q, NULL, NULL, 0, to->tcp, 0, out, cap, o);
     }
     if (!client_allowed(f, &to->peer)) {
         count_up(&f->refused);

@@ -250,6 +250,13 @@ static void rule(const struct config *cfg, const struct http_explain_query *q,
     } else if (p->n_answers > 0) {
         *id = "served";
         snprintf(text, len, "the served record%s of the name", p->n_answers > 1 ? "s" : "");
+    } else if (p->n_ns > 0) {
+        *id = "zone_apex";
+        snprintf(text, len,
+                 "apex of DNS_DOMAINS domain %s -> its NS set: %zu name(s) (%s), %zu glue "
+                 "record(s)",
+                 zone ? zone : "?", p->n_ns,
+                 cfg->n_dns_ns_names ? "DNS_NS_NAMES" : "one per live cluster member", p->n_glue);
     } else if (p->soa_answer) {
         *id = "zone_apex";
         snprintf(text, len, "apex of DNS_DOMAINS domain %s -> its SOA", zone ? zone : "?");
@@ -285,6 +292,10 @@ static json_t *answer_json(const struct dns_probe *p)
         json_array_append_new(list, a);
     }
     set(o, "answers", list);
+    json_t *ns = json_array();
+    for (size_t i = 0; i < p->n_ns; i++)
+        json_array_append_new(ns, json_string(p->ns[i]));
+    set(o, "ns", ns);
     set(o, "soa", json_string(p->soa_answer ? "answer" : p->soa_authority ? "authority" : "none"));
     return o;
 }

@@ -93,7 +93,7 @@ const char *http_type_name(uint16_t qtype, char buf[16]);
 /* ---- the view of the node for one request ---- */
 
 /* Source kinds counted in /status and /metrics: the prefix of the source tag. */
-enum http_source_kind { KIND_HOSTS, KIND_DOCKER, KIND_API, KIND_OTHER, KIND_COUNT };
+enum http_source_kind { KIND_HOSTS, KIND_DOCKER, KIND_API, KIND_NS, KIND_OTHER, KIND_COUNT };
 extern const char *const http_source_kind_names[KIND_COUNT];
 enum http_source_kind http_source_kind(const char *source);
 

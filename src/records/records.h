@@ -182,6 +182,9 @@ const struct rec_rrset *records_lookup(const struct rec_snapshot *s, const uint8
                                        size_t wire_len);
 /* Changes whenever the served record set changes. */
 uint64_t records_snapshot_version(const struct rec_snapshot *s);
+/* Fingerprint of the served content: equal on every node serving the same (name, address) pairs,
+ * whatever their order of arrival or local version. */
+uint64_t records_snapshot_digest(const struct rec_snapshot *s);
 size_t records_snapshot_count(const struct rec_snapshot *s); /* served (name, address) pairs */
 
 /* ---- Listings (HTTP API). Thread-safe; cb runs under the table lock. ---- */

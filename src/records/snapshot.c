@@ -335,6 +335,11 @@ uint64_t records_snapshot_version(const struct rec_snapshot *s)
     return s->version;
 }
 
+uint64_t records_snapshot_digest(const struct rec_snapshot *s)
+{
+    return s->digest;
+}
+
 size_t records_snapshot_count(const struct rec_snapshot *s)
 {
     return s->count;

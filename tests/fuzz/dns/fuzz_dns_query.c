@@ -1,15 +1,17 @@
 /* fuzz_dns_query.c — libFuzzer target for the DNS query parser and answer builder: any input is
- * parsed and answered (UDP and TCP limits, one of four policies picked by the first byte) from a
- * real record table that holds wildcards (RFC 4592) too; every response must parse strictly, stay
- * within its size limit, keep the query id and echo the question byte for byte, every answer's
- * owner must be the question name, and a name the table lacks may only have answers when the
- * wildcard walk found the wildcard of its closest encloser. ASan catches any read past the input.
+ * parsed and answered (UDP and TCP limits, one of four policies picked by the first byte, the
+ * last with zone apexes answering NS and glue) from a real record table that holds wildcards
+ * (RFC 4592) too; every response must parse strictly, stay within its size limit, keep the query
+ * id and echo the question byte for byte, every A/AAAA answer's owner must be the question name,
+ * and a name the table lacks may only have answers when the wildcard walk found the wildcard of
+ * its closest encloser. ASan catches any read past the input.
  */
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "dns/apex.h"
 #include "dns/respond.h"
 #include "dns/wildcard.h"
 #include "dns/wire.h"
@@ -40,6 +42,9 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
     add(v, &n, "www.example.com", "fd00::1");
     add(v, &n, "a.b.c.example.com", "10.0.0.2");
     add(v, &n, "other.org", "192.0.2.1");
+    add(v, &n, "fuzz.ns.example.com", "10.0.0.53"); /* NS names of the zones' apexes */
+    add(v, &n, "fuzz.ns.example.com", "fd00::53");
+    add(v, &n, "fuzz.ns.c.example.com", "10.0.0.54");
     /* wildcards: nested (the most specific wins), beside explicit names and empty non-terminals,
      * inside a zone and outside every zone */
     add(v, &n, "*.example.com", "10.2.0.1");
@@ -61,8 +66,13 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
     policies[0] = (struct dns_policy){.ttl = 60, .unknown = DNS_UNKNOWN_NXDOMAIN};
     policies[1] = (struct dns_policy){.ttl = 1, .unknown = DNS_UNKNOWN_REFUSED};
     policies[2] = (struct dns_policy){.ttl = 30, .unknown = DNS_UNKNOWN_DROP};
+    static struct dns_apex *apex;
+    const char *members[] = {"fuzz", "gone"}; /* "gone" has no name served: never listed */
+    apex = dns_apex_new(zones, 2, NULL, 0, NULL);
+    if (!apex || dns_apex_set_nodes(apex, members, 2) != 1)
+        abort();
     policies[3] = (struct dns_policy){
-        .ttl = 300, .unknown = DNS_UNKNOWN_NXDOMAIN, .zones = zones, .n_zones = 2};
+        .ttl = 300, .unknown = DNS_UNKNOWN_NXDOMAIN, .zones = zones, .n_zones = 2, .apex = apex};
     records_reader_register();
     return 0;
 }

@@ -9,6 +9,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "dns/apex.h"
 #include "dns/respond.h"
 #include "dnstest.h"
 #include "records/records.h"
@@ -38,7 +39,7 @@ static size_t plain(const struct dns_policy *p, const struct rec_snapshot *s, co
     if (dns_parse_query(in, inlen, &q) != DNS_PARSE_OK)
         return 0;
     const struct rec_rrset *rr = records_lookup(s, q.qname, q.qname_len);
-    return dns_answer(p, &q, rr, (uint32_t)records_snapshot_version(s), false, 0, out, outsize, &o);
+    return dns_answer(p, &q, rr, s, dns_zone_serial(s), false, 0, out, outsize, &o);
 }
 
 int main(int argc, char **argv)
