@@ -23,3 +23,10 @@ export DEBIAN_FRONTEND=noninteractive
 $SUDO apt-get -o DPkg::Lock::Timeout=900 update -qq >/dev/null
 # shellcheck disable=SC2086
 $SUDO apt-get -o DPkg::Lock::Timeout=900 install -y -qq --no-install-recommends $missing >/dev/null
+# Servers installed only as test peers (the tests start their own on loopback): keep the
+# packages' system services from running on the machine's real interfaces.
+if [ -d /run/systemd/system ]; then
+    for pair in bind9:named knot:knot unbound:unbound; do
+        case " $missing " in *" ${pair%%:*} "*) $SUDO systemctl disable --now "${pair#*:}" >/dev/null 2>&1 || true ;; esac
+    done
+fi
