@@ -100,6 +100,8 @@ enum http_source_kind http_source_kind(const char *source);
 struct http_record {
     char *name, *source, *owner; /* gathered: one allocation, owned by name */
     struct rec_addr addr;
+    bool has_ttl; /* the record's own TTL; otherwise DNS_TTL */
+    uint32_t ttl;
 };
 
 struct http_view {
