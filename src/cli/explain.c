@@ -50,12 +50,15 @@ static void print_answer(const json_t *doc)
                json_is_true(json_object_get(a, "authoritative")) ? " (authoritative)" : "");
         size_t n = json_array_size(answers);
         if (n) {
-            printf(", %zu address%s:", n, n == 1 ? "" : "es");
+            const char *first = cli_str(json_array_get(answers, 0), "type");
+            bool ptr = first && strcmp(first, "PTR") == 0;
+            printf(", %zu %s%s:", n, ptr ? "name" : "address", n == 1 ? "" : ptr ? "s" : "es");
             size_t i;
             const json_t *x;
             json_array_foreach(answers, i, x)
             {
-                printf(" %s", cli_str(x, "address"));
+                const char *v = cli_str(x, ptr ? "target" : "address");
+                printf(" %s", v ? v : "?");
             }
         } else if (rcode && strcmp(rcode, "NOERROR") == 0) {
             printf(", no address");

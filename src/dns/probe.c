@@ -34,6 +34,27 @@ static size_t skip_name(const uint8_t *pkt, size_t len, size_t off)
     return 0;
 }
 
+/* Writes the uncompressed wire name rd[0..len) (as respond.c writes PTR rdata) in presentation
+ * form without the trailing dot; false when it is not one. */
+static bool read_target(const uint8_t *rd, size_t len, char out[REC_NAME_MAX + 1])
+{
+    size_t i = 0, o = 0;
+    while (i < len && rd[i] != 0) {
+        size_t l = rd[i];
+        if (l > 63 || i + 1 + l >= len || o + l + 1 > REC_NAME_MAX + 1)
+            return false;
+        if (o)
+            out[o++] = '.';
+        memcpy(out + o, rd + i + 1, l);
+        o += l;
+        i += 1 + l;
+    }
+    if (i + 1 != len || o == 0)
+        return false;
+    out[o] = 0;
+    return true;
+}
+
 /* Reads the answer and authority sections of our own response into out. */
 static int read_response(const uint8_t *pkt, size_t len, struct dns_probe *out)
 {
@@ -68,9 +89,17 @@ static int read_response(const uint8_t *pkt, size_t len, struct dns_probe *out)
                 out->soa_authority = true;
             continue;
         }
-        if (i >= an || (type != DNS_TYPE_A && type != DNS_TYPE_AAAA))
+        if (i >= an || (type != DNS_TYPE_A && type != DNS_TYPE_AAAA && type != DNS_TYPE_PTR))
             continue;
         struct dns_probe_answer *a = &out->answers[out->n_answers];
+        a->type = type;
+        a->ttl = ttl;
+        if (type == DNS_TYPE_PTR) {
+            if (!read_target(rd, rdlen, a->target))
+                return -EINVAL;
+            out->n_answers++;
+            continue;
+        }
         size_t n = type == DNS_TYPE_A ? 4 : 16;
         if (rdlen != n)
             return -EINVAL;
@@ -124,6 +153,7 @@ int dns_server_probe(struct dns_server *s, const char *name, uint16_t qtype, str
     out->name_exists = rr != NULL;
     out->n_a = rr ? rr->n_a : 0;
     out->n_aaaa = rr ? rr->n_aaaa : 0;
+    out->n_ptr = rr ? rr->n_ptr : 0;
     size_t len = dns_answer(&s->policy, &q, rr, (uint32_t)out->snapshot_version, true, 0, resp,
                             DNS_MSG_MAX, &res);
     if (res.forward && s->fwd && fwd_covers(s->fwd, &q)) {

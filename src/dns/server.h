@@ -121,7 +121,9 @@ void dns_server_get_forward_stats(struct dns_server *s, struct dns_forward_stats
 /* ---- Probe: what the server answers for one name (probe.c) ---- */
 
 struct dns_probe_answer {
-    struct rec_addr addr; /* A or AAAA */
+    uint16_t type;                 /* DNS_TYPE_A, DNS_TYPE_AAAA or DNS_TYPE_PTR */
+    struct rec_addr addr;          /* A or AAAA */
+    char target[REC_NAME_MAX + 1]; /* PTR: the name pointed to (presentation, no trailing dot) */
     uint32_t ttl;
 };
 
@@ -137,6 +139,7 @@ struct dns_probe {
     bool zone_apex;       /* the name is that domain itself */
     bool name_exists;     /* the snapshot has the name (with addresses or as a parent of others) */
     uint16_t n_a, n_aaaa; /* addresses the snapshot holds for the name */
+    uint16_t n_ptr;       /* PTR targets the snapshot holds for the name (a reverse name) */
     uint64_t snapshot_version;
     struct dns_probe_answer *answers; /* in the order of the packet (not rotated); malloc'd */
     size_t n_answers;

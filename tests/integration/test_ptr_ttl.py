@@ -67,6 +67,18 @@ def test_ptr_for_hosts_records(joyride):
     # an address we have nothing for: the unknown-name rule (NXDOMAIN by default)
     assert ptrs(node, "10.77.0.9")[1].rcode() == dns.rcode.NXDOMAIN
     assert ptrs(node, "10.78.0.5")[1].rcode() == dns.rcode.NXDOMAIN
+    # /dns/explain and `joyride explain` tell the PTR answer from the snapshot's own code
+    _, doc = node.json("/dns/explain?name=5.0.77.10.in-addr.arpa&type=PTR")
+    assert doc["rule"]["id"] == "ptr"
+    assert [(a["type"], a["target"], a["ttl"]) for a in doc["answer"]["answers"]] == [
+        ("PTR", "web.ptr.test", 42), ("PTR", "www.ptr.test", 42), ("PTR", "alias.ptr.test", 42)]
+    _, doc = node.json("/dns/explain?name=5.0.77.10.in-addr.arpa&type=A")
+    assert doc["rule"]["id"] == "nodata" and "(it has PTR)" in doc["rule"]["text"]
+    out = subprocess.run([str(JOYRIDE), "explain", "--api", node.url(""),
+                          "5.0.77.10.in-addr.arpa", "PTR"], capture_output=True, text=True,
+                         timeout=20)
+    assert out.returncode == 0, out.stderr
+    assert ("3 names: web.ptr.test www.ptr.test alias.ptr.test" in out.stdout.splitlines()[0])
     # listings say which records give PTRs
     _, doc = node.json("/dns/records")
     assert {r["ptr"] for r in doc["records"]} == {True}
