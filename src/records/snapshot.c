@@ -155,11 +155,9 @@ static uint32_t binsert(struct builder *b, uint32_t off, uint32_t len, uint32_t 
     return ix;
 }
 
-/* Finds or adds a name and its ancestors; returns its index or SNAP_EMPTY on failure. */
-static uint32_t badd_name(struct builder *b, const char *name)
+/* Finds or adds a wire name and its ancestors; returns its index or SNAP_EMPTY on failure. */
+static uint32_t badd_wire(struct builder *b, const uint8_t *w, size_t wl)
 {
-    uint8_t w[REC_WIRE_MAX];
-    size_t wl = records_name_to_wire(name, w);
     uint32_t h = (uint32_t)wire_hash(w, wl);
     uint32_t ix = bfind(b, h, w, wl);
     if (ix != SNAP_EMPTY)
@@ -189,6 +187,42 @@ static uint32_t badd_name(struct builder *b, const char *name)
             return SNAP_EMPTY;
     }
     return ix;
+}
+
+static uint32_t badd_name(struct builder *b, const char *name)
+{
+    uint8_t w[REC_WIRE_MAX];
+    return badd_wire(b, w, records_name_to_wire(name, w));
+}
+
+/* The reverse name of an address in wire form (as records_reverse_name, without formatting). */
+static size_t reverse_wire(const struct rec_addr *a, uint8_t out[REC_WIRE_MAX])
+{
+    static const uint8_t in_addr[] = "\7in-addr\4arpa", ip6[] = "\3ip6\4arpa";
+    static const char hex[] = "0123456789abcdef";
+    size_t o = 0;
+    if (a->type == REC_A) {
+        for (int i = 3; i >= 0; i--) {
+            unsigned v = a->bytes[i];
+            size_t len = o++;
+            if (v >= 100)
+                out[o++] = (uint8_t)('0' + v / 100);
+            if (v >= 10)
+                out[o++] = (uint8_t)('0' + v / 10 % 10);
+            out[o++] = (uint8_t)('0' + v % 10);
+            out[len] = (uint8_t)(o - len - 1);
+        }
+        memcpy(out + o, in_addr, sizeof in_addr); /* the NUL is the root label */
+        return o + sizeof in_addr;
+    }
+    for (int i = 15; i >= 0; i--) {
+        out[o++] = 1;
+        out[o++] = (uint8_t)hex[a->bytes[i] & 0x0f];
+        out[o++] = 1;
+        out[o++] = (uint8_t)hex[a->bytes[i] >> 4];
+    }
+    memcpy(out + o, ip6, sizeof ip6);
+    return o + sizeof ip6;
 }
 
 /* A PTR target while a reverse name's list is built: the target's name index, rank and TTL. */
@@ -270,9 +304,8 @@ struct rec_snapshot *snap_build(struct snap_pair *pairs, size_t n, uint64_t vers
     for (size_t i = 0; i < n; i++) {
         if (!pairs[i].ptr)
             continue;
-        char rev[REC_REVERSE_MAX + 1];
-        records_reverse_name(&pairs[i].addr, rev);
-        uint32_t ix = badd_name(&b, rev);
+        uint8_t rev[REC_WIRE_MAX];
+        uint32_t ix = badd_wire(&b, rev, reverse_wire(&pairs[i].addr, rev));
         if (ix == SNAP_EMPTY)
             goto out;
         struct bname *nm = &b.names[ix];
