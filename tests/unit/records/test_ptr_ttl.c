@@ -246,6 +246,28 @@ static void test_ptr_modes(void **state)
     assert_string_equal(ptr_list(t, "in-addr.arpa"), "-");
 }
 
+/* The snapshot's reverse names are the ones records_reverse_name spells, for octets of every
+ * width and every nibble. */
+static void test_reverse_names_in_snapshot(void **state)
+{
+    struct records *t = *state;
+    const char *addrs[] = {"192.0.10.255", "1.20.100.7", "0.0.0.0",
+                           "2001:db8:abcd:ef01:2345:6789:a:fff0"};
+    struct rec_input in[4];
+    for (int i = 0; i < 4; i++) {
+        char name[32];
+        snprintf(name, sizeof name, "n%d.test", i);
+        in[i] = tl_in(name, addrs[i]);
+    }
+    assert_int_equal(records_set_source(t, "hosts:/h", in, 4), 4);
+    for (int i = 0; i < 4; i++) {
+        char rev[REC_REVERSE_MAX + 1], want[32];
+        records_reverse_name(&in[i].addr, rev);
+        snprintf(want, sizeof want, "n%d.test", i);
+        assert_string_equal(ptr_list(t, rev), want);
+    }
+}
+
 /* A hosts name that is itself a reverse name keeps its address next to the derived PTRs. */
 static void test_reverse_name_with_address(void **state)
 {
@@ -402,6 +424,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_ptr_order_and_ancestors, setup, teardown),
         cmocka_unit_test_setup_teardown(test_ptr_across_sources_and_owners, setup, teardown),
         cmocka_unit_test_setup_teardown(test_ptr_modes, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_reverse_names_in_snapshot, setup, teardown),
         cmocka_unit_test_setup_teardown(test_reverse_name_with_address, setup, teardown),
         cmocka_unit_test_setup_teardown(test_ttl_own_default_and_minimum, setup, teardown),
         cmocka_unit_test_setup_teardown(test_ttl_and_rank_in_full_states, setup, teardown),
