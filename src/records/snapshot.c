@@ -305,7 +305,8 @@ struct rec_snapshot *snap_build(struct snap_pair *pairs, size_t n, uint64_t vers
         if (!pairs[i].ptr)
             continue;
         uint8_t rev[REC_WIRE_MAX];
-        uint32_t ix = badd_wire(&b, rev, reverse_wire(&pairs[i].addr, rev));
+        size_t rl = reverse_wire(&pairs[i].addr, rev);
+        uint32_t ix = badd_wire(&b, rev, rl);
         if (ix == SNAP_EMPTY)
             goto out;
         struct bname *nm = &b.names[ix];

@@ -513,7 +513,8 @@ int records_set_source(struct records *t, const char *source, const struct rec_i
         struct rec_input key;
         memcpy(key.name, e->name, strlen(e->name) + 1);
         key.addr = e->addr;
-        key.line = 0;
+        key.line = key.rank = key.ttl = 0;
+        key.has_ttl = false;
         if (m && bsearch(&key, v, m, sizeof *v, records_input_cmp))
             continue;
         rt_entry_set_tomb(e, true);
