@@ -158,3 +158,15 @@ def test_dns_ttl_bounds_reach_answers(joyride, ttl):
     assert ptrs(node, "10.77.0.6")[1].answer[0].ttl == int(ttl)
     assert node.query("db.ptr.test").answer[0].ttl == int(ttl)
     assert json.loads(node.http("/dns/records")[2])["records"][0]["ttl"] == int(ttl)
+
+
+def test_api_ttl_survives_a_restart(joyride, tmp_path):
+    env = {"API_TOKEN": TOKEN, "API_RECORDS_FILE": tmp_path / "api.json", "DNS_PTR": "all"}
+    node = joyride(env=env)
+    assert post(node, "kept.ptr.test", "10.77.2.1", ttl=33)[0] == 201
+    assert node.stop() == 0
+    node = joyride(env=env)
+    r = node.query("kept.ptr.test")
+    assert [rd.address for rd in r.answer[0]] == ["10.77.2.1"] and r.answer[0].ttl == 33
+    names, r = ptrs(node, "10.77.2.1")
+    assert names == ["kept.ptr.test."] and r.answer[0].ttl == 33
