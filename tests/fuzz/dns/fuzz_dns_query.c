@@ -1,7 +1,8 @@
 /* fuzz_dns_query.c — libFuzzer target for the DNS query parser and answer builder: any input is
  * parsed and answered (UDP and TCP limits, one of four policies picked by the first byte) from a
- * real record table (hosts records, so their addresses' reverse names answer PTR); every response must parse strictly, stay within its size limit, keep the
- * query id and echo the question byte for byte. ASan catches any read past the input. */
+ * real record table (hosts records, so their addresses' reverse names answer PTR); every response
+ * must parse strictly, stay within its size limit, keep the query id and echo the question byte for
+ * byte. ASan catches any read past the input. */
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
