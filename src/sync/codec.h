@@ -39,10 +39,11 @@ enum sync_kind {
     SYNC_KIND_VERSION = 4,
 };
 
-#define SYNC_REC_EXT 0x80 /* in a record's op / tombstone byte: an ext block follows the address   \
-                           */
-#define SYNC_EXT_TTL 1    /* u32: the record's TTL */
-#define SYNC_EXT_RANK 2   /* u32: the record's PTR order among its address's names */
+/* Record extension (see the layout above): the flag in a record's op or tombstone byte, and the
+ * tags of its fields. */
+#define SYNC_REC_EXT 0x80
+#define SYNC_EXT_TTL 1  /* u32: the record's TTL */
+#define SYNC_EXT_RANK 2 /* u32: the record's PTR order among its address's names */
 
 /* STATE flags */
 #define SYNC_STATE_WANT_REPLY 0x01 /* the receiver answers with its own full state */
