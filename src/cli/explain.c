@@ -71,11 +71,43 @@ static void print_answer(const json_t *doc)
     printf("rule: %s\n", cli_str(json_object_get(doc, "rule"), "text"));
 }
 
+/* At a reverse name: the records of its address, those giving the PTRs first. */
+static void print_ptr_records(const json_t *recs)
+{
+    static const char *const headers[] = {"NAME", "PTR", "RANK", "STATE", "OWNER", "SOURCE"};
+    struct cli_table t;
+    cli_table_init(&t, 6, headers);
+    size_t i;
+    const json_t *rec;
+    json_array_foreach(recs, i, rec)
+    {
+        char rank[24], owner[160];
+        snprintf(rank, sizeof rank, "%lld",
+                 (long long)json_integer_value(json_object_get(rec, "rank")));
+        snprintf(owner, sizeof owner, "%s%s", cli_str(rec, "owner"),
+                 json_is_true(json_object_get(rec, "owner_is_self")) ? " (this node)" : "");
+        const char *row[] = {cli_str(rec, "name"),
+                             json_is_true(json_object_get(rec, "gives_ptr")) ? "yes" : "no",
+                             rank,
+                             cli_str(rec, "state"),
+                             owner,
+                             cli_str(rec, "source")};
+        cli_table_add(&t, row);
+    }
+    printf("\nrecords of %s:\n", cli_str(json_array_get(recs, 0), "address"));
+    cli_table_print(&t, stdout);
+    cli_table_free(&t);
+}
+
 static void print_records(const json_t *doc)
 {
     const json_t *recs = json_object_get(doc, "records");
+    const json_t *ptr = json_object_get(doc, "ptr_records");
+    if (json_array_size(ptr) > 0)
+        print_ptr_records(ptr);
     if (json_array_size(recs) == 0) {
-        printf("\nno record of this name on this node\n");
+        if (json_array_size(ptr) == 0)
+            printf("\nno record of this name on this node\n");
         return;
     }
     static const char *const headers[] = {"STATE", "TYPE",  "ADDRESS", "OWNER",

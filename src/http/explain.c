@@ -358,6 +358,9 @@ json_t *http_explain_json(const struct http_api_config *c, const struct http_exp
         for (size_t i = 0; i < es.n; i++)
             json_array_append_new(list, entry_json(&es.v[i], q->name, &p));
         set(o, "records", list);
+        json_t *ptr = http_explain_ptr_records(c, q->name);
+        if (ptr)
+            set(o, "ptr_records", ptr);
         set(o, "snapshot_version", json_integer((json_int_t)p.snapshot_version));
         dns_probe_free(&p);
         *status = 200;

@@ -93,6 +93,46 @@ size_t records_reverse_name(const struct rec_addr *a, char buf[REC_REVERSE_MAX +
     return o + sizeof "ip6.arpa" - 1;
 }
 
+static int hex_val(char c)
+{
+    return c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
+}
+
+bool records_parse_reverse_name(const char *name, struct rec_addr *out)
+{
+    struct rec_addr a;
+    memset(&a, 0, sizeof a);
+    const char *p = name;
+    size_t len = strlen(name);
+    if (len > 13 && strcmp(name + len - 13, ".in-addr.arpa") == 0) {
+        for (int i = 3; i >= 0; i--) {
+            unsigned v = 0, digits = 0;
+            for (; *p >= '0' && *p <= '9'; p++, digits++)
+                v = v * 10 + (unsigned)(*p - '0');
+            if (digits == 0 || digits > 3 || v > 255 || (digits > 1 && p[-(int)digits] == '0') ||
+                *p != '.')
+                return false;
+            a.bytes[i] = (uint8_t)v;
+            p++;
+        }
+        if (strcmp(p, "in-addr.arpa") != 0)
+            return false;
+        a.type = REC_A;
+    } else if (len == REC_REVERSE_MAX && strcmp(name + 64, "ip6.arpa") == 0) {
+        for (int i = 0; i < 32; i++) {
+            int v = hex_val(p[2 * i]);
+            if (v < 0 || p[2 * i + 1] != '.')
+                return false;
+            a.bytes[15 - i / 2] |= (uint8_t)(i % 2 ? v << 4 : v);
+        }
+        a.type = REC_AAAA;
+    } else {
+        return false;
+    }
+    *out = a;
+    return true;
+}
+
 int records_input_cmp(const void *x, const void *y)
 {
     const struct rec_input *a = x, *b = y;

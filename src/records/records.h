@@ -262,6 +262,9 @@ bool rec_inputs_rank(struct rec_inputs *l);
  * buf must hold REC_REVERSE_MAX + 1 bytes. Returns its length. */
 #define REC_REVERSE_MAX 72
 size_t records_reverse_name(const struct rec_addr *a, char buf[REC_REVERSE_MAX + 1]);
+/* The address whose reverse name a normalized name is, in the form records_reverse_name writes
+ * (decimal octets without leading zeros, lowercase nibbles); false for any other name. */
+bool records_parse_reverse_name(const char *name, struct rec_addr *out);
 /* Frees the list's array and empties it. */
 void rec_inputs_free(struct rec_inputs *l);
 /* Sorts the list by records_input_cmp and drops repeated (name, address) pairs, keeping the

@@ -72,6 +72,13 @@ def test_ptr_for_hosts_records(joyride):
     assert doc["rule"]["id"] == "ptr"
     assert [(a["type"], a["target"], a["ttl"]) for a in doc["answer"]["answers"]] == [
         ("PTR", "web.ptr.test", 42), ("PTR", "www.ptr.test", 42), ("PTR", "alias.ptr.test", 42)]
+    # the records behind them, giving PTRs first in answer order
+    assert [(r["name"], r["gives_ptr"], r["rank"], r["state"])
+            for r in doc["ptr_records"]] == [("web.ptr.test", True, 0, "served"),
+                                             ("www.ptr.test", True, 1, "served"),
+                                             ("alias.ptr.test", True, 2, "served")]
+    _, doc = node.json("/dns/explain?name=web.ptr.test")
+    assert "ptr_records" not in doc
     _, doc = node.json("/dns/explain?name=5.0.77.10.in-addr.arpa&type=A")
     assert doc["rule"]["id"] == "nodata" and "(it has PTR)" in doc["rule"]["text"]
     out = subprocess.run([str(JOYRIDE), "explain", "--api", node.url(""),
@@ -79,6 +86,7 @@ def test_ptr_for_hosts_records(joyride):
                          timeout=20)
     assert out.returncode == 0, out.stderr
     assert ("3 names: web.ptr.test www.ptr.test alias.ptr.test" in out.stdout.splitlines()[0])
+    assert "records of 10.77.0.5:" in out.stdout and "alias.ptr.test  yes" in out.stdout
     # listings say which records give PTRs
     _, doc = node.json("/dns/records")
     assert {r["ptr"] for r in doc["records"]} == {True}

@@ -118,6 +118,30 @@ static void test_reverse_name(void **state)
                         "b.a.9.8.7.6.5.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.8.b.d.0.1.0.0.2.ip6.arpa");
     char norm[REC_NAME_MAX + 1];
     assert_true(records_normalize_name(b, norm)); /* a valid record name */
+    /* and back */
+    struct rec_addr back, want;
+    assert_true(records_parse_reverse_name(b, &back));
+    assert_true(records_parse_addr("2001:db8::567:89ab", &want));
+    assert_memory_equal(&back, &want, sizeof want);
+    assert_true(records_parse_reverse_name("20.1.168.192.in-addr.arpa", &back));
+    assert_true(records_parse_addr("192.168.1.20", &want));
+    assert_memory_equal(&back, &want, sizeof want);
+    assert_true(records_parse_reverse_name("0.0.0.0.in-addr.arpa", &back));
+    const char *bad[] = {"1.168.192.in-addr.arpa",
+                         "5.20.1.168.192.in-addr.arpa",
+                         "256.1.168.192.in-addr.arpa",
+                         "020.1.168.192.in-addr.arpa",
+                         "x.1.168.192.in-addr.arpa",
+                         "20.1.168.192.in-addr.arpa.x",
+                         "in-addr.arpa",
+                         "ip6.arpa",
+                         "web.example.com",
+                         "1.2.3.4",
+                         "b.a.9.8.7.6.5.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.8.b.d.0.1.0.0.ip6.arpa",
+                         "g.a.9.8.7.6.5.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.8.b.d.0.1.0.0.2.ip6.arpa",
+                         "ba.9.8.7.6.5.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.8.b.d.0.1.0.0.2.ip6.arpa"};
+    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++)
+        assert_false(records_parse_reverse_name(bad[i], &back));
 }
 
 static void test_inputs_rank(void **state)
