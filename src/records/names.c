@@ -119,7 +119,7 @@ bool records_parse_reverse_name(const char *name, struct rec_addr *out)
             return false;
         a.type = REC_A;
     } else if (len == REC_REVERSE_MAX && strcmp(name + 64, "ip6.arpa") == 0) {
-        for (int i = 0; i < 32; i++) {
+        for (size_t i = 0; i < 32; i++) {
             int v = hex_val(p[2 * i]);
             if (v < 0 || p[2 * i + 1] != '.')
                 return false;
