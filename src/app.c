@@ -45,6 +45,15 @@ static enum dns_unknown_action dns_unknown(enum config_unknown_action a)
     return DNS_UNKNOWN_NXDOMAIN;
 }
 
+struct rec_policy app_records_policy(const struct app *a)
+{
+    const struct config *c = &a->cfg;
+    enum rec_ptr_mode ptr = c->dns_ptr == CONFIG_PTR_ALL   ? REC_PTR_ALL
+                            : c->dns_ptr == CONFIG_PTR_OFF ? REC_PTR_OFF
+                                                           : REC_PTR_HOSTS;
+    return (struct rec_policy){.default_ttl = c->dns_ttl, .ptr = ptr};
+}
+
 void app_dns_config(const struct app *a, struct dns_server_config *out)
 {
     const struct config *c = &a->cfg;

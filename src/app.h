@@ -48,6 +48,8 @@ bool app_check_config(const struct config *c, char *err, size_t errlen);
 /* Module settings from the configuration. The results point into a->cfg (and, for HTTP, at the
  * modules already started), so they live as long as a. */
 void app_dns_config(const struct app *a, struct dns_server_config *out);
+/* The record table's answer policy: DNS_TTL for records without a TTL of their own, DNS_PTR. */
+struct rec_policy app_records_policy(const struct app *a);
 /* The forwarding part of out (upstream addresses, zones, allowed networks), allocated; false when
  * memory ran out. Release with app_dns_forward_free once the server started. */
 bool app_dns_forward_config(const struct app *a, struct dns_server_config *out);

@@ -62,12 +62,15 @@ static void print_answer(const json_t *doc)
                 printf(" %s", json_string_value(x) ? json_string_value(x) : "?");
             }
         } else if (n) {
-            printf(", %zu address%s:", n, n == 1 ? "" : "es");
+            const char *first = cli_str(json_array_get(answers, 0), "type");
+            bool ptr = first && strcmp(first, "PTR") == 0;
+            printf(", %zu %s%s:", n, ptr ? "name" : "address", n == 1 ? "" : ptr ? "s" : "es");
             size_t i;
             const json_t *x;
             json_array_foreach(answers, i, x)
             {
-                printf(" %s", cli_str(x, "address"));
+                const char *v = cli_str(x, ptr ? "target" : "address");
+                printf(" %s", v ? v : "?");
             }
         } else if (rcode && strcmp(rcode, "NOERROR") == 0) {
             printf(", no address");
@@ -84,11 +87,43 @@ static void print_answer(const json_t *doc)
                cli_str(wild, "closest_encloser"));
 }
 
+/* At a reverse name: the records of its address, those giving the PTRs first. */
+static void print_ptr_records(const json_t *recs)
+{
+    static const char *const headers[] = {"NAME", "PTR", "RANK", "STATE", "OWNER", "SOURCE"};
+    struct cli_table t;
+    cli_table_init(&t, 6, headers);
+    size_t i;
+    const json_t *rec;
+    json_array_foreach(recs, i, rec)
+    {
+        char rank[24], owner[160];
+        snprintf(rank, sizeof rank, "%lld",
+                 (long long)json_integer_value(json_object_get(rec, "rank")));
+        snprintf(owner, sizeof owner, "%s%s", cli_str(rec, "owner"),
+                 json_is_true(json_object_get(rec, "owner_is_self")) ? " (this node)" : "");
+        const char *row[] = {cli_str(rec, "name"),
+                             json_is_true(json_object_get(rec, "gives_ptr")) ? "yes" : "no",
+                             rank,
+                             cli_str(rec, "state"),
+                             owner,
+                             cli_str(rec, "source")};
+        cli_table_add(&t, row);
+    }
+    printf("\nrecords of %s:\n", cli_str(json_array_get(recs, 0), "address"));
+    cli_table_print(&t, stdout);
+    cli_table_free(&t);
+}
+
 static void print_records(const json_t *doc)
 {
     const json_t *recs = json_object_get(doc, "records");
+    const json_t *ptr = json_object_get(doc, "ptr_records");
+    if (json_array_size(ptr) > 0)
+        print_ptr_records(ptr);
     if (json_array_size(recs) == 0) {
-        printf("\nno record of this name on this node\n");
+        if (json_array_size(ptr) == 0)
+            printf("\nno record of this name on this node\n");
         return;
     }
     static const char *const headers[] = {"STATE", "TYPE",  "ADDRESS", "OWNER",

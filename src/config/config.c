@@ -33,6 +33,19 @@ const char *config_unknown_action_name(enum config_unknown_action a)
     return "?";
 }
 
+const char *config_ptr_mode_name(enum config_ptr_mode m)
+{
+    switch (m) {
+    case CONFIG_PTR_HOSTS:
+        return "hosts";
+    case CONFIG_PTR_ALL:
+        return "all";
+    case CONFIG_PTR_OFF:
+        return "off";
+    }
+    return "?";
+}
+
 void config_detect_hostip(char *buf, size_t len)
 {
     snprintf(buf, len, "127.0.0.1");

@@ -23,6 +23,8 @@
 /* What the DNS server does with a name it has no record for (app.c maps it to the server's own
  * enum, so config needs nothing from dns/). */
 enum config_unknown_action { CONFIG_UNKNOWN_NXDOMAIN, CONFIG_UNKNOWN_REFUSED, CONFIG_UNKNOWN_DROP };
+/* DNS_PTR: which records answer reverse queries for their address. */
+enum config_ptr_mode { CONFIG_PTR_HOSTS, CONFIG_PTR_ALL, CONFIG_PTR_OFF };
 
 enum config_node_failure { CONFIG_FAILURE_WITHDRAW, CONFIG_FAILURE_KEEP };
 
@@ -67,6 +69,7 @@ struct config {
     uint16_t dns_port;
     uint32_t dns_ttl;
     enum config_unknown_action dns_unknown_action;
+    enum config_ptr_mode dns_ptr;
     char **dns_domains; /* normalized (lowercase, no trailing dot), de-duplicated */
     size_t n_dns_domains;
     char **dns_ns_names; /* DNS_NS_NAMES, normalized, de-duplicated; empty: derived per node */
@@ -176,5 +179,7 @@ int config_cpu_count(void);
 
 /* Name of an unknown-name action ("nxdomain", "refused", "drop"). */
 const char *config_unknown_action_name(enum config_unknown_action a);
+/* Name of a DNS_PTR mode ("hosts", "all", "off"). */
+const char *config_ptr_mode_name(enum config_ptr_mode m);
 
 #endif

@@ -21,6 +21,7 @@
 
 static bool set_hostip(struct config *c, const char *v, char *msg, size_t msglen);
 static bool set_unknown_action(struct config *c, const char *v, char *msg, size_t msglen);
+static bool set_ptr_mode(struct config *c, const char *v, char *msg, size_t msglen);
 static bool set_domains(struct config *c, const char *v, char *msg, size_t msglen);
 static bool set_ns_names(struct config *c, const char *v, char *msg, size_t msglen);
 static bool set_node_id(struct config *c, const char *v, char *msg, size_t msglen);
@@ -43,6 +44,10 @@ const struct opt config_opts[CONFIG_N_OPTS] = {
     {NULL, "DNS_UNKNOWN_ACTION", NULL, "dns-unknown-action", "ACTION", "nxdomain", NULL,
      "unknown names: nxdomain, refused or drop (no answer)", K_CUSTOM, false, 0, 0, 0,
      set_unknown_action},
+    {NULL, "DNS_PTR", NULL, "dns-ptr", "MODE", "hosts", NULL,
+     "which records answer reverse (PTR) queries for their address: hosts (hosts files), all "
+     "(also Docker and API records) or off",
+     K_CUSTOM, false, 0, 0, 0, set_ptr_mode},
     {NULL, "DNS_DOMAINS", NULL, "dns-domains", "LIST", "", NULL,
      "domains Joyride is authoritative for (comma separated): unknown names inside get NXDOMAIN "
      "with a SOA, names outside get REFUSED; empty answers every name",
@@ -295,6 +300,20 @@ static bool set_unknown_action(struct config *c, const char *v, char *msg, size_
     }
     char shown[80];
     snprintf(msg, msglen, "%s is not one of nxdomain, refused, drop", cv_show(v, shown));
+    return false;
+}
+
+static bool set_ptr_mode(struct config *c, const char *v, char *msg, size_t msglen)
+{
+    static const enum config_ptr_mode modes[] = {CONFIG_PTR_HOSTS, CONFIG_PTR_ALL, CONFIG_PTR_OFF};
+    for (size_t i = 0; i < 3; i++) {
+        if (strcasecmp(v, config_ptr_mode_name(modes[i])) == 0) {
+            c->dns_ptr = modes[i];
+            return true;
+        }
+    }
+    char shown[80];
+    snprintf(msg, msglen, "%s is not one of hosts, all, off", cv_show(v, shown));
     return false;
 }
 

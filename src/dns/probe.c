@@ -71,17 +71,25 @@ static bool read_name(const uint8_t *pkt, size_t len, size_t off, char out[DNS_P
     return false;
 }
 
-/* A lowercase, uncompressed, non-root wire name as text without the trailing dot. */
-static void wire_text(const uint8_t *w, char out[REC_NAME_MAX + 1])
+/* Writes the uncompressed wire name rd[0..len) (PTR rdata as respond.c writes it, or a query
+ * name's suffix) in presentation form without the trailing dot; false when it is not one. */
+static bool read_target(const uint8_t *rd, size_t len, char out[REC_NAME_MAX + 1])
 {
-    size_t o = 0;
-    for (size_t k = 0; w[k] != 0 && o + 1 + w[k] <= REC_NAME_MAX; k += (size_t)w[k] + 1) {
+    size_t i = 0, o = 0;
+    while (i < len && rd[i] != 0) {
+        size_t l = rd[i];
+        if (l > 63 || i + 1 + l >= len || o + l + 1 > REC_NAME_MAX + 1)
+            return false;
         if (o)
             out[o++] = '.';
-        memcpy(out + o, w + k + 1, w[k]);
-        o += w[k];
+        memcpy(out + o, rd + i + 1, l);
+        o += l;
+        i += 1 + l;
     }
-    out[o] = '\0';
+    if (i + 1 != len || o == 0)
+        return false;
+    out[o] = 0;
+    return true;
 }
 
 /* Reads the answer and authority sections of our own response into out. */
@@ -127,9 +135,17 @@ static int read_response(const uint8_t *pkt, size_t len, struct dns_probe *out)
         }
         if (i >= (uint32_t)an + ns && (type == DNS_TYPE_A || type == DNS_TYPE_AAAA))
             out->n_glue++;
-        if (i >= an || (type != DNS_TYPE_A && type != DNS_TYPE_AAAA))
+        if (i >= an || (type != DNS_TYPE_A && type != DNS_TYPE_AAAA && type != DNS_TYPE_PTR))
             continue;
         struct dns_probe_answer *a = &out->answers[out->n_answers];
+        a->type = type;
+        a->ttl = ttl;
+        if (type == DNS_TYPE_PTR) {
+            if (!read_target(rd, rdlen, a->target))
+                return -EINVAL;
+            out->n_answers++;
+            continue;
+        }
         size_t n = type == DNS_TYPE_A ? 4 : 16;
         if (rdlen != n)
             return -EINVAL;
@@ -185,7 +201,7 @@ int dns_server_probe(struct dns_server *s, const char *name, uint16_t qtype, str
     if (!rr)
         rr = dns_wildcard_match(snap, q.qname, q.qname_len, &enc);
     if (rr && enc >= 0) {
-        wire_text(q.qname + enc, out->encloser);
+        read_target(q.qname + enc, q.qname_len - (size_t)enc, out->encloser);
         size_t el = strlen(out->encloser); /* the wildcard exists, so "*." + it fits */
         if (el + 2 <= REC_NAME_MAX) {
             memcpy(out->wildcard, "*.", 2);
@@ -194,6 +210,7 @@ int dns_server_probe(struct dns_server *s, const char *name, uint16_t qtype, str
     }
     out->n_a = rr ? rr->n_a : 0;
     out->n_aaaa = rr ? rr->n_aaaa : 0;
+    out->n_ptr = rr ? rr->n_ptr : 0;
     uint32_t serial = dns_zone_serial(snap);
     size_t len = dns_answer(&s->policy, &q, rr, snap, serial, true, 0, resp, DNS_MSG_MAX, &res);
     if (res.forward && s->fwd && fwd_covers(s->fwd, &q)) {

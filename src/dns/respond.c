@@ -1,7 +1,8 @@
-/* respond.c — what Joyride answers: A/AAAA from the record snapshot (all addresses, rotated),
- * NODATA for other types of known names, names a wildcard covers answered from it (wildcard.c),
- * the unknown-name action for the rest, a SOA in the authority section of negative answers
- * inside the authoritative domains, and SOA and NS (with glue, dns/apex.c) at their apexes. */
+/* respond.c — what Joyride answers: A/AAAA from the record snapshot (all addresses, rotated,
+ * with each set's own TTL), PTR at reverse names (targets in rank order), NODATA for other types
+ * of known names, names a wildcard covers answered from it (wildcard.c), the unknown-name action
+ * for the rest, a SOA in the authority section of negative answers inside the authoritative
+ * domains, and SOA and NS (with glue, dns/apex.c) at their apexes. */
 #include "dns/respond.h"
 #include "dns/wildcard.h"
 
@@ -35,6 +36,13 @@ static void add_addrs(struct dns_resp *r, uint16_t type, const uint8_t *base, si
         if (!dns_resp_add_addr(r, type, base + k * stride, ttl))
             return;
     }
+}
+
+static void add_ptrs(struct dns_resp *r, const struct rec_rrset *rr)
+{
+    for (size_t i = 0; i < rr->n_ptr; i++)
+        if (!dns_resp_add_ptr(r, rr->ptr[i].wire, rr->ptr[i].len, rr->ttl_ptr))
+            return;
 }
 
 static size_t finish(struct dns_resp *r, struct dns_outcome *res)
@@ -113,9 +121,12 @@ size_t dns_answer(const struct dns_policy *p, const struct dns_query *q, const s
     if (apex && (any || q->qtype == DNS_TYPE_SOA || q->qtype == DNS_TYPE_NS))
         return apex_answer(p, q, snap, (size_t)zone, &soa, &r, res);
     if (rr && (any || q->qtype == DNS_TYPE_A))
-        add_addrs(&r, DNS_TYPE_A, rr->a ? rr->a[0] : NULL, 4, rr->n_a, p->ttl, rotate);
+        add_addrs(&r, DNS_TYPE_A, rr->a ? rr->a[0] : NULL, 4, rr->n_a, rr->ttl_a, rotate);
     if (rr && (any || q->qtype == DNS_TYPE_AAAA))
-        add_addrs(&r, DNS_TYPE_AAAA, rr->aaaa ? rr->aaaa[0] : NULL, 16, rr->n_aaaa, p->ttl, rotate);
+        add_addrs(&r, DNS_TYPE_AAAA, rr->aaaa ? rr->aaaa[0] : NULL, 16, rr->n_aaaa, rr->ttl_aaaa,
+                  rotate);
+    if (rr && (any || q->qtype == DNS_TYPE_PTR))
+        add_ptrs(&r, rr);
     if (r.an == 0 && !r.truncated && zone >= 0)
         dns_resp_add_soa(&r, &soa, false); /* NODATA inside a zone: SOA for negative caching */
     return finish(&r, res);

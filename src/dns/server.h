@@ -130,7 +130,9 @@ void dns_server_get_forward_stats(struct dns_server *s, struct dns_forward_stats
 /* ---- Probe: what the server answers for one name (probe.c) ---- */
 
 struct dns_probe_answer {
-    struct rec_addr addr; /* A or AAAA */
+    uint16_t type;                 /* DNS_TYPE_A, DNS_TYPE_AAAA or DNS_TYPE_PTR */
+    struct rec_addr addr;          /* A or AAAA */
+    char target[REC_NAME_MAX + 1]; /* PTR: the name pointed to (presentation, no trailing dot) */
     uint32_t ttl;
 };
 
@@ -148,6 +150,7 @@ struct dns_probe {
     bool zone_apex;       /* the name is that domain itself */
     bool name_exists;     /* the snapshot has the name (with addresses or as a parent of others) */
     uint16_t n_a, n_aaaa; /* addresses the snapshot holds for the name (or for its wildcard) */
+    uint16_t n_ptr;       /* PTR targets the snapshot holds for the name (a reverse name) */
     /* The name does not exist and a wildcard answers for it (RFC 4592): its name ("*.apps.x"), and
      * the closest encloser ("apps.x"); both "" otherwise. */
     char wildcard[REC_NAME_MAX + 1];

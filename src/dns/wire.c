@@ -291,6 +291,21 @@ static size_t name_size(const struct dns_resp *r, uint16_t zone_off, const uint8
     return ptr ? n + 2 : n;
 }
 
+bool dns_resp_add_ptr(struct dns_resp *r, const uint8_t *target, size_t len, uint32_t ttl)
+{
+    if (r->truncated || r->mark == DNS_HEADER_LEN || len == 0 || len > DNS_NAME_MAX)
+        return false; /* truncated already, no question to point at, or not a name */
+    if (r->len + 12 + len > budget(r)) {
+        truncate_resp(r);
+        return false;
+    }
+    uint8_t *rd = rr_header(r, PTR_QNAME, DNS_TYPE_PTR, ttl, (uint16_t)len);
+    memcpy(rd, target, len);
+    r->len += 12 + len;
+    r->an++;
+    return true;
+}
+
 bool dns_resp_add_soa(struct dns_resp *r, const struct dns_soa *soa, bool answer)
 {
     static const uint8_t hostmaster[] = "\x0ahostmaster";

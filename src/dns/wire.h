@@ -18,6 +18,7 @@ enum dns_type {
     DNS_TYPE_A = 1,
     DNS_TYPE_NS = 2,
     DNS_TYPE_SOA = 6,
+    DNS_TYPE_PTR = 12,
     DNS_TYPE_AAAA = 28,
     DNS_TYPE_OPT = 41,
     DNS_TYPE_IXFR = 251,
@@ -93,6 +94,10 @@ bool dns_resp_begin(struct dns_resp *r, const struct dns_query *q, uint8_t *buf,
  * A (4 bytes) or AAAA (16 bytes). When it does not fit, the response is truncated: every answer
  * is removed and TC is set; later adds are ignored. Returns false once truncated. */
 bool dns_resp_add_addr(struct dns_resp *r, uint16_t type, const uint8_t *addr, uint32_t ttl);
+
+/* Adds a PTR answer RR for the question name whose rdata is the uncompressed, lowercase wire
+ * name target[0..len). Same overflow rule as dns_resp_add_addr. */
+bool dns_resp_add_ptr(struct dns_resp *r, const uint8_t *target, size_t len, uint32_t ttl);
 
 /* SOA parameters for a zone Joyride is authoritative for. The owner is the zone apex, which is
  * the suffix of the question name starting at qname offset zone_off (compressed to it).

@@ -230,6 +230,13 @@ static void rule(const struct config *cfg, const struct http_explain_query *q,
                  "the wildcard %s answers for the name (closest encloser %s) but has no %s "
                  "record -> NOERROR without answers",
                  p->wildcard, p->encloser, q->type);
+    } else if (p->n_answers > 0 && p->answers[0].type == DNS_TYPE_PTR) {
+        *id = "ptr";
+        snprintf(text, len,
+                 "the reverse name of an address: one PTR per name of its records that give PTRs "
+                 "(DNS_PTR=%s), in the order the sources list them (a hosts line's first name "
+                 "first)",
+                 config_ptr_mode_name(cfg->dns_ptr));
     } else if (p->n_answers > 0 && t->by_state[ST_SHADOWED] > 0) {
         *id = "local_hosts_wins";
         snprintf(text, len,
@@ -260,10 +267,14 @@ static void rule(const struct config *cfg, const struct http_explain_query *q,
     } else if (p->soa_answer) {
         *id = "zone_apex";
         snprintf(text, len, "apex of DNS_DOMAINS domain %s -> its SOA", zone ? zone : "?");
-    } else if (p->n_a + p->n_aaaa > 0) {
+    } else if (p->n_a + p->n_aaaa + p->n_ptr > 0) {
         *id = "nodata";
+        char has[32];
+        snprintf(has, sizeof has, "%s%s%s%s%s", p->n_a ? "A" : "",
+                 p->n_a && p->n_aaaa ? " and " : "", p->n_aaaa ? "AAAA" : "",
+                 (p->n_a || p->n_aaaa) && p->n_ptr ? " and " : "", p->n_ptr ? "PTR" : "");
         snprintf(text, len, "the name has no %s record (it has %s) -> NOERROR without answers",
-                 q->type, p->n_a ? (p->n_aaaa ? "A and AAAA" : "A") : "AAAA");
+                 q->type, has);
     } else if (p->name_exists) {
         *id = "empty_non_terminal";
         snprintf(text, len,
@@ -286,6 +297,13 @@ static json_t *answer_json(const struct dns_probe *p)
     for (size_t i = 0; i < p->n_answers; i++) {
         char addr[46];
         json_t *a = json_object();
+        if (p->answers[i].type == DNS_TYPE_PTR) {
+            set(a, "type", json_string("PTR"));
+            set(a, "target", json_string(p->answers[i].target));
+            set(a, "ttl", json_integer(p->answers[i].ttl));
+            json_array_append_new(list, a);
+            continue;
+        }
         set(a, "type", json_string(p->answers[i].addr.type == REC_AAAA ? "AAAA" : "A"));
         set(a, "address", json_string(records_format_addr(&p->answers[i].addr, addr)));
         set(a, "ttl", json_integer(p->answers[i].ttl));
@@ -333,7 +351,7 @@ static json_t *notes_json(const struct http_explain_query *q, const struct tally
                  p->wildcard);
         json_array_append_new(notes, json_string(line));
     }
-    if (p->rcode == DNS_RCODE_NOERROR && p->n_answers > 1)
+    if (p->rcode == DNS_RCODE_NOERROR && p->n_answers > 1 && p->answers[0].type != DNS_TYPE_PTR)
         json_array_append_new(notes,
                               json_string("addresses are rotated per query (listed unrotated)"));
     return notes;
@@ -393,6 +411,9 @@ json_t *http_explain_json(const struct http_api_config *c, const struct http_exp
         for (size_t i = 0; i < es.n; i++)
             json_array_append_new(list, entry_json(&es.v[i], listed, &p));
         set(o, "records", list);
+        json_t *ptr = http_explain_ptr_records(c, q->name);
+        if (ptr)
+            set(o, "ptr_records", ptr);
         set(o, "snapshot_version", json_integer((json_int_t)p.snapshot_version));
         dns_probe_free(&p);
         *status = 200;

@@ -73,6 +73,8 @@ static bool copy_record(const struct rec_view *r, struct http_record *out)
     out->source = block + nl;
     out->owner = block + nl + sl;
     out->addr = r->addr;
+    out->has_ttl = r->has_ttl;
+    out->ttl = r->ttl;
     return true;
 }
 

@@ -157,8 +157,8 @@ json_t *http_field_error_json(const char *field, const char *message)
     return o;
 }
 
-/* One API record as /dns/records lists it (ttl: what answers carry, DNS_TTL), with the ttl asked
- * for as requested_ttl. */
+/* One API record as /dns/records lists it (ttl: what answers carry, the record's own or DNS_TTL),
+ * with the ttl asked for as requested_ttl. */
 static json_t *record_json(const struct http_api_config *c, const struct api_record *r)
 {
     struct http_record hr = {
@@ -166,6 +166,8 @@ static json_t *record_json(const struct http_api_config *c, const struct api_rec
         .source = (char *)API_SOURCE,
         .owner = (char *)records_local_owner(c->records),
         .addr = r->addr,
+        .has_ttl = r->has_ttl,
+        .ttl = r->ttl,
     };
     json_t *o = http_record_json(c->cfg, &hr);
     if (o && r->has_ttl)

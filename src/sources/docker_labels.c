@@ -307,6 +307,49 @@ static bool traefik_append(const struct docker_labels *l, const struct rec_addr 
     return true;
 }
 
+bool docker_ttl_parse(const char *value, uint32_t *out)
+{
+    if (!value)
+        return false;
+    const char *s = value;
+    while (*s == ' ' || *s == '\t')
+        s++;
+    uint64_t v = 0;
+    size_t digits = 0;
+    for (; *s >= '0' && *s <= '9'; s++, digits++) {
+        v = v * 10 + (uint64_t)(*s - '0');
+        if (v > DOCKER_TTL_MAX)
+            return false;
+    }
+    while (*s == ' ' || *s == '\t')
+        s++;
+    if (digits == 0 || *s)
+        return false;
+    *out = (uint32_t)v;
+    return true;
+}
+
+/* Sets every record's TTL from the joyride.host.ttl label, when it has a valid one. */
+static void apply_ttl(const struct docker_labels *labels, const char *container,
+                      struct rec_inputs *out)
+{
+    const struct docker_label *l = docker_labels_find(labels, DOCKER_TTL_LABEL);
+    if (!l)
+        return;
+    uint32_t ttl;
+    if (!docker_ttl_parse(l->value, &ttl)) {
+        char shown[96];
+        const char *v = l->value ? l->value : "";
+        log_warn(MOD, "container %s: invalid %s '%s' (seconds from 0 to %u), default TTL used",
+                 container, DOCKER_TTL_LABEL, printable(shown, v, strlen(v)), DOCKER_TTL_MAX);
+        return;
+    }
+    for (size_t i = 0; i < out->n; i++) {
+        out->v[i].has_ttl = true;
+        out->v[i].ttl = ttl;
+    }
+}
+
 enum docker_labels_result docker_labels_records(const struct docker_keys *keys,
                                                 const struct docker_labels *labels,
                                                 const struct rec_addr *host_ip,
@@ -362,5 +405,8 @@ enum docker_labels_result docker_labels_records(const struct docker_keys *keys,
     }
     if (traefik && !traefik_append(labels, &addr, container, out))
         return DOCKER_LABELS_NOMEM;
+    if (!rec_inputs_rank(out))
+        return DOCKER_LABELS_NOMEM;
+    apply_ttl(labels, container, out);
     return DOCKER_LABELS_OK;
 }

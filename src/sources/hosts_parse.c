@@ -119,7 +119,8 @@ int hosts_parse(const char *text, size_t len, struct hosts_parsed *out, hosts_wa
             return -1;
         p = nl ? nl + 1 : end;
     }
-    return 0;
+    /* PTR order: an address's names as the file lists them, a line's first name first */
+    return rec_inputs_rank(&out->recs) ? 0 : -1;
 }
 
 void hosts_parsed_free(struct hosts_parsed *p)

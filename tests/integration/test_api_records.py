@@ -205,9 +205,9 @@ def test_add_answer_and_delete(node, records_file):
     rec = doc["record"]
     assert rec["hostname"] == name and rec["ip_address"] == "10.20.30.40"
     assert rec["source"] == "api" and rec["type"] == "A"
-    assert rec["requested_ttl"] == 30 and rec["ttl"] == 60  # answers carry DNS_TTL
+    assert rec["requested_ttl"] == 30 and rec["ttl"] == 30  # answers carry the record's TTL
     r = node.query(name)
-    assert r.answer[0].ttl == 60
+    assert r.answer[0].ttl == 30
     assert api_records(node) == [(name, "10.20.30.40")]
     # the same again: 200, nothing new; in another case with a trailing dot, the same record
     status, _, doc = post(node, name, "10.20.30.40", ttl=30)

@@ -41,7 +41,7 @@ def test_unpaged_keeps_the_old_shape_with_totals(node):
     assert names == sorted(names)
     for rec in r["records"]:
         assert set(rec) == {"hostname", "ip_address", "ttl", "type", "kind", "source", "source_type",
-                            "owner"}
+                            "owner", "ptr"}
 
 
 def test_pages_cover_the_listing_exactly(node):

@@ -1,10 +1,12 @@
 /* fuzz_dns_query.c — libFuzzer target for the DNS query parser and answer builder: any input is
+/* fuzz_dns_query.c — libFuzzer target for the DNS query parser and answer builder: any input is
  * parsed and answered (UDP and TCP limits, one of four policies picked by the first byte, the
  * last with zone apexes answering NS and glue) from a real record table that holds wildcards
- * (RFC 4592) too; every response must parse strictly, stay within its size limit, keep the query
- * id and echo the question byte for byte, every A/AAAA answer's owner must be the question name,
- * and a name the table lacks may only have answers when the wildcard walk found the wildcard of
- * its closest encloser. ASan catches any read past the input.
+ * (RFC 4592) too and hosts records, so their addresses' reverse names answer PTR; every response
+ * must parse strictly, stay within its size limit, keep the query id and echo the question byte
+ * for byte, every A/AAAA answer's owner must be the question name, and a name the table lacks may
+ * only have answers when the wildcard walk found the wildcard of its closest encloser. ASan
+ * catches any read past the input.
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -57,8 +59,17 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
         snprintf(a, sizeof a, "10.1.0.%d", i);
         add(v, &n, "many.example.com", a);
     }
+    /* one address with many names: its reverse name answers PTRs in rank order, past 512 bytes */
+    static struct rec_input w[40];
+    size_t nw = 0;
+    for (int i = 0; i < 40; i++) {
+        snprintf(a, sizeof a, "alias-%02d.example.com", i);
+        add(w, &nw, a, "10.2.0.1");
+        w[i].rank = (uint32_t)(39 - i);
+    }
     table = records_new("fuzz", 1);
-    if (!table || records_set_source(table, "hosts:fuzz", v, n) <= 0)
+    if (!table || records_set_source(table, "hosts:fuzz", v, n) <= 0 ||
+        records_set_source(table, "hosts:aliases", w, nw) <= 0)
         abort();
     const char *names[] = {"example.com", "c.example.com"};
     if (!dns_zones_from_text(names, 2, zones, NULL))

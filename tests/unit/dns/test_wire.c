@@ -506,7 +506,7 @@ static void test_answer_a_bytes(void **state)
 {
     (void)state;
     struct dns_policy p = {.ttl = 60, .unknown = DNS_UNKNOWN_NXDOMAIN};
-    struct rec_rrset rr = {.n_a = 1, .a = A1};
+    struct rec_rrset rr = {.n_a = 1, .a = A1, .ttl_a = 60};
     uint8_t out[512];
     struct dt_msg m;
     size_t len = answer(&p, "Ab.C", DNS_TYPE_A, -1, &rr, 0, false, out, sizeof out, &m, NULL);
@@ -523,7 +523,7 @@ static void test_answer_multiple_and_rotation(void **state)
 {
     (void)state;
     struct dns_policy p = {.ttl = 5, .unknown = DNS_UNKNOWN_NXDOMAIN};
-    struct rec_rrset rr = {.n_a = 4, .a = A1, .n_aaaa = 1, .aaaa = V6};
+    struct rec_rrset rr = {.n_a = 4, .a = A1, .ttl_a = 5, .n_aaaa = 1, .aaaa = V6, .ttl_aaaa = 5};
     uint8_t out[512];
     struct dt_msg m;
     for (uint32_t rot = 0; rot < 6; rot++) {
@@ -552,7 +552,7 @@ static void test_answer_nodata_and_ent(void **state)
 {
     (void)state;
     struct dns_policy p = {.ttl = 60, .unknown = DNS_UNKNOWN_REFUSED};
-    struct rec_rrset rr = {.n_a = 1, .a = A1};
+    struct rec_rrset rr = {.n_a = 1, .a = A1, .ttl_a = 60};
     struct rec_rrset ent = {0};
     uint8_t out[512];
     struct dt_msg m;
@@ -634,7 +634,7 @@ static void test_soa_in_negatives(void **state)
     assert_int_equal(m.ns, 1);
     check_soa(&m.rr[0], "sub.example.com", 30);
     /* NODATA inside: SOA too. */
-    struct rec_rrset rr = {.n_a = 1, .a = A1};
+    struct rec_rrset rr = {.n_a = 1, .a = A1, .ttl_a = 60};
     answer(&p, "host.example.com", DNS_TYPE_AAAA, 1232, &rr, 0, false, out, sizeof out, &m, NULL);
     assert_int_equal(m.rcode, 0);
     assert_int_equal(m.an, 0);

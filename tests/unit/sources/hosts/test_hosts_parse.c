@@ -292,6 +292,29 @@ static void test_dedupe(void **state)
     assert_int_equal(rec_inputs_dedupe(&p.recs), 0);
 }
 
+/* Ranks: an address's names in file order (PTR order), a line's first name first. */
+static void test_ranks(void **state)
+{
+    (void)state;
+    struct warnings w;
+    struct hosts_parsed p = parse("10.0.0.1 one.example uno.example\n"
+                                  "10.0.0.2 other.example\n"
+                                  "bad line here\n"
+                                  "10.0.0.1 third.example uno.example\n"
+                                  "fd00::1 one.example\n",
+                                  &w);
+    assert_int_equal(p.recs.n, 6);
+    const uint32_t want[] = {0, 1, 0, 2, 3, 0};
+    for (size_t i = 0; i < 6; i++)
+        assert_int_equal(p.recs.v[i].rank, want[i]);
+    /* the repeated uno.example keeps its first place */
+    assert_int_equal(rec_inputs_dedupe(&p.recs), 5);
+    for (size_t i = 0; i < p.recs.n; i++)
+        if (strcmp(p.recs.v[i].name, "uno.example") == 0)
+            assert_int_equal(p.recs.v[i].rank, 1);
+    hosts_parsed_free(&p);
+}
+
 static void test_name_eligible(void **state)
 {
     (void)state;
@@ -320,6 +343,7 @@ int main(void)
         cmocka_unit_test(test_warning_cap),
         cmocka_unit_test(test_many_lines),
         cmocka_unit_test(test_dedupe),
+        cmocka_unit_test(test_ranks),
         cmocka_unit_test(test_name_eligible),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
