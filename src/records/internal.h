@@ -24,6 +24,9 @@ struct entry {
     uint64_t seq;
     struct rec_addr addr;
     uint32_t line; /* local entries: line in the source file; not replicated */
+    uint32_t rank; /* PTR order among the address's names (replicated) */
+    uint32_t ttl;  /* with has_ttl: the source's TTL (replicated); else the policy's default */
+    bool has_ttl;
     bool tomb;
     bool shadowed;      /* a local hosts file has this name (computed at each publication) */
     bool mark;          /* scratch for merges */
@@ -65,6 +68,7 @@ struct records {
     struct rec_snapshot *snap; /* RCU-published */
     struct rec_snapshot *retired;
     uint64_t version;
+    struct rec_policy policy;
     bool dirty;     /* the served set may have changed since the last publication */
     unsigned batch; /* records_batch_begin depth: publication waits for the last end */
 };
@@ -77,6 +81,8 @@ struct entry *rt_entry_add(struct records *t, struct owner *o, const char *sourc
                            const struct rec_addr *a, uint64_t seq, bool tomb);
 void rt_entry_del(struct records *t, struct entry *e);
 void rt_entry_set_tomb(struct entry *e, bool tomb);
+/* Sets the replicated attributes (rank, TTL); returns whether they changed. */
+bool rt_entry_set_attrs(struct entry *e, uint32_t rank, bool has_ttl, uint32_t ttl);
 bool rt_entry_served(const struct entry *e);
 struct rec_view rt_view_of(const struct entry *e);
 struct owner *rt_owner_find(struct records *t, const char *id);

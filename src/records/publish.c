@@ -79,6 +79,23 @@ static bool is_hosts_source(const char *s)
     return strncmp(s, "hosts:", 6) == 0;
 }
 
+bool records_ptr_source(enum rec_ptr_mode mode, const char *source)
+{
+    return mode == REC_PTR_ALL || (mode == REC_PTR_HOSTS && is_hosts_source(source));
+}
+
+static struct snap_pair pair_of(const struct records *t, const struct entry *e)
+{
+    return (struct snap_pair){
+        .name = e->name,
+        .addr = e->addr,
+        .ttl = e->has_ttl ? e->ttl : t->policy.default_ttl,
+        .rank = e->rank,
+        /* a wildcard stands for many names, none of which is the address's name */
+        .ptr = records_ptr_source(t->policy.ptr, e->source) && !records_name_is_wildcard(e->name),
+    };
+}
+
 /* Recomputes shadowing and, if the served set changed, publishes a new snapshot. Lock held. */
 void rt_publish(struct records *t)
 {
@@ -118,7 +135,7 @@ void rt_publish(struct records *t)
     for (struct owner *o = t->owners; o; o = o->next)
         for (struct entry *e = o->head; e; e = e->onext)
             if (rt_entry_served(e))
-                pairs[k++] = (struct snap_pair){e->name, e->addr};
+                pairs[k++] = pair_of(t, e);
     struct rec_snapshot *s = snap_build(pairs, k, t->version + 1);
     free(pairs);
     if (!s)
@@ -139,6 +156,16 @@ void rt_publish(struct records *t)
 oom:
     log_error(RECORDS_MOD,
               "out of memory publishing the record snapshot; will retry on next change");
+}
+
+void records_set_policy(struct records *t, const struct rec_policy *p)
+{
+    rt_lock(t);
+    if (t->policy.default_ttl != p->default_ttl || t->policy.ptr != p->ptr) {
+        t->policy = *p;
+        t->dirty = true;
+    }
+    rt_unlock_publish(t);
 }
 
 void rt_lock(struct records *t)
