@@ -106,6 +106,8 @@ static void repair_ask(struct repl *r, struct sync_repair *rp)
         }
     }
     repl_send_fetch_req(r, target, rp->owner);
+    if (rp->once)
+        rp->active = false; /* a probe: an answer comes only if there is something newer */
 }
 
 static size_t in_flight(const struct repl *r)
@@ -124,7 +126,7 @@ void repl_fetch_dispatch(struct repl *r)
         if (rp->active && !rp->asked && r->now >= rp->not_before) {
             struct rec_version have;
             if (rp->not_before && r->st.owner_version(r->st.ctx, rp->owner, &have) &&
-                !ver_newer(rp->need, have)) {
+                (!ver_newer(rp->need, have) || ver_newer(have, rp->held))) {
                 rp->active = false; /* it came meanwhile */
                 continue;
             }
@@ -140,6 +142,8 @@ void repl_fetch_start(struct repl *r, const char *owner, struct rec_version need
     struct sync_repair *rp = repair_slot(r, owner);
     if (!rp)
         return;
+    if (rp->active && !rp->asked && rp->not_before)
+        rp->active = false; /* a delayed fetch or probe: this need is real, ask now */
     if (rp->active) {
         if (ver_newer(need, rp->need)) {
             rp->need = need;
@@ -177,6 +181,26 @@ void repl_fetch_later(struct repl *r, const char *owner, struct rec_version need
     rp->not_before = r->now + delay_ms;
     rp->detected_ms = r->now;
     snprintf(rp->source, sizeof rp->source, "%s", source ? source : "");
+    rp->held = (struct rec_version){0, 0};
+    rp->once = false;
+}
+
+void repl_fetch_probe_later(struct repl *r, const char *owner, struct rec_version held,
+                            uint64_t delay_ms)
+{
+    struct sync_repair *rp = repair_slot(r, owner);
+    if (!rp || rp->active)
+        return;
+    memset(rp->source, 0, sizeof rp->source);
+    rp->active = true;
+    rp->need = (struct rec_version){held.epoch, held.seq + 1};
+    rp->held = held;
+    rp->tries = 1; /* the ask goes to another member first, not to the owner */
+    rp->asked = false;
+    rp->relay = false;
+    rp->once = true;
+    rp->not_before = r->now + delay_ms;
+    rp->detected_ms = r->now;
 }
 
 /* Tells others we now hold owner at ver (named, so a newer one replaces it in the queue), once
@@ -357,6 +381,9 @@ void repl_answer_fetch(struct repl *r, const uint8_t *msg, size_t len)
         }
         return;
     }
+    struct rec_version have;
+    if (q.have.epoch && r->st.owner_version(r->st.ctx, q.owner, &have) && !ver_newer(have, q.have))
+        return; /* it holds all we hold: nothing to send */
     size_t sent = repl_send_owner(r, q.requester, q.owner, SYNC_STATE_REPAIR);
     if (sent) {
         r->stats.repairs_served++;
@@ -508,10 +535,14 @@ void repl_recent_tick(struct repl *r)
     qsort(r->recent, r->n_recent, sizeof *r->recent, recent_newest_first);
     struct sync_buf b = {0};
     sync_encode_digest_begin(&b, r->node_id, 0);
-    for (size_t i = 0; i < r->n_recent && i < SYNC_RECENT_MAX; i++) {
+    /* more than fit: a different slice each time, so every recent owner goes out */
+    size_t n = r->n_recent < SYNC_RECENT_MAX ? r->n_recent : SYNC_RECENT_MAX;
+    size_t from = r->n_recent > SYNC_RECENT_MAX ? r->recent_round++ * n % r->n_recent : 0;
+    for (size_t k = 0; k < n; k++) {
+        const char *owner = r->recent[(from + k) % r->n_recent].owner;
         struct rec_version v;
-        if (r->st.owner_version(r->st.ctx, r->recent[i].owner, &v))
-            sync_encode_digest_owner(&b, r->recent[i].owner, v);
+        if (r->st.owner_version(r->st.ctx, owner, &v))
+            sync_encode_digest_owner(&b, owner, v);
     }
     r->rng = r->rng * 6364136223846793005ULL + 1442695040888963407ULL;
     struct pick_ctx p = {.self = r->node_id, .skip = "", .want = (r->rng >> 33) % live};

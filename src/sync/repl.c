@@ -542,8 +542,13 @@ static void handle_event(struct repl *r, enum swim_event ev, const char *name)
                 repl_send_fetch_req(r, name, name);
             else
                 repl_fetch_start(r, name, (struct rec_version){0, 0}, name, false);
-        } else if (!r->st.owner_version(r->st.ctx, name, NULL)) {
-            repl_fetch_later(r, name, (struct rec_version){0, 0}, name, SYNC_JOIN_FETCH_DELAY_MS);
+        } else {
+            struct rec_version held;
+            if (!r->st.owner_version(r->st.ctx, name, &held))
+                repl_fetch_later(r, name, (struct rec_version){0, 0}, name,
+                                 SYNC_JOIN_FETCH_DELAY_MS);
+            else /* it may have restarted (a new epoch) while we thought it dead */
+                repl_fetch_probe_later(r, name, held, SYNC_JOIN_FETCH_DELAY_MS);
         }
         break;
     case SWIM_EV_ALIVE:

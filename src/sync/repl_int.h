@@ -65,10 +65,12 @@ struct sync_repair {
     uint64_t detected_ms;           /* when the need was seen */
     uint64_t asked_ms;              /* when we last asked */
     uint64_t not_before;            /* not asked before this time (ms) */
+    struct rec_version held;        /* a delayed fetch: what we held when it was planned */
     uint32_t tries;
     bool active;
     bool asked; /* sent at least once (else waiting for a window slot) */
     bool relay; /* once settled, announce that we hold it (epidemic pull) */
+    bool once;  /* asked once, not retried (a probe of a member that came back) */
 };
 
 /* One owner's state arriving in chunks from one sender. */
@@ -134,6 +136,7 @@ struct repl {
     } * recent;
     size_t n_recent, cap_recent;
     uint64_t recent_at; /* next recent digest */
+    size_t recent_round;
     uint64_t rng;
     bool announced;         /* our version was announced since we (re)joined */
     uint64_t last_announce; /* when (ms) */
@@ -178,6 +181,10 @@ void repl_fetch_later(struct repl *r, const char *owner, struct rec_version need
 void repl_note_recent(struct repl *r, const char *owner);
 /* Sends the recent digest to one random live member when due. */
 void repl_recent_tick(struct repl *r);
+/* A member we hold `held` of came back: unless something newer arrives within delay_ms, ask one
+ * member (not the owner) once for its state; it answers only if it holds more. */
+void repl_fetch_probe_later(struct repl *r, const char *owner, struct rec_version held,
+                            uint64_t delay_ms);
 /* Announces that we hold owner at ver (as a holder others may fetch from), once per version. */
 void repl_relay_version(struct repl *r, const char *owner, struct rec_version ver);
 /* The owner is alive again: fetch what we parked for it (drop: it left). */
