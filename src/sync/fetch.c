@@ -609,7 +609,7 @@ bool repl_build_digest(struct repl *r, struct sync_buf *b, uint8_t flags)
     return sync_encode_digest_end(b);
 }
 
-void repl_merge_digest(struct repl *r, const struct sync_digest *d)
+void repl_merge_digest(struct repl *r, const struct sync_digest *d, bool join)
 {
     size_t wanted = 0;
     for (size_t i = 0; i < d->n; i++) {
@@ -636,9 +636,12 @@ void repl_merge_digest(struct repl *r, const struct sync_digest *d)
                 r->st.gc_tombstones(r->st.ctx, o->owner, o->ver.seq);
             continue;
         }
-        /* the owner serves its own records when it is up; else the node that has them */
-        repl_fetch_start(r, o->owner, o->ver, repl_member_live(r, o->owner) ? o->owner : d->sender,
-                         false);
+        /* A joiner, behind on everything, spreads its fetches over the owners (one seed
+         * serving every joiner would be the flood); otherwise the sender has just shown it
+         * holds that version, and asking it spares the owner, which every node behind on it
+         * would ask at once. */
+        bool ask_owner = join && repl_member_live(r, o->owner);
+        repl_fetch_start(r, o->owner, o->ver, ask_owner ? o->owner : d->sender, false);
         wanted++;
     }
     r->stats.states_merged++;

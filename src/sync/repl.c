@@ -323,7 +323,7 @@ static void merge_pushpull(struct repl *r, const uint8_t *buf, size_t len, bool 
             r->stats.payloads_malformed++;
             return;
         }
-        repl_merge_digest(r, &d);
+        repl_merge_digest(r, &d, join);
         sync_digest_free(&d);
         if (r->cfg.schedule)
             r->cfg.schedule(r->cfg.ctx, r->now); /* fetches go out from the next tick */
@@ -489,7 +489,7 @@ static void handle_user_msg(struct repl *r, const uint8_t *msg, size_t len)
             r->stats.payloads_malformed++;
             break;
         }
-        repl_merge_digest(r, &d);
+        repl_merge_digest(r, &d, false);
         if ((d.flags & SYNC_DIGEST_WANT_REPLY) && strcmp(d.sender, r->node_id) != 0) {
             struct sync_buf b = {0};
             if (repl_build_digest(r, &b, 0)) {

@@ -205,7 +205,8 @@ size_t repl_send_owner(struct repl *r, const char *to, const char *owner, uint8_
 void repl_handle_chunk(struct repl *r, const uint8_t *msg, size_t len);
 void repl_assembly_drop(struct repl *r, size_t i);
 bool repl_build_digest(struct repl *r, struct sync_buf *b, uint8_t flags);
-void repl_merge_digest(struct repl *r, const struct sync_digest *d);
+/* join: the digest came with a joining push/pull (we, or the sender, have just joined). */
+void repl_merge_digest(struct repl *r, const struct sync_digest *d, bool join);
 void repl_fetch_free(struct repl *r);
 
 /* ---- tombs.c ---- */
