@@ -1,6 +1,7 @@
 /* records/internal.h — what the record table's files share and nothing outside records/ sees: the
- * entry, owner and table structs and the rt_-prefixed helpers of table.c (entries, owners,
- * per-owner versions) and publish.c (the writer lock and snapshot publication). */
+ * entry, name, owner and table structs and the rt_-prefixed helpers of table.c (entries, owners,
+ * per-owner versions), byname.c (the index by name), overlay.c (incremental publication) and
+ * publish.c (the writer lock and snapshot publication). */
 #ifndef JOYRIDE_RECORDS_INTERNAL_H
 #define JOYRIDE_RECORDS_INTERNAL_H
 
@@ -16,19 +17,40 @@
 #define PENDING_MAX 4096 /* out-of-order seqs remembered per owner above the contiguous mark */
 
 struct owner;
+struct rec_snapshot;
+struct snap_pair;
+
+/* One name of the index by name: every name some entry has, and every ancestor of one. */
+struct rname {
+    struct rname *hnext;   /* index hash chain; once unlinked, the list of names freed later */
+    struct rname *parent;  /* the name one label up; NULL for a top-level label */
+    struct rname *cnext;   /* list of names changed since the last publication */
+    struct entry *entries; /* entries of this name, every owner (entry.nnext) */
+    uint64_t digest;       /* served addresses at the last publication */
+    uint64_t dstamp;       /* publication that last put it in the delta; 0: not in the delta */
+    uint32_t hash;
+    uint32_t nchild; /* index names whose parent this is */
+    uint32_t ndesc;  /* names below it (any depth) with served addresses: an empty non-terminal */
+    uint32_t count;  /* distinct served addresses at the last publication */
+    bool served;     /* count > 0 */
+    bool changed;    /* on the changed list */
+    char name[];
+};
 
 struct entry {
     struct entry *hnext;         /* hash chain */
     struct entry *onext, *oprev; /* owner's list, insertion order */
+    struct entry *nnext, *nprev; /* its name's list */
+    struct rname *nm;
     struct owner *own;
     uint64_t seq;
     struct rec_addr addr;
     uint32_t line; /* local entries: line in the source file; not replicated */
     bool tomb;
-    bool shadowed;      /* a local hosts file has this name (computed at each publication) */
-    bool mark;          /* scratch for merges */
-    const char *source; /* points into name[] after the name */
-    char name[];
+    bool shadowed;    /* a local hosts file has this name (computed at each publication) */
+    bool mark;        /* scratch for merges */
+    const char *name; /* the index name's string */
+    char source[];
 };
 
 struct owner {
@@ -43,6 +65,39 @@ struct owner {
     struct entry *head, *tail;
     size_t nentries, ntombs;
     uint64_t gc_mark; /* contig at the last automatic tombstone collection */
+};
+
+/* The index by name (byname.c). */
+struct rt_index {
+    struct rname **b;
+    size_t nb, n;
+    struct rname *changed;
+};
+
+/* Incremental publication (overlay.c): the published snapshot is a small delta stacked over a
+ * base; the delta holds the current state of every name that changed since the base was built. */
+struct rt_overlay {
+    struct rec_snapshot *base;
+    struct rname **d; /* names in the delta (dstamp != 0) */
+    size_t nd, capd;
+    uint64_t pubseq;                          /* publications that changed the served set */
+    size_t count;                             /* served (name, address) pairs */
+    size_t full_below, full_share, delta_max; /* rt_overlay_tune */
+    struct rec_addr *scratch;
+    size_t capscratch;
+    struct snap_pair *pairs;
+    size_t cappairs;
+    /* Background merge: a copy of the served pairs at publication mseq, built into a new base. */
+    pthread_t thr;
+    pthread_cond_t cv;
+    bool thr_started, stop, merging, obsolete;
+    bool need_full; /* the delta could not be kept: the next publication rebuilds in full */
+    struct snap_pair *mpairs; /* the job, NULL once taken */
+    size_t nmpairs;
+    uint64_t mseq, mversion;
+    struct rec_snapshot *merged; /* built, installed by the next publication */
+    struct rname *grave;         /* names unlinked while a merge may still read them */
+    size_t merges, full_builds;  /* counters (tests, stats) */
 };
 
 struct local_source {
@@ -67,6 +122,8 @@ struct records {
     uint64_t version;
     bool dirty;     /* the served set may have changed since the last publication */
     unsigned batch; /* records_batch_begin depth: publication waits for the last end */
+    struct rt_index idx;
+    struct rt_overlay ov;
 };
 
 /* table.c: entries and owners */
@@ -76,7 +133,7 @@ struct entry *rt_entry_find(struct records *t, struct owner *o, const char *sour
 struct entry *rt_entry_add(struct records *t, struct owner *o, const char *source, const char *name,
                            const struct rec_addr *a, uint64_t seq, bool tomb);
 void rt_entry_del(struct records *t, struct entry *e);
-void rt_entry_set_tomb(struct entry *e, bool tomb);
+void rt_entry_set_tomb(struct records *t, struct entry *e, bool tomb);
 bool rt_entry_served(const struct entry *e);
 struct rec_view rt_view_of(const struct entry *e);
 struct owner *rt_owner_find(struct records *t, const char *id);
@@ -92,10 +149,30 @@ void rt_owner_free(struct records *t, struct owner *o);
 bool rt_valid_str(const char *s, size_t max);
 bool rt_valid_addr(const struct rec_addr *a);
 
+/* byname.c: the index by name */
+struct rname *rt_name_get(struct records *t, const char *name); /* finds or adds, ancestors too */
+void rt_name_link(struct records *t, struct entry *e);
+void rt_name_unlink(struct records *t, struct entry *e);
+void rt_name_touch(struct records *t, struct rname *nm);
+bool rt_name_refresh(struct records *t, struct rname *nm, bool *changed);
+void rt_name_release(struct records *t, struct rname *nm);
+void rt_name_free_all(struct records *t);
+
+/* overlay.c: incremental publication */
+void rt_overlay_init(struct records *t);
+bool rt_overlay_publish(struct records *t);
+void rt_overlay_stop(struct records *t);
+void rt_overlay_free(struct records *t);
+/* Tuning (tests): a full rebuild while the index holds at most full_below names or when the delta
+ * holds 1/full_share of them or more, and a background merge once the delta holds more than
+ * delta_max names; 0 keeps the default. */
+void rt_overlay_tune(struct records *t, size_t full_below, size_t full_share, size_t delta_max);
+
 /* publish.c: the writer lock and snapshot publication */
 void rt_lock(struct records *t);
 void rt_publish(struct records *t);
 void rt_unlock_publish(struct records *t);
 void rt_free_snapshots(struct records *t);
+void rt_install(struct records *t, struct rec_snapshot *pub, struct rec_snapshot *base);
 
 #endif

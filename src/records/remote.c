@@ -71,7 +71,7 @@ static enum rec_apply apply_locked(struct records *t, const struct rec_delta *d)
     } else {
         if (e->tomb != tomb && o->alive)
             t->dirty = true;
-        rt_entry_set_tomb(e, tomb);
+        rt_entry_set_tomb(t, e, tomb);
         e->seq = d->ver.seq;
     }
     res = gap ? REC_GAP : REC_APPLIED;
@@ -195,7 +195,7 @@ int records_merge_owner(struct records *t, const char *owner, struct rec_version
         } else if (v->seq > e->seq) {
             if (e->tomb != v->tombstone)
                 changes++;
-            rt_entry_set_tomb(e, v->tombstone);
+            rt_entry_set_tomb(t, e, v->tombstone);
             e->seq = v->seq;
         }
         e->mark = true;
@@ -239,6 +239,9 @@ void records_set_owner_alive(struct records *t, const char *owner, bool alive)
     o->alive = alive;
     if (o->nentries > o->ntombs)
         t->dirty = true;
+    for (struct entry *e = o->head; e; e = e->onext)
+        if (!e->tomb)
+            rt_name_touch(t, e->nm);
 out:
     rt_unlock_publish(t);
 }

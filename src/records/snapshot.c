@@ -1,7 +1,8 @@
 /* records/snapshot.c — the immutable snapshot DNS workers read: one allocation holding an
  * open-addressing hash table (slot = hash + node index) keyed by the lowercase wire-format name,
  * the nodes (rrset + name offset), the A and AAAA address arrays and the wire names. Lookups hash
- * the query name once, probe linearly and never allocate. */
+ * the query name once, probe linearly and never allocate. A snapshot may be stacked over a base
+ * (snap_set_base): its names, including those marked absent, hide the base's. */
 #include "records/snapshot.h"
 
 #include <stdlib.h>
@@ -19,7 +20,8 @@ struct snap_slot {
 struct snap_node {
     struct rec_rrset rr;
     uint32_t name_off;
-    uint32_t name_len;
+    uint16_t name_len;
+    bool absent; /* SNAP_PAIR_ABSENT: hides the base's name */
 };
 
 struct rec_snapshot {
@@ -31,6 +33,7 @@ struct rec_snapshot {
     struct snap_slot *slots;
     struct snap_node *nodes;
     const uint8_t *names;
+    const struct rec_snapshot *base; /* snap_set_base: consulted for names this one lacks */
     struct rec_snapshot *retired_next;
 };
 
@@ -95,6 +98,7 @@ struct bname {
     uint32_t off, len, hash;
     uint32_t head;   /* first pair of this name (list through next[]), SNAP_EMPTY if none */
     uint32_t naddrs; /* pairs before deduplication */
+    bool absent;
 };
 
 struct builder {
@@ -144,7 +148,7 @@ static uint32_t binsert(struct builder *b, uint32_t off, uint32_t len, uint32_t 
     if (!vec_grow(b->names, b->capn, b->nn + 1))
         return SNAP_EMPTY;
     uint32_t ix = (uint32_t)b->nn++;
-    b->names[ix] = (struct bname){off, len, h, SNAP_EMPTY, 0};
+    b->names[ix] = (struct bname){off, len, h, SNAP_EMPTY, 0, false};
     size_t i = h & b->mask;
     while (b->table[i] != SNAP_EMPTY)
         i = (i + 1) & b->mask;
@@ -211,6 +215,10 @@ struct rec_snapshot *snap_build(struct snap_pair *pairs, size_t n, uint64_t vers
         if (ix == SNAP_EMPTY)
             goto out;
         struct bname *nm = &b.names[ix];
+        if (pairs[i].addr.type == SNAP_PAIR_ENT || pairs[i].addr.type == SNAP_PAIR_ABSENT) {
+            nm->absent |= pairs[i].addr.type == SNAP_PAIR_ABSENT;
+            continue;
+        }
         next[i] = nm->head;
         nm->head = (uint32_t)i;
         if (++nm->naddrs > maxper)
@@ -255,7 +263,8 @@ struct rec_snapshot *snap_build(struct snap_pair *pairs, size_t n, uint64_t vers
         const struct bname *bn = &b.names[i];
         struct snap_node *nd = &s->nodes[i];
         nd->name_off = bn->off;
-        nd->name_len = bn->len;
+        nd->name_len = (uint16_t)bn->len;
+        nd->absent = bn->absent;
         nd->rr.a = a + ia;
         nd->rr.aaaa = aaaa + iaaaa;
         size_t k = 0;
@@ -312,12 +321,15 @@ struct rec_snapshot **snap_next(struct rec_snapshot *s)
     return &s->retired_next;
 }
 
-const struct rec_rrset *records_lookup(const struct rec_snapshot *s, const uint8_t *wire,
-                                       size_t wire_len)
+void snap_set_base(struct rec_snapshot *s, const struct rec_snapshot *base, size_t count)
 {
-    if (!s || !wire || wire_len == 0 || wire_len > REC_WIRE_MAX)
-        return NULL;
-    uint64_t h = wire_hash(wire, wire_len);
+    s->base = base;
+    s->count = count;
+}
+
+static const struct snap_node *snap_find(const struct rec_snapshot *s, uint64_t h,
+                                         const uint8_t *wire, size_t wire_len)
+{
     for (uint32_t j = (uint32_t)h & s->mask;; j = (j + 1) & s->mask) {
         const struct snap_slot *sl = &s->slots[j];
         if (sl->node == SNAP_EMPTY)
@@ -326,8 +338,20 @@ const struct rec_rrset *records_lookup(const struct rec_snapshot *s, const uint8
             continue;
         const struct snap_node *nd = &s->nodes[sl->node];
         if (nd->name_len == wire_len && memcmp(s->names + nd->name_off, wire, wire_len) == 0)
-            return &nd->rr;
+            return nd;
     }
+}
+
+const struct rec_rrset *records_lookup(const struct rec_snapshot *s, const uint8_t *wire,
+                                       size_t wire_len)
+{
+    if (!s || !wire || wire_len == 0 || wire_len > REC_WIRE_MAX)
+        return NULL;
+    uint64_t h = wire_hash(wire, wire_len);
+    const struct snap_node *nd = snap_find(s, h, wire, wire_len);
+    if (!nd && s->base)
+        nd = snap_find(s->base, h, wire, wire_len);
+    return nd && !nd->absent ? &nd->rr : NULL;
 }
 
 uint64_t records_snapshot_version(const struct rec_snapshot *s)

@@ -1,5 +1,6 @@
 /* records/snapshot.h — internal to the record table: building the immutable reader snapshot (an
- * open-addressing hash table keyed by wire-format name, in one allocation) from served pairs. */
+ * open-addressing hash table keyed by wire-format name, in one allocation) from served pairs,
+ * and stacking a small one over a base. */
 #ifndef JOYRIDE_RECORDS_SNAPSHOT_H
 #define JOYRIDE_RECORDS_SNAPSHOT_H
 
@@ -11,6 +12,11 @@ struct snap_pair {
     struct rec_addr addr;
 };
 
+/* Pair types besides REC_A and REC_AAAA, for a snapshot stacked over a base: the name exists
+ * without addresses of its own (an empty non-terminal), or it does not exist (hides the base's). */
+#define SNAP_PAIR_ENT 0xfffe
+#define SNAP_PAIR_ABSENT 0xffff
+
 /* Builds a snapshot holding every name of pairs with its A and AAAA addresses (sorted, each
  * distinct address once) and every ancestor name as an empty non-terminal, in time linear in n
  * (hashing, no global sort). Zeroes the unused bytes of A addresses in pairs. NULL on allocation
@@ -20,6 +26,10 @@ void snap_free(struct rec_snapshot *s);
 
 /* Content fingerprint: equal snapshots have equal digests (used to skip no-op publications). */
 uint64_t snap_digest(const struct rec_snapshot *s);
+
+/* Stacks s over base: lookups answer from s for every name s holds (none for one marked absent)
+ * and from base for the others; count is the whole's served pairs. */
+void snap_set_base(struct rec_snapshot *s, const struct rec_snapshot *base, size_t count);
 
 /* Retired-list link used by the table while a snapshot waits for a grace period. */
 struct rec_snapshot **snap_next(struct rec_snapshot *s);

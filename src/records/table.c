@@ -83,13 +83,18 @@ struct entry *rt_entry_add(struct records *t, struct owner *o, const char *sourc
 {
     if (t->nentries >= t->nbuckets && !grow_buckets(t))
         return NULL;
-    size_t nl = strlen(name), sl = strlen(source);
-    struct entry *e = calloc(1, sizeof *e + nl + 1 + sl + 1);
-    if (!e)
+    struct rname *nm = rt_name_get(t, name);
+    if (!nm)
         return NULL;
-    memcpy(e->name, name, nl + 1);
-    memcpy(e->name + nl + 1, source, sl + 1);
-    e->source = e->name + nl + 1;
+    size_t sl = strlen(source);
+    struct entry *e = calloc(1, sizeof *e + sl + 1);
+    if (!e) {
+        rt_name_release(t, nm);
+        return NULL;
+    }
+    memcpy(e->source, source, sl + 1);
+    e->nm = nm;
+    e->name = nm->name;
     e->own = o;
     e->addr = *a;
     if (e->addr.type == REC_A)
@@ -109,6 +114,7 @@ struct entry *rt_entry_add(struct records *t, struct owner *o, const char *sourc
     if (tomb)
         o->ntombs++;
     t->nentries++;
+    rt_name_link(t, e);
     return e;
 }
 
@@ -134,13 +140,15 @@ void rt_entry_del(struct records *t, struct entry *e)
     if (e->tomb)
         o->ntombs--;
     t->nentries--;
+    rt_name_unlink(t, e);
     free(e);
 }
 
-void rt_entry_set_tomb(struct entry *e, bool tomb)
+void rt_entry_set_tomb(struct records *t, struct entry *e, bool tomb)
 {
     if (e->tomb == tomb)
         return;
+    rt_name_touch(t, e->nm);
     e->tomb = tomb;
     if (tomb)
         e->own->ntombs++;
@@ -328,6 +336,7 @@ struct records *records_new(const char *local_owner, uint64_t boot_epoch)
     t->local->local = true;
     t->local->has_state = true;
     t->local->epoch = boot_epoch;
+    rt_overlay_init(t);
     t->dirty = true;
     rt_publish(t);
     if (!t->snap)
@@ -342,9 +351,12 @@ void records_free(struct records *t)
 {
     if (!t)
         return;
+    rt_overlay_stop(t);
     rt_free_snapshots(t);
     while (t->owners)
         rt_owner_free(t, t->owners);
+    rt_name_free_all(t);
+    rt_overlay_free(t);
     for (size_t i = 0; i < t->nsrcs; i++) {
         free(t->srcs[i].name);
         free(t->srcs[i].info);
@@ -491,7 +503,7 @@ int records_set_source(struct records *t, const char *source, const struct rec_i
         key.line = 0;
         if (m && bsearch(&key, v, m, sizeof *v, records_input_cmp))
             continue;
-        rt_entry_set_tomb(e, true);
+        rt_entry_set_tomb(t, e, true);
         local_bump(t, e);
         emit(t, REC_OP_DEL, e);
         changes++;
@@ -512,7 +524,7 @@ int records_set_source(struct records *t, const char *source, const struct rec_i
                 break;
             }
         } else {
-            rt_entry_set_tomb(e, false);
+            rt_entry_set_tomb(t, e, false);
         }
         e->line = v[i].line;
         local_bump(t, e);

@@ -1,0 +1,232 @@
+/* records/byname.c — the record table's index by name: one node per name that some entry has and
+ * per ancestor of one, with the entries of that name (every owner), its parent, and what the last
+ * publication computed: the distinct served addresses (count, digest) and how many names below it
+ * are served (so it exists as an empty non-terminal). Writers mark the names they change; the
+ * publication refreshes only those (shadowing, served set, ancestors' counts). */
+#include <stdlib.h>
+#include <string.h>
+
+#include "records/internal.h"
+#include "records/records.h"
+
+static uint32_t name_hash(const char *s, size_t n)
+{
+    return (uint32_t)rt_fnv(0xcbf29ce484222325ull, s, n);
+}
+
+static struct rname *find(const struct rt_index *x, const char *s, size_t n, uint32_t h)
+{
+    if (!x->nb)
+        return NULL;
+    for (struct rname *nm = x->b[h & (x->nb - 1)]; nm; nm = nm->hnext)
+        if (nm->hash == h && strncmp(nm->name, s, n) == 0 && nm->name[n] == '\0')
+            return nm;
+    return NULL;
+}
+
+static bool grow(struct rt_index *x)
+{
+    size_t nb = x->nb ? x->nb * 2 : 64;
+    struct rname **b = calloc(nb, sizeof *b);
+    if (!b)
+        return false;
+    for (size_t i = 0; i < x->nb; i++) {
+        for (struct rname *nm = x->b[i], *nx; nm; nm = nx) {
+            nx = nm->hnext;
+            nm->hnext = b[nm->hash & (nb - 1)];
+            b[nm->hash & (nb - 1)] = nm;
+        }
+    }
+    free(x->b);
+    x->b = b;
+    x->nb = nb;
+    return true;
+}
+
+/* Finds or adds s[0..n) and, when added, its ancestors. */
+static struct rname *get(struct records *t, const char *s, size_t n)
+{
+    struct rt_index *x = &t->idx;
+    uint32_t h = name_hash(s, n);
+    struct rname *nm = find(x, s, n, h);
+    if (nm)
+        return nm;
+    if (x->n >= x->nb && !grow(x))
+        return NULL;
+    struct rname *parent = NULL;
+    const char *dot = memchr(s, '.', n);
+    if (dot && !(parent = get(t, dot + 1, n - (size_t)(dot + 1 - s))))
+        return NULL;
+    nm = calloc(1, sizeof *nm + n + 1);
+    if (!nm) {
+        if (parent)
+            rt_name_release(t, parent);
+        return NULL;
+    }
+    memcpy(nm->name, s, n);
+    nm->hash = h;
+    nm->parent = parent;
+    if (parent)
+        parent->nchild++;
+    nm->hnext = x->b[h & (x->nb - 1)];
+    x->b[h & (x->nb - 1)] = nm;
+    x->n++;
+    return nm;
+}
+
+struct rname *rt_name_get(struct records *t, const char *name)
+{
+    return get(t, name, strlen(name));
+}
+
+void rt_name_touch(struct records *t, struct rname *nm)
+{
+    if (nm->changed)
+        return;
+    nm->changed = true;
+    nm->cnext = t->idx.changed;
+    t->idx.changed = nm;
+}
+
+void rt_name_link(struct records *t, struct entry *e)
+{
+    struct rname *nm = e->nm;
+    e->nprev = NULL;
+    e->nnext = nm->entries;
+    if (nm->entries)
+        nm->entries->nprev = e;
+    nm->entries = e;
+    rt_name_touch(t, nm);
+}
+
+void rt_name_unlink(struct records *t, struct entry *e)
+{
+    struct rname *nm = e->nm;
+    if (e->nprev)
+        e->nprev->nnext = e->nnext;
+    else
+        nm->entries = e->nnext;
+    if (e->nnext)
+        e->nnext->nprev = e->nprev;
+    rt_name_touch(t, nm);
+}
+
+/* Frees nm (and then its parent, and so on) when nothing needs it any more: no entries, no
+ * children, not waiting for a publication, not in the published delta, served by nobody. While a
+ * background merge may still read its name it is parked on the grave list instead. */
+void rt_name_release(struct records *t, struct rname *nm)
+{
+    while (nm && !nm->entries && !nm->nchild && !nm->changed && !nm->dstamp && !nm->served) {
+        struct rt_index *x = &t->idx;
+        for (struct rname **pp = &x->b[nm->hash & (x->nb - 1)]; *pp; pp = &(*pp)->hnext) {
+            if (*pp == nm) {
+                *pp = nm->hnext;
+                break;
+            }
+        }
+        x->n--;
+        struct rname *parent = nm->parent;
+        if (parent)
+            parent->nchild--;
+        if (t->ov.merging) {
+            nm->hnext = t->ov.grave;
+            t->ov.grave = nm;
+        } else {
+            free(nm);
+        }
+        nm = parent;
+    }
+}
+
+static bool is_hosts_source(const char *s)
+{
+    return strncmp(s, "hosts:", 6) == 0;
+}
+
+static int addr_cmp(const void *x, const void *y)
+{
+    const struct rec_addr *a = x, *b = y;
+    if (a->type != b->type)
+        return a->type < b->type ? -1 : 1;
+    return memcmp(a->bytes, b->bytes, a->type == REC_A ? 4 : 16);
+}
+
+static uint64_t mix(uint64_t h)
+{
+    h ^= h >> 33;
+    h *= 0xff51afd7ed558ccdull;
+    h ^= h >> 33;
+    return h;
+}
+
+/* Recomputes nm after a change: which of its entries are shadowed (a name of this node's hosts
+ * files shadows every remote owner's entries of that name), its distinct served addresses, and
+ * its ancestors' counts of served names below them. *changed tells whether what readers see of
+ * nm changed. False on allocation failure (nothing changed then). */
+bool rt_name_refresh(struct records *t, struct rname *nm, bool *changed)
+{
+    struct rt_overlay *ov = &t->ov;
+    bool hosts = false;
+    size_t n = 0;
+    for (struct entry *e = nm->entries; e; e = e->nnext) {
+        hosts |= e->own->local && !e->tomb && is_hosts_source(e->source);
+        n++;
+    }
+    if (n > ov->capscratch) {
+        size_t cap = ov->capscratch ? ov->capscratch : 16;
+        while (cap < n)
+            cap *= 2;
+        struct rec_addr *s = realloc(ov->scratch, cap * sizeof *s);
+        if (!s)
+            return false;
+        ov->scratch = s;
+        ov->capscratch = cap;
+    }
+    size_t k = 0;
+    for (struct entry *e = nm->entries; e; e = e->nnext) {
+        e->shadowed = !e->own->local && hosts;
+        if (rt_entry_served(e))
+            ov->scratch[k++] = e->addr;
+    }
+    if (k > 1)
+        qsort(ov->scratch, k, sizeof *ov->scratch, addr_cmp);
+    /* As the snapshot answers: each distinct address once, at most UINT16_MAX per type. */
+    uint64_t digest = 0;
+    uint32_t count = 0, na = 0, naaaa = 0;
+    for (size_t i = 0; i < k; i++) {
+        const struct rec_addr *a = &ov->scratch[i];
+        if (i > 0 && addr_cmp(&ov->scratch[i - 1], a) == 0)
+            continue;
+        uint32_t *c = a->type == REC_A ? &na : &naaaa;
+        if (*c == UINT16_MAX)
+            continue;
+        (*c)++;
+        count++;
+        digest += mix(rt_fnv(0xcbf29ce484222325ull ^ a->type, a->bytes, 16));
+    }
+    bool served = count > 0;
+    *changed = served != nm->served || count != nm->count || digest != nm->digest;
+    if (served != nm->served)
+        for (struct rname *p = nm->parent; p; p = p->parent)
+            served ? p->ndesc++ : p->ndesc--;
+    ov->count = ov->count - nm->count + count;
+    nm->served = served;
+    nm->count = count;
+    nm->digest = digest;
+    return true;
+}
+
+void rt_name_free_all(struct records *t)
+{
+    struct rt_index *x = &t->idx;
+    for (size_t i = 0; i < x->nb; i++) {
+        for (struct rname *nm = x->b[i], *nx; nm; nm = nx) {
+            nx = nm->hnext;
+            free(nm);
+        }
+    }
+    free(x->b);
+    x->b = NULL;
+    x->nb = x->n = 0;
+    x->changed = NULL;
+}

@@ -1,0 +1,301 @@
+/* records/overlay.c — incremental publication of the reader snapshot. The published snapshot is a
+ * small delta stacked over a base (snap_set_base): the delta holds the current state of every name
+ * whose answer changed since the base was built, and of its ancestors — its addresses, or that it
+ * is an empty non-terminal, or that it no longer exists — all built by snap_build like the base.
+ * A publication refreshes only the names writers marked (byname.c) and rebuilds only the delta, so
+ * its cost follows the delta, not the table. Once the delta holds more than delta_max names, a
+ * background thread builds a new base from a copy of the served pairs taken at that publication;
+ * the next publication installs it with a delta of only the names changed since the copy. Small
+ * tables and changes touching a large share of the names are rebuilt in full at once. */
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/log.h"
+#include "core/vec.h"
+#include "records/internal.h"
+#include "records/records.h"
+#include "records/snapshot.h"
+
+#define FULL_BELOW 1024 /* index names up to which every publication rebuilds in full */
+#define DELTA_MIN 64    /* delta size at which a background merge starts, at least ... */
+#define DELTA_MAX 512   /* ... and at most, else 1/64 of the index */
+#define FULL_SHARE 4    /* a delta of 1/4 of the index or more: rebuild in full at once */
+
+struct pairs {
+    struct snap_pair *v;
+    size_t n, cap;
+};
+
+void rt_overlay_init(struct records *t)
+{
+    pthread_cond_init(&t->ov.cv, NULL);
+}
+
+void rt_overlay_tune(struct records *t, size_t full_below, size_t full_share, size_t delta_max)
+{
+    rt_lock(t);
+    t->ov.full_below = full_below;
+    t->ov.full_share = full_share;
+    t->ov.delta_max = delta_max;
+    pthread_mutex_unlock(&t->mu);
+}
+
+static bool push(struct pairs *p, const char *name, const struct rec_addr *a)
+{
+    if (!vec_grow(p->v, p->cap, p->n + 1))
+        return false;
+    p->v[p->n].name = name;
+    p->v[p->n].addr = *a;
+    p->n++;
+    return true;
+}
+
+static bool push_served(struct pairs *p, const struct rname *nm)
+{
+    for (const struct entry *e = nm->entries; e; e = e->nnext)
+        if (rt_entry_served(e) && !push(p, nm->name, &e->addr))
+            return false;
+    return true;
+}
+
+/* Every served pair of the table. */
+static bool collect_all(struct records *t, struct pairs *p)
+{
+    p->n = 0;
+    for (size_t i = 0; i < t->idx.nb; i++)
+        for (const struct rname *nm = t->idx.b[i]; nm; nm = nm->hnext)
+            if (nm->served && !push_served(p, nm))
+                return false;
+    return true;
+}
+
+/* Puts nm and its ancestors in the delta (stamped with this publication). */
+static bool delta_add(struct rt_overlay *ov, struct rname *nm)
+{
+    for (; nm && nm->dstamp != ov->pubseq; nm = nm->parent) {
+        if (!nm->dstamp) {
+            if (!vec_grow(ov->d, ov->capd, ov->nd + 1))
+                return false;
+            ov->d[ov->nd++] = nm;
+        }
+        nm->dstamp = ov->pubseq;
+    }
+    return true;
+}
+
+/* Takes d[from..nd) out of the delta and frees the names nothing needs any more. A name is
+ * pinned until its turn, so releasing one (which may free its parent) never frees a name still
+ * to be visited. */
+static void delta_drop(struct records *t, size_t from)
+{
+    struct rt_overlay *ov = &t->ov;
+    for (size_t i = from; i < ov->nd; i++) {
+        ov->d[i]->dstamp = 0;
+        ov->d[i]->changed = true;
+    }
+    for (size_t i = from; i < ov->nd; i++) {
+        ov->d[i]->changed = false;
+        rt_name_release(t, ov->d[i]);
+    }
+    ov->nd = from;
+}
+
+/* Keeps in the delta only the names changed after publication seq (a merged base holds the
+ * state of that publication). */
+static void delta_prune(struct records *t, uint64_t seq)
+{
+    struct rt_overlay *ov = &t->ov;
+    size_t k = 0;
+    for (size_t i = 0; i < ov->nd; i++) {
+        if (ov->d[i]->dstamp > seq) {
+            struct rname *x = ov->d[k];
+            ov->d[k++] = ov->d[i];
+            ov->d[i] = x;
+        }
+    }
+    delta_drop(t, k);
+}
+
+static void *merger(void *arg);
+
+/* Hands a copy of every served pair (as of this publication) to the merger thread. */
+static void merge_start(struct records *t, uint64_t version)
+{
+    struct rt_overlay *ov = &t->ov;
+    struct pairs p = {0};
+    if (!collect_all(t, &p)) {
+        free(p.v);
+        return;
+    }
+    if (!ov->thr_started) {
+        if (pthread_create(&ov->thr, NULL, merger, t) != 0) {
+            free(p.v);
+            return;
+        }
+        ov->thr_started = true;
+    }
+    ov->mpairs = p.v ? p.v : malloc(sizeof *p.v);
+    if (!ov->mpairs)
+        return;
+    ov->nmpairs = p.n;
+    ov->mseq = ov->pubseq;
+    ov->mversion = version;
+    ov->merging = true;
+    ov->obsolete = false;
+    pthread_cond_signal(&ov->cv);
+}
+
+static void *merger(void *arg)
+{
+    struct records *t = arg;
+    struct rt_overlay *ov = &t->ov;
+    rt_lock(t);
+    for (;;) {
+        while (!ov->stop && !ov->mpairs)
+            pthread_cond_wait(&ov->cv, &t->mu);
+        if (ov->stop)
+            break;
+        struct snap_pair *p = ov->mpairs;
+        size_t n = ov->nmpairs;
+        uint64_t version = ov->mversion;
+        ov->mpairs = NULL;
+        pthread_mutex_unlock(&t->mu);
+        struct rec_snapshot *s = snap_build(p, n, version);
+        free(p);
+        rt_lock(t);
+        ov->merging = false;
+        while (ov->grave) {
+            struct rname *nx = ov->grave->hnext;
+            free(ov->grave);
+            ov->grave = nx;
+        }
+        if (s && !ov->obsolete && !ov->stop) {
+            ov->merged = s;
+            ov->merges++;
+        } else if (s) {
+            snap_free(s);
+        }
+        ov->obsolete = false;
+        if (ov->stop)
+            break;
+        rt_unlock_publish(t); /* installs it unless a batch is open */
+        rt_lock(t);
+    }
+    pthread_mutex_unlock(&t->mu);
+    return NULL;
+}
+
+/* Publishes what the marked names changed (lock held). False on allocation failure: what could
+ * not be published is published by a later call. */
+bool rt_overlay_publish(struct records *t)
+{
+    struct rt_overlay *ov = &t->ov;
+    ov->pubseq++;
+    bool any = false;
+    struct rname *nm;
+    while ((nm = t->idx.changed)) {
+        bool ch;
+        if (!rt_name_refresh(t, nm, &ch))
+            return false;
+        t->idx.changed = nm->cnext;
+        nm->changed = false;
+        if (ch) {
+            any = true;
+            if (!delta_add(ov, nm))
+                ov->need_full = true;
+        }
+        rt_name_release(t, nm);
+    }
+    struct rec_snapshot *base = ov->base;
+    if (ov->merged) {
+        base = ov->merged;
+        ov->merged = NULL;
+        delta_prune(t, ov->mseq);
+    } else if (!any && t->snap && !ov->need_full) {
+        return true;
+    }
+    uint64_t version = any ? t->version + 1 : t->version;
+    size_t full_below = ov->full_below ? ov->full_below : FULL_BELOW;
+    size_t full_share = ov->full_share ? ov->full_share : FULL_SHARE;
+    size_t delta_max = ov->delta_max ? ov->delta_max : t->idx.n / 64;
+    if (!ov->delta_max)
+        delta_max = delta_max < DELTA_MIN   ? DELTA_MIN
+                    : delta_max > DELTA_MAX ? DELTA_MAX
+                                            : delta_max;
+    struct rec_snapshot *s;
+    if (!base || ov->need_full || t->idx.n <= full_below || ov->nd * full_share >= t->idx.n) {
+        struct pairs p = {ov->pairs, 0, ov->cappairs};
+        bool ok = collect_all(t, &p);
+        ov->pairs = p.v;
+        ov->cappairs = p.cap;
+        s = ok ? snap_build(p.v, p.n, version) : NULL;
+        if (!s)
+            goto fail;
+        if (ov->merging)
+            ov->obsolete = true;
+        if (base && base != ov->base)
+            snap_free(base); /* a merged base superseded before it was published */
+        delta_drop(t, 0);
+        ov->need_full = false;
+        ov->full_builds++;
+        rt_install(t, s, s);
+    } else if (!ov->nd && records_snapshot_version(base) == version) {
+        rt_install(t, base, base);
+    } else {
+        struct pairs p = {ov->pairs, 0, ov->cappairs};
+        bool ok = true;
+        for (size_t i = 0; i < ov->nd && ok; i++) {
+            const struct rname *x = ov->d[i];
+            struct rec_addr marker = {.type = x->ndesc ? SNAP_PAIR_ENT : SNAP_PAIR_ABSENT};
+            ok = x->served ? push_served(&p, x) : push(&p, x->name, &marker);
+        }
+        ov->pairs = p.v;
+        ov->cappairs = p.cap;
+        s = ok ? snap_build(p.v, p.n, version) : NULL;
+        if (!s)
+            goto fail;
+        snap_set_base(s, base, ov->count);
+        rt_install(t, s, base);
+        if (ov->nd > delta_max && !ov->merging)
+            merge_start(t, version);
+    }
+    t->version = version;
+    return true;
+fail:
+    if (base != ov->base)
+        snap_free(base); /* the merged base: the delta was pruned for it, so rebuild in full */
+    ov->need_full = true;
+    return false;
+}
+
+void rt_overlay_stop(struct records *t)
+{
+    struct rt_overlay *ov = &t->ov;
+    rt_lock(t);
+    bool started = ov->thr_started;
+    ov->stop = true;
+    pthread_cond_signal(&ov->cv);
+    pthread_mutex_unlock(&t->mu);
+    if (started)
+        pthread_join(ov->thr, NULL);
+    ov->thr_started = false;
+}
+
+void rt_overlay_free(struct records *t)
+{
+    struct rt_overlay *ov = &t->ov;
+    free(ov->d);
+    free(ov->scratch);
+    free(ov->pairs);
+    free(ov->mpairs);
+    if (ov->merged)
+        snap_free(ov->merged);
+    while (ov->grave) {
+        struct rname *nx = ov->grave->hnext;
+        free(ov->grave);
+        ov->grave = nx;
+    }
+    pthread_cond_destroy(&ov->cv);
+    memset(ov, 0, sizeof *ov);
+}
