@@ -103,7 +103,8 @@ struct rt_overlay {
 struct local_source {
     char *name;
     size_t count;
-    char *info; /* records_set_source_info; NULL when none */
+    char *info;          /* records_set_source_info; NULL when none */
+    struct entry **live; /* its count entries (none a tombstone) */
 };
 
 struct records {
@@ -113,7 +114,7 @@ struct records {
     size_t nowners;
     struct entry **buckets;
     size_t nbuckets, nentries;
-    struct local_source *srcs;
+    struct local_source *srcs; /* sorted by name */
     size_t nsrcs, capsrcs;
     records_delta_cb obs;
     void *obs_ctx;

@@ -360,6 +360,7 @@ void records_free(struct records *t)
     for (size_t i = 0; i < t->nsrcs; i++) {
         free(t->srcs[i].name);
         free(t->srcs[i].info);
+        free(t->srcs[i].live);
     }
     free(t->srcs);
     free(t->buckets);
@@ -408,28 +409,59 @@ static void local_bump(struct records *t, struct entry *e)
     e->seq = o->seq;
 }
 
-static int set_source_count(struct records *t, const char *source, size_t count)
+/* The local source named `source` (t->srcs is sorted by name), or NULL; *pos: where it is or
+ * would go. */
+static struct local_source *source_find(struct records *t, const char *source, size_t *pos)
 {
-    for (size_t i = 0; i < t->nsrcs; i++) {
-        if (strcmp(t->srcs[i].name, source) == 0) {
-            if (count) {
-                t->srcs[i].count = count;
-            } else {
-                free(t->srcs[i].name);
-                free(t->srcs[i].info);
-                t->srcs[i] = t->srcs[--t->nsrcs];
-            }
-            return 0;
+    size_t lo = 0, hi = t->nsrcs;
+    while (lo < hi) {
+        size_t mid = (lo + hi) / 2;
+        int c = strcmp(t->srcs[mid].name, source);
+        if (c == 0) {
+            if (pos)
+                *pos = mid;
+            return &t->srcs[mid];
         }
+        if (c < 0)
+            lo = mid + 1;
+        else
+            hi = mid;
     }
-    if (!count)
+    if (pos)
+        *pos = lo;
+    return NULL;
+}
+
+/* Makes live[0..n) (owned by the table from here on) the entries of `source`; n == 0 forgets the
+ * source. */
+static int source_set_live(struct records *t, const char *source, struct entry **live, size_t n)
+{
+    size_t pos;
+    struct local_source *ls = source_find(t, source, &pos);
+    if (ls && !n) {
+        free(ls->name);
+        free(ls->info);
+        free(ls->live);
+        memmove(ls, ls + 1, (t->nsrcs - pos - 1) * sizeof *ls);
+        t->nsrcs--;
+        free(live);
         return 0;
-    if (!vec_grow(t->srcs, t->capsrcs, t->nsrcs + 1))
-        return -1;
-    char *name = strdup(source);
-    if (!name)
-        return -1;
-    t->srcs[t->nsrcs++] = (struct local_source){name, count, NULL};
+    }
+    if (ls) {
+        free(ls->live);
+        ls->live = live;
+        ls->count = n;
+        return 0;
+    }
+    char *name = n ? strdup(source) : NULL;
+    if (!name || !vec_grow(t->srcs, t->capsrcs, t->nsrcs + 1)) {
+        free(name);
+        free(live);
+        return n ? -1 : 0;
+    }
+    memmove(&t->srcs[pos + 1], &t->srcs[pos], (t->nsrcs - pos) * sizeof *t->srcs);
+    t->srcs[pos] = (struct local_source){name, n, NULL, live};
+    t->nsrcs++;
     return 0;
 }
 
@@ -491,12 +523,19 @@ int records_set_source(struct records *t, const char *source, const struct rec_i
     }
 
     int changes = 0, rc = 0;
+    /* The source's entries after this call; the ones before come from its own list, so the cost
+     * follows the source, not the table. */
+    struct entry **live = malloc((m ? m : 1) * sizeof *live);
+    if (!live) {
+        free(copy);
+        return -1;
+    }
+    size_t nlive = 0;
     rt_lock(t);
     struct owner *o = t->local;
-    for (struct entry *e = o->head, *nx; e; e = nx) {
-        nx = e->onext;
-        if (e->tomb || strcmp(e->source, source) != 0)
-            continue;
+    struct local_source *ls = source_find(t, source, NULL);
+    for (size_t i = 0; ls && i < ls->count; i++) {
+        struct entry *e = ls->live[i];
         struct rec_input key;
         memcpy(key.name, e->name, strlen(e->name) + 1);
         key.addr = e->addr;
@@ -515,6 +554,7 @@ int records_set_source(struct records *t, const char *source, const struct rec_i
         struct entry *e = rt_entry_find(t, o, source, v[i].name, &v[i].addr);
         if (e && !e->tomb) {
             e->line = v[i].line; /* the line may move; not a change of the record */
+            live[nlive++] = e;
             continue;
         }
         if (!e) {
@@ -530,8 +570,9 @@ int records_set_source(struct records *t, const char *source, const struct rec_i
         local_bump(t, e);
         emit(t, REC_OP_ADD, e);
         changes++;
+        live[nlive++] = e;
     }
-    if (set_source_count(t, source, m) < 0)
+    if (source_set_live(t, source, live, nlive) < 0)
         rc = -1;
     if (changes)
         t->dirty = true;
@@ -542,10 +583,7 @@ int records_set_source(struct records *t, const char *source, const struct rec_i
 
 static struct local_source *local_source_find(struct records *t, const char *source)
 {
-    for (size_t i = 0; i < t->nsrcs; i++)
-        if (strcmp(t->srcs[i].name, source) == 0)
-            return &t->srcs[i];
-    return NULL;
+    return source_find(t, source, NULL);
 }
 
 int records_set_source_info(struct records *t, const char *source, const char *info)
