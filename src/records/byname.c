@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/vec.h"
 #include "records/internal.h"
 #include "records/records.h"
 
@@ -81,11 +82,15 @@ struct rname *rt_name_get(struct records *t, const char *name)
 
 void rt_name_touch(struct records *t, struct rname *nm)
 {
+    struct rt_index *x = &t->idx;
     if (nm->changed)
         return;
+    if (!vec_grow(x->ch, x->capch, x->nch + 1)) {
+        x->lost = true;
+        return;
+    }
+    x->ch[x->nch++] = nm;
     nm->changed = true;
-    nm->cnext = t->idx.changed;
-    t->idx.changed = nm;
 }
 
 void rt_name_link(struct records *t, struct entry *e)
@@ -228,5 +233,7 @@ void rt_name_free_all(struct records *t)
     free(x->b);
     x->b = NULL;
     x->nb = x->n = 0;
-    x->changed = NULL;
+    free(x->ch);
+    x->ch = NULL;
+    x->nch = x->capch = 0;
 }

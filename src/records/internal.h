@@ -17,6 +17,7 @@
 #define PENDING_MAX 4096 /* out-of-order seqs remembered per owner above the contiguous mark */
 
 struct owner;
+struct rsrc;
 struct rec_snapshot;
 struct snap_pair;
 
@@ -24,7 +25,6 @@ struct snap_pair;
 struct rname {
     struct rname *hnext;   /* index hash chain; once unlinked, the list of names freed later */
     struct rname *parent;  /* the name one label up; NULL for a top-level label */
-    struct rname *cnext;   /* list of names changed since the last publication */
     struct entry *entries; /* entries of this name, every owner (entry.nnext) */
     uint64_t digest;       /* served addresses at the last publication */
     uint64_t dstamp;       /* publication that last put it in the delta; 0: not in the delta */
@@ -33,7 +33,7 @@ struct rname {
     uint32_t ndesc;  /* names below it (any depth) with served addresses: an empty non-terminal */
     uint32_t count;  /* distinct served addresses at the last publication */
     bool served;     /* count > 0 */
-    bool changed;    /* on the changed list */
+    bool changed;    /* in the index's list of names changed since the last publication */
     char name[];
 };
 
@@ -47,10 +47,9 @@ struct entry {
     struct rec_addr addr;
     uint32_t line; /* local entries: line in the source file; not replicated */
     bool tomb;
-    bool shadowed;    /* a local hosts file has this name (computed at each publication) */
-    bool mark;        /* scratch for merges */
-    const char *name; /* the index name's string */
-    char source[];
+    bool shadowed;      /* a local hosts file has this name (computed at each publication) */
+    bool mark;          /* scratch for merges */
+    const char *source; /* interned (table.c); the name is nm->name */
 };
 
 struct owner {
@@ -71,7 +70,9 @@ struct owner {
 struct rt_index {
     struct rname **b;
     size_t nb, n;
-    struct rname *changed;
+    struct rname **ch; /* changed since the last publication */
+    size_t nch, capch;
+    bool lost; /* a change could not be listed: the next publication refreshes every name */
 };
 
 /* Incremental publication (overlay.c): the published snapshot is a small delta stacked over a
@@ -114,6 +115,8 @@ struct records {
     size_t nowners;
     struct entry **buckets;
     size_t nbuckets, nentries;
+    struct rsrc **sb; /* interned source strings (table.c) */
+    size_t nsb, nsources;
     struct local_source *srcs; /* sorted by name */
     size_t nsrcs, capsrcs;
     records_delta_cb obs;

@@ -191,14 +191,30 @@ static void *merger(void *arg)
 bool rt_overlay_publish(struct records *t)
 {
     struct rt_overlay *ov = &t->ov;
+    struct rt_index *x = &t->idx;
     ov->pubseq++;
-    bool any = false;
-    struct rname *nm;
-    while ((nm = t->idx.changed)) {
-        bool ch;
-        if (!rt_name_refresh(t, nm, &ch))
+    bool any = false, ch;
+    if (x->lost) {
+        for (size_t i = 0; i < x->nb; i++) {
+            for (struct rname *nm = x->b[i]; nm; nm = nm->hnext) {
+                if (!rt_name_refresh(t, nm, &ch))
+                    return false;
+                any |= ch;
+                if (ch && !delta_add(ov, nm))
+                    ov->need_full = true;
+            }
+        }
+        x->lost = false;
+    }
+    /* A name waiting for its turn is still marked changed, so releasing one before it (which
+     * may free its parent) never frees it. */
+    for (size_t i = 0; i < x->nch; i++) {
+        struct rname *nm = x->ch[i];
+        if (!rt_name_refresh(t, nm, &ch)) {
+            memmove(x->ch, x->ch + i, (x->nch - i) * sizeof *x->ch);
+            x->nch -= i;
             return false;
-        t->idx.changed = nm->cnext;
+        }
         nm->changed = false;
         if (ch) {
             any = true;
@@ -207,6 +223,7 @@ bool rt_overlay_publish(struct records *t)
         }
         rt_name_release(t, nm);
     }
+    x->nch = 0;
     struct rec_snapshot *base = ov->base;
     if (ov->merged) {
         base = ov->merged;
@@ -225,11 +242,9 @@ bool rt_overlay_publish(struct records *t)
                                             : delta_max;
     struct rec_snapshot *s;
     if (!base || ov->need_full || t->idx.n <= full_below || ov->nd * full_share >= t->idx.n) {
-        struct pairs p = {ov->pairs, 0, ov->cappairs};
-        bool ok = collect_all(t, &p);
-        ov->pairs = p.v;
-        ov->cappairs = p.cap;
-        s = ok ? snap_build(p.v, p.n, version) : NULL;
+        struct pairs p = {0}; /* as large as the table: not kept */
+        s = collect_all(t, &p) ? snap_build(p.v, p.n, version) : NULL;
+        free(p.v);
         if (!s)
             goto fail;
         if (ov->merging)

@@ -48,7 +48,7 @@ static char tsan_grace;
 /* Publishes what changed since the last publication, if anything (lock held). */
 void rt_publish(struct records *t)
 {
-    if (t->snap && !t->idx.changed && !t->ov.merged && !t->ov.need_full)
+    if (t->snap && !t->idx.nch && !t->idx.lost && !t->ov.merged && !t->ov.need_full)
         return;
     if (!rt_overlay_publish(t)) {
         log_error(RECORDS_MOD,

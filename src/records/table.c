@@ -1,7 +1,8 @@
 /* records/table.c — the record table's data: entries keyed by (owner, source, name, address) in a
- * chained hash, owners with their (epoch, seq) versions and contiguous-seq tracking, tombstones,
- * the table's lifecycle, this node's sources (records_set_source) and the listings. Remote owners'
- * deltas and states are merged in remote.c; the reader snapshot is published by publish.c. */
+ * chained hash (source strings interned, names in the index by name), owners with their (epoch,
+ * seq) versions and contiguous-seq tracking, tombstones, the table's lifecycle, this node's sources
+ * (records_set_source) and the listings. Remote owners' deltas and states are merged in remote.c;
+ * the reader snapshot is published by publish.c. */
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -43,6 +44,69 @@ static uint64_t key_hash(const struct owner *o, const char *source, const char *
     return rt_fnv(h, a->bytes, addr_len(a));
 }
 
+/* ---- interned source strings: many entries share one ---- */
+
+struct rsrc {
+    struct rsrc *next;
+    uint32_t hash, refs;
+    char name[];
+};
+
+static const char *source_get(struct records *t, const char *source)
+{
+    size_t n = strlen(source);
+    uint32_t h = (uint32_t)rt_fnv(0xcbf29ce484222325ull, source, n);
+    if (t->nsb) {
+        for (struct rsrc *s = t->sb[h & (t->nsb - 1)]; s; s = s->next) {
+            if (s->hash == h && strcmp(s->name, source) == 0) {
+                s->refs++;
+                return s->name;
+            }
+        }
+    }
+    if (t->nsources >= t->nsb) {
+        size_t nb = t->nsb ? t->nsb * 2 : 16;
+        struct rsrc **b = calloc(nb, sizeof *b);
+        if (!b)
+            return NULL;
+        for (size_t i = 0; i < t->nsb; i++) {
+            for (struct rsrc *s = t->sb[i], *nx; s; s = nx) {
+                nx = s->next;
+                s->next = b[s->hash & (nb - 1)];
+                b[s->hash & (nb - 1)] = s;
+            }
+        }
+        free(t->sb);
+        t->sb = b;
+        t->nsb = nb;
+    }
+    struct rsrc *s = malloc(sizeof *s + n + 1);
+    if (!s)
+        return NULL;
+    memcpy(s->name, source, n + 1);
+    s->hash = h;
+    s->refs = 1;
+    s->next = t->sb[h & (t->nsb - 1)];
+    t->sb[h & (t->nsb - 1)] = s;
+    t->nsources++;
+    return s->name;
+}
+
+static void source_put(struct records *t, const char *name)
+{
+    struct rsrc *s = (struct rsrc *)(void *)(name - offsetof(struct rsrc, name));
+    if (--s->refs)
+        return;
+    for (struct rsrc **pp = &t->sb[s->hash & (t->nsb - 1)]; *pp; pp = &(*pp)->next) {
+        if (*pp == s) {
+            *pp = s->next;
+            break;
+        }
+    }
+    t->nsources--;
+    free(s);
+}
+
 /* ---- entries ---- */
 
 struct entry *rt_entry_find(struct records *t, struct owner *o, const char *source,
@@ -52,7 +116,7 @@ struct entry *rt_entry_find(struct records *t, struct owner *o, const char *sour
         return NULL;
     size_t b = key_hash(o, source, name, a) & (t->nbuckets - 1);
     for (struct entry *e = t->buckets[b]; e; e = e->hnext)
-        if (e->own == o && addr_eq(&e->addr, a) && strcmp(e->name, name) == 0 &&
+        if (e->own == o && addr_eq(&e->addr, a) && strcmp(e->nm->name, name) == 0 &&
             strcmp(e->source, source) == 0)
             return e;
     return NULL;
@@ -67,7 +131,7 @@ static bool grow_buckets(struct records *t)
     for (size_t i = 0; i < t->nbuckets; i++) {
         for (struct entry *e = t->buckets[i], *n; e; e = n) {
             n = e->hnext;
-            size_t b = key_hash(e->own, e->source, e->name, &e->addr) & (nb - 1);
+            size_t b = key_hash(e->own, e->source, e->nm->name, &e->addr) & (nb - 1);
             e->hnext = bk[b];
             bk[b] = e;
         }
@@ -86,15 +150,16 @@ struct entry *rt_entry_add(struct records *t, struct owner *o, const char *sourc
     struct rname *nm = rt_name_get(t, name);
     if (!nm)
         return NULL;
-    size_t sl = strlen(source);
-    struct entry *e = calloc(1, sizeof *e + sl + 1);
+    const char *src = source_get(t, source);
+    struct entry *e = src ? calloc(1, sizeof *e) : NULL;
     if (!e) {
+        if (src)
+            source_put(t, src);
         rt_name_release(t, nm);
         return NULL;
     }
-    memcpy(e->source, source, sl + 1);
+    e->source = src;
     e->nm = nm;
-    e->name = nm->name;
     e->own = o;
     e->addr = *a;
     if (e->addr.type == REC_A)
@@ -121,7 +186,7 @@ struct entry *rt_entry_add(struct records *t, struct owner *o, const char *sourc
 void rt_entry_del(struct records *t, struct entry *e)
 {
     struct owner *o = e->own;
-    size_t b = key_hash(o, e->source, e->name, &e->addr) & (t->nbuckets - 1);
+    size_t b = key_hash(o, e->source, e->nm->name, &e->addr) & (t->nbuckets - 1);
     for (struct entry **pp = &t->buckets[b]; *pp; pp = &(*pp)->hnext) {
         if (*pp == e) {
             *pp = e->hnext;
@@ -141,6 +206,7 @@ void rt_entry_del(struct records *t, struct entry *e)
         o->ntombs--;
     t->nentries--;
     rt_name_unlink(t, e);
+    source_put(t, e->source);
     free(e);
 }
 
@@ -308,7 +374,7 @@ struct rec_view rt_view_of(const struct entry *e)
     return (struct rec_view){
         .owner = e->own->id,
         .source = e->source,
-        .name = e->name,
+        .name = e->nm->name,
         .addr = e->addr,
         .seq = e->seq,
         .tombstone = e->tomb,
@@ -364,6 +430,7 @@ void records_free(struct records *t)
     }
     free(t->srcs);
     free(t->buckets);
+    free(t->sb);
     pthread_mutex_destroy(&t->mu);
     free(t);
 }
@@ -396,7 +463,7 @@ static void emit(struct records *t, enum rec_op op, const struct entry *e)
     d.ver.seq = t->local->seq;
     d.op = op;
     snprintf(d.source, sizeof d.source, "%s", e->source);
-    snprintf(d.name, sizeof d.name, "%s", e->name);
+    snprintf(d.name, sizeof d.name, "%s", e->nm->name);
     d.addr = e->addr;
     t->obs(&d, t->obs_ctx);
 }
@@ -537,7 +604,7 @@ int records_set_source(struct records *t, const char *source, const struct rec_i
     for (size_t i = 0; ls && i < ls->count; i++) {
         struct entry *e = ls->live[i];
         struct rec_input key;
-        memcpy(key.name, e->name, strlen(e->name) + 1);
+        memcpy(key.name, e->nm->name, strlen(e->nm->name) + 1);
         key.addr = e->addr;
         key.line = 0;
         if (m && bsearch(&key, v, m, sizeof *v, records_input_cmp))
@@ -645,7 +712,7 @@ void records_foreach_name(struct records *t, const char *name,
     rt_lock(t);
     for (struct owner *o = t->owners; o; o = o->next) {
         for (struct entry *e = o->head; e; e = e->onext) {
-            if (strcmp(e->name, name) != 0)
+            if (strcmp(e->nm->name, name) != 0)
                 continue;
             struct rec_view v = rt_view_of(e);
             if (o->local) {
