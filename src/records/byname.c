@@ -1,7 +1,7 @@
 /* records/byname.c — the record table's index by name: one node per name that some entry has and
- * per ancestor of one, with the entries of that name (every owner), its parent, and what the last
- * publication computed: the distinct served addresses (count, digest) and how many names below it
- * are served (so it exists as an empty non-terminal). Writers mark the names they change; the
+ * per ancestor of one, with the entries of that name (every owner), its parent, whether the last
+ * publication served addresses for it and how many names below it it served (so it exists as an
+ * empty non-terminal). Writers mark the names they change; the
  * publication refreshes only those (shadowing, served set, ancestors' counts). */
 #include <stdlib.h>
 #include <string.h>
@@ -80,6 +80,12 @@ struct rname *rt_name_get(struct records *t, const char *name)
     return get(t, name, strlen(name));
 }
 
+struct rname *rt_name_find(struct records *t, const char *name)
+{
+    size_t n = strlen(name);
+    return find(&t->idx, name, n, name_hash(name, n));
+}
+
 void rt_name_touch(struct records *t, struct rname *nm)
 {
     struct rt_index *x = &t->idx;
@@ -96,10 +102,7 @@ void rt_name_touch(struct records *t, struct rname *nm)
 void rt_name_link(struct records *t, struct entry *e)
 {
     struct rname *nm = e->nm;
-    e->nprev = NULL;
     e->nnext = nm->entries;
-    if (nm->entries)
-        nm->entries->nprev = e;
     nm->entries = e;
     rt_name_touch(t, nm);
 }
@@ -107,12 +110,10 @@ void rt_name_link(struct records *t, struct entry *e)
 void rt_name_unlink(struct records *t, struct entry *e)
 {
     struct rname *nm = e->nm;
-    if (e->nprev)
-        e->nprev->nnext = e->nnext;
-    else
-        nm->entries = e->nnext;
-    if (e->nnext)
-        e->nnext->nprev = e->nprev;
+    struct entry **pp = &nm->entries;
+    while (*pp != e)
+        pp = &(*pp)->nnext;
+    *pp = e->nnext;
     rt_name_touch(t, nm);
 }
 
@@ -156,18 +157,11 @@ static int addr_cmp(const void *x, const void *y)
     return memcmp(a->bytes, b->bytes, a->type == REC_A ? 4 : 16);
 }
 
-static uint64_t mix(uint64_t h)
-{
-    h ^= h >> 33;
-    h *= 0xff51afd7ed558ccdull;
-    h ^= h >> 33;
-    return h;
-}
-
-/* Recomputes nm after a change: which of its entries are shadowed (a name of this node's hosts
- * files shadows every remote owner's entries of that name), its distinct served addresses, and
- * its ancestors' counts of served names below them. *changed tells whether what readers see of
- * nm changed. False on allocation failure (nothing changed then). */
+/* Recomputes nm after a change (once per publication): which of its entries are shadowed (a name
+ * of this node's hosts files shadows every remote owner's entries of that name), its distinct
+ * served addresses, and its ancestors' counts of served names below them. *changed tells whether
+ * its addresses differ from what the published snapshot answers. False on allocation failure
+ * (nothing changed then). */
 bool rt_name_refresh(struct records *t, struct rname *nm, bool *changed)
 {
     struct rt_overlay *ov = &t->ov;
@@ -196,28 +190,34 @@ bool rt_name_refresh(struct records *t, struct rname *nm, bool *changed)
     if (k > 1)
         qsort(ov->scratch, k, sizeof *ov->scratch, addr_cmp);
     /* As the snapshot answers: each distinct address once, at most UINT16_MAX per type. */
-    uint64_t digest = 0;
-    uint32_t count = 0, na = 0, naaaa = 0;
+    size_t count = 0, na = 0, naaaa = 0;
     for (size_t i = 0; i < k; i++) {
         const struct rec_addr *a = &ov->scratch[i];
         if (i > 0 && addr_cmp(&ov->scratch[i - 1], a) == 0)
             continue;
-        uint32_t *c = a->type == REC_A ? &na : &naaaa;
+        size_t *c = a->type == REC_A ? &na : &naaaa;
         if (*c == UINT16_MAX)
             continue;
         (*c)++;
-        count++;
-        digest += mix(rt_fnv(0xcbf29ce484222325ull ^ a->type, a->bytes, 16));
+        ov->scratch[count++] = *a;
     }
+    /* What readers see of it now: the published snapshot holds the last publication's state. */
+    uint8_t w[REC_WIRE_MAX];
+    size_t wl = records_name_to_wire(nm->name, w);
+    const struct rec_rrset *rr = t->snap ? records_lookup(t->snap, w, wl) : NULL;
+    size_t old = rr ? (size_t)rr->n_a + rr->n_aaaa : 0;
+    bool same = old == count && (!rr || rr->n_a == na);
+    for (size_t i = 0; same && i < na; i++)
+        same = memcmp(rr->a[i], ov->scratch[i].bytes, 4) == 0;
+    for (size_t i = 0; same && i < naaaa; i++)
+        same = memcmp(rr->aaaa[i], ov->scratch[na + i].bytes, 16) == 0;
     bool served = count > 0;
-    *changed = served != nm->served || count != nm->count || digest != nm->digest;
+    *changed = served != nm->served || !same;
     if (served != nm->served)
         for (struct rname *p = nm->parent; p; p = p->parent)
             served ? p->ndesc++ : p->ndesc--;
-    ov->count = ov->count - nm->count + count;
+    ov->count = ov->count - old + count;
     nm->served = served;
-    nm->count = count;
-    nm->digest = digest;
     return true;
 }
 

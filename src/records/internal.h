@@ -26,21 +26,18 @@ struct rname {
     struct rname *hnext;   /* index hash chain; once unlinked, the list of names freed later */
     struct rname *parent;  /* the name one label up; NULL for a top-level label */
     struct entry *entries; /* entries of this name, every owner (entry.nnext) */
-    uint64_t digest;       /* served addresses at the last publication */
     uint64_t dstamp;       /* publication that last put it in the delta; 0: not in the delta */
     uint32_t hash;
     uint32_t nchild; /* index names whose parent this is */
     uint32_t ndesc;  /* names below it (any depth) with served addresses: an empty non-terminal */
-    uint32_t count;  /* distinct served addresses at the last publication */
-    bool served;     /* count > 0 */
+    bool served;     /* the last publication served addresses for it */
     bool changed;    /* in the index's list of names changed since the last publication */
     char name[];
 };
 
 struct entry {
-    struct entry *hnext;         /* hash chain */
     struct entry *onext, *oprev; /* owner's list, insertion order */
-    struct entry *nnext, *nprev; /* its name's list */
+    struct entry *nnext;         /* its name's list */
     struct rname *nm;
     struct owner *own;
     uint64_t seq;
@@ -113,8 +110,7 @@ struct records {
     struct owner *owners; /* local first */
     struct owner *local;
     size_t nowners;
-    struct entry **buckets;
-    size_t nbuckets, nentries;
+    size_t nentries;
     struct rsrc **sb; /* interned source strings (table.c) */
     size_t nsb, nsources;
     struct local_source *srcs; /* sorted by name */
@@ -158,6 +154,7 @@ struct rname *rt_name_get(struct records *t, const char *name); /* finds or adds
 void rt_name_link(struct records *t, struct entry *e);
 void rt_name_unlink(struct records *t, struct entry *e);
 void rt_name_touch(struct records *t, struct rname *nm);
+struct rname *rt_name_find(struct records *t, const char *name); /* NULL if absent */
 bool rt_name_refresh(struct records *t, struct rname *nm, bool *changed);
 void rt_name_release(struct records *t, struct rname *nm);
 void rt_name_free_all(struct records *t);

@@ -197,6 +197,8 @@ bool rt_overlay_publish(struct records *t)
     if (x->lost) {
         for (size_t i = 0; i < x->nb; i++) {
             for (struct rname *nm = x->b[i]; nm; nm = nm->hnext) {
+                if (nm->changed)
+                    continue; /* below, once */
                 if (!rt_name_refresh(t, nm, &ch))
                     return false;
                 any |= ch;
@@ -252,6 +254,7 @@ bool rt_overlay_publish(struct records *t)
         if (base && base != ov->base)
             snap_free(base); /* a merged base superseded before it was published */
         delta_drop(t, 0);
+        ov->count = records_snapshot_count(s);
         ov->need_full = false;
         ov->full_builds++;
         rt_install(t, s, s);

@@ -1,5 +1,5 @@
-/* records/table.c — the record table's data: entries keyed by (owner, source, name, address) in a
- * chained hash (source strings interned, names in the index by name), owners with their (epoch,
+/* records/table.c — the record table's data: entries keyed by (owner, source, name, address),
+ * found through the index by name (source strings interned), owners with their (epoch,
  * seq) versions and contiguous-seq tracking, tombstones, the table's lifecycle, this node's sources
  * (records_set_source) and the listings. Remote owners' deltas and states are merged in remote.c;
  * the reader snapshot is published by publish.c. */
@@ -31,17 +31,6 @@ static size_t addr_len(const struct rec_addr *a)
 static bool addr_eq(const struct rec_addr *a, const struct rec_addr *b)
 {
     return a->type == b->type && memcmp(a->bytes, b->bytes, addr_len(a)) == 0;
-}
-
-static uint64_t key_hash(const struct owner *o, const char *source, const char *name,
-                         const struct rec_addr *a)
-{
-    uintptr_t op = (uintptr_t)o; /* entries of different owners hash apart */
-    uint64_t h = rt_fnv(0xcbf29ce484222325ull, &op, sizeof op);
-    h = rt_fnv(h, source, strlen(source) + 1);
-    h = rt_fnv(h, name, strlen(name) + 1);
-    h = rt_fnv(h, &a->type, sizeof a->type);
-    return rt_fnv(h, a->bytes, addr_len(a));
 }
 
 /* ---- interned source strings: many entries share one ---- */
@@ -109,44 +98,21 @@ static void source_put(struct records *t, const char *name)
 
 /* ---- entries ---- */
 
+/* Through the index by name: the entries of one name are few (one per owner, source and
+ * address). */
 struct entry *rt_entry_find(struct records *t, struct owner *o, const char *source,
                             const char *name, const struct rec_addr *a)
 {
-    if (!t->nbuckets)
-        return NULL;
-    size_t b = key_hash(o, source, name, a) & (t->nbuckets - 1);
-    for (struct entry *e = t->buckets[b]; e; e = e->hnext)
-        if (e->own == o && addr_eq(&e->addr, a) && strcmp(e->nm->name, name) == 0 &&
-            strcmp(e->source, source) == 0)
+    struct rname *nm = rt_name_find(t, name);
+    for (struct entry *e = nm ? nm->entries : NULL; e; e = e->nnext)
+        if (e->own == o && addr_eq(&e->addr, a) && strcmp(e->source, source) == 0)
             return e;
     return NULL;
-}
-
-static bool grow_buckets(struct records *t)
-{
-    size_t nb = t->nbuckets ? t->nbuckets * 2 : 64;
-    struct entry **bk = calloc(nb, sizeof(struct entry *));
-    if (!bk)
-        return false;
-    for (size_t i = 0; i < t->nbuckets; i++) {
-        for (struct entry *e = t->buckets[i], *n; e; e = n) {
-            n = e->hnext;
-            size_t b = key_hash(e->own, e->source, e->nm->name, &e->addr) & (nb - 1);
-            e->hnext = bk[b];
-            bk[b] = e;
-        }
-    }
-    free(t->buckets);
-    t->buckets = bk;
-    t->nbuckets = nb;
-    return true;
 }
 
 struct entry *rt_entry_add(struct records *t, struct owner *o, const char *source, const char *name,
                            const struct rec_addr *a, uint64_t seq, bool tomb)
 {
-    if (t->nentries >= t->nbuckets && !grow_buckets(t))
-        return NULL;
     struct rname *nm = rt_name_get(t, name);
     if (!nm)
         return NULL;
@@ -166,9 +132,6 @@ struct entry *rt_entry_add(struct records *t, struct owner *o, const char *sourc
         memset(e->addr.bytes + 4, 0, 12);
     e->seq = seq;
     e->tomb = tomb;
-    size_t b = key_hash(o, source, name, a) & (t->nbuckets - 1);
-    e->hnext = t->buckets[b];
-    t->buckets[b] = e;
     e->oprev = o->tail;
     if (o->tail)
         o->tail->onext = e;
@@ -186,13 +149,6 @@ struct entry *rt_entry_add(struct records *t, struct owner *o, const char *sourc
 void rt_entry_del(struct records *t, struct entry *e)
 {
     struct owner *o = e->own;
-    size_t b = key_hash(o, e->source, e->nm->name, &e->addr) & (t->nbuckets - 1);
-    for (struct entry **pp = &t->buckets[b]; *pp; pp = &(*pp)->hnext) {
-        if (*pp == e) {
-            *pp = e->hnext;
-            break;
-        }
-    }
     if (e->oprev)
         e->oprev->onext = e->onext;
     else
@@ -429,7 +385,6 @@ void records_free(struct records *t)
         free(t->srcs[i].live);
     }
     free(t->srcs);
-    free(t->buckets);
     free(t->sb);
     pthread_mutex_destroy(&t->mu);
     free(t);
