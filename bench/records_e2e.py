@@ -2,7 +2,8 @@
 no peers) serves a hosts directory of NAMES names (FILES files); then, ROUNDS times, one one-name
 file is rewritten (temp file renamed over it) and the time until a dnspython UDP query answers the
 new address is taken; then BURST new one-name files are written back to back and the time until
-all answer is taken. Prints the RSS after loading and after the changes. Several binaries run in
+all answer is taken; then a file of CHURN_NAMES names is replaced CHURN times with fresh names.
+Prints the RSS after loading, after the changes and after the churn. Several binaries run in
 alternating rounds. Usage: records_e2e.py JOYRIDE [JOYRIDE...]"""
 
 import os
@@ -19,6 +20,8 @@ names = int(os.environ.get("NAMES", "100000"))
 files = int(os.environ.get("FILES", "100"))
 rounds = int(os.environ.get("ROUNDS", "20"))
 burst = int(os.environ.get("BURST", "200"))
+churn = int(os.environ.get("CHURN", "50"))
+churn_names = int(os.environ.get("CHURN_NAMES", "1000"))
 binaries = [os.path.abspath(b) for b in sys.argv[1:] if b]
 
 
@@ -62,7 +65,7 @@ def start(binary):
         lines = ["10.%d.%d.%d n%d.f%d.e2e.test\n" % (i >> 16 & 255, i >> 8 & 255, i & 255, i, f)
                  for i in range(f * per, min(names, (f + 1) * per))]
         (hosts / ("f%d" % f)).write_text("".join(lines))
-    env = node_env(ENABLE_DNS_SYNC="true", DISCOVERY_PORT="0", LOG_LEVEL="WARNING",
+    env = node_env(ENABLE_DNS_SYNC=os.environ.get("SYNC", "true"), DISCOVERY_PORT="0", LOG_LEVEL="WARNING",
                    HOSTS_DIRECTORY=str(hosts))
     env["SWIM_PORT"] = str(free_port(env["CLUSTER_BIND_ADDRESS"]))
     for k in ("ASAN_OPTIONS", "UBSAN_OPTIONS"):
@@ -92,13 +95,23 @@ for b, node, hosts in runs:
     for i in range(burst):
         until(lambda: answers(node, "b%d.e2e.test" % i, "172.17.%d.%d" % (i >> 8, i & 255)))
     bursts[b] = time.monotonic() - t0
-print("%d names in %d files; one-name file rewritten %d times; %d new files back to back" % (
-    names, files, rounds, burst))
+after = {b: sample(n)["rss_kb"] / 1024 for b, n, _ in runs}
+for g in range(churn):
+    for b, node, hosts in runs:
+        write(hosts / "churn", "".join("172.18.%d.%d c%d-g%d.e2e.test\n" % (i >> 8, i & 255, i, g)
+                                       for i in range(churn_names)))
+        i = churn_names - 1
+        until(lambda: answers(node, "c%d-g%d.e2e.test" % (i, g), "172.18.%d.%d" % (i >> 8, i & 255)))
+churned = {b: sample(n)["rss_kb"] / 1024 for b, n, _ in runs}
+time.sleep(2)  # background work settles
+print("%d names in %d files; one-name file rewritten %d times; %d new files back to back; "
+      "%d names replaced %d times" % (names, files, rounds, burst, churn_names, churn))
 for b, node, _ in runs:
     s = sorted(lat[b])
     print("%-40s rewrite→answered median %6.1f ms  max %6.1f ms | burst %6.2f s | "
-          "RSS %5.1f MB loaded, %5.1f MB after" % (
-              b[-40:], s[len(s) // 2] * 1e3, s[-1] * 1e3, bursts[b], loaded[b],
-              sample(node)["rss_kb"] / 1024))
+          "RSS %5.1f MB loaded, %5.1f MB after, %5.1f MB at the end of the churn, %5.1f MB 2 s later "
+          "(%s entries, %s tombstones)" % (
+              b[-40:], s[len(s) // 2] * 1e3, s[-1] * 1e3, bursts[b], loaded[b], after[b], churned[b],
+              sample(node)["rss_kb"] / 1024, sample(node)["entries"], sample(node)["tombstones"]))
 for _, node, _ in runs:
     node.stop()

@@ -7,6 +7,7 @@
  * background thread builds a new base from a copy of the served pairs taken at that publication;
  * the next publication installs it with a delta of only the names changed since the copy. Small
  * tables and changes touching a large share of the names are rebuilt in full at once. */
+#include <malloc.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
@@ -30,6 +31,7 @@ struct pairs {
 void rt_overlay_init(struct records *t)
 {
     pthread_cond_init(&t->ov.cv, NULL);
+    mallopt(M_MMAP_THRESHOLD, 256 * 1024);
 }
 
 void rt_overlay_tune(struct records *t, size_t full_below, size_t full_share, size_t delta_max)
@@ -180,6 +182,7 @@ static void *merger(void *arg)
         if (ov->stop)
             break;
         rt_unlock_publish(t); /* installs it unless a batch is open */
+        malloc_trim(0);
         rt_lock(t);
     }
     pthread_mutex_unlock(&t->mu);
