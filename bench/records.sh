@@ -7,6 +7,9 @@
 # Side by side with another tree (e.g. `git archive main | tar -x -C /tmp/base`, release build in
 # /tmp/base/build): BASE=/tmp/base compiles the same records_bench.c against that tree's record
 # library and runs both in alternating rounds (rows "new" and "base"). NICE=N runs at niceness N.
+# E2E=1 then also runs bench/records_e2e.py on the joyride binaries (BUILD's, and BASE's): a hosts
+# directory of NAMES=100000 names, one-name file rewritten until dnspython sees it, a burst of new
+# files, churn, RSS (see that file for its variables).
 set -eu
 cd "$(dirname "$0")/.."
 BUILD=${BUILD:-build}
@@ -44,3 +47,14 @@ while [ "$r" -le "$ROUNDS" ]; do
     done
     r=$((r + 1))
 done
+
+if [ -n "${E2E:-}" ]; then
+    ninja -C "$BUILD" src/joyride >/dev/null
+    bins=$BUILD/src/joyride
+    if [ -n "${BASE:-}" ]; then
+        ninja -C "$BASE/build" src/joyride >/dev/null
+        bins="$bins $BASE/build/src/joyride"
+    fi
+    # shellcheck disable=SC2086
+    $PRIO /usr/bin/python3 bench/records_e2e.py $bins
+fi
