@@ -1,5 +1,5 @@
 /* records/byname.c — the record table's index by name: one node per name that some entry has and
- * per ancestor of one, with the entries of that name (every owner), its parent, whether the last
+ * per ancestor of one, with the entries of that name (every owner), whether the last
  * publication served addresses for it and how many names below it it served (so it exists as an
  * empty non-terminal). Writers mark the names they change; the
  * publication refreshes only those (shadowing, served set, ancestors' counts). */
@@ -20,7 +20,7 @@ static struct rname *find(const struct rt_index *x, const char *s, size_t n, uin
     if (!x->nb)
         return NULL;
     for (struct rname *nm = x->b[h & (x->nb - 1)]; nm; nm = nm->hnext)
-        if (nm->hash == h && strncmp(nm->name, s, n) == 0 && nm->name[n] == '\0')
+        if (strncmp(nm->name, s, n) == 0 && nm->name[n] == '\0')
             return nm;
     return NULL;
 }
@@ -34,8 +34,9 @@ static bool grow(struct rt_index *x)
     for (size_t i = 0; i < x->nb; i++) {
         for (struct rname *nm = x->b[i], *nx; nm; nm = nx) {
             nx = nm->hnext;
-            nm->hnext = b[nm->hash & (nb - 1)];
-            b[nm->hash & (nb - 1)] = nm;
+            uint32_t h = name_hash(nm->name, strlen(nm->name));
+            nm->hnext = b[h & (nb - 1)];
+            b[h & (nb - 1)] = nm;
         }
     }
     free(x->b);
@@ -52,7 +53,7 @@ static struct rname *get(struct records *t, const char *s, size_t n)
     struct rname *nm = find(x, s, n, h);
     if (nm)
         return nm;
-    if (x->n >= x->nb && !grow(x))
+    if (x->n >= 2 * x->nb && !grow(x)) /* chains of two on average at most */
         return NULL;
     struct rname *parent = NULL;
     const char *dot = memchr(s, '.', n);
@@ -65,8 +66,6 @@ static struct rname *get(struct records *t, const char *s, size_t n)
         return NULL;
     }
     memcpy(nm->name, s, n);
-    nm->hash = h;
-    nm->parent = parent;
     if (parent)
         parent->nchild++;
     nm->hnext = x->b[h & (x->nb - 1)];
@@ -78,6 +77,15 @@ static struct rname *get(struct records *t, const char *s, size_t n)
 struct rname *rt_name_get(struct records *t, const char *name)
 {
     return get(t, name, strlen(name));
+}
+
+struct rname *rt_name_parent(struct records *t, const struct rname *nm)
+{
+    const char *dot = strchr(nm->name, '.');
+    if (!dot)
+        return NULL;
+    size_t n = strlen(dot + 1);
+    return find(&t->idx, dot + 1, n, name_hash(dot + 1, n));
 }
 
 struct rname *rt_name_find(struct records *t, const char *name)
@@ -124,14 +132,15 @@ void rt_name_release(struct records *t, struct rname *nm)
 {
     while (nm && !nm->entries && !nm->nchild && !nm->changed && !nm->dstamp && !nm->served) {
         struct rt_index *x = &t->idx;
-        for (struct rname **pp = &x->b[nm->hash & (x->nb - 1)]; *pp; pp = &(*pp)->hnext) {
+        struct rname *parent = rt_name_parent(t, nm);
+        uint32_t h = name_hash(nm->name, strlen(nm->name));
+        for (struct rname **pp = &x->b[h & (x->nb - 1)]; *pp; pp = &(*pp)->hnext) {
             if (*pp == nm) {
                 *pp = nm->hnext;
                 break;
             }
         }
         x->n--;
-        struct rname *parent = nm->parent;
         if (parent)
             parent->nchild--;
         if (t->ov.merging) {
@@ -214,7 +223,7 @@ bool rt_name_refresh(struct records *t, struct rname *nm, bool *changed)
     bool served = count > 0;
     *changed = served != nm->served || !same;
     if (served != nm->served)
-        for (struct rname *p = nm->parent; p; p = p->parent)
+        for (struct rname *p = rt_name_parent(t, nm); p; p = rt_name_parent(t, p))
             served ? p->ndesc++ : p->ndesc--;
     ov->count = ov->count - old + count;
     nm->served = served;

@@ -24,14 +24,12 @@ struct snap_pair;
 /* One name of the index by name: every name some entry has, and every ancestor of one. */
 struct rname {
     struct rname *hnext;   /* index hash chain; once unlinked, the list of names freed later */
-    struct rname *parent;  /* the name one label up; NULL for a top-level label */
     struct entry *entries; /* entries of this name, every owner (entry.nnext) */
-    uint64_t dstamp;       /* publication that last put it in the delta; 0: not in the delta */
-    uint32_t hash;
-    uint32_t nchild; /* index names whose parent this is */
-    uint32_t ndesc;  /* names below it (any depth) with served addresses: an empty non-terminal */
-    bool served;     /* the last publication served addresses for it */
-    bool changed;    /* in the index's list of names changed since the last publication */
+    uint32_t dstamp;       /* publication that last put it in the delta; 0: not in the delta */
+    uint32_t nchild;       /* index names whose parent this is */
+    uint32_t ndesc; /* names below it (any depth) with served addresses: an empty non-terminal */
+    bool served;    /* the last publication served addresses for it */
+    bool changed;   /* in the index's list of names changed since the last publication */
     char name[];
 };
 
@@ -78,7 +76,7 @@ struct rt_overlay {
     struct rec_snapshot *base;
     struct rname **d; /* names in the delta (dstamp != 0) */
     size_t nd, capd;
-    uint64_t pubseq;                          /* publications that changed the served set */
+    uint32_t pubseq;                          /* publications that changed the served set */
     size_t count;                             /* served (name, address) pairs */
     size_t full_below, full_share, delta_max; /* rt_overlay_tune */
     struct rec_addr *scratch;
@@ -92,7 +90,8 @@ struct rt_overlay {
     bool need_full; /* the delta could not be kept: the next publication rebuilds in full */
     struct snap_pair *mpairs; /* the job, NULL once taken */
     size_t nmpairs;
-    uint64_t mseq, mversion;
+    uint32_t mseq;
+    uint64_t mversion;
     struct rec_snapshot *merged; /* built, installed by the next publication */
     struct rname *grave;         /* names unlinked while a merge may still read them */
     size_t merges, full_builds;  /* counters (tests, stats) */
@@ -154,7 +153,8 @@ struct rname *rt_name_get(struct records *t, const char *name); /* finds or adds
 void rt_name_link(struct records *t, struct entry *e);
 void rt_name_unlink(struct records *t, struct entry *e);
 void rt_name_touch(struct records *t, struct rname *nm);
-struct rname *rt_name_find(struct records *t, const char *name); /* NULL if absent */
+struct rname *rt_name_find(struct records *t, const char *name);         /* NULL if absent */
+struct rname *rt_name_parent(struct records *t, const struct rname *nm); /* one label up */
 bool rt_name_refresh(struct records *t, struct rname *nm, bool *changed);
 void rt_name_release(struct records *t, struct rname *nm);
 void rt_name_free_all(struct records *t);

@@ -73,9 +73,10 @@ static bool collect_all(struct records *t, struct pairs *p)
 }
 
 /* Puts nm and its ancestors in the delta (stamped with this publication). */
-static bool delta_add(struct rt_overlay *ov, struct rname *nm)
+static bool delta_add(struct records *t, struct rname *nm)
 {
-    for (; nm && nm->dstamp != ov->pubseq; nm = nm->parent) {
+    struct rt_overlay *ov = &t->ov;
+    for (; nm && nm->dstamp != ov->pubseq; nm = rt_name_parent(t, nm)) {
         if (!nm->dstamp) {
             if (!vec_grow(ov->d, ov->capd, ov->nd + 1))
                 return false;
@@ -105,7 +106,7 @@ static void delta_drop(struct records *t, size_t from)
 
 /* Keeps in the delta only the names changed after publication seq (a merged base holds the
  * state of that publication). */
-static void delta_prune(struct records *t, uint64_t seq)
+static void delta_prune(struct records *t, uint32_t seq)
 {
     struct rt_overlay *ov = &t->ov;
     size_t k = 0;
@@ -195,6 +196,8 @@ bool rt_overlay_publish(struct records *t)
 {
     struct rt_overlay *ov = &t->ov;
     struct rt_index *x = &t->idx;
+    if (ov->pubseq >= UINT32_MAX - 1)
+        ov->need_full = true; /* stamps restart after a full build */
     ov->pubseq++;
     bool any = false, ch;
     if (x->lost) {
@@ -205,7 +208,7 @@ bool rt_overlay_publish(struct records *t)
                 if (!rt_name_refresh(t, nm, &ch))
                     return false;
                 any |= ch;
-                if (ch && !delta_add(ov, nm))
+                if (ch && !delta_add(t, nm))
                     ov->need_full = true;
             }
         }
@@ -223,7 +226,7 @@ bool rt_overlay_publish(struct records *t)
         nm->changed = false;
         if (ch) {
             any = true;
-            if (!delta_add(ov, nm))
+            if (!delta_add(t, nm))
                 ov->need_full = true;
         }
         rt_name_release(t, nm);
@@ -257,9 +260,12 @@ bool rt_overlay_publish(struct records *t)
         if (base && base != ov->base)
             snap_free(base); /* a merged base superseded before it was published */
         delta_drop(t, 0);
+        ov->pubseq = 0;
         ov->count = records_snapshot_count(s);
         ov->need_full = false;
         ov->full_builds++;
+        if (t->idx.n > full_below)
+            malloc_trim(0); /* a large build (a load): return what it freed */
         rt_install(t, s, s);
     } else if (!ov->nd && records_snapshot_version(base) == version) {
         rt_install(t, base, base);
