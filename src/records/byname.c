@@ -28,7 +28,7 @@ static struct rname *find(const struct rt_index *x, const char *s, size_t n, uin
 static bool grow(struct rt_index *x)
 {
     size_t nb = x->nb ? x->nb * 2 : 64;
-    struct rname **b = calloc(nb, sizeof *b);
+    struct rname **b = calloc(nb, sizeof(struct rname *));
     if (!b)
         return false;
     for (size_t i = 0; i < x->nb; i++) {

@@ -219,7 +219,7 @@ bool rt_overlay_publish(struct records *t)
     for (size_t i = 0; i < x->nch; i++) {
         struct rname *nm = x->ch[i];
         if (!rt_name_refresh(t, nm, &ch)) {
-            memmove(x->ch, x->ch + i, (x->nch - i) * sizeof *x->ch);
+            memmove(x->ch, x->ch + i, (x->nch - i) * sizeof(struct rname *));
             x->nch -= i;
             return false;
         }

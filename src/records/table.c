@@ -55,7 +55,7 @@ static const char *source_get(struct records *t, const char *source)
     }
     if (t->nsources >= t->nsb) {
         size_t nb = t->nsb ? t->nsb * 2 : 16;
-        struct rsrc **b = calloc(nb, sizeof *b);
+        struct rsrc **b = calloc(nb, sizeof(struct rsrc *));
         if (!b)
             return NULL;
         for (size_t i = 0; i < t->nsb; i++) {
@@ -213,10 +213,11 @@ struct owner *rt_owner_create(struct records *t, const char *id)
 size_t rt_owner_clear(struct records *t, struct owner *o)
 {
     size_t live = 0;
-    while (o->head) {
-        if (!o->head->tomb)
+    for (struct entry *e = o->head, *nx; e; e = nx) {
+        nx = e->onext;
+        if (!e->tomb)
             live++;
-        rt_entry_del(t, o->head);
+        rt_entry_del(t, e);
     }
     return live;
 }
@@ -352,13 +353,13 @@ struct records *records_new(const char *local_owner, uint64_t boot_epoch)
     if (!t)
         return NULL;
     pthread_mutex_init(&t->mu, NULL);
+    rt_overlay_init(t);
     t->local = rt_owner_create(t, local_owner);
     if (!t->local)
         goto fail;
     t->local->local = true;
     t->local->has_state = true;
     t->local->epoch = boot_epoch;
-    rt_overlay_init(t);
     t->dirty = true;
     rt_publish(t);
     if (!t->snap)
@@ -547,7 +548,7 @@ int records_set_source(struct records *t, const char *source, const struct rec_i
     int changes = 0, rc = 0;
     /* The source's entries after this call; the ones before come from its own list, so the cost
      * follows the source, not the table. */
-    struct entry **live = malloc((m ? m : 1) * sizeof *live);
+    struct entry **live = malloc((m ? m : 1) * sizeof(struct entry *));
     if (!live) {
         free(copy);
         return -1;
