@@ -4,8 +4,9 @@
  * and shadowing change all the time), the published snapshot, delta over base, answers every name
  * exactly as a snapshot rebuilt in full from the served set that this test derives itself from the
  * listing (tombstones, dormant owners, hosts shadowing), with the same count and a version that
- * changes exactly when the served set does. Background merges are tuned to happen often. Also: a
- * one-name change at 100k records costs far less than a rebuild. */
+ * changes exactly when the served set does. Background merges are tuned to happen often. Also:
+ * concurrent readers see a whole change or none of it across merges, and a one-name change at 100k
+ * records costs far less than a rebuild. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -13,6 +14,7 @@
 #include <cmocka.h>
 
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -304,6 +306,95 @@ static void test_incremental_equals_full_rebuild_observed(void **state)
         run_sequence(seed * 0x2545f4914f6cdd1dull, 1500, 1 + seed % 8, true);
 }
 
+/* ---- concurrent readers while deltas are published and merged ---- */
+
+#define CONC_NAMES 10
+
+struct conc {
+    struct records *t;
+    _Atomic bool stop;
+    _Atomic long rounds, torn;
+};
+
+/* The group's names are all absent, or all answer the same single address. */
+static void *reader_main(void *arg)
+{
+    struct conc *c = arg;
+    records_reader_register();
+    uint8_t w[CONC_NAMES][32];
+    size_t wl[CONC_NAMES];
+    for (int i = 0; i < CONC_NAMES; i++) {
+        char n[32];
+        snprintf(n, sizeof n, "g%d.sub%d.conc.test", i, i % 3);
+        wl[i] = records_name_to_wire(n, w[i]);
+    }
+    while (!atomic_load(&c->stop)) {
+        records_read_lock();
+        const struct rec_snapshot *s = records_snapshot(c->t);
+        int k = -1;
+        bool ok = true;
+        for (int i = 0; i < CONC_NAMES; i++) {
+            const struct rec_rrset *rr = records_lookup(s, w[i], wl[i]);
+            int v = !rr || rr->n_a != 1 ? -2 : rr->a[0][3];
+            ok &= k == -1 || v == k;
+            k = v;
+        }
+        records_read_unlock();
+        if (!ok)
+            atomic_fetch_add(&c->torn, 1);
+        atomic_fetch_add(&c->rounds, 1);
+    }
+    records_reader_unregister();
+    return NULL;
+}
+
+/* A group of names replaced as one source, among 5000 other names, with background merges every
+ * few changes: readers see the whole group's change or none of it. */
+static void test_readers_see_whole_changes_across_merges(void **state)
+{
+    (void)state;
+    struct records *t = records_new("me", 1);
+    assert_non_null(t);
+    rt_overlay_tune(t, 1, 0, 8);
+    struct rec_input *bulk = calloc(5000, sizeof *bulk);
+    assert_non_null(bulk);
+    for (int i = 0; i < 5000; i++) {
+        snprintf(bulk[i].name, sizeof bulk[i].name, "b%d.sub%d.conc.test", i, i % 3);
+        assert_true(records_parse_addr("10.1.0.1", &bulk[i].addr));
+    }
+    assert_int_equal(records_set_source(t, "hosts:/bulk", bulk, 5000), 5000);
+    free(bulk);
+    struct conc c = {.t = t};
+    pthread_t th[3];
+    for (int i = 0; i < 3; i++)
+        assert_int_equal(pthread_create(&th[i], NULL, reader_main, &c), 0);
+    for (int round = 0; round < 600; round++) {
+        struct rec_input v[CONC_NAMES + 1];
+        memset(v, 0, sizeof v);
+        char addr[32];
+        snprintf(addr, sizeof addr, "10.9.0.%d", round % 250);
+        for (int i = 0; i < CONC_NAMES; i++) {
+            snprintf(v[i].name, sizeof v[i].name, "g%d.sub%d.conc.test", i, i % 3);
+            assert_true(records_parse_addr(addr, &v[i].addr));
+        }
+        /* Other names change too, so the delta grows and merges keep happening. */
+        snprintf(v[CONC_NAMES].name, sizeof v[0].name, "other%d.conc.test", round);
+        assert_true(records_parse_addr(addr, &v[CONC_NAMES].addr));
+        size_t n = round % 10 == 9 ? 0 : CONC_NAMES + 1;
+        assert_true(records_set_source(t, "hosts:/group", v, n) > 0);
+    }
+    atomic_store(&c.stop, true);
+    for (int i = 0; i < 3; i++)
+        pthread_join(th[i], NULL);
+    rt_lock(t);
+    size_t merges = t->ov.merges;
+    pthread_mutex_unlock(&t->mu);
+    assert_int_equal(atomic_load(&c.torn), 0);
+    assert_true(atomic_load(&c.rounds) > 0);
+    assert_true(merges > 0);
+    records_free(t);
+}
+
 static double now_s(void)
 {
     struct timespec ts;
@@ -364,6 +455,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_incremental_equals_full_rebuild),
         cmocka_unit_test(test_incremental_equals_full_rebuild_observed),
+        cmocka_unit_test(test_readers_see_whole_changes_across_merges),
         cmocka_unit_test(test_change_cost_follows_the_change),
     };
     records_reader_register();
