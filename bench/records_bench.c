@@ -9,7 +9,8 @@
  *   - the heap in use by the table (glibc mallinfo2) after loading and after the changes.
  * It uses only the public records.h API, so the same source builds against an older library.
  * Usage: records_bench [records...]   (default: 1000 10000 100000 1000000)
- * Environment: CHANGES (changes per size, default 2000; fewer when a change takes long). */
+ * Environment: CHANGES (changes per size, default 2000; fewer when a change takes long), LOOKUPS
+ * (that many lookups instead of one second's worth, e.g. to count instructions with perf stat). */
 #include <malloc.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -141,6 +142,8 @@ static void run(long nrec, int max_changes)
         ql[i] = (uint8_t)records_name_to_wire(name, qw[i]);
     }
     long lookups = 0, hits = 0;
+    const char *fixed = getenv("LOOKUPS"); /* a fixed number instead of one second (perf stat) */
+    long nfixed = fixed ? atol(fixed) : 0;
     t0 = now_s();
     double el;
     do {
@@ -150,7 +153,8 @@ static void run(long nrec, int max_changes)
             records_read_unlock();
         }
         lookups += NQ;
-    } while ((el = now_s() - t0) < 1.0);
+        el = now_s() - t0;
+    } while (fixed ? lookups < nfixed : el < 1.0);
     long want_hits = lookups / NQ * (NQ - (NQ + 1) / 10);
     free(qw);
     free(ql);

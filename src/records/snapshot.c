@@ -11,6 +11,7 @@
 #include "core/vec.h"
 
 #define SNAP_EMPTY UINT32_MAX
+#define SNAP_FILTER_BITS 4096
 
 struct snap_slot {
     uint32_t hash;
@@ -33,7 +34,8 @@ struct rec_snapshot {
     struct snap_slot *slots;
     struct snap_node *nodes;
     const uint8_t *names;
-    const struct rec_snapshot *base; /* snap_set_base: consulted for names this one lacks */
+    const struct rec_snapshot *base;        /* snap_set_base: consulted for names this one lacks */
+    uint64_t filter[SNAP_FILTER_BITS / 64]; /* with a base: a bit per name's hash, see lookups */
     struct rec_snapshot *retired_next;
 };
 
@@ -325,6 +327,12 @@ void snap_set_base(struct rec_snapshot *s, const struct rec_snapshot *base, size
 {
     s->base = base;
     s->count = count;
+    for (uint32_t j = 0; j <= s->mask; j++) {
+        if (s->slots[j].node != SNAP_EMPTY) {
+            uint32_t b = s->slots[j].hash % SNAP_FILTER_BITS;
+            s->filter[b / 64] |= 1ull << (b % 64);
+        }
+    }
 }
 
 static const struct snap_node *snap_find(const struct rec_snapshot *s, uint64_t h,
@@ -348,7 +356,11 @@ const struct rec_rrset *records_lookup(const struct rec_snapshot *s, const uint8
     if (!s || !wire || wire_len == 0 || wire_len > REC_WIRE_MAX)
         return NULL;
     uint64_t h = wire_hash(wire, wire_len);
-    const struct snap_node *nd = snap_find(s, h, wire, wire_len);
+    /* Over a base, most names are not in this (small) snapshot: the filter says so at once. */
+    uint32_t b = (uint32_t)h % SNAP_FILTER_BITS;
+    const struct snap_node *nd = NULL;
+    if (!s->base || (s->filter[b / 64] >> (b % 64) & 1))
+        nd = snap_find(s, h, wire, wire_len);
     if (!nd && s->base)
         nd = snap_find(s->base, h, wire, wire_len);
     return nd && !nd->absent ? &nd->rr : NULL;
