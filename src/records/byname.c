@@ -126,8 +126,7 @@ void rt_name_unlink(struct records *t, struct entry *e)
 }
 
 /* Frees nm (and then its parent, and so on) when nothing needs it any more: no entries, no
- * children, not waiting for a publication, not in the published delta, served by nobody. While a
- * background merge may still read its name it is parked on the grave list instead. */
+ * children, not waiting for a publication, not in the published delta, served by nobody. */
 void rt_name_release(struct records *t, struct rname *nm)
 {
     while (nm && !nm->entries && !nm->nchild && !nm->changed && !nm->dstamp && !nm->served) {
@@ -143,12 +142,7 @@ void rt_name_release(struct records *t, struct rname *nm)
         x->n--;
         if (parent)
             parent->nchild--;
-        if (t->ov.merging) {
-            nm->hnext = t->ov.grave;
-            t->ov.grave = nm;
-        } else {
-            free(nm);
-        }
+        free(nm);
         nm = parent;
     }
 }

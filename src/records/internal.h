@@ -83,17 +83,18 @@ struct rt_overlay {
     size_t capscratch;
     struct snap_pair *pairs;
     size_t cappairs;
-    /* Background merge: a copy of the served pairs at publication mseq, built into a new base. */
+    /* Background merge: the snapshot published at publication mseq (and its base), pinned, is
+     * built into a new base. A pinned snapshot that gets retired waits for the merge's end. */
     pthread_t thr;
     pthread_cond_t cv;
     bool thr_started, stop, merging, obsolete;
     bool need_full; /* the delta could not be kept: the next publication rebuilds in full */
-    struct snap_pair *mpairs; /* the job, NULL once taken */
-    size_t nmpairs;
+    bool job;       /* pinned, not yet taken by the merger */
+    struct rec_snapshot *pin[2];
+    bool pin_retired[2];
     uint32_t mseq;
     uint64_t mversion;
     struct rec_snapshot *merged; /* built, installed by the next publication */
-    struct rname *grave;         /* names unlinked while a merge may still read them */
     size_t merges, full_builds;  /* counters (tests, stats) */
 };
 
@@ -175,5 +176,6 @@ void rt_publish(struct records *t);
 void rt_unlock_publish(struct records *t);
 void rt_free_snapshots(struct records *t);
 void rt_install(struct records *t, struct rec_snapshot *pub, struct rec_snapshot *base);
+void rt_unpin(struct records *t); /* the merge is done with its snapshots */
 
 #endif

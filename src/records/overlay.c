@@ -4,8 +4,9 @@
  * is an empty non-terminal, or that it no longer exists — all built by snap_build like the base.
  * A publication refreshes only the names writers marked (byname.c) and rebuilds only the delta, so
  * its cost follows the delta, not the table. Once the delta holds more than delta_max names, a
- * background thread builds a new base from a copy of the served pairs taken at that publication;
- * the next publication installs it with a delta of only the names changed since the copy. Small
+ * background thread builds a new base from what that publication's snapshot answers (pinned, read
+ * without the lock); the next publication installs it with a delta of only the names changed
+ * since. Small
  * tables and changes touching a large share of the names are rebuilt in full at once. */
 #include <malloc.h>
 #include <pthread.h>
@@ -122,26 +123,19 @@ static void delta_prune(struct records *t, uint32_t seq)
 
 static void *merger(void *arg);
 
-/* Hands a copy of every served pair (as of this publication) to the merger thread. */
+/* Hands the snapshot just published (and its base) to the merger thread, which builds a new base
+ * from what they answer without the lock. */
 static void merge_start(struct records *t, uint64_t version)
 {
     struct rt_overlay *ov = &t->ov;
-    struct pairs p = {0};
-    if (!collect_all(t, &p)) {
-        free(p.v);
-        return;
-    }
     if (!ov->thr_started) {
-        if (pthread_create(&ov->thr, NULL, merger, t) != 0) {
-            free(p.v);
+        if (pthread_create(&ov->thr, NULL, merger, t) != 0)
             return;
-        }
         ov->thr_started = true;
     }
-    ov->mpairs = p.v ? p.v : malloc(sizeof *p.v);
-    if (!ov->mpairs)
-        return;
-    ov->nmpairs = p.n;
+    ov->pin[0] = t->snap;
+    ov->pin[1] = ov->base;
+    ov->job = true;
     ov->mseq = ov->pubseq;
     ov->mversion = version;
     ov->merging = true;
@@ -155,24 +149,23 @@ static void *merger(void *arg)
     struct rt_overlay *ov = &t->ov;
     rt_lock(t);
     for (;;) {
-        while (!ov->stop && !ov->mpairs)
+        while (!ov->stop && !ov->job)
             pthread_cond_wait(&ov->cv, &t->mu);
         if (ov->stop)
             break;
-        struct snap_pair *p = ov->mpairs;
-        size_t n = ov->nmpairs;
+        const struct rec_snapshot *src = ov->pin[0];
         uint64_t version = ov->mversion;
-        ov->mpairs = NULL;
+        ov->job = false;
         pthread_mutex_unlock(&t->mu);
-        struct rec_snapshot *s = snap_build(p, n, version);
+        struct snap_pair *p = NULL;
+        char *names = NULL;
+        size_t n = 0;
+        struct rec_snapshot *s = snap_pairs(src, &p, &n, &names) ? snap_build(p, n, version) : NULL;
         free(p);
+        free(names);
         rt_lock(t);
         ov->merging = false;
-        while (ov->grave) {
-            struct rname *nx = ov->grave->hnext;
-            free(ov->grave);
-            ov->grave = nx;
-        }
+        rt_unpin(t);
         if (s && !ov->obsolete && !ov->stop) {
             ov->merged = s;
             ov->merges++;
@@ -307,6 +300,9 @@ void rt_overlay_stop(struct records *t)
     if (started)
         pthread_join(ov->thr, NULL);
     ov->thr_started = false;
+    rt_lock(t);
+    rt_unpin(t); /* a job never taken */
+    pthread_mutex_unlock(&t->mu);
 }
 
 void rt_overlay_free(struct records *t)
@@ -315,14 +311,8 @@ void rt_overlay_free(struct records *t)
     free(ov->d);
     free(ov->scratch);
     free(ov->pairs);
-    free(ov->mpairs);
     if (ov->merged)
         snap_free(ov->merged);
-    while (ov->grave) {
-        struct rname *nx = ov->grave->hnext;
-        free(ov->grave);
-        ov->grave = nx;
-    }
     pthread_cond_destroy(&ov->cv);
     memset(ov, 0, sizeof *ov);
 }

@@ -60,12 +60,29 @@ void rt_publish(struct records *t)
 
 static void retire(struct records *t, struct rec_snapshot *s)
 {
+    for (int i = 0; i < 2; i++) {
+        if (s == t->ov.pin[i]) {
+            t->ov.pin_retired[i] = true; /* retired once the merge reading it is done */
+            return;
+        }
+    }
     *snap_next(s) = t->retired;
     t->retired = s;
 }
 
 /* Makes pub the snapshot readers see and base the one deltas stack over; the previous ones are
  * retired (freed after a grace period) unless still in use. */
+void rt_unpin(struct records *t)
+{
+    struct rec_snapshot *p[2] = {t->ov.pin[0], t->ov.pin[1]};
+    bool r[2] = {t->ov.pin_retired[0], t->ov.pin_retired[1]};
+    memset(t->ov.pin, 0, sizeof t->ov.pin);
+    memset(t->ov.pin_retired, 0, sizeof t->ov.pin_retired);
+    for (int i = 0; i < 2; i++)
+        if (r[i] && !(i == 1 && p[1] == p[0]))
+            retire(t, p[i]);
+}
+
 void rt_install(struct records *t, struct rec_snapshot *pub, struct rec_snapshot *base)
 {
     struct rec_snapshot *old_pub = SNAP_PUBLISH(&t->snap, pub);

@@ -366,6 +366,96 @@ const struct rec_rrset *records_lookup(const struct rec_snapshot *s, const uint8
     return nd && !nd->absent ? &nd->rr : NULL;
 }
 
+/* Whether the name of base node nd is hidden by s (s holds it). */
+static bool hidden(const struct rec_snapshot *s, const struct rec_snapshot *base,
+                   const struct snap_node *nd)
+{
+    const uint8_t *w = base->names + nd->name_off;
+    uint64_t h = wire_hash(w, nd->name_len);
+    uint32_t b = (uint32_t)h % SNAP_FILTER_BITS;
+    return (s->filter[b / 64] >> (b % 64) & 1) && snap_find(s, h, w, nd->name_len);
+}
+
+/* Calls emit for every node of what s answers (s, then its base's nodes s does not hide) that
+ * has addresses. */
+static void each_answer(const struct rec_snapshot *s,
+                        void (*emit)(const struct rec_snapshot *l, const struct snap_node *nd,
+                                     void *ctx),
+                        void *ctx)
+{
+    for (int layer = 0; layer < 2; layer++) {
+        const struct rec_snapshot *l = layer ? s->base : s;
+        for (size_t i = 0; l && i < l->nnames; i++) {
+            const struct snap_node *nd = &l->nodes[i];
+            if (!nd->absent && (nd->rr.n_a || nd->rr.n_aaaa) && (!layer || !hidden(s, l, nd)))
+                emit(l, nd, ctx);
+        }
+    }
+}
+
+struct pairs_out {
+    size_t n, bytes;
+    struct snap_pair *pairs;
+    char *names;
+};
+
+static void count_answer(const struct rec_snapshot *l, const struct snap_node *nd, void *ctx)
+{
+    (void)l;
+    struct pairs_out *o = ctx;
+    o->n += (size_t)nd->rr.n_a + nd->rr.n_aaaa;
+    o->bytes += nd->name_len;
+}
+
+static void put_answer(const struct rec_snapshot *l, const struct snap_node *nd, void *ctx)
+{
+    struct pairs_out *o = ctx;
+    char *name = o->names + o->bytes;
+    const uint8_t *w = l->names + nd->name_off;
+    size_t k = 0;
+    for (size_t i = 0; w[i]; i += (size_t)w[i] + 1) {
+        if (k)
+            name[k++] = '.';
+        memcpy(name + k, w + i + 1, w[i]);
+        k += w[i];
+    }
+    name[k] = '\0';
+    o->bytes += nd->name_len;
+    for (uint16_t i = 0; i < nd->rr.n_a; i++) {
+        struct snap_pair *p = &o->pairs[o->n++];
+        memset(p, 0, sizeof *p);
+        p->name = name;
+        p->addr.type = REC_A;
+        memcpy(p->addr.bytes, nd->rr.a[i], 4);
+    }
+    for (uint16_t i = 0; i < nd->rr.n_aaaa; i++) {
+        struct snap_pair *p = &o->pairs[o->n++];
+        memset(p, 0, sizeof *p);
+        p->name = name;
+        p->addr.type = REC_AAAA;
+        memcpy(p->addr.bytes, nd->rr.aaaa[i], 16);
+    }
+}
+
+bool snap_pairs(const struct rec_snapshot *s, struct snap_pair **pairs, size_t *n, char **names)
+{
+    struct pairs_out o = {0};
+    each_answer(s, count_answer, &o);
+    o.pairs = malloc((o.n ? o.n : 1) * sizeof *o.pairs);
+    o.names = malloc(o.bytes ? o.bytes : 1);
+    if (!o.pairs || !o.names) {
+        free(o.pairs);
+        free(o.names);
+        return false;
+    }
+    o.n = o.bytes = 0;
+    each_answer(s, put_answer, &o);
+    *pairs = o.pairs;
+    *n = o.n;
+    *names = o.names;
+    return true;
+}
+
 uint64_t records_snapshot_version(const struct rec_snapshot *s)
 {
     return s->version;

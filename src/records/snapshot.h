@@ -31,6 +31,11 @@ uint64_t snap_digest(const struct rec_snapshot *s);
  * and from base for the others; count is the whole's served pairs. */
 void snap_set_base(struct rec_snapshot *s, const struct rec_snapshot *base, size_t count);
 
+/* Every (name, address) pair s answers (with its base, if stacked), as snap_build takes them, for
+ * building a new base: *pairs and *names (the names, presentation form) are the caller's to free.
+ * False on allocation failure. */
+bool snap_pairs(const struct rec_snapshot *s, struct snap_pair **pairs, size_t *n, char **names);
+
 /* Retired-list link used by the table while a snapshot waits for a grace period. */
 struct rec_snapshot **snap_next(struct rec_snapshot *s);
 
