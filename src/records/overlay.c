@@ -12,6 +12,9 @@
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 
 #include "core/log.h"
 #include "core/vec.h"
@@ -22,6 +25,7 @@
 #define FULL_BELOW 1024 /* index names up to which every publication rebuilds in full */
 #define DELTA_MIN 64    /* delta size at which a background merge starts, at least ... */
 #define DELTA_MAX 512   /* ... and at most, else 1/64 of the index */
+#define MERGER_NICE 10  /* the merger thread's niceness */
 #define FULL_SHARE 4    /* a delta of 1/4 of the index or more: rebuild in full at once */
 
 struct pairs {
@@ -147,6 +151,9 @@ static void *merger(void *arg)
 {
     struct records *t = arg;
     struct rt_overlay *ov = &t->ov;
+    /* Below the writers and DNS workers (Linux nice is per thread): a merge may take a while, a
+     * publication should not wait for a time slice behind it. */
+    (void)setpriority(PRIO_PROCESS, (id_t)syscall(SYS_gettid), MERGER_NICE);
     rt_lock(t);
     for (;;) {
         while (!ov->stop && !ov->job)
