@@ -6,8 +6,8 @@
  * its cost follows the delta, not the table. Once the delta holds more than delta_max names, a
  * background thread builds a new base from what that publication's snapshot answers (pinned, read
  * without the lock); the next publication installs it with a delta of only the names changed
- * since. Small
- * tables and changes touching a large share of the names are rebuilt in full at once. */
+ * since. Small tables, and changes touching a large share of the names, are rebuilt in full at
+ * once. */
 #include <malloc.h>
 #include <pthread.h>
 #include <stdlib.h>
