@@ -1,8 +1,8 @@
 /* records/byname.c — the record table's index by name: one node per name that some entry has and
- * per ancestor of one, with the entries of that name (every owner), whether the last
- * publication served addresses for it and how many names below it it served (so it exists as an
- * empty non-terminal). Writers mark the names they change; the
- * publication refreshes only those (shadowing, served set, ancestors' counts). */
+ * per ancestor of one, with the entries of that name (every owner), whether the last publication
+ * served addresses for it, and how many names below it it served (so it exists as an empty
+ * non-terminal). Parents are found by looking up the name one label up. Writers mark the names
+ * they change; the publication refreshes only those (shadowing, served set, ancestors' counts). */
 #include <stdlib.h>
 #include <string.h>
 
