@@ -28,6 +28,7 @@ struct snap_node {
 struct rec_snapshot {
     uint64_t version;
     uint64_t digest;
+    uint64_t sum;  /* the digest before its final mix: a sum over pairs */
     size_t count;  /* served (name, address) pairs */
     size_t nnames; /* names including empty non-terminals */
     uint32_t mask; /* slots - 1 */
@@ -300,6 +301,7 @@ struct rec_snapshot *snap_build(struct snap_pair *pairs, size_t n, uint64_t vers
         }
     }
     s->count = count;
+    s->sum = digest;
     s->digest = mix(digest ^ count);
 out:
     free(next);
@@ -323,10 +325,41 @@ struct rec_snapshot **snap_next(struct rec_snapshot *s)
     return &s->retired_next;
 }
 
+/* What node nd (name hash h) adds to its snapshot's sum, as snap_build adds it. */
+static uint64_t node_sum(const struct snap_node *nd, uint32_t h)
+{
+    uint64_t sum = 0;
+    for (uint16_t i = 0; i < nd->rr.n_a; i++) {
+        uint8_t b[16] = {0};
+        memcpy(b, nd->rr.a[i], 4);
+        sum += mix(h ^ wire_hash(b, 16) ^ REC_A);
+    }
+    for (uint16_t i = 0; i < nd->rr.n_aaaa; i++)
+        sum += mix(h ^ wire_hash(nd->rr.aaaa[i], 16) ^ REC_AAAA);
+    return sum;
+}
+
+static const struct snap_node *snap_find(const struct rec_snapshot *s, uint64_t h,
+                                         const uint8_t *wire, size_t wire_len);
+
 void snap_set_base(struct rec_snapshot *s, const struct rec_snapshot *base, size_t count)
 {
     s->base = base;
     s->count = count;
+    /* The whole's digest, as if built in one: the base's sum without the names s replaces. */
+    uint64_t sum = base->sum + s->sum;
+    for (uint32_t j = 0; j <= s->mask; j++) {
+        const struct snap_slot *sl = &s->slots[j];
+        if (sl->node == SNAP_EMPTY)
+            continue;
+        const struct snap_node *nd = &s->nodes[sl->node];
+        const struct snap_node *old =
+            snap_find(base, sl->hash, s->names + nd->name_off, nd->name_len);
+        if (old)
+            sum -= node_sum(old, sl->hash);
+    }
+    s->sum = sum;
+    s->digest = mix(sum ^ count);
     for (uint32_t j = 0; j <= s->mask; j++) {
         if (s->slots[j].node != SNAP_EMPTY) {
             uint32_t b = s->slots[j].hash % SNAP_FILTER_BITS;

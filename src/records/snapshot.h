@@ -28,7 +28,8 @@ void snap_free(struct rec_snapshot *s);
 uint64_t snap_digest(const struct rec_snapshot *s);
 
 /* Stacks s over base: lookups answer from s for every name s holds (none for one marked absent)
- * and from base for the others; count is the whole's served pairs. */
+ * and from base for the others; count is the whole's served pairs. The digest becomes the
+ * whole's, equal to that of the same content built in one. */
 void snap_set_base(struct rec_snapshot *s, const struct rec_snapshot *base, size_t count);
 
 /* Every (name, address) pair s answers (with its base, if stacked), as snap_build takes them, for
