@@ -3,7 +3,7 @@
 # Usage: scripts/deps.sh build|test|bench
 set -eu
 BUILD="gcc meson ninja-build pkg-config zlib1g-dev libmicrohttpd-dev libjansson-dev liburcu-dev libcurl4-openssl-dev libssl-dev libsystemd-dev"
-TEST="$BUILD systemd systemd-container docker-compose dnsmasq-base util-linux binutils clang libclang-rt-14-dev libcmocka-dev python3 python3-pytest python3-dnspython dnsutils knot-dnsutils iproute2 nftables serf docker.io busybox-static curl chromium golang-go golang-github-hashicorp-memberlist-dev"
+TEST="$BUILD systemd systemd-container docker-compose dnsmasq-base util-linux binutils clang libclang-rt-14-dev libcmocka-dev python3 python3-pytest python3-dnspython dnsutils knot knot-dnsutils dnsviz bind9 bind9-utils iproute2 nftables serf docker.io busybox-static curl chromium golang-go golang-github-hashicorp-memberlist-dev"
 BENCH="$BUILD dnsperf knot dnsmasq-base unbound util-linux python3-dnspython"
 case "${1:-build}" in
 build) want=$BUILD ;;
@@ -23,3 +23,10 @@ export DEBIAN_FRONTEND=noninteractive
 $SUDO apt-get -o DPkg::Lock::Timeout=900 update -qq >/dev/null
 # shellcheck disable=SC2086
 $SUDO apt-get -o DPkg::Lock::Timeout=900 install -y -qq --no-install-recommends $missing >/dev/null
+# Servers installed only as test peers (the tests start their own on loopback): keep the
+# packages' system services from running on the machine's real interfaces.
+if [ -d /run/systemd/system ]; then
+    for pair in bind9:named knot:knot unbound:unbound; do
+        case " $missing " in *" ${pair%%:*} "*) $SUDO systemctl disable --now "${pair#*:}" >/dev/null 2>&1 || true ;; esac
+    done
+fi

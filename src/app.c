@@ -11,6 +11,10 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "core/vec.h"
+
+#include "core/log.h"
+#include "dns/apex.h"
 #include "sources/docker_host.h"
 #include "sync/status.h"
 
@@ -41,6 +45,15 @@ static enum dns_unknown_action dns_unknown(enum config_unknown_action a)
     return DNS_UNKNOWN_NXDOMAIN;
 }
 
+struct rec_policy app_records_policy(const struct app *a)
+{
+    const struct config *c = &a->cfg;
+    enum rec_ptr_mode ptr = c->dns_ptr == CONFIG_PTR_ALL   ? REC_PTR_ALL
+                            : c->dns_ptr == CONFIG_PTR_OFF ? REC_PTR_OFF
+                                                           : REC_PTR_HOSTS;
+    return (struct rec_policy){.default_ttl = c->dns_ttl, .ptr = ptr};
+}
+
 void app_dns_config(const struct app *a, struct dns_server_config *out)
 {
     const struct config *c = &a->cfg;
@@ -52,6 +65,9 @@ void app_dns_config(const struct app *a, struct dns_server_config *out)
         .unknown_action = dns_unknown(c->dns_unknown_action),
         .domains = (const char *const *)c->dns_domains,
         .n_domains = c->n_dns_domains,
+        .ns_names = (const char *const *)c->dns_ns_names,
+        .n_ns_names = c->n_dns_ns_names,
+        .node_id = c->node_id,
         .tcp_idle_timeout_ms = (int)c->dns_tcp_idle_timeout_ms,
         .tcp_max_connections = c->dns_tcp_max_connections,
     };
@@ -196,6 +212,84 @@ out:
         free(keys);
     }
     return a->sync ? 0 : -1;
+}
+
+/* ---- Zone apex NS names (derived mode: DNS_DOMAINS without DNS_NS_NAMES) ---- */
+
+static bool ns_derived(const struct config *c)
+{
+    return c->n_dns_domains > 0 && c->n_dns_ns_names == 0;
+}
+
+int app_publish_ns(struct app *a)
+{
+    const struct config *c = &a->cfg;
+    if (!ns_derived(c))
+        return 0;
+    static const uint8_t zero[16];
+    if (memcmp(c->hostip_addr.bytes, zero, c->hostip_addr.type == REC_A ? 4 : 16) == 0) {
+        log_warn("main", "HOSTIP %s is unspecified: this node's NS name is not published",
+                 c->hostip);
+        return 0;
+    }
+    struct rec_inputs in = {0};
+    for (size_t i = 0; i < c->n_dns_domains; i++) {
+        char name[REC_NAME_MAX + 1];
+        struct rec_input *r;
+        if (!dns_apex_node_name(c->node_id, c->dns_domains[i], name) ||
+            !records_normalize_name(name, name)) {
+            log_warn("main", "%s: the NS name of node %s would be too long; not published",
+                     c->dns_domains[i], c->node_id);
+            continue;
+        }
+        if (!(r = vec_push_zero(&in))) {
+            rec_inputs_free(&in);
+            return -1;
+        }
+        snprintf(r->name, sizeof r->name, "%s", name);
+        r->addr = c->hostip_addr;
+        log_info("main", "NS name %s -> %s", name, c->hostip);
+    }
+    int rc = records_set_source(a->records, APP_NS_SOURCE, in.v, in.n) < 0 ? -1 : 0;
+    rec_inputs_free(&in);
+    return rc;
+}
+
+/* Every member SWIM knows, in any state, is a candidate; the snapshot serves the names of the
+ * live ones only, so the NS set follows their records. */
+static void ns_refresh(void *ctx)
+{
+    struct app *a = ctx;
+    a->ns_timer = NULL;
+    struct sync_status st;
+    sync_get_status(a->sync, &st);
+    const char **ids = malloc((st.n_members + 1) * sizeof *ids);
+    if (ids) {
+        size_t n = 0;
+        ids[n++] = a->cfg.node_id;
+        for (size_t i = 0; i < st.n_members; i++)
+            ids[n++] = st.members[i].node_id;
+        if (dns_server_set_ns_nodes(a->dns, ids, n) > 0)
+            log_debug("main", "NS candidates: %zu cluster member(s)", n - 1);
+        free(ids);
+    }
+    sync_status_free(&st);
+    a->ns_timer = loop_timer_add(a->loop, APP_NS_REFRESH_MS, ns_refresh, a);
+    if (!a->ns_timer)
+        log_error("main", "out of memory: the NS names no longer follow the cluster members");
+}
+
+void app_start_ns_refresh(struct app *a)
+{
+    if (ns_derived(&a->cfg) && a->sync)
+        ns_refresh(a);
+}
+
+void app_stop_ns_refresh(struct app *a)
+{
+    if (a->ns_timer)
+        loop_timer_cancel(a->loop, a->ns_timer);
+    a->ns_timer = NULL;
 }
 
 /* ---- HTTP cluster hooks: called from HTTP threads; the sync getters are thread-safe ---- */

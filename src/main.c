@@ -182,11 +182,12 @@ static void log_started(const struct app *app)
     const struct config *c = &app->cfg;
     char dns[64], http[64];
     log_info("main",
-             "%s %s started: DNS %s (UDP+TCP, %d workers, TTL %u, unknown names: %s), HTTP %s, "
-             "node %s, HOSTIP %s%s",
+             "%s %s started: DNS %s (UDP+TCP, %d workers, TTL %u, unknown names: %s, PTR: %s), "
+             "HTTP %s, node %s, HOSTIP %s%s",
              c->service_name, c->semantic_version,
              hostport(c->dns_bind_address, dns_server_port(app->dns), dns, sizeof dns),
              c->dns_workers, c->dns_ttl, config_unknown_action_name(c->dns_unknown_action),
+             config_ptr_mode_name(c->dns_ptr),
              hostport(c->http_bind_address, http_api_port(app->http), http, sizeof http),
              c->node_id, c->hostip, c->hostip_detected ? " (from the default route)" : "");
     for (size_t i = 0; i < c->n_dns_domains; i++)
@@ -210,6 +211,7 @@ static void shutdown_all(struct app *app)
     notify_stop(app->notify); /* STOPPING=1 to systemd */
     http_api_stop(app->http);
     api_store_close(app->api_records); /* no HTTP thread left to call it */
+    app_stop_ns_refresh(app);
     sync_stop(app->sync); /* leaves the cluster; runs the (stopped) loop briefly to send it */
     if (app->docker)
         docker_source_stop(app->docker);
@@ -274,6 +276,8 @@ int main(int argc, char **argv)
         fprintf(stderr, "joyride: out of memory\n");
         goto out;
     }
+    struct rec_policy policy = app_records_policy(&app);
+    records_set_policy(app.records, &policy);
     if (loop_add_fd(app.loop, app.sigfd, EPOLLIN, on_signal, &app) != 0) {
         fprintf(stderr, "joyride: cannot watch signals\n");
         goto out;
@@ -282,10 +286,15 @@ int main(int argc, char **argv)
         rc = 2;
         goto out;
     }
+    if (app_publish_ns(&app) != 0) {
+        fprintf(stderr, "joyride: out of memory\n");
+        goto out;
+    }
     const struct http_cluster_hooks *hooks;
     if (start_dns(&app) != 0 || start_sources(&app) != 0 || start_cluster(&app, &hooks) != 0 ||
         start_http(&app, hooks) != 0)
         goto out;
+    app_start_ns_refresh(&app);
 
     log_started(&app);
     struct notify_hooks nh = app_notify_hooks(&app);

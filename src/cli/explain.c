@@ -1,5 +1,6 @@
 /* cli/explain.c — `joyride explain NAME [TYPE]`: GET /dns/explain, shown as the answer the node
- * gives, the rule that decided it, and every record of the name with its state and source. */
+ * gives, the rule that decided it (and the wildcard that answered, if one did), and every record
+ * of the name with its state and source. */
 #include <stdio.h>
 #include <string.h>
 
@@ -9,6 +10,7 @@ static const char HELP[] =
     "TYPE is A (default), AAAA, ANY, SOA, ... The answer is the node's real DNS answer (its\n"
     "responder run on its live records); each record shows its state: served, shadowed (this\n"
     "node's hosts files have the name), dormant (its owner failed) or removed (a tombstone).\n"
+    "A name answered from a wildcard (RFC 4592) shows the wildcard and its records.\n"
     "Exit 0 when the node answers with at least one address, 1 otherwise.\n";
 
 const struct cli_command cli_explain_command = {
@@ -49,13 +51,26 @@ static void print_answer(const json_t *doc)
         printf("%s%s", rcode ? rcode : "?",
                json_is_true(json_object_get(a, "authoritative")) ? " (authoritative)" : "");
         size_t n = json_array_size(answers);
-        if (n) {
-            printf(", %zu address%s:", n, n == 1 ? "" : "es");
+        const json_t *ns = json_object_get(a, "ns");
+        if (json_array_size(ns)) {
+            printf(", %zu name server%s:", json_array_size(ns),
+                   json_array_size(ns) == 1 ? "" : "s");
+            size_t i;
+            const json_t *x;
+            json_array_foreach(ns, i, x)
+            {
+                printf(" %s", json_string_value(x) ? json_string_value(x) : "?");
+            }
+        } else if (n) {
+            const char *first = cli_str(json_array_get(answers, 0), "type");
+            bool ptr = first && strcmp(first, "PTR") == 0;
+            printf(", %zu %s%s:", n, ptr ? "name" : "address", n == 1 ? "" : ptr ? "s" : "es");
             size_t i;
             const json_t *x;
             json_array_foreach(answers, i, x)
             {
-                printf(" %s", cli_str(x, "address"));
+                const char *v = cli_str(x, ptr ? "target" : "address");
+                printf(" %s", v ? v : "?");
             }
         } else if (rcode && strcmp(rcode, "NOERROR") == 0) {
             printf(", no address");
@@ -66,13 +81,49 @@ static void print_answer(const json_t *doc)
         putchar('\n');
     }
     printf("rule: %s\n", cli_str(json_object_get(doc, "rule"), "text"));
+    const json_t *wild = json_object_get(doc, "wildcard");
+    if (json_is_object(wild))
+        printf("wildcard: %s (closest encloser %s)\n", cli_str(wild, "name"),
+               cli_str(wild, "closest_encloser"));
+}
+
+/* At a reverse name: the records of its address, those giving the PTRs first. */
+static void print_ptr_records(const json_t *recs)
+{
+    static const char *const headers[] = {"NAME", "PTR", "RANK", "STATE", "OWNER", "SOURCE"};
+    struct cli_table t;
+    cli_table_init(&t, 6, headers);
+    size_t i;
+    const json_t *rec;
+    json_array_foreach(recs, i, rec)
+    {
+        char rank[24], owner[160];
+        snprintf(rank, sizeof rank, "%lld",
+                 (long long)json_integer_value(json_object_get(rec, "rank")));
+        snprintf(owner, sizeof owner, "%s%s", cli_str(rec, "owner"),
+                 json_is_true(json_object_get(rec, "owner_is_self")) ? " (this node)" : "");
+        const char *row[] = {cli_str(rec, "name"),
+                             json_is_true(json_object_get(rec, "gives_ptr")) ? "yes" : "no",
+                             rank,
+                             cli_str(rec, "state"),
+                             owner,
+                             cli_str(rec, "source")};
+        cli_table_add(&t, row);
+    }
+    printf("\nrecords of %s:\n", cli_str(json_array_get(recs, 0), "address"));
+    cli_table_print(&t, stdout);
+    cli_table_free(&t);
 }
 
 static void print_records(const json_t *doc)
 {
     const json_t *recs = json_object_get(doc, "records");
+    const json_t *ptr = json_object_get(doc, "ptr_records");
+    if (json_array_size(ptr) > 0)
+        print_ptr_records(ptr);
     if (json_array_size(recs) == 0) {
-        printf("\nno record of this name on this node\n");
+        if (json_array_size(ptr) == 0)
+            printf("\nno record of this name on this node\n");
         return;
     }
     static const char *const headers[] = {"STATE", "TYPE",  "ADDRESS", "OWNER",

@@ -33,6 +33,19 @@ const char *config_unknown_action_name(enum config_unknown_action a)
     return "?";
 }
 
+const char *config_ptr_mode_name(enum config_ptr_mode m)
+{
+    switch (m) {
+    case CONFIG_PTR_HOSTS:
+        return "hosts";
+    case CONFIG_PTR_ALL:
+        return "all";
+    case CONFIG_PTR_OFF:
+        return "off";
+    }
+    return "?";
+}
+
 void config_detect_hostip(char *buf, size_t len)
 {
     snprintf(buf, len, "127.0.0.1");
@@ -214,6 +227,11 @@ static bool check_combinations(struct config *c, char *err, size_t errlen)
     if (c->enable_dns_sync && c->discovery_port != 0 && c->discovery_port == c->swim_port) {
         snprintf(err, errlen, "%s: %u is also %s", W("DISCOVERY_PORT"), c->discovery_port,
                  W("SWIM_PORT"));
+        return false;
+    }
+    if (c->n_dns_ns_names > 0 && c->n_dns_domains == 0) {
+        snprintf(err, errlen, "%s: NS names need %s (the zones they serve)", W("DNS_NS_NAMES"),
+                 W("DNS_DOMAINS"));
         return false;
     }
     bool overlap = strcmp(c->dns_bind_address, c->http_bind_address) == 0 ||

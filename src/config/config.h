@@ -3,8 +3,8 @@
  * validated into typed fields. Parsing never prints and never exits: errors come back as one
  * line of text naming the variable, flag or .env line the user wrote and the value, so main()
  * decides what to do and tests can call it freely. An empty value is an error except where ""
- * means something (HOSTS_DIRECTORY, DNS_DOMAINS, CLUSTER_SEEDS, CLUSTER_SECRET, API_TOKEN,
- * DNS_FORWARDERS, DNS_FORWARD_ZONES). */
+ * means something (HOSTS_DIRECTORY, DNS_DOMAINS, DNS_NS_NAMES, CLUSTER_SEEDS, CLUSTER_SECRET,
+ * API_TOKEN, DNS_FORWARDERS, DNS_FORWARD_ZONES). */
 #ifndef JOYRIDE_CONFIG_H
 #define JOYRIDE_CONFIG_H
 
@@ -16,12 +16,15 @@
 #include "core/log.h"
 #include "records/records.h"
 
-#define CONFIG_ADDR_MAX 46 /* INET6_ADDRSTRLEN */
-#define CONFIG_KEY_MAX 32  /* AES-256 */
+#define CONFIG_ADDR_MAX 46     /* INET6_ADDRSTRLEN */
+#define CONFIG_KEY_MAX 32      /* AES-256 */
+#define CONFIG_MAX_NS_NAMES 32 /* DNS_NS_NAMES entries (the DNS server answers this many) */
 
 /* What the DNS server does with a name it has no record for (app.c maps it to the server's own
  * enum, so config needs nothing from dns/). */
 enum config_unknown_action { CONFIG_UNKNOWN_NXDOMAIN, CONFIG_UNKNOWN_REFUSED, CONFIG_UNKNOWN_DROP };
+/* DNS_PTR: which records answer reverse queries for their address. */
+enum config_ptr_mode { CONFIG_PTR_HOSTS, CONFIG_PTR_ALL, CONFIG_PTR_OFF };
 
 enum config_node_failure { CONFIG_FAILURE_WITHDRAW, CONFIG_FAILURE_KEEP };
 
@@ -66,8 +69,11 @@ struct config {
     uint16_t dns_port;
     uint32_t dns_ttl;
     enum config_unknown_action dns_unknown_action;
+    enum config_ptr_mode dns_ptr;
     char **dns_domains; /* normalized (lowercase, no trailing dot), de-duplicated */
     size_t n_dns_domains;
+    char **dns_ns_names; /* DNS_NS_NAMES, normalized, de-duplicated; empty: derived per node */
+    size_t n_dns_ns_names;
     int dns_workers;
     uint32_t dns_tcp_idle_timeout_ms;
     int dns_tcp_max_connections;
@@ -173,5 +179,7 @@ int config_cpu_count(void);
 
 /* Name of an unknown-name action ("nxdomain", "refused", "drop"). */
 const char *config_unknown_action_name(enum config_unknown_action a);
+/* Name of a DNS_PTR mode ("hosts", "all", "off"). */
+const char *config_ptr_mode_name(enum config_ptr_mode m);
 
 #endif

@@ -103,7 +103,7 @@ static bool add_zone(const char *item, void *vctx)
     }
     memcpy(zone, item, (size_t)(eq - item));
     zone[eq - item] = '\0';
-    if (!records_normalize_name(zone, name)) {
+    if (!records_normalize_domain(zone, name)) {
         snprintf(x->msg, x->msglen, "%s: %s is not a valid domain name", cv_show(item, shown),
                  zone);
         return false;

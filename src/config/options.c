@@ -21,7 +21,9 @@
 
 static bool set_hostip(struct config *c, const char *v, char *msg, size_t msglen);
 static bool set_unknown_action(struct config *c, const char *v, char *msg, size_t msglen);
+static bool set_ptr_mode(struct config *c, const char *v, char *msg, size_t msglen);
 static bool set_domains(struct config *c, const char *v, char *msg, size_t msglen);
+static bool set_ns_names(struct config *c, const char *v, char *msg, size_t msglen);
 static bool set_node_id(struct config *c, const char *v, char *msg, size_t msglen);
 static bool set_log_level(struct config *c, const char *v, char *msg, size_t msglen);
 static bool set_hosts_directory(struct config *c, const char *v, char *msg, size_t msglen);
@@ -42,10 +44,18 @@ const struct opt config_opts[CONFIG_N_OPTS] = {
     {NULL, "DNS_UNKNOWN_ACTION", NULL, "dns-unknown-action", "ACTION", "nxdomain", NULL,
      "unknown names: nxdomain, refused or drop (no answer)", K_CUSTOM, false, 0, 0, 0,
      set_unknown_action},
+    {NULL, "DNS_PTR", NULL, "dns-ptr", "MODE", "hosts", NULL,
+     "which records answer reverse (PTR) queries for their address: hosts (hosts files), all "
+     "(also Docker and API records) or off",
+     K_CUSTOM, false, 0, 0, 0, set_ptr_mode},
     {NULL, "DNS_DOMAINS", NULL, "dns-domains", "LIST", "", NULL,
      "domains Joyride is authoritative for (comma separated): unknown names inside get NXDOMAIN "
      "with a SOA, names outside get REFUSED; empty answers every name",
      K_CUSTOM, true, 0, 0, 0, set_domains},
+    {NULL, "DNS_NS_NAMES", NULL, "dns-ns-names", "LIST", "", NULL,
+     "NS names of every DNS_DOMAINS zone (comma separated, at most 32); empty: one name per live "
+     "cluster member, <node>.ns.<zone>, with its HOSTIP",
+     K_CUSTOM, true, 0, 0, 0, set_ns_names},
     {NULL, "DNS_WORKERS", NULL, "dns-workers", "N", NULL, "number of CPUs", "UDP worker threads",
      K_INT, false, F(dns_workers), 1, CONFIG_MAX_WORKERS, NULL},
     {NULL, "DNS_TCP_IDLE_TIMEOUT", NULL, "dns-tcp-idle-timeout", "DURATION", "10s", NULL,
@@ -293,6 +303,20 @@ static bool set_unknown_action(struct config *c, const char *v, char *msg, size_
     return false;
 }
 
+static bool set_ptr_mode(struct config *c, const char *v, char *msg, size_t msglen)
+{
+    static const enum config_ptr_mode modes[] = {CONFIG_PTR_HOSTS, CONFIG_PTR_ALL, CONFIG_PTR_OFF};
+    for (size_t i = 0; i < 3; i++) {
+        if (strcasecmp(v, config_ptr_mode_name(modes[i])) == 0) {
+            c->dns_ptr = modes[i];
+            return true;
+        }
+    }
+    char shown[80];
+    snprintf(msg, msglen, "%s is not one of hosts, all, off", cv_show(v, shown));
+    return false;
+}
+
 /* A list is built in a vector and moved into struct config once the whole value parsed, so a bad
  * item leaves the option as it was. */
 struct domains_ctx {
@@ -316,7 +340,7 @@ static bool add_domain(const char *item, void *vctx)
     struct domains_ctx *x = vctx;
     char name[REC_NAME_MAX + 1];
     char shown[80];
-    if (!records_normalize_name(item, name)) {
+    if (!records_normalize_domain(item, name)) {
         snprintf(x->msg, x->msglen, "%s is not a valid domain name", cv_show(item, shown));
         return false;
     }
@@ -352,6 +376,24 @@ static bool set_domains(struct config *c, const char *v, char *msg, size_t msgle
     free_strings(c->dns_domains, c->n_dns_domains);
     c->dns_domains = x.list.v;
     c->n_dns_domains = x.list.n;
+    return true;
+}
+
+static bool set_ns_names(struct config *c, const char *v, char *msg, size_t msglen)
+{
+    struct domains_ctx x = {.msg = msg, .msglen = msglen};
+    if (!cv_split(v, add_domain, &x) || no_items(v, x.list.n, "name", msg, msglen)) {
+        free_strings(x.list.v, x.list.n);
+        return false;
+    }
+    if (x.list.n > CONFIG_MAX_NS_NAMES) {
+        snprintf(msg, msglen, "%zu names: at most %d", x.list.n, CONFIG_MAX_NS_NAMES);
+        free_strings(x.list.v, x.list.n);
+        return false;
+    }
+    free_strings(c->dns_ns_names, c->n_dns_ns_names);
+    c->dns_ns_names = x.list.v;
+    c->n_dns_ns_names = x.list.n;
     return true;
 }
 
@@ -467,7 +509,7 @@ static bool add_seed(const char *item, void *vctx)
     char ip[46], name[REC_NAME_MAX + 1];
     /* the port defaults to SWIM_PORT, which is applied once every option is known */
     if (!cv_host_port(item, 0, &host, &port) ||
-        !(cv_ip(host, 0, ip, NULL) || records_normalize_name(host, name))) {
+        !(cv_ip(host, 0, ip, NULL) || records_normalize_domain(host, name))) {
         free(host);
         snprintf(x->msg, x->msglen, "%s is not host:port", cv_show(item, shown));
         return false;
@@ -558,6 +600,9 @@ void config_free_lists(struct config *c)
     free_strings(c->dns_domains, c->n_dns_domains);
     c->dns_domains = NULL;
     c->n_dns_domains = 0;
+    free_strings(c->dns_ns_names, c->n_dns_ns_names);
+    c->dns_ns_names = NULL;
+    c->n_dns_ns_names = 0;
     free_seeds(c->cluster_seeds, c->n_cluster_seeds);
     c->cluster_seeds = NULL;
     c->n_cluster_seeds = 0;

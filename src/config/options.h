@@ -41,7 +41,7 @@ struct opt {
     bool (*set)(struct config *c, const char *v, char *msg, size_t msglen);
 };
 
-#define CONFIG_N_OPTS 45
+#define CONFIG_N_OPTS 47
 extern const struct opt config_opts[CONFIG_N_OPTS];
 
 /* Parses v into o's field of c. On failure returns false with the problem in msg, without the

@@ -57,6 +57,8 @@ bool buf_vprintf(struct buf *b, const char *fmt, va_list ap)
     va_list ap2;
     va_copy(ap2, ap);
     size_t room = b->cap > b->len ? b->cap - b->len : 0;
+    /* ap2 is set by va_copy above; the analyzer loses track of it on some callers' paths */
+    // NOLINTNEXTLINE(clang-analyzer-valist.Uninitialized)
     int n = vsnprintf(room ? b->p + b->len : NULL, room, fmt, ap2);
     va_end(ap2);
     if (n < 0) {

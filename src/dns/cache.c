@@ -197,8 +197,9 @@ bool fwd_cache_put(struct fwd_cache *c, const uint8_t *msg, size_t len, bool do_
 }
 
 enum fwd_cache_result fwd_cache_answer(struct fwd_cache *c, const struct dns_query *q,
-                                       uint64_t now_ms, bool stale_ok, size_t limit, uint8_t *out,
-                                       size_t cap, size_t *outlen, uint16_t *rcode, bool *truncated)
+                                       uint64_t now_ms, enum fwd_cache_mode mode, size_t limit,
+                                       uint8_t *out, size_t cap, size_t *outlen, uint16_t *rcode,
+                                       bool *truncated)
 {
     /* the stored question is the lowercase name with the client's type and class */
     uint8_t question[DNS_NAME_MAX + 4];
@@ -218,7 +219,7 @@ enum fwd_cache_result fwd_cache_answer(struct fwd_cache *c, const struct dns_que
         remove_entry(s, e);
         e = NULL;
     }
-    if (e && (now_ms < e->expire_ms || stale_ok)) {
+    if (e && (now_ms < e->expire_ms || mode == FWD_LOOKUP_STALE)) {
         bool stale = now_ms >= e->expire_ms;
         uint32_t elapsed = (uint32_t)((now_ms - e->stored_ms) / 1000u);
         *outlen = fwd_answer(e->msg, e->len, e->rcode, q, elapsed, stale ? FWD_STALE_TTL : 0, limit,
@@ -230,12 +231,10 @@ enum fwd_cache_result fwd_cache_answer(struct fwd_cache *c, const struct dns_que
             lru_append(s, e);
         }
     }
-    if (res == FWD_CACHE_FRESH)
-        s->hits++;
-    else if (res == FWD_CACHE_STALE)
+    if (res == FWD_CACHE_STALE)
         s->stale_hits++;
-    else if (!stale_ok)
-        s->misses++;
+    else if (mode == FWD_LOOKUP_CLIENT)
+        res == FWD_CACHE_FRESH ? s->hits++ : s->misses++;
     pthread_mutex_unlock(&s->mu);
     return res;
 }

@@ -25,6 +25,13 @@ struct fwd_cache_stats {
 
 enum fwd_cache_result { FWD_CACHE_MISS, FWD_CACHE_FRESH, FWD_CACHE_STALE };
 
+/* Why a lookup is made, so every client query is counted once as a hit or a miss. */
+enum fwd_cache_mode {
+    FWD_LOOKUP_CLIENT,  /* a client's query as it arrives: fresh entries; counts a hit or a miss */
+    FWD_LOOKUP_RECHECK, /* the same query again before it is sent upstream: counts nothing */
+    FWD_LOOKUP_STALE,   /* every upstream failed: fresh or stale entries; counts stale hits */
+};
+
 /* max_entries >= 1. NULL when memory runs out. */
 struct fwd_cache *fwd_cache_new(size_t max_entries);
 void fwd_cache_free(struct fwd_cache *c);
@@ -34,13 +41,12 @@ void fwd_cache_free(struct fwd_cache *c);
 bool fwd_cache_put(struct fwd_cache *c, const uint8_t *msg, size_t len, bool do_bit, uint16_t rcode,
                    uint32_t lifetime_s, uint64_t now_ms);
 
-/* Looks up client query q (parsed, has_question). A fresh entry, or with stale_ok an entry
- * expired less than FWD_STALE_WINDOW_S ago, is answered into out (fwd_answer: TTLs counted down,
- * or FWD_STALE_TTL when stale) with *outlen, *rcode and *truncated set. Counts a hit or a miss
- * (a stale_ok lookup counts neither, only stale hits). */
+/* Looks up client query q (parsed, has_question). A fresh entry, or with FWD_LOOKUP_STALE an
+ * entry expired less than FWD_STALE_WINDOW_S ago, is answered into out (fwd_answer: TTLs counted
+ * down, or FWD_STALE_TTL when stale) with *outlen, *rcode and *truncated set. */
 enum fwd_cache_result fwd_cache_answer(struct fwd_cache *c, const struct dns_query *q,
-                                       uint64_t now_ms, bool stale_ok, size_t limit, uint8_t *out,
-                                       size_t cap, size_t *outlen, uint16_t *rcode,
+                                       uint64_t now_ms, enum fwd_cache_mode mode, size_t limit,
+                                       uint8_t *out, size_t cap, size_t *outlen, uint16_t *rcode,
                                        bool *truncated);
 
 void fwd_cache_get_stats(struct fwd_cache *c, struct fwd_cache_stats *out);

@@ -421,7 +421,7 @@ static void take_waiter(struct forwarder *f, struct waiter *w)
     size_t len = 0;
     uint16_t rcode = 0;
     bool tc = false;
-    if (fwd_cache_answer(f->cache, &w->q, loop_now_ms(), false,
+    if (fwd_cache_answer(f->cache, &w->q, loop_now_ms(), FWD_LOOKUP_RECHECK,
                          dns_response_limit(&w->q, w->to.tcp), f->obuf, sizeof f->obuf, &len,
                          &rcode, &tc) == FWD_CACHE_FRESH) {
         fwd_send_reply(f, w, f->obuf, len, rcode, tc); /* answered while it was queued */

@@ -55,7 +55,7 @@ size_t fwd_handle(struct forwarder *f, const struct dns_policy *p, const struct 
     if (!fwd_set_for(f, q)) {
         struct dns_policy local = *p;
         local.forward = false;
-        return dns_answer(&local, q, NULL, 0, to->tcp, 0, out, cap, o);
+        return dns_answer(&local, q, NULL, NULL, 0, to->tcp, 0, out, cap, o);
     }
     if (!client_allowed(f, &to->peer)) {
         count_up(&f->refused);
@@ -65,8 +65,8 @@ size_t fwd_handle(struct forwarder *f, const struct dns_policy *p, const struct 
     }
     size_t len = 0;
     uint16_t rcode = 0;
-    if (fwd_cache_answer(f->cache, q, dns_now_ns() / 1000000u, false, limit, out, cap, &len, &rcode,
-                         &o->truncated) == FWD_CACHE_FRESH) {
+    if (fwd_cache_answer(f->cache, q, dns_now_ns() / 1000000u, FWD_LOOKUP_CLIENT, limit, out, cap,
+                         &len, &rcode, &o->truncated) == FWD_CACHE_FRESH) {
         o->rcode = rcode;
         return len;
     }
@@ -164,8 +164,8 @@ void fwd_fail_waiters(struct forwarder *f, struct waiter *list)
         size_t len = 0;
         uint16_t rcode = 0;
         bool tc = false;
-        if (fwd_cache_answer(f->cache, &w->q, now, true, limit, f->obuf, sizeof f->obuf, &len,
-                             &rcode, &tc) != FWD_CACHE_MISS) {
+        if (fwd_cache_answer(f->cache, &w->q, now, FWD_LOOKUP_STALE, limit, f->obuf, sizeof f->obuf,
+                             &len, &rcode, &tc) != FWD_CACHE_MISS) {
             count_up(&f->stale);
             fwd_send_reply(f, w, f->obuf, len, rcode, tc);
         } else {

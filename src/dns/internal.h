@@ -46,7 +46,8 @@ struct dns_server {
     struct records *records;
     struct dns_policy policy;
     struct dns_zone *zones;
-    int stop_fd; /* eventfd: readable once stopping */
+    struct dns_apex *apex; /* NS sets of the zones; NULL without zones */
+    int stop_fd;           /* eventfd: readable once stopping */
     int stopping;
     struct sockaddr_storage addr;
     socklen_t addrlen;

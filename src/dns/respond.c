@@ -1,9 +1,14 @@
-/* respond.c — what Joyride answers: A/AAAA from the record snapshot (all addresses, rotated),
- * NODATA for other types of known names, the unknown-name action for the rest, and a SOA in the
- * authority section of negative answers inside the authoritative domains. */
+/* respond.c — what Joyride answers: A/AAAA from the record snapshot (all addresses, rotated,
+ * with each set's own TTL), PTR at reverse names (targets in rank order), NODATA for other types
+ * of known names, names a wildcard covers answered from it (wildcard.c), the unknown-name action
+ * for the rest, a SOA in the authority section of negative answers inside the authoritative
+ * domains, and SOA and NS (with glue, dns/apex.c) at their apexes. */
 #include "dns/respond.h"
+#include "dns/wildcard.h"
 
 #include <string.h>
+
+#include "dns/apex.h"
 
 int dns_policy_zone(const struct dns_policy *p, const uint8_t *name, size_t len, uint16_t *off)
 {
@@ -33,6 +38,13 @@ static void add_addrs(struct dns_resp *r, uint16_t type, const uint8_t *base, si
     }
 }
 
+static void add_ptrs(struct dns_resp *r, const struct rec_rrset *rr)
+{
+    for (size_t i = 0; i < rr->n_ptr; i++)
+        if (!dns_resp_add_ptr(r, rr->ptr[i].wire, rr->ptr[i].len, rr->ttl_ptr))
+            return;
+}
+
 static size_t finish(struct dns_resp *r, struct dns_outcome *res)
 {
     size_t len = dns_resp_finish(r);
@@ -41,9 +53,24 @@ static size_t finish(struct dns_resp *r, struct dns_outcome *res)
     return len;
 }
 
+/* A question for the SOA, the NS or ANY at a zone apex. RFC 8482: ANY is answered with one
+ * RRset, the SOA. An empty NS set (no member's name served yet) is NODATA. */
+static size_t apex_answer(const struct dns_policy *p, const struct dns_query *q,
+                          const struct rec_snapshot *snap, size_t zone, const struct dns_soa *soa,
+                          struct dns_resp *r, struct dns_outcome *res)
+{
+    if (q->qtype == DNS_TYPE_NS)
+        dns_apex_add_ns(p->apex, snap, zone, soa->zone_off, p->ttl, r);
+    else
+        dns_resp_add_soa(r, soa, true);
+    if (r->an == 0 && !r->truncated)
+        dns_resp_add_soa(r, soa, false);
+    return finish(r, res);
+}
+
 size_t dns_answer(const struct dns_policy *p, const struct dns_query *q, const struct rec_rrset *rr,
-                  uint32_t serial, bool tcp, uint32_t rotate, uint8_t *out, size_t outsize,
-                  struct dns_outcome *res)
+                  const struct rec_snapshot *snap, uint32_t serial, bool tcp, uint32_t rotate,
+                  uint8_t *out, size_t outsize, struct dns_outcome *res)
 {
     struct dns_resp r;
     size_t limit = dns_response_limit(q, tcp);
@@ -59,6 +86,11 @@ size_t dns_answer(const struct dns_policy *p, const struct dns_query *q, const s
         .expire = DNS_SOA_EXPIRE,
         .minimum = p->ttl, /* negative caching TTL (RFC 2308): min(SOA TTL, minimum) = ttl */
     };
+    struct dns_apex_ns mname;
+    if (zone >= 0 && dns_apex_mname(p->apex, snap, (size_t)zone, &mname)) {
+        soa.mname = mname.wire;
+        soa.mname_len = mname.len;
+    }
     res->rcode = -1;
     res->truncated = false;
     res->forward = false;
@@ -86,12 +118,15 @@ size_t dns_answer(const struct dns_policy *p, const struct dns_query *q, const s
     if (!dns_resp_begin(&r, q, out, outsize, limit, DNS_RCODE_NOERROR, true))
         return 0;
     bool any = q->qtype == DNS_TYPE_ANY;
+    if (apex && (any || q->qtype == DNS_TYPE_SOA || q->qtype == DNS_TYPE_NS))
+        return apex_answer(p, q, snap, (size_t)zone, &soa, &r, res);
     if (rr && (any || q->qtype == DNS_TYPE_A))
-        add_addrs(&r, DNS_TYPE_A, rr->a ? rr->a[0] : NULL, 4, rr->n_a, p->ttl, rotate);
+        add_addrs(&r, DNS_TYPE_A, rr->a ? rr->a[0] : NULL, 4, rr->n_a, rr->ttl_a, rotate);
     if (rr && (any || q->qtype == DNS_TYPE_AAAA))
-        add_addrs(&r, DNS_TYPE_AAAA, rr->aaaa ? rr->aaaa[0] : NULL, 16, rr->n_aaaa, p->ttl, rotate);
-    if (apex && (any || q->qtype == DNS_TYPE_SOA))
-        dns_resp_add_soa(&r, &soa, true);
+        add_addrs(&r, DNS_TYPE_AAAA, rr->aaaa ? rr->aaaa[0] : NULL, 16, rr->n_aaaa, rr->ttl_aaaa,
+                  rotate);
+    if (rr && (any || q->qtype == DNS_TYPE_PTR))
+        add_ptrs(&r, rr);
     if (r.an == 0 && !r.truncated && zone >= 0)
         dns_resp_add_soa(&r, &soa, false); /* NODATA inside a zone: SOA for negative caching */
     return finish(&r, res);
@@ -115,8 +150,9 @@ size_t dns_respond_query(const struct dns_policy *p, const struct rec_snapshot *
         return len;
     }
     const struct rec_rrset *rr = records_lookup(snap, q->qname, q->qname_len);
-    return dns_answer(p, q, rr, (uint32_t)records_snapshot_version(snap), tcp, rotate, out, outsize,
-                      res);
+    if (!rr) /* a miss: a wildcard may cover the name (RFC 4592) */
+        rr = dns_wildcard_match(snap, q->qname, q->qname_len, NULL);
+    return dns_answer(p, q, rr, snap, dns_zone_serial(snap), tcp, rotate, out, outsize, res);
 }
 
 size_t dns_respond(const struct dns_policy *p, const struct rec_snapshot *snap, const uint8_t *in,

@@ -18,18 +18,21 @@ struct dns_zone {
     uint16_t len;
 };
 
+struct dns_apex;
+
 struct dns_policy {
     uint32_t ttl;
     bool forward; /* names Joyride does not own (outside every zone) go to the forwarder */
     enum dns_unknown_action unknown;
     const struct dns_zone *zones;
     size_t n_zones;
+    const struct dns_apex *apex; /* the zones' NS sets (dns/apex.h); NULL: no NS, MNAME the apex */
 };
 
 /* SOA timers other than the serial and minimum (which come from the snapshot and the TTL). */
 #define DNS_SOA_REFRESH 3600
 #define DNS_SOA_RETRY 600
-#define DNS_SOA_EXPIRE 86400
+#define DNS_SOA_EXPIRE 604800 /* one week: what zone checkers recommend at least */
 
 #define DNS_OUTCOME_FORWARDED (-2) /* handed to the forwarder, which answers and counts it */
 
@@ -40,12 +43,14 @@ struct dns_outcome {
 };
 
 /* The answer for a parsed, well formed query (dns_parse_query returned DNS_PARSE_OK).
- * rr: what records_lookup found for q->qname (NULL: the name does not exist); serial: the SOA
+ * rr: what records_lookup found for q->qname, or on a miss the wildcard dns_wildcard_match found
+ * (answered with the question name as owner), NULL when neither exists; snap: the snapshot rr
+ * came from, where the zone apexes find their NS names and glue (NULL: none); serial: the SOA
  * serial; rotate: round-robin start for multiple addresses. Returns the length written to out,
  * 0 when the query is to be dropped. */
 size_t dns_answer(const struct dns_policy *p, const struct dns_query *q, const struct rec_rrset *rr,
-                  uint32_t serial, bool tcp, uint32_t rotate, uint8_t *out, size_t outsize,
-                  struct dns_outcome *res);
+                  const struct rec_snapshot *snap, uint32_t serial, bool tcp, uint32_t rotate,
+                  uint8_t *out, size_t outsize, struct dns_outcome *res);
 
 /* Parses in[0..inlen) and answers it from snap (the caller holds records_read_lock).
  * Returns the response length, 0 when nothing is to be sent (res->forward: the query, parsed

@@ -15,6 +15,7 @@
 
 #include "dns/internal.h"
 #include "core/log.h"
+#include "dns/apex.h"
 #include "dns/forward.h"
 
 #define DEFAULT_IDLE_MS 10000
@@ -188,6 +189,7 @@ static void server_free(struct dns_server *s)
     if (s->stop_fd >= 0)
         close(s->stop_fd);
     free(s->workers);
+    dns_apex_free(s->apex);
     free(s->zones);
     free(s);
 }
@@ -239,6 +241,24 @@ struct dns_server *dns_server_start(const struct dns_server_config *cfg, struct 
         }
         s->policy.zones = s->zones;
         s->policy.n_zones = cfg->n_domains;
+        bad = SIZE_MAX;
+        s->apex = dns_apex_new(s->zones, cfg->n_domains, cfg->ns_names, cfg->n_ns_names, &bad);
+        if (!s->apex) {
+            bool oom = bad >= cfg->n_ns_names;
+            if (oom)
+                snprintf(err, errlen, "out of memory");
+            else
+                snprintf(err, errlen, "DNS_NS_NAMES: '%s' is not a valid domain name",
+                         cfg->ns_names[bad]);
+            errno = oom ? ENOMEM : EINVAL;
+            goto fail;
+        }
+        s->policy.apex = s->apex;
+        if (cfg->node_id && dns_apex_set_nodes(s->apex, &cfg->node_id, 1) < 0) {
+            snprintf(err, errlen, "out of memory");
+            errno = ENOMEM;
+            goto fail;
+        }
     }
     if (cfg->forward.n_forwarders > 0 || cfg->forward.n_zones > 0) {
         char why[200];
@@ -314,6 +334,11 @@ void dns_server_stop(struct dns_server *s)
         return;
     stop_threads(s);
     server_free(s);
+}
+
+int dns_server_set_ns_nodes(struct dns_server *s, const char *const *ids, size_t n)
+{
+    return s->apex ? dns_apex_set_nodes(s->apex, ids, n) : 0;
 }
 
 uint16_t dns_server_port(const struct dns_server *s)

@@ -53,6 +53,11 @@ struct dns_server_config {
     enum dns_unknown_action unknown_action;
     const char *const *domains; /* normalized (lowercase, no trailing dot); may be NULL */
     size_t n_domains;
+    /* NS names of every domain (DNS_NS_NAMES, presentation form); none: one derived name per
+     * cluster member (<label>.ns.<domain>, dns/apex.h), set with dns_server_set_ns_nodes. */
+    const char *const *ns_names;
+    size_t n_ns_names;
+    const char *node_id;     /* this node: the first derived NS candidate, from the first answer */
     int tcp_idle_timeout_ms; /* 0: default (10 s) */
     int tcp_max_connections; /* 0: default (256) */
     struct dns_forward_config forward;
@@ -113,6 +118,10 @@ struct dns_server *dns_server_start(const struct dns_server_config *cfg, struct 
 void dns_server_stop(struct dns_server *s);
 /* The port actually bound (cfg->port, or the kernel's choice when it was 0). */
 uint16_t dns_server_port(const struct dns_server *s);
+/* The node ids whose derived NS names may be answered (every known cluster member; the record
+ * snapshot decides which are live). Not from a thread inside records_read_lock. Returns 1 when
+ * the set changed, 0 when not (or with fixed names or no domains), -ENOMEM. */
+int dns_server_set_ns_nodes(struct dns_server *s, const char *const *ids, size_t n);
 /* Thread-safe; sums the per-worker counters. */
 void dns_server_get_stats(struct dns_server *s, struct dns_stats *out);
 /* Thread-safe; enabled is false when forwarding is off. */
@@ -121,9 +130,13 @@ void dns_server_get_forward_stats(struct dns_server *s, struct dns_forward_stats
 /* ---- Probe: what the server answers for one name (probe.c) ---- */
 
 struct dns_probe_answer {
-    struct rec_addr addr; /* A or AAAA */
+    uint16_t type;                 /* DNS_TYPE_A, DNS_TYPE_AAAA or DNS_TYPE_PTR */
+    struct rec_addr addr;          /* A or AAAA */
+    char target[REC_NAME_MAX + 1]; /* PTR: the name pointed to (presentation, no trailing dot) */
     uint32_t ttl;
 };
+
+#define DNS_PROBE_NAME_MAX 254 /* presentation form without the trailing dot, NUL included */
 
 /* The response to a synthetic query, made by the same code the workers run (dns_answer on the
  * live snapshot, over TCP so nothing is truncated) and read back from the packet. */
@@ -136,10 +149,18 @@ struct dns_probe {
     int zone;             /* index in the configured domains of the one holding the name; -1 */
     bool zone_apex;       /* the name is that domain itself */
     bool name_exists;     /* the snapshot has the name (with addresses or as a parent of others) */
-    uint16_t n_a, n_aaaa; /* addresses the snapshot holds for the name */
+    uint16_t n_a, n_aaaa; /* addresses the snapshot holds for the name (or for its wildcard) */
+    uint16_t n_ptr;       /* PTR targets the snapshot holds for the name (a reverse name) */
+    /* The name does not exist and a wildcard answers for it (RFC 4592): its name ("*.apps.x"), and
+     * the closest encloser ("apps.x"); both "" otherwise. */
+    char wildcard[REC_NAME_MAX + 1];
+    char encloser[REC_NAME_MAX + 1];
     uint64_t snapshot_version;
     struct dns_probe_answer *answers; /* in the order of the packet (not rotated); malloc'd */
     size_t n_answers;
+    char (*ns)[DNS_PROBE_NAME_MAX]; /* NS names answered (a zone apex), in order; malloc'd */
+    size_t n_ns;
+    size_t n_glue; /* A/AAAA records in the additional section */
 };
 
 /* Answers (name, qtype) as a client asking over TCP without EDNS would get it. Registers the

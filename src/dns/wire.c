@@ -215,7 +215,7 @@ static void truncate_resp(struct dns_resp *r)
 {
     r->truncated = true;
     r->len = r->mark;
-    r->an = r->ns = 0;
+    r->an = r->ns = r->ar = 0;
 }
 
 /* Owner (compressed), type, class IN, ttl, rdlength. */
@@ -247,20 +247,84 @@ bool dns_resp_add_addr(struct dns_resp *r, uint16_t type, const uint8_t *addr, u
     return true;
 }
 
+/* Length of the lowercase wire name name[0..len) once written by put_name: the labels before the
+ * question's zone at zone_off plus a pointer to it when the name ends with that zone (compared
+ * case-insensitively, the question keeping the client's case), else the whole name. */
+static size_t name_prefix(const struct dns_resp *r, uint16_t zone_off, const uint8_t *name,
+                          size_t len, bool *ptr)
+{
+    const uint8_t *zone = r->buf + DNS_HEADER_LEN + zone_off;
+    size_t zlen = r->mark - DNS_HEADER_LEN - 4 - zone_off; /* the question name ends 4 before */
+    *ptr = false;
+    for (size_t off = 0; off < len; off += 1 + (size_t)name[off]) {
+        if (len - off != zlen)
+            continue;
+        size_t i = 0;
+        while (i < zlen && lower(zone[i]) == name[off + i])
+            i++;
+        if (i == zlen) {
+            *ptr = true;
+            return off;
+        }
+        break;
+    }
+    return len;
+}
+
+static size_t put_name(const struct dns_resp *r, uint8_t *p, uint16_t zone_off, const uint8_t *name,
+                       size_t len)
+{
+    bool ptr;
+    size_t n = name_prefix(r, zone_off, name, len, &ptr);
+    memcpy(p, name, n);
+    if (!ptr)
+        return n;
+    put16(p + n, (uint16_t)(0xC000 | (DNS_HEADER_LEN + zone_off)));
+    return n + 2;
+}
+
+static size_t name_size(const struct dns_resp *r, uint16_t zone_off, const uint8_t *name,
+                        size_t len)
+{
+    bool ptr;
+    size_t n = name_prefix(r, zone_off, name, len, &ptr);
+    return ptr ? n + 2 : n;
+}
+
+bool dns_resp_add_ptr(struct dns_resp *r, const uint8_t *target, size_t len, uint32_t ttl)
+{
+    if (r->truncated || r->mark == DNS_HEADER_LEN || len == 0 || len > DNS_NAME_MAX)
+        return false; /* truncated already, no question to point at, or not a name */
+    if (r->len + 12 + len > budget(r)) {
+        truncate_resp(r);
+        return false;
+    }
+    uint8_t *rd = rr_header(r, PTR_QNAME, DNS_TYPE_PTR, ttl, (uint16_t)len);
+    memcpy(rd, target, len);
+    r->len += 12 + len;
+    r->an++;
+    return true;
+}
+
 bool dns_resp_add_soa(struct dns_resp *r, const struct dns_soa *soa, bool answer)
 {
     static const uint8_t hostmaster[] = "\x0ahostmaster";
-    const size_t rdlen = 2 + (sizeof hostmaster - 1) + 2 + 20;
     if (r->truncated || r->mark == DNS_HEADER_LEN)
         return false; /* truncated already, or no question to point at */
+    size_t mlen = soa->mname ? name_size(r, soa->zone_off, soa->mname, soa->mname_len) : 2;
+    const size_t rdlen = mlen + (sizeof hostmaster - 1) + 2 + 20;
     if (r->len + 12 + rdlen > budget(r)) {
         truncate_resp(r);
         return false;
     }
     uint16_t owner = (uint16_t)(0xC000 | (DNS_HEADER_LEN + soa->zone_off));
     uint8_t *p = rr_header(r, owner, DNS_TYPE_SOA, soa->ttl, (uint16_t)rdlen);
-    put16(p, owner); /* MNAME: the apex */
-    p += 2;
+    if (soa->mname)
+        p += put_name(r, p, soa->zone_off, soa->mname, soa->mname_len);
+    else {
+        put16(p, owner); /* MNAME: the apex */
+        p += 2;
+    }
     memcpy(p, hostmaster, sizeof hostmaster - 1); /* RNAME: hostmaster.<apex> */
     p += sizeof hostmaster - 1;
     put16(p, owner);
@@ -278,6 +342,45 @@ bool dns_resp_add_soa(struct dns_resp *r, const struct dns_soa *soa, bool answer
     return true;
 }
 
+bool dns_resp_add_ns(struct dns_resp *r, uint16_t zone_off, const uint8_t *target,
+                     size_t target_len, uint32_t ttl, uint16_t *target_at)
+{
+    if (r->truncated || r->mark == DNS_HEADER_LEN)
+        return false;
+    size_t rdlen = name_size(r, zone_off, target, target_len);
+    if (r->len + 12 + rdlen > budget(r)) {
+        truncate_resp(r);
+        return false;
+    }
+    uint16_t owner = (uint16_t)(0xC000 | (DNS_HEADER_LEN + zone_off));
+    uint8_t *p = rr_header(r, owner, DNS_TYPE_NS, ttl, (uint16_t)rdlen);
+    if (target_at)
+        *target_at = (uint16_t)(p - r->buf);
+    put_name(r, p, zone_off, target, target_len);
+    r->len += 12 + rdlen;
+    r->an++;
+    return true;
+}
+
+bool dns_resp_add_glue(struct dns_resp *r, uint16_t owner_at, uint16_t type, const uint8_t *addr,
+                       uint32_t ttl)
+{
+    uint16_t rdlen = type == DNS_TYPE_A ? 4 : 16;
+    if (r->truncated || owner_at < DNS_HEADER_LEN || owner_at >= r->len || owner_at > 0x3FFF ||
+        r->len + 12 + rdlen > budget(r))
+        return false;
+    uint8_t *rd = rr_header(r, (uint16_t)(0xC000 | owner_at), type, ttl, rdlen);
+    memcpy(rd, addr, rdlen);
+    r->len += 12 + (size_t)rdlen;
+    r->ar++;
+    return true;
+}
+
+size_t dns_resp_room(const struct dns_resp *r)
+{
+    return r->truncated || r->len >= budget(r) ? 0 : budget(r) - r->len;
+}
+
 size_t dns_resp_finish(struct dns_resp *r)
 {
     uint8_t *b = r->buf;
@@ -286,7 +389,7 @@ size_t dns_resp_finish(struct dns_resp *r)
     b[3] = (uint8_t)((b[3] & 0xF0) | (r->rcode & 0x0F));
     put16(b + 6, r->an);
     put16(b + 8, r->ns);
-    put16(b + 10, r->edns ? 1 : 0);
+    put16(b + 10, (uint16_t)(r->ar + (r->edns ? 1 : 0)));
     if (r->edns) {
         uint8_t *p = b + r->len;
         p[0] = 0; /* root owner */

@@ -18,6 +18,7 @@ enum dns_type {
     DNS_TYPE_A = 1,
     DNS_TYPE_NS = 2,
     DNS_TYPE_SOA = 6,
+    DNS_TYPE_PTR = 12,
     DNS_TYPE_AAAA = 28,
     DNS_TYPE_OPT = 41,
     DNS_TYPE_IXFR = 251,
@@ -76,8 +77,8 @@ struct dns_resp {
     uint8_t *buf;
     size_t cap; /* min(buffer size, response limit) */
     size_t len;
-    size_t mark; /* end of the question: where the answer section starts */
-    uint16_t an, ns;
+    size_t mark;         /* end of the question: where the answer section starts */
+    uint16_t an, ns, ar; /* ar: additional records other than OPT */
     bool edns, edns_do;
     uint16_t rcode; /* may be extended (> 15) */
     bool truncated;
@@ -94,16 +95,39 @@ bool dns_resp_begin(struct dns_resp *r, const struct dns_query *q, uint8_t *buf,
  * is removed and TC is set; later adds are ignored. Returns false once truncated. */
 bool dns_resp_add_addr(struct dns_resp *r, uint16_t type, const uint8_t *addr, uint32_t ttl);
 
+/* Adds a PTR answer RR for the question name whose rdata is the uncompressed, lowercase wire
+ * name target[0..len). Same overflow rule as dns_resp_add_addr. */
+bool dns_resp_add_ptr(struct dns_resp *r, const uint8_t *target, size_t len, uint32_t ttl);
+
 /* SOA parameters for a zone Joyride is authoritative for. The owner is the zone apex, which is
  * the suffix of the question name starting at qname offset zone_off (compressed to it).
- * MNAME is the apex, RNAME is hostmaster.<apex>. */
+ * MNAME is mname (lowercase uncompressed wire form, compressed to the apex when inside it), or
+ * the apex when mname is NULL; RNAME is hostmaster.<apex>. */
 struct dns_soa {
     uint16_t zone_off;
     uint32_t ttl, serial, refresh, retry, expire, minimum;
+    const uint8_t *mname;
+    size_t mname_len;
 };
 /* Adds the SOA to the answer (answer = true) or authority section. Same overflow rule as
  * dns_resp_add_addr. */
 bool dns_resp_add_soa(struct dns_resp *r, const struct dns_soa *soa, bool answer);
+
+/* Adds an NS record owned by the zone apex (the question name's suffix at zone_off) to the answer
+ * section; target is a lowercase uncompressed wire name, compressed to the apex when inside it.
+ * *target_at (may be NULL) receives where the target name starts in the message, for glue.
+ * Same overflow rule as dns_resp_add_addr. */
+bool dns_resp_add_ns(struct dns_resp *r, uint16_t zone_off, const uint8_t *target,
+                     size_t target_len, uint32_t ttl, uint16_t *target_at);
+
+/* Adds an A or AAAA record owned by the name at message offset owner_at (a name already written,
+ * e.g. an NS target) to the additional section. Additional data is optional: when it does not
+ * fit, nothing is added and the response is not truncated. Returns whether it was added. */
+bool dns_resp_add_glue(struct dns_resp *r, uint16_t owner_at, uint16_t type, const uint8_t *addr,
+                       uint32_t ttl);
+
+/* Bytes still free for records (the OPT record's room kept); 0 once truncated. */
+size_t dns_resp_room(const struct dns_resp *r);
 
 /* Adds OPT when the query had EDNS, writes the counts and rcode; returns the length. */
 size_t dns_resp_finish(struct dns_resp *r);

@@ -1,7 +1,8 @@
 /* http/explain.c — GET /dns/explain: for one name, every record the table holds (served, dormant
  * because its owner failed, shadowed by this node's hosts files, or removed) with its source, and
  * the answer the DNS server really gives (dns_server_probe runs the workers' answer code on the
- * live snapshot), with the rule that decided it. */
+ * live snapshot), with the rule that decided it; a name answered from a wildcard shows the
+ * wildcard and its records. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -208,6 +209,34 @@ static void rule(const struct config *cfg, const struct http_explain_query *q,
     } else if (p->rcode != DNS_RCODE_NOERROR) {
         *id = "error";
         snprintf(text, len, "answered %s", dns_rcode_name(p->rcode));
+    } else if (p->wildcard[0] && p->n_answers > 0) {
+        *id = "wildcard";
+        char more[120] = "";
+        if (t->by_state[ST_SHADOWED])
+            snprintf(more, sizeof more,
+                     "; this node's hosts files have the wildcard, so %zu record(s) of other "
+                     "nodes are shadowed",
+                     t->by_state[ST_SHADOWED]);
+        else if (t->served_owners > 1)
+            snprintf(more, sizeof more, ", every distinct address of its %zu owners",
+                     t->served_owners);
+        snprintf(text, len,
+                 "synthesized from the wildcard %s: the name does not exist and its closest "
+                 "encloser %s has a wildcard (RFC 4592)%s",
+                 p->wildcard, p->encloser, more);
+    } else if (p->wildcard[0]) {
+        *id = "wildcard_nodata";
+        snprintf(text, len,
+                 "the wildcard %s answers for the name (closest encloser %s) but has no %s "
+                 "record -> NOERROR without answers",
+                 p->wildcard, p->encloser, q->type);
+    } else if (p->n_answers > 0 && p->answers[0].type == DNS_TYPE_PTR) {
+        *id = "ptr";
+        snprintf(text, len,
+                 "the reverse name of an address: one PTR per name of its records that give PTRs "
+                 "(DNS_PTR=%s), in the order the sources list them (a hosts line's first name "
+                 "first)",
+                 config_ptr_mode_name(cfg->dns_ptr));
     } else if (p->n_answers > 0 && t->by_state[ST_SHADOWED] > 0) {
         *id = "local_hosts_wins";
         snprintf(text, len,
@@ -228,13 +257,24 @@ static void rule(const struct config *cfg, const struct http_explain_query *q,
     } else if (p->n_answers > 0) {
         *id = "served";
         snprintf(text, len, "the served record%s of the name", p->n_answers > 1 ? "s" : "");
+    } else if (p->n_ns > 0) {
+        *id = "zone_apex";
+        snprintf(text, len,
+                 "apex of DNS_DOMAINS domain %s -> its NS set: %zu name(s) (%s), %zu glue "
+                 "record(s)",
+                 zone ? zone : "?", p->n_ns,
+                 cfg->n_dns_ns_names ? "DNS_NS_NAMES" : "one per live cluster member", p->n_glue);
     } else if (p->soa_answer) {
         *id = "zone_apex";
         snprintf(text, len, "apex of DNS_DOMAINS domain %s -> its SOA", zone ? zone : "?");
-    } else if (p->n_a + p->n_aaaa > 0) {
+    } else if (p->n_a + p->n_aaaa + p->n_ptr > 0) {
         *id = "nodata";
+        char has[32];
+        snprintf(has, sizeof has, "%s%s%s%s%s", p->n_a ? "A" : "",
+                 p->n_a && p->n_aaaa ? " and " : "", p->n_aaaa ? "AAAA" : "",
+                 (p->n_a || p->n_aaaa) && p->n_ptr ? " and " : "", p->n_ptr ? "PTR" : "");
         snprintf(text, len, "the name has no %s record (it has %s) -> NOERROR without answers",
-                 q->type, p->n_a ? (p->n_aaaa ? "A and AAAA" : "A") : "AAAA");
+                 q->type, has);
     } else if (p->name_exists) {
         *id = "empty_non_terminal";
         snprintf(text, len,
@@ -257,12 +297,23 @@ static json_t *answer_json(const struct dns_probe *p)
     for (size_t i = 0; i < p->n_answers; i++) {
         char addr[46];
         json_t *a = json_object();
+        if (p->answers[i].type == DNS_TYPE_PTR) {
+            set(a, "type", json_string("PTR"));
+            set(a, "target", json_string(p->answers[i].target));
+            set(a, "ttl", json_integer(p->answers[i].ttl));
+            json_array_append_new(list, a);
+            continue;
+        }
         set(a, "type", json_string(p->answers[i].addr.type == REC_AAAA ? "AAAA" : "A"));
         set(a, "address", json_string(records_format_addr(&p->answers[i].addr, addr)));
         set(a, "ttl", json_integer(p->answers[i].ttl));
         json_array_append_new(list, a);
     }
     set(o, "answers", list);
+    json_t *ns = json_array();
+    for (size_t i = 0; i < p->n_ns; i++)
+        json_array_append_new(ns, json_string(p->ns[i]));
+    set(o, "ns", ns);
     set(o, "soa", json_string(p->soa_answer ? "answer" : p->soa_authority ? "authority" : "none"));
     return o;
 }
@@ -272,7 +323,7 @@ static json_t *notes_json(const struct http_explain_query *q, const struct tally
                           const struct dns_probe *p)
 {
     json_t *notes = json_array();
-    char line[200];
+    char line[400];
     if (t->by_state[ST_DORMANT]) {
         snprintf(line, sizeof line, "%zu record(s) dormant: their owner is not alive",
                  t->by_state[ST_DORMANT]);
@@ -294,7 +345,13 @@ static json_t *notes_json(const struct http_explain_query *q, const struct tally
                  t->by_state[ST_SHADOWED]);
         json_array_append_new(notes, json_string(line));
     }
-    if (p->rcode == DNS_RCODE_NOERROR && p->n_answers > 1)
+    if (p->wildcard[0]) {
+        snprintf(line, sizeof line,
+                 "the name has no record of its own: the records listed are the wildcard %s's",
+                 p->wildcard);
+        json_array_append_new(notes, json_string(line));
+    }
+    if (p->rcode == DNS_RCODE_NOERROR && p->n_answers > 1 && p->answers[0].type != DNS_TYPE_PTR)
         json_array_append_new(notes,
                               json_string("addresses are rotated per query (listed unrotated)"));
     return notes;
@@ -309,9 +366,16 @@ json_t *http_explain_json(const struct http_api_config *c, const struct http_exp
         return NULL;
     }
     struct entries es = {.local = records_local_owner(c->records)};
-    records_foreach_name(c->records, q->name, collect, &es);
     struct dns_probe p;
-    int prc = es.oom ? -1 : dns_server_probe(c->dns, q->name, q->qtype, &p);
+    int prc = dns_server_probe(c->dns, q->name, q->qtype, &p);
+    /* a name answered from a wildcard has no records: show the wildcard's */
+    const char *listed = prc == 0 && p.wildcard[0] ? p.wildcard : q->name;
+    if (prc == 0)
+        records_foreach_name(c->records, listed, collect, &es);
+    if (prc == 0 && es.oom) {
+        dns_probe_free(&p);
+        prc = -1;
+    }
     json_t *o = NULL;
     if (prc == 0) {
         if (es.n > 1)
@@ -319,7 +383,7 @@ json_t *http_explain_json(const struct http_api_config *c, const struct http_exp
         struct tally t;
         count(&es, q->qtype, &t);
         const char *id;
-        char text[300];
+        char text[800];
         rule(c->cfg, q, &p, &t, &id, text, sizeof text);
 
         o = json_object();
@@ -333,13 +397,23 @@ json_t *http_explain_json(const struct http_api_config *c, const struct http_exp
         set(r, "text", json_string(text));
         set(o, "rule", r);
         set(o, "notes", notes_json(q, &t, &p));
+        json_t *wild = NULL;
+        if (p.wildcard[0]) {
+            wild = json_object();
+            set(wild, "name", json_string(p.wildcard));
+            set(wild, "closest_encloser", json_string(p.encloser));
+        }
+        set(o, "wildcard", wild);
         set(o, "zone", p.zone >= 0 ? json_string(c->cfg->dns_domains[p.zone]) : json_null());
         set(o, "unknown_action",
             json_string(config_unknown_action_name(c->cfg->dns_unknown_action)));
         json_t *list = json_array();
         for (size_t i = 0; i < es.n; i++)
-            json_array_append_new(list, entry_json(&es.v[i], q->name, &p));
+            json_array_append_new(list, entry_json(&es.v[i], listed, &p));
         set(o, "records", list);
+        json_t *ptr = http_explain_ptr_records(c, q->name);
+        if (ptr)
+            set(o, "ptr_records", ptr);
         set(o, "snapshot_version", json_integer((json_int_t)p.snapshot_version));
         dns_probe_free(&p);
         *status = 200;

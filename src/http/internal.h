@@ -93,13 +93,15 @@ const char *http_type_name(uint16_t qtype, char buf[16]);
 /* ---- the view of the node for one request ---- */
 
 /* Source kinds counted in /status and /metrics: the prefix of the source tag. */
-enum http_source_kind { KIND_HOSTS, KIND_DOCKER, KIND_API, KIND_OTHER, KIND_COUNT };
+enum http_source_kind { KIND_HOSTS, KIND_DOCKER, KIND_API, KIND_NS, KIND_OTHER, KIND_COUNT };
 extern const char *const http_source_kind_names[KIND_COUNT];
 enum http_source_kind http_source_kind(const char *source);
 
 struct http_record {
     char *name, *source, *owner; /* gathered: one allocation, owned by name */
     struct rec_addr addr;
+    bool has_ttl; /* the record's own TTL; otherwise DNS_TTL */
+    uint32_t ttl;
 };
 
 struct http_view {
@@ -160,6 +162,9 @@ char *http_metrics_text(const struct config *cfg, const struct http_view *v, con
  * (503 when the DNS server is not running, 500 out of memory). */
 json_t *http_explain_json(const struct http_api_config *c, const struct http_explain_query *q,
                           unsigned *status);
+/* For a reverse name (explain_ptr.c): every record of its address, those giving PTRs first in
+ * answer order, as a JSON array; NULL when name is no reverse name (or out of memory). */
+json_t *http_explain_ptr_records(const struct http_api_config *c, const char *name);
 
 /* ---- writes: POST /dns/records, DELETE /dns/records/{hostname} (write.c) ---- */
 

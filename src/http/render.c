@@ -183,11 +183,19 @@ json_t *http_record_json(const struct config *cfg, const struct http_record *r)
     json_t *e = json_object();
     set(e, "hostname", json_string(r->name));
     set(e, "ip_address", json_string(records_format_addr(&r->addr, addr)));
-    set(e, "ttl", json_integer(cfg->dns_ttl));
-    set(e, "type", json_string(r->addr.type == REC_AAAA ? "AAAA" : "A"));
+    set(e, "ttl", json_integer(r->has_ttl ? r->ttl : cfg->dns_ttl));
+    const char *type = r->addr.type == REC_AAAA ? "AAAA" : "A";
+    set(e, "type", json_string(type));
+    /* what the record is: an address of its name, or a wildcard (RFC 4592) for names below */
+    set(e, "kind", json_string(records_name_is_wildcard(r->name) ? "wildcard" : type));
     set(e, "source", json_string(r->source));
-    set(e, "source_type", json_string(http_source_kind_names[http_source_kind(r->source)]));
+    enum http_source_kind kind = http_source_kind(r->source);
+    set(e, "source_type", json_string(http_source_kind_names[kind]));
     set(e, "owner", json_string(r->owner));
+    /* whether the address's reverse name answers PTR with this name (DNS_PTR) */
+    bool ptr =
+        cfg->dns_ptr == CONFIG_PTR_ALL || (cfg->dns_ptr == CONFIG_PTR_HOSTS && kind == KIND_HOSTS);
+    set(e, "ptr", json_boolean(ptr));
     return e;
 }
 

@@ -10,7 +10,7 @@
 
 #define BOUNDED_MAX 20000 /* offset + limit up to which a page is selected with a heap */
 
-const char *const http_source_kind_names[KIND_COUNT] = {"hosts", "docker", "api", "other"};
+const char *const http_source_kind_names[KIND_COUNT] = {"hosts", "docker", "api", "ns", "other"};
 
 enum http_source_kind http_source_kind(const char *source)
 {
@@ -20,6 +20,8 @@ enum http_source_kind http_source_kind(const char *source)
         return KIND_DOCKER;
     if (strcmp(source, "api") == 0)
         return KIND_API;
+    if (strcmp(source, "ns") == 0)
+        return KIND_NS; /* a node's own NS names (DNS_DOMAINS) */
     return KIND_OTHER;
 }
 
@@ -71,6 +73,8 @@ static bool copy_record(const struct rec_view *r, struct http_record *out)
     out->source = block + nl;
     out->owner = block + nl + sl;
     out->addr = r->addr;
+    out->has_ttl = r->has_ttl;
+    out->ttl = r->ttl;
     return true;
 }
 

@@ -57,20 +57,16 @@ static const char *shown(const char *v, char buf[72])
     return buf;
 }
 
-/* A hostname as the API takes it: a DNS name (records_normalize_name); a wildcard is refused with
- * its own reason, as the record table has no wildcard records. */
+/* A hostname as the API takes it: a record name (records_normalize_name), a wildcard
+ * ("*.apps.example.com") included; the error says what is wrong with it. */
 static bool parse_hostname(const char *v, char out[REC_NAME_MAX + 1], char *err, size_t errlen)
 {
     char b[72];
-    if (strchr(v, '*')) {
-        snprintf(err, errlen, "hostname: '%s': wildcard names are not supported", shown(v, b));
-        return false;
-    }
     if (!records_normalize_name(v, out)) {
         snprintf(err, errlen,
-                 "hostname: '%s' is not a valid DNS name (labels of letters, digits, '-' and "
-                 "'_', at most 63 characters each, 253 in all)",
-                 shown(v, b));
+                 "hostname: '%s' is not a valid DNS name: %s (labels of letters, digits, '-' and "
+                 "'_', at most 63 characters each, 253 in all; '*' only as a whole leftmost label)",
+                 shown(v, b), records_name_error(v));
         return false;
     }
     return true;
@@ -161,8 +157,8 @@ json_t *http_field_error_json(const char *field, const char *message)
     return o;
 }
 
-/* One API record as /dns/records lists it (ttl: what answers carry, DNS_TTL), with the ttl asked
- * for as requested_ttl. */
+/* One API record as /dns/records lists it (ttl: what answers carry, the record's own or DNS_TTL),
+ * with the ttl asked for as requested_ttl. */
 static json_t *record_json(const struct http_api_config *c, const struct api_record *r)
 {
     struct http_record hr = {
@@ -170,6 +166,8 @@ static json_t *record_json(const struct http_api_config *c, const struct api_rec
         .source = (char *)API_SOURCE,
         .owner = (char *)records_local_owner(c->records),
         .addr = r->addr,
+        .has_ttl = r->has_ttl,
+        .ttl = r->ttl,
     };
     json_t *o = http_record_json(c->cfg, &hr);
     if (o && r->has_ttl)

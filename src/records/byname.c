@@ -9,6 +9,7 @@
 #include "core/vec.h"
 #include "records/internal.h"
 #include "records/records.h"
+#include "records/snapshot.h"
 
 static uint32_t name_hash(const char *s, size_t n)
 {
@@ -163,8 +164,9 @@ static int addr_cmp(const void *x, const void *y)
 /* Recomputes nm after a change (once per publication): which of its entries are shadowed (a name
  * of this node's hosts files shadows every remote owner's entries of that name), its distinct
  * served addresses, and its ancestors' counts of served names below them. *changed tells whether
- * its addresses differ from what the published snapshot answers. False on allocation failure
- * (nothing changed then). */
+ * its addresses or their TTLs differ from what the published snapshot answers. A name that gives
+ * or gave a PTR, or one in the reverse tree, makes the next publication a full build. False on
+ * allocation failure (nothing changed then). */
 bool rt_name_refresh(struct records *t, struct rname *nm, bool *changed)
 {
     struct rt_overlay *ov = &t->ov;
@@ -185,11 +187,24 @@ bool rt_name_refresh(struct records *t, struct rname *nm, bool *changed)
         ov->capscratch = cap;
     }
     size_t k = 0;
+    uint32_t ttl_a = UINT32_MAX, ttl_aaaa = UINT32_MAX;
+    bool ptr = false;
     for (struct entry *e = nm->entries; e; e = e->nnext) {
         e->shadowed = !e->own->local && hosts;
-        if (rt_entry_served(e))
-            ov->scratch[k++] = e->addr;
+        if (!rt_entry_served(e))
+            continue;
+        struct snap_pair p = rt_pair_of(t, e);
+        ov->scratch[k++] = e->addr;
+        uint32_t *ttl = e->addr.type == REC_A ? &ttl_a : &ttl_aaaa;
+        if (p.ttl < *ttl)
+            *ttl = p.ttl;
+        ptr |= p.ptr;
     }
+    /* What a PTR depends on, and names in the reverse tree, are not published incrementally. */
+    if (ptr || nm->ptr || strcmp(nm->name, "arpa") == 0 ||
+        (strlen(nm->name) > 5 && strcmp(nm->name + strlen(nm->name) - 5, ".arpa") == 0))
+        ov->need_full = true;
+    nm->ptr = ptr;
     if (k > 1)
         qsort(ov->scratch, k, sizeof *ov->scratch, addr_cmp);
     /* As the snapshot answers: each distinct address once, at most UINT16_MAX per type. */
@@ -209,7 +224,8 @@ bool rt_name_refresh(struct records *t, struct rname *nm, bool *changed)
     size_t wl = records_name_to_wire(nm->name, w);
     const struct rec_rrset *rr = t->snap ? records_lookup(t->snap, w, wl) : NULL;
     size_t old = rr ? (size_t)rr->n_a + rr->n_aaaa : 0;
-    bool same = old == count && (!rr || rr->n_a == na);
+    bool same = old == count && (!rr || rr->n_a == na) && (!na || rr->ttl_a == ttl_a) &&
+                (!naaaa || rr->ttl_aaaa == ttl_aaaa);
     for (size_t i = 0; same && i < na; i++)
         same = memcmp(rr->a[i], ov->scratch[i].bytes, 4) == 0;
     for (size_t i = 0; same && i < naaaa; i++)

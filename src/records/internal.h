@@ -29,6 +29,7 @@ struct rname {
     uint32_t nchild;       /* index names whose parent this is */
     uint32_t ndesc; /* names below it (any depth) with served addresses: an empty non-terminal */
     bool served;    /* the last publication served addresses for it */
+    bool ptr;       /* the last publication gave a PTR for one of its pairs */
     bool changed;   /* in the index's list of names changed since the last publication */
     char name[];
 };
@@ -41,6 +42,9 @@ struct entry {
     uint64_t seq;
     struct rec_addr addr;
     uint32_t line; /* local entries: line in the source file; not replicated */
+    uint32_t rank; /* PTR order among the address's names (replicated) */
+    uint32_t ttl;  /* with has_ttl: the source's TTL (replicated); else the policy's default */
+    bool has_ttl;
     bool tomb;
     bool shadowed;      /* a local hosts file has this name (computed at each publication) */
     bool mark;          /* scratch for merges */
@@ -120,6 +124,7 @@ struct records {
     struct rec_snapshot *snap; /* RCU-published */
     struct rec_snapshot *retired;
     uint64_t version;
+    struct rec_policy policy;
     bool dirty;     /* the served set may have changed since the last publication */
     unsigned batch; /* records_batch_begin depth: publication waits for the last end */
     struct rt_index idx;
@@ -134,6 +139,10 @@ struct entry *rt_entry_add(struct records *t, struct owner *o, const char *sourc
                            const struct rec_addr *a, uint64_t seq, bool tomb);
 void rt_entry_del(struct records *t, struct entry *e);
 void rt_entry_set_tomb(struct records *t, struct entry *e, bool tomb);
+/* Sets the replicated attributes (rank, TTL); returns whether they changed (and then marks the
+ * entry's name for the next publication). */
+bool rt_entry_set_attrs(struct records *t, struct entry *e, uint32_t rank, bool has_ttl,
+                        uint32_t ttl);
 bool rt_entry_served(const struct entry *e);
 struct rec_view rt_view_of(const struct entry *e);
 struct owner *rt_owner_find(struct records *t, const char *id);
@@ -177,5 +186,6 @@ void rt_unlock_publish(struct records *t);
 void rt_free_snapshots(struct records *t);
 void rt_install(struct records *t, struct rec_snapshot *pub, struct rec_snapshot *base);
 void rt_unpin(struct records *t); /* the merge is done with its snapshots */
+struct snap_pair rt_pair_of(const struct records *t, const struct entry *e); /* as served */
 
 #endif

@@ -48,21 +48,27 @@ void rt_overlay_tune(struct records *t, size_t full_below, size_t full_share, si
     pthread_mutex_unlock(&t->mu);
 }
 
-static bool push(struct pairs *p, const char *name, const struct rec_addr *a)
+static bool push(struct pairs *p, const struct snap_pair *x)
 {
     if (!vec_grow(p->v, p->cap, p->n + 1))
         return false;
-    p->v[p->n].name = name;
-    p->v[p->n].addr = *a;
-    p->n++;
+    p->v[p->n++] = *x;
     return true;
 }
 
-static bool push_served(struct pairs *p, const struct rname *nm)
+/* Pushes nm's served pairs; with forward_only, without their PTRs (a delta's names hide only
+ * forward names: the base's reverse names stay as they are). */
+static bool push_served(struct records *t, struct pairs *p, const struct rname *nm,
+                        bool forward_only)
 {
-    for (const struct entry *e = nm->entries; e; e = e->nnext)
-        if (rt_entry_served(e) && !push(p, nm->name, &e->addr))
+    for (const struct entry *e = nm->entries; e; e = e->nnext) {
+        if (!rt_entry_served(e))
+            continue;
+        struct snap_pair x = rt_pair_of(t, e);
+        x.ptr &= !forward_only;
+        if (!push(p, &x))
             return false;
+    }
     return true;
 }
 
@@ -72,7 +78,7 @@ static bool collect_all(struct records *t, struct pairs *p)
     p->n = 0;
     for (size_t i = 0; i < t->idx.nb; i++)
         for (const struct rname *nm = t->idx.b[i]; nm; nm = nm->hnext)
-            if (nm->served && !push_served(p, nm))
+            if (nm->served && !push_served(t, p, nm, false))
                 return false;
     return true;
 }
@@ -251,10 +257,17 @@ bool rt_overlay_publish(struct records *t)
     struct rec_snapshot *s;
     if (!base || ov->need_full || t->idx.n <= full_below || ov->nd * full_share >= t->idx.n) {
         struct pairs p = {0}; /* as large as the table: not kept */
-        s = collect_all(t, &p) ? snap_build(p.v, p.n, version) : NULL;
+        s = collect_all(t, &p) ? snap_build(p.v, p.n, t->version + 1) : NULL;
         free(p.v);
         if (!s)
             goto fail;
+        /* What a PTR or TTL depends on may change answers no refreshed name's addresses show:
+         * the content decides whether this is a new version. */
+        version = t->snap && snap_digest(s) == snap_digest(t->snap) &&
+                          records_snapshot_count(s) == records_snapshot_count(t->snap)
+                      ? t->version
+                      : t->version + 1;
+        snap_set_version(s, version);
         if (ov->merging)
             ov->obsolete = true;
         if (base && base != ov->base)
@@ -274,8 +287,9 @@ bool rt_overlay_publish(struct records *t)
         bool ok = true;
         for (size_t i = 0; i < ov->nd && ok; i++) {
             const struct rname *x = ov->d[i];
-            struct rec_addr marker = {.type = x->ndesc ? SNAP_PAIR_ENT : SNAP_PAIR_ABSENT};
-            ok = x->served ? push_served(&p, x) : push(&p, x->name, &marker);
+            struct snap_pair marker = {.name = x->name,
+                                       .addr.type = x->ndesc ? SNAP_PAIR_ENT : SNAP_PAIR_ABSENT};
+            ok = x->served ? push_served(t, &p, x, true) : push(&p, &marker);
         }
         ov->pairs = p.v;
         ov->cappairs = p.cap;

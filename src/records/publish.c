@@ -45,6 +45,29 @@ static char tsan_grace;
 
 /* ---- publication ---- */
 
+static bool is_hosts_source(const char *s)
+{
+    return strncmp(s, "hosts:", 6) == 0;
+}
+
+bool records_ptr_source(enum rec_ptr_mode mode, const char *source)
+{
+    return mode == REC_PTR_ALL || (mode == REC_PTR_HOSTS && is_hosts_source(source));
+}
+
+struct snap_pair rt_pair_of(const struct records *t, const struct entry *e)
+{
+    return (struct snap_pair){
+        .name = e->nm->name,
+        .addr = e->addr,
+        .ttl = e->has_ttl ? e->ttl : t->policy.default_ttl,
+        .rank = e->rank,
+        /* a wildcard stands for many names, none of which is the address's name */
+        .ptr =
+            records_ptr_source(t->policy.ptr, e->source) && !records_name_is_wildcard(e->nm->name),
+    };
+}
+
 /* Publishes what changed since the last publication, if anything (lock held). */
 void rt_publish(struct records *t)
 {
@@ -92,6 +115,18 @@ void rt_install(struct records *t, struct rec_snapshot *pub, struct rec_snapshot
         retire(t, old_pub);
     if (old_base && old_base != base && old_base != old_pub)
         retire(t, old_base);
+}
+
+void records_set_policy(struct records *t, const struct rec_policy *p)
+{
+    rt_lock(t);
+    if (t->policy.default_ttl != p->default_ttl || t->policy.ptr != p->ptr) {
+        t->policy = *p;
+        t->dirty = true;
+        t->idx.lost = true; /* every name's TTLs and PTRs may change */
+        t->ov.need_full = true;
+    }
+    rt_unlock_publish(t);
 }
 
 void rt_lock(struct records *t)

@@ -26,6 +26,13 @@
 
 enum rec_type { REC_A = 1, REC_AAAA = 28 };
 
+/* Which served records also answer reverse (PTR) queries for their address. */
+enum rec_ptr_mode {
+    REC_PTR_OFF,   /* none */
+    REC_PTR_HOSTS, /* records of hosts files ("hosts:<file>" sources, any owner) */
+    REC_PTR_ALL,   /* every record (Docker names all point at HOSTIP, so opt-in) */
+};
+
 struct rec_addr {
     uint16_t type;     /* REC_A or REC_AAAA */
     uint8_t bytes[16]; /* A uses the first 4 */
@@ -41,6 +48,9 @@ struct rec_input {
     char name[REC_NAME_MAX + 1];
     struct rec_addr addr;
     uint32_t line; /* 1-based line of the source file it came from (hosts); 0: none */
+    uint32_t rank; /* order of the name among its address's names (PTR order); 0 first */
+    bool has_ttl;  /* ttl given by the source; otherwise answers carry the default TTL */
+    uint32_t ttl;
 };
 
 /* A list of record inputs as a source builds it (a core/vec.h vector: vec_push, vec_push_zero). */
@@ -58,6 +68,9 @@ struct rec_delta {
     char source[REC_SOURCE_MAX + 1];
     char name[REC_NAME_MAX + 1];
     struct rec_addr addr;
+    uint32_t rank; /* as rec_input (replicated) */
+    bool has_ttl;
+    uint32_t ttl;
 };
 
 /* One entry as seen by listings and full-state export. */
@@ -69,6 +82,9 @@ struct rec_view {
     uint64_t seq;   /* version (seq within the owner's epoch) of the last change to this entry */
     bool tombstone; /* removed; kept so older deltas cannot resurrect it */
     bool served;    /* visible to DNS (not a tombstone, owner not dormant, not shadowed) */
+    uint32_t rank;  /* as rec_input (replicated) */
+    bool has_ttl;   /* ttl set by the record's source (replicated) */
+    uint32_t ttl;
     /* Listings only (full-state export and merges ignore these): */
     uint64_t epoch;   /* the owner's boot epoch */
     uint32_t line;    /* local entries: line of the source file (rec_input.line); 0 otherwise */
@@ -107,6 +123,16 @@ int records_set_source_info(struct records *t, const char *source, const char *i
  * reconcile after a reconnect. The callback must not call back into the table. */
 void records_foreach_source(struct records *t, const char *prefix,
                             void (*cb)(const char *source, size_t nrecords, void *ctx), void *ctx);
+
+/* How the snapshot answers: the TTL of records whose source gave none (DNS_TTL) and which
+ * records give PTRs. Defaults: 60, REC_PTR_HOSTS. Republishes when it changes. Thread-safe. */
+struct rec_policy {
+    uint32_t default_ttl;
+    enum rec_ptr_mode ptr;
+};
+void records_set_policy(struct records *t, const struct rec_policy *p);
+/* Whether a record of `source` gives PTRs under mode. */
+bool records_ptr_source(enum rec_ptr_mode mode, const char *source);
 
 /* Observer of local changes (the sync layer gossips them). Called with the table lock held, in
  * seq order; it must not call back into the table. One observer; NULL removes it. While no
@@ -166,12 +192,24 @@ void records_read_unlock(void);
 
 struct rec_snapshot;
 
-/* Addresses of one name in a snapshot. A name that exists only as the parent of other names
- * (an empty non-terminal) has n_a == n_aaaa == 0. */
+/* An uncompressed, lowercase wire-format name inside a snapshot. */
+struct rec_wire {
+    const uint8_t *wire;
+    uint32_t len; /* root label included */
+};
+
+/* Records of one name in a snapshot: addresses, and at a reverse name (in-addr.arpa, ip6.arpa)
+ * the names pointing at that address (PTR targets, in rank order: a hosts line's first name
+ * first). A name that exists only as the parent of other names (an empty non-terminal) has
+ * n_a == n_aaaa == n_ptr == 0. Each set's TTL is the smallest of its records' TTLs. */
 struct rec_rrset {
     uint16_t n_a, n_aaaa;
+    uint32_t ttl_a, ttl_aaaa;
     const uint8_t (*a)[4];
     const uint8_t (*aaaa)[16];
+    uint16_t n_ptr;
+    uint32_t ttl_ptr;
+    const struct rec_wire *ptr;
 };
 
 /* Only between records_read_lock/unlock; valid until records_read_unlock. Never NULL. */
@@ -182,6 +220,9 @@ const struct rec_rrset *records_lookup(const struct rec_snapshot *s, const uint8
                                        size_t wire_len);
 /* Changes whenever the served record set changes. */
 uint64_t records_snapshot_version(const struct rec_snapshot *s);
+/* Fingerprint of the served content: equal on every node serving the same (name, address) pairs,
+ * whatever their order of arrival or local version. */
+uint64_t records_snapshot_digest(const struct rec_snapshot *s);
 size_t records_snapshot_count(const struct rec_snapshot *s); /* served (name, address) pairs */
 
 /* ---- Listings (HTTP API). Thread-safe; cb runs under the table lock. ---- */
@@ -207,9 +248,18 @@ void records_get_stats(struct records *t, struct records_stats *out);
 
 /* ---- Helpers shared by sources and the DNS server. ---- */
 
-/* Validates a presentation name (labels 1..63 of [A-Za-z0-9_-], total <= 253, optional trailing
- * dot, no leading/trailing '-' in a label) and writes it lowercased without the trailing dot. */
+/* Validates a record name (labels 1..63 of [A-Za-z0-9_-], total <= 253, optional trailing dot,
+ * no leading/trailing '-' in a label; the leftmost label may be exactly "*", a wildcard as RFC
+ * 4592 defines it, above at least one more label) and writes it lowercased without the trailing
+ * dot. '*' anywhere else ("a*.x", "*x.y", "x.*.y") is invalid. */
 bool records_normalize_name(const char *in, char out[REC_NAME_MAX + 1]);
+/* NULL when records_normalize_name accepts in, else a short reason ("'*' must be a whole leftmost
+ * label ('*.example.com')"), static text, for log lines and API errors. */
+const char *records_name_error(const char *in);
+/* A normalized name whose leftmost label is "*". */
+bool records_name_is_wildcard(const char *name);
+/* records_normalize_name without wildcards: a domain (DNS_DOMAINS, forward zones, host names). */
+bool records_normalize_domain(const char *in, char out[REC_NAME_MAX + 1]);
 /* Parses an IPv4 or IPv6 literal. */
 bool records_parse_addr(const char *s, struct rec_addr *out);
 /* Converts a normalized presentation name to uncompressed wire form (as records_lookup takes it);
@@ -217,10 +267,20 @@ bool records_parse_addr(const char *s, struct rec_addr *out);
 size_t records_name_to_wire(const char *name, uint8_t out[REC_WIRE_MAX]);
 /* Orders struct rec_input by name, then type, then address (qsort/bsearch comparator). */
 int records_input_cmp(const void *a, const void *b);
+/* Sets each input's rank to its position among the inputs of the same address, in list order
+ * (a source lists its names in its own order: a hosts file's lines, a label's names). */
+bool rec_inputs_rank(struct rec_inputs *l);
+/* Writes the reverse name of an address ("4.3.2.1.in-addr.arpa", 32 nibbles + "ip6.arpa");
+ * buf must hold REC_REVERSE_MAX + 1 bytes. Returns its length. */
+#define REC_REVERSE_MAX 72
+size_t records_reverse_name(const struct rec_addr *a, char buf[REC_REVERSE_MAX + 1]);
+/* The address whose reverse name a normalized name is, in the form records_reverse_name writes
+ * (decimal octets without leading zeros, lowercase nibbles); false for any other name. */
+bool records_parse_reverse_name(const char *name, struct rec_addr *out);
 /* Frees the list's array and empties it. */
 void rec_inputs_free(struct rec_inputs *l);
-/* Sorts the list by records_input_cmp and drops repeated (name, address) pairs; returns the new
- * count. */
+/* Sorts the list by records_input_cmp and drops repeated (name, address) pairs, keeping the
+ * first line and rank of each; returns the new count. */
 size_t rec_inputs_dedupe(struct rec_inputs *l);
 /* Formats an address ("10.0.0.1", "fd00::1"); buf must hold 46 bytes. */
 const char *records_format_addr(const struct rec_addr *a, char buf[46]);

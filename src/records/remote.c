@@ -74,6 +74,9 @@ static enum rec_apply apply_locked(struct records *t, const struct rec_delta *d)
         rt_entry_set_tomb(t, e, tomb);
         e->seq = d->ver.seq;
     }
+    /* An add carries the record's rank and TTL (a changed one comes as a new add). */
+    if (!tomb && rt_entry_set_attrs(t, e, d->rank, d->has_ttl, d->ttl) && o->alive)
+        t->dirty = true;
     res = gap ? REC_GAP : REC_APPLIED;
 out:
     if (o)
@@ -192,11 +195,14 @@ int records_merge_owner(struct records *t, const char *owner, struct rec_version
                 continue;
             if (!v->tombstone)
                 changes++;
+            rt_entry_set_attrs(t, e, v->rank, v->has_ttl, v->ttl);
         } else if (v->seq > e->seq) {
             if (e->tomb != v->tombstone)
                 changes++;
             rt_entry_set_tomb(t, e, v->tombstone);
             e->seq = v->seq;
+            if (!v->tombstone && rt_entry_set_attrs(t, e, v->rank, v->has_ttl, v->ttl))
+                changes++;
         }
         e->mark = true;
         if (v->seq > o->seq)

@@ -10,6 +10,10 @@
 struct snap_pair {
     const char *name;
     struct rec_addr addr;
+    uint32_t ttl;  /* the record's answer TTL */
+    uint32_t rank; /* PTR order among the address's names */
+    bool ptr;      /* the address's reverse name answers PTR name */
+    bool ptr_only; /* only that PTR (ptr is implied): nothing for name itself */
 };
 
 /* Pair types besides REC_A and REC_AAAA, for a snapshot stacked over a base: the name exists
@@ -18,9 +22,11 @@ struct snap_pair {
 #define SNAP_PAIR_ABSENT 0xffff
 
 /* Builds a snapshot holding every name of pairs with its A and AAAA addresses (sorted, each
- * distinct address once) and every ancestor name as an empty non-terminal, in time linear in n
- * (hashing, no global sort). Zeroes the unused bytes of A addresses in pairs. NULL on allocation
- * failure. */
+ * distinct address once, TTL the smallest of the name's records of that type), for pairs with
+ * ptr the reverse name of the address with its PTR targets (each distinct name once, ordered by
+ * its smallest rank, then name), and every ancestor name as an empty non-terminal, in time
+ * linear in n (hashing; only each name's own records are sorted). Zeroes the unused bytes of A
+ * addresses in pairs. NULL on allocation failure. */
 struct rec_snapshot *snap_build(struct snap_pair *pairs, size_t n, uint64_t version);
 void snap_free(struct rec_snapshot *s);
 
@@ -31,9 +37,11 @@ uint64_t snap_digest(const struct rec_snapshot *s);
  * and from base for the others; count is the whole's served pairs. The digest becomes the
  * whole's, equal to that of the same content built in one. */
 void snap_set_base(struct rec_snapshot *s, const struct rec_snapshot *base, size_t count);
+void snap_set_version(struct rec_snapshot *s, uint64_t version);
 
 /* Every (name, address) pair s answers (with its base, if stacked), as snap_build takes them, for
- * building a new base: *pairs and *names (the names, presentation form) are the caller's to free.
+ * building a new base (each with its set's TTL; a reverse name's PTR targets as PTR-only pairs
+ * ranked by position): *pairs and *names (the names, presentation form) are the caller's to free.
  * False on allocation failure. */
 bool snap_pairs(const struct rec_snapshot *s, struct snap_pair **pairs, size_t *n, char **names);
 

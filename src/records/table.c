@@ -178,6 +178,20 @@ void rt_entry_set_tomb(struct records *t, struct entry *e, bool tomb)
         e->own->ntombs--;
 }
 
+bool rt_entry_set_attrs(struct records *t, struct entry *e, uint32_t rank, bool has_ttl,
+                        uint32_t ttl)
+{
+    if (!has_ttl)
+        ttl = 0;
+    if (e->rank == rank && e->has_ttl == has_ttl && e->ttl == ttl)
+        return false;
+    rt_name_touch(t, e->nm);
+    e->rank = rank;
+    e->has_ttl = has_ttl;
+    e->ttl = ttl;
+    return true;
+}
+
 bool rt_entry_served(const struct entry *e)
 {
     return !e->tomb && e->own->alive && !e->shadowed;
@@ -336,6 +350,9 @@ struct rec_view rt_view_of(const struct entry *e)
         .seq = e->seq,
         .tombstone = e->tomb,
         .served = rt_entry_served(e),
+        .rank = e->rank,
+        .has_ttl = e->has_ttl,
+        .ttl = e->ttl,
         .epoch = e->own->epoch,
         .line = e->line,
         .dormant = !e->own->alive,
@@ -360,6 +377,7 @@ struct records *records_new(const char *local_owner, uint64_t boot_epoch)
     t->local->local = true;
     t->local->has_state = true;
     t->local->epoch = boot_epoch;
+    t->policy = (struct rec_policy){.default_ttl = 60, .ptr = REC_PTR_HOSTS};
     t->dirty = true;
     rt_publish(t);
     if (!t->snap)
@@ -421,6 +439,9 @@ static void emit(struct records *t, enum rec_op op, const struct entry *e)
     snprintf(d.source, sizeof d.source, "%s", e->source);
     snprintf(d.name, sizeof d.name, "%s", e->nm->name);
     d.addr = e->addr;
+    d.rank = e->rank;
+    d.has_ttl = e->has_ttl;
+    d.ttl = e->ttl;
     t->obs(&d, t->obs_ctx);
 }
 
@@ -515,6 +536,9 @@ static size_t clean_inputs(const struct rec_input *in, size_t n, struct rec_inpu
             continue;
         v[m].addr = in[i].addr;
         v[m].line = in[i].line;
+        v[m].rank = in[i].rank;
+        v[m].has_ttl = in[i].has_ttl;
+        v[m].ttl = in[i].ttl;
         if (v[m].addr.type == REC_A)
             memset(v[m].addr.bytes + 4, 0, 12);
         m++;
@@ -522,9 +546,12 @@ static size_t clean_inputs(const struct rec_input *in, size_t n, struct rec_inpu
     if (m > 1)
         qsort(v, m, sizeof *v, records_input_cmp);
     size_t k = 0;
-    for (size_t i = 0; i < m; i++)
+    for (size_t i = 0; i < m; i++) {
         if (k == 0 || records_input_cmp(&v[k - 1], &v[i]) != 0)
             v[k++] = v[i];
+        else if (v[i].rank < v[k - 1].rank)
+            v[k - 1].rank = v[i].rank; /* a repeat: the name's first place counts */
+    }
     return k;
 }
 
@@ -562,7 +589,8 @@ int records_set_source(struct records *t, const char *source, const struct rec_i
         struct rec_input key;
         memcpy(key.name, e->nm->name, strlen(e->nm->name) + 1);
         key.addr = e->addr;
-        key.line = 0;
+        key.line = key.rank = key.ttl = 0;
+        key.has_ttl = false;
         if (m && bsearch(&key, v, m, sizeof *v, records_input_cmp))
             continue;
         rt_entry_set_tomb(t, e, true);
@@ -578,6 +606,11 @@ int records_set_source(struct records *t, const char *source, const struct rec_i
         if (e && !e->tomb) {
             e->line = v[i].line; /* the line may move; not a change of the record */
             live[nlive++] = e;
+            if (rt_entry_set_attrs(t, e, v[i].rank, v[i].has_ttl, v[i].ttl)) {
+                local_bump(t, e); /* a new rank or TTL is replicated as a new add */
+                emit(t, REC_OP_ADD, e);
+                changes++;
+            }
             continue;
         }
         if (!e) {
@@ -590,6 +623,7 @@ int records_set_source(struct records *t, const char *source, const struct rec_i
             rt_entry_set_tomb(t, e, false);
         }
         e->line = v[i].line;
+        rt_entry_set_attrs(t, e, v[i].rank, v[i].has_ttl, v[i].ttl);
         local_bump(t, e);
         emit(t, REC_OP_ADD, e);
         changes++;

@@ -89,9 +89,10 @@ static bool parse_record(json_t *o, size_t index, struct api_record *r, char *er
     }
     json_t *h = json_object_get(o, "hostname");
     if (!json_is_string(h) || !records_normalize_name(json_string_value(h), r->name)) {
-        snprintf(err, errlen, "record %zu: hostname: %s%s%s", index, json_is_string(h) ? "'" : "",
+        const char *why = json_is_string(h) ? records_name_error(json_string_value(h)) : NULL;
+        snprintf(err, errlen, "record %zu: hostname: %s%s%s%s", index, json_is_string(h) ? "'" : "",
                  json_is_string(h) ? shown(json_string_value(h), b) : "missing or not a string",
-                 json_is_string(h) ? "' is not a valid DNS name" : "");
+                 json_is_string(h) ? "' is not a valid DNS name: " : "", why ? why : "");
         return false;
     }
     json_t *a = json_object_get(o, "ip_address");

@@ -9,8 +9,7 @@
  * or parsed at start is an error (api_store_open fails): the records in it are never dropped
  * silently.
  *
- * The record table has no per-record TTL: a requested ttl is validated and kept in the file, and
- * answers carry DNS_TTL. */
+ * A record's ttl is its answers' TTL (replicated with it); without one answers carry DNS_TTL. */
 #ifndef JOYRIDE_SOURCES_API_RECORDS_H
 #define JOYRIDE_SOURCES_API_RECORDS_H
 
@@ -30,7 +29,7 @@ struct api_record {
     char name[REC_NAME_MAX + 1]; /* normalized */
     struct rec_addr addr;
     bool has_ttl;
-    uint32_t ttl; /* as requested; answers use DNS_TTL */
+    uint32_t ttl; /* answers' TTL; without has_ttl answers use DNS_TTL */
 };
 
 /* A core/vec.h vector of records. */

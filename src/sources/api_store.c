@@ -39,6 +39,8 @@ static int publish(struct records *t, const struct api_records *l)
     for (size_t i = 0; i < l->n; i++) {
         memcpy(in[i].name, l->v[i].name, sizeof in[i].name);
         in[i].addr = l->v[i].addr;
+        in[i].has_ttl = l->v[i].has_ttl;
+        in[i].ttl = l->v[i].ttl;
     }
     int rc = records_set_source(t, API_SOURCE, in, l->n);
     free(in);

@@ -110,8 +110,11 @@ bool docker_name_append(const char *name, size_t len, const struct rec_addr *add
     }
     if (!ok) {
         char shown[96];
-        log_warn(MOD, "container %s: invalid name '%s' skipped", container,
-                 printable(shown, name, len));
+        const char *why = len < sizeof raw && memchr(name, '\0', len) == NULL
+                              ? records_name_error(raw)
+                              : "too long or holds a NUL byte";
+        log_warn(MOD, "container %s: invalid name '%s' skipped: %s", container,
+                 printable(shown, name, len), why ? why : "not a name");
         if (invalid)
             (*invalid)++;
         return true;
@@ -238,19 +241,32 @@ static void on_traefik_host(enum traefik_host_kind kind, const char *v, size_t l
     if (c->oom || c->full)
         return;
     const char *skip = NULL;
+    char wild[REC_NAME_MAX + 2];
+    bool star = len >= 2 && v[0] == '*' && v[1] == '.';
     switch (kind) {
     case TRAEFIK_HOST:
-        skip = c->tcp ? "Host in a TCP router" : NULL;
+        skip = c->tcp ? "Host in a TCP router"
+               : star ? "Traefik's Host matches no '*' name (HostRegexp does)"
+                      : NULL;
         break;
     case TRAEFIK_HOST_SNI:
         if (!c->tcp)
             skip = "HostSNI in an HTTP router";
         else if (len == 1 && v[0] == '*')
             skip = "HostSNI(`*`) matches every name";
+        else if (star)
+            skip = "Traefik's HostSNI matches no '*' name (HostSNIRegexp does)";
         break;
     case TRAEFIK_HOST_REGEXP:
     case TRAEFIK_HOST_SNI_REGEXP:
-        skip = "a regexp (Joyride has no wildcard records)";
+        if (c->tcp != (kind == TRAEFIK_HOST_SNI_REGEXP))
+            skip = c->tcp ? "HostRegexp in a TCP router" : "HostSNIRegexp in an HTTP router";
+        else if (traefik_regexp_wildcard(v, len, wild, sizeof wild, &skip)) {
+            log_debug(MOD, "container %s: %s: '%s' is the wildcard %s", c->container, c->key,
+                      printable(shown, v, len), wild);
+            v = wild;
+            len = strlen(wild);
+        }
         break;
     }
     if (skip) {
@@ -289,6 +305,49 @@ static bool traefik_append(const struct docker_labels *l, const struct rec_addr 
             return true;
     }
     return true;
+}
+
+bool docker_ttl_parse(const char *value, uint32_t *out)
+{
+    if (!value)
+        return false;
+    const char *s = value;
+    while (*s == ' ' || *s == '\t')
+        s++;
+    uint64_t v = 0;
+    size_t digits = 0;
+    for (; *s >= '0' && *s <= '9'; s++, digits++) {
+        v = v * 10 + (uint64_t)(*s - '0');
+        if (v > DOCKER_TTL_MAX)
+            return false;
+    }
+    while (*s == ' ' || *s == '\t')
+        s++;
+    if (digits == 0 || *s)
+        return false;
+    *out = (uint32_t)v;
+    return true;
+}
+
+/* Sets every record's TTL from the joyride.host.ttl label, when it has a valid one. */
+static void apply_ttl(const struct docker_labels *labels, const char *container,
+                      struct rec_inputs *out)
+{
+    const struct docker_label *l = docker_labels_find(labels, DOCKER_TTL_LABEL);
+    if (!l)
+        return;
+    uint32_t ttl;
+    if (!docker_ttl_parse(l->value, &ttl)) {
+        char shown[96];
+        const char *v = l->value ? l->value : "";
+        log_warn(MOD, "container %s: invalid %s '%s' (seconds from 0 to %u), default TTL used",
+                 container, DOCKER_TTL_LABEL, printable(shown, v, strlen(v)), DOCKER_TTL_MAX);
+        return;
+    }
+    for (size_t i = 0; i < out->n; i++) {
+        out->v[i].has_ttl = true;
+        out->v[i].ttl = ttl;
+    }
 }
 
 enum docker_labels_result docker_labels_records(const struct docker_keys *keys,
@@ -346,5 +405,8 @@ enum docker_labels_result docker_labels_records(const struct docker_keys *keys,
     }
     if (traefik && !traefik_append(labels, &addr, container, out))
         return DOCKER_LABELS_NOMEM;
+    if (!rec_inputs_rank(out))
+        return DOCKER_LABELS_NOMEM;
+    apply_ttl(labels, container, out);
     return DOCKER_LABELS_OK;
 }

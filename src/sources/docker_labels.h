@@ -1,6 +1,6 @@
 /* sources/docker_labels.h — a container's labels to records: the labels as plain strings, the
  * configured label keys, a label value split into validated lowercase names, and the
- * joyride.host.ip address override. Pure. */
+ * joyride.host.ip address override and the joyride.host.ttl TTL. Pure. */
 #ifndef JOYRIDE_SOURCES_DOCKER_LABELS_H
 #define JOYRIDE_SOURCES_DOCKER_LABELS_H
 
@@ -11,6 +11,8 @@
 
 #define DOCKER_DEFAULT_LABELS "joyride.host.name"
 #define DOCKER_IP_LABEL "joyride.host.ip"
+#define DOCKER_TTL_LABEL "joyride.host.ttl"
+#define DOCKER_TTL_MAX 2147483647u /* RFC 2181 */
 #define DOCKER_TRAEFIK_ENABLE_LABEL "traefik.enable"
 #define DOCKER_KEYS_MAX 16     /* label keys in DOCKER_LABELS */
 #define DOCKER_KEY_LEN_MAX 255 /* one label key */
@@ -61,6 +63,10 @@ bool docker_name_append(const char *name, size_t len, const struct rec_addr *add
  * value and no traefik.enable=false. */
 bool docker_traefik_wanted(const struct docker_labels *l);
 
+/* Parses a joyride.host.ttl value: decimal seconds 0..DOCKER_TTL_MAX, surrounding blanks
+ * tolerated. */
+bool docker_ttl_parse(const char *value, uint32_t *out);
+
 enum docker_labels_result {
     DOCKER_LABELS_OK,      /* out holds the records (possibly none when every name was invalid) */
     DOCKER_LABELS_NONE,    /* none of the keys is present: not our container */
@@ -73,9 +79,10 @@ enum docker_labels_result {
  * then, when keys->traefik is set, the names of its Traefik router rules (Host(...) of HTTP
  * routers, HostSNI(...) of TCP routers other than `*`; regexps and names under negation are
  * skipped; a malformed rule is logged and skipped; traefik.enable=false skips the rules). out is
- * cleared first. host_ip with type 0 means "no HOSTIP". A bad joyride.host.ip skips the whole
- * container (logged): answering HOSTIP instead would send clients to a host the container is
- * explicitly not reachable on. */
+ * cleared first. Each record's rank is its name's place in that order; joyride.host.ttl gives
+ * every record its TTL (an invalid value is logged and the default TTL used). host_ip with type 0
+ * means "no HOSTIP". A bad joyride.host.ip skips the whole container (logged): answering HOSTIP
+ * instead would send clients to a host the container is explicitly not reachable on. */
 enum docker_labels_result docker_labels_records(const struct docker_keys *keys,
                                                 const struct docker_labels *labels,
                                                 const struct rec_addr *host_ip,

@@ -50,8 +50,9 @@ typedef void (*hosts_warn_fn)(size_t line, const char *reason, void *ctx);
  * IPv6 address (zone ids are rejected), names separated by spaces or tabs, '#' starting a comment
  * anywhere, blank lines ignored, CR LF accepted. A line with an invalid address or any invalid
  * name is skipped whole (counted in bad_lines; warn, which may be NULL, is called for the first
- * HOSTS_WARN_MAX of them). Names are validated and lowercased.
- * Appends to out (zero it first); returns 0, or -1 on allocation failure. */
+ * HOSTS_WARN_MAX of them). Names are validated and lowercased. Each record's rank is its place
+ * among the names of its address in file order (the order of its PTRs: a line's first name
+ * first). Appends to out (zero it first); returns 0, or -1 on allocation failure. */
 int hosts_parse(const char *text, size_t len, struct hosts_parsed *out, hosts_warn_fn warn,
                 void *ctx);
 void hosts_parsed_free(struct hosts_parsed *p);

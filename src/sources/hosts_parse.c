@@ -38,7 +38,7 @@ static void warnf(const struct hosts_parsed *out, hosts_warn_fn warn, void *ctx,
         return;
     char shown[HOSTS_EXCERPT_MAX + 4];
     log_excerpt(shown, sizeof shown, tok, toklen); /* one line, printable, short */
-    char reason[160];
+    char reason[224];
     snprintf(reason, sizeof reason, fmt, shown);
     warn(line, reason, ctx);
 }
@@ -78,7 +78,13 @@ static int parse_line(const char *p, size_t len, size_t lineno, struct hosts_par
         while (i < len && !is_space(p[i]))
             i++;
         if (!token(p + n0, i - n0, tok) || !records_normalize_name(tok, r.name)) {
-            warnf(out, warn, ctx, lineno, "invalid name '%s'", p + n0, i - n0);
+            /* the reasons are fixed text without '%' */
+            const char *why = i - n0 > TOKEN_MAX             ? "longer than 253 characters"
+                              : memchr(p + n0, '\0', i - n0) ? "holds a NUL byte"
+                                                             : records_name_error(tok);
+            char fmt[160];
+            snprintf(fmt, sizeof fmt, "invalid name '%%s': %s", why ? why : "not a name");
+            warnf(out, warn, ctx, lineno, fmt, p + n0, i - n0);
             out->recs.n = first; /* the whole line is skipped */
             goto bad;
         }
@@ -113,7 +119,8 @@ int hosts_parse(const char *text, size_t len, struct hosts_parsed *out, hosts_wa
             return -1;
         p = nl ? nl + 1 : end;
     }
-    return 0;
+    /* PTR order: an address's names as the file lists them, a line's first name first */
+    return rec_inputs_rank(&out->recs) ? 0 : -1;
 }
 
 void hosts_parsed_free(struct hosts_parsed *p)

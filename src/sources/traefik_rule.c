@@ -1,6 +1,6 @@
 /* traefik_rule.c — the Traefik rule parser of traefik_rule.h: a tokenizer over the input and one
  * function per grammar rule. A rule is parsed twice: once to validate, then to report hosts, so a
- * malformed rule reports none. */
+ * malformed rule reports none. Also the mapping of host regexps to wildcard names. */
 #include "sources/traefik_rule.h"
 
 #include <stdio.h>
@@ -237,4 +237,114 @@ bool traefik_rule_hosts(const char *rule, size_t len, traefik_host_cb cb, void *
         parse(&again);
     }
     return true;
+}
+
+/* A bracket class of letters, digits, '-', '_' and ranges of them, or exactly "[^.]"; *n is
+ * its length. */
+static bool label_class(const char *p, const char *end, size_t *n)
+{
+    if (end - p >= 4 && memcmp(p, "[^.]", 4) == 0) {
+        *n = 4;
+        return true;
+    }
+    if (p >= end || *p != '[')
+        return false;
+    const char *q = p + 1;
+    size_t items = 0;
+    while (q < end && *q != ']') {
+        char c = *q;
+        bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+                  c == '-' || c == '_';
+        if (!ok)
+            return false;
+        q++;
+        items++;
+    }
+    if (q >= end || items == 0)
+        return false;
+    *n = (size_t)(q + 1 - p);
+    return true;
+}
+
+/* The leftmost part: one atom and '+' or '*', all of [p, end). */
+static bool label_pattern(const char *p, const char *end)
+{
+    size_t n = 0;
+    if (p < end && *p == '.')
+        n = 1;
+    else if (end - p >= 2 && p[0] == '\\' && p[1] == 'w')
+        n = 2;
+    else if (!label_class(p, end, &n))
+        return false;
+    return end - p == (ptrdiff_t)n + 1 && (p[n] == '+' || p[n] == '*');
+}
+
+/* A literal domain from [p, end): labels of letters, digits, '-' and '_' separated by sep
+ * ("." in v2 templates, "\." in v3 regexps), written with plain dots after "*." to out. */
+static bool literal_domain(const char *p, const char *end, const char *sep, char *out,
+                           size_t outlen)
+{
+    size_t sl = strlen(sep), o = 2;
+    if (outlen < 3)
+        return false;
+    out[0] = '*';
+    out[1] = '.';
+    bool label = false;
+    while (p < end) {
+        char c = *p;
+        bool sep_here = (size_t)(end - p) >= sl && memcmp(p, sep, sl) == 0;
+        if (sep_here && !label)
+            return false; /* empty label */
+        if (!sep_here && !((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+                           (c >= '0' && c <= '9') || c == '-' || c == '_'))
+            return false;
+        if (o + 1 >= outlen)
+            return false;
+        out[o++] = sep_here ? '.' : c;
+        p += sep_here ? sl : 1;
+        label = !sep_here;
+    }
+    out[o] = '\0';
+    return label;
+}
+
+static bool found(bool ok, const char **why)
+{
+    if (ok)
+        *why = NULL;
+    return ok;
+}
+
+bool traefik_regexp_wildcard(const char *re, size_t len, char *out, size_t outlen, const char **why)
+{
+    static const char other[] = "not a wildcard pattern (only a leftmost part matching any "
+                                "label, then a literal domain, maps to *.domain)";
+    const char *end = re + len;
+    *why = other;
+    if (len > 0 && re[0] == '{') { /* v2: {name} or {name:pattern}, then ".domain" */
+        const char *close = memchr(re, '}', len);
+        if (!close || close + 1 >= end || close[1] != '.')
+            return false;
+        const char *colon = memchr(re, ':', (size_t)(close - re));
+        for (const char *q = re + 1; q < (colon ? colon : close); q++)
+            if (!((*q >= 'a' && *q <= 'z') || (*q >= 'A' && *q <= 'Z') ||
+                  (*q >= '0' && *q <= '9') || *q == '_'))
+                return false; /* not a variable name */
+        if (colon && !label_pattern(colon + 1, close))
+            return false;
+        return found(literal_domain(close + 2, end, ".", out, outlen), why);
+    }
+    if (len > 0 && re[0] == '^') { /* v3: ^pattern\.domain$ */
+        if (re[len - 1] != '$')
+            *why = "a regexp not anchored with '$' also matches longer names";
+        if (re[len - 1] != '$')
+            return false;
+        for (const char *q = re + 1; q + 1 < end - 1; q++) {
+            if (q[0] == '\\' && q[1] == '.' && label_pattern(re + 1, q))
+                return found(literal_domain(q + 2, end - 1, "\\.", out, outlen), why);
+        }
+        return false;
+    }
+    *why = "neither a v2 template ({name}.domain) nor an anchored v3 regexp (^...$)";
+    return false;
 }

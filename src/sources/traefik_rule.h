@@ -38,4 +38,16 @@ typedef void (*traefik_host_cb)(enum traefik_host_kind kind, const char *value, 
 bool traefik_rule_hosts(const char *rule, size_t len, traefik_host_cb cb, void *ctx, char *err,
                         size_t errlen);
 
+/* The wildcard record a HostRegexp / HostSNIRegexp argument maps to cleanly: a pattern whose
+ * leftmost part matches any label(s) and whose rest is a literal domain, as
+ *   v2 templates  {sub}.example.com   {sub:[a-z0-9-]+}.example.com   {sub:.+}.example.com
+ *   v3 regexps    ^[^.]+\.example\.com$   ^.+\.example\.com$   ^[a-z0-9-]+\.example\.com$
+ * where the leftmost part is one atom ('.', "[^.]", "\w" or a bracket class of letters, digits,
+ * '-' and '_') repeated with '+' or '*'. Writes "*.example.com" (not validated or lowercased) to
+ * out and returns true; otherwise returns false with the reason in *why (static text). The
+ * wildcard answers for every name below the domain, a superset of what a narrower class
+ * matches: the names it adds go to the same router, which does not match them. */
+bool traefik_regexp_wildcard(const char *re, size_t len, char *out, size_t outlen,
+                             const char **why);
+
 #endif

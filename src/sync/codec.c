@@ -93,6 +93,36 @@ static void put_addr(struct sync_buf *b, const struct rec_addr *a)
     }
 }
 
+/* A record's extension fields: present when it has a TTL or a rank. */
+static bool rec_has_ext(uint32_t rank, bool has_ttl)
+{
+    return has_ttl || rank != 0;
+}
+
+static size_t ext_size(uint32_t rank, bool has_ttl)
+{
+    if (!rec_has_ext(rank, has_ttl))
+        return 0;
+    return 1 + (has_ttl ? 6 : 0) + (rank ? 6 : 0);
+}
+
+static void put_ext(struct sync_buf *b, uint32_t rank, bool has_ttl, uint32_t ttl)
+{
+    if (!rec_has_ext(rank, has_ttl))
+        return;
+    put_u8(b, (uint8_t)(ext_size(rank, has_ttl) - 1));
+    if (has_ttl) {
+        put_u8(b, SYNC_EXT_TTL);
+        put_u8(b, 4);
+        put_be(b, ttl, 4);
+    }
+    if (rank) {
+        put_u8(b, SYNC_EXT_RANK);
+        put_u8(b, 4);
+        put_be(b, rank, 4);
+    }
+}
+
 static void put_header(struct sync_buf *b, enum sync_kind kind)
 {
     b->len = 0;
@@ -179,6 +209,45 @@ static bool get_addr(struct rd *r, struct rec_addr *a)
     return true;
 }
 
+/* Reads an ext block into rank and TTL (absent fields: rank 0, no TTL); unknown tags are
+ * skipped, a known one of the wrong size or a TTL above 2^31 - 1 is malformed. */
+static void get_ext(struct rd *r, uint32_t *rank, bool *has_ttl, uint32_t *ttl)
+{
+    size_t n = (size_t)get_be(r, 1);
+    if (!rd_need(r, n))
+        return;
+    size_t end = r->off + n;
+    while (!r->bad && r->off < end) {
+        if (end - r->off < 2) {
+            r->bad = true;
+            return;
+        }
+        uint8_t tag = r->p[r->off], len = r->p[r->off + 1];
+        r->off += 2;
+        if (len > end - r->off) {
+            r->bad = true;
+            return;
+        }
+        if (tag == SYNC_EXT_TTL || tag == SYNC_EXT_RANK) {
+            if (len != 4) {
+                r->bad = true;
+                return;
+            }
+            uint32_t v = (uint32_t)get_be(r, 4);
+            if (tag == SYNC_EXT_RANK) {
+                *rank = v;
+            } else if (v > INT32_MAX) {
+                r->bad = true;
+            } else {
+                *has_ttl = true;
+                *ttl = v;
+            }
+        } else {
+            r->off += len; /* a field of a later version */
+        }
+    }
+}
+
 static bool get_header(struct rd *r, enum sync_kind kind)
 {
     return sync_payload_kind(r->p, r->len) == (int)kind && (r->off = HEADER_LEN, true);
@@ -198,7 +267,8 @@ int sync_payload_kind(const uint8_t *buf, size_t len)
 size_t sync_delta_size(const struct rec_delta *d)
 {
     return 8 + 1 + 1 + strlen(d->source) + 1 + strlen(d->name) + 1 +
-           (d->addr.type == REC_AAAA ? 16 : 4);
+           (d->addr.type == REC_AAAA ? 16 : 4) +
+           (d->op == REC_OP_ADD ? ext_size(d->rank, d->has_ttl) : 0);
 }
 
 size_t sync_encode_deltas(struct sync_buf *out, const struct rec_delta *d, size_t n,
@@ -216,11 +286,15 @@ size_t sync_encode_deltas(struct sync_buf *out, const struct rec_delta *d, size_
            d[k].ver.epoch == d[0].ver.epoch) {
         if (out->len + sync_delta_size(&d[k]) > max_bytes)
             break;
+        /* a removal's rank and TTL mean nothing: it is sent as before */
+        bool ext = d[k].op == REC_OP_ADD && rec_has_ext(d[k].rank, d[k].has_ttl);
         put_be(out, d[k].ver.seq, 8);
-        put_u8(out, (uint8_t)d[k].op);
+        put_u8(out, (uint8_t)(d[k].op | (ext ? SYNC_REC_EXT : 0)));
         put_str(out, d[k].source);
         put_str(out, d[k].name);
         put_addr(out, &d[k].addr);
+        if (ext)
+            put_ext(out, d[k].rank, d[k].has_ttl, d[k].ttl);
         k++;
     }
     patch_be(out, count_at, k, 2);
@@ -251,12 +325,16 @@ bool sync_decode_deltas(const uint8_t *buf, size_t len, struct rec_delta **out, 
         d[i].ver.epoch = epoch;
         d[i].ver.seq = get_be(&r, 8);
         uint8_t op = (uint8_t)get_be(&r, 1);
+        bool ext = op & SYNC_REC_EXT;
+        op &= (uint8_t)~SYNC_REC_EXT;
         if (op != REC_OP_ADD && op != REC_OP_DEL)
             r.bad = true;
         d[i].op = (enum rec_op)op;
         get_str(&r, d[i].source, sizeof d[i].source);
         get_name(&r, d[i].name);
         get_addr(&r, &d[i].addr);
+        if (ext)
+            get_ext(&r, &d[i].rank, &d[i].has_ttl, &d[i].ttl);
         if (r.bad)
             break;
     }
@@ -304,11 +382,15 @@ void sync_encode_state_entry(struct sync_buf *out, const struct rec_view *v)
         out->oom = true;
         return;
     }
+    /* a tombstone's rank and TTL mean nothing: it is sent as before */
+    bool ext = !v->tombstone && rec_has_ext(v->rank, v->has_ttl);
     put_be(out, v->seq, 8);
-    put_u8(out, v->tombstone ? 1 : 0);
+    put_u8(out, (uint8_t)((v->tombstone ? 1 : 0) | (ext ? SYNC_REC_EXT : 0)));
     put_str(out, v->source);
     put_str(out, v->name);
     put_addr(out, &v->addr);
+    if (ext)
+        put_ext(out, v->rank, v->has_ttl, v->ttl);
     out->n_entries++;
 }
 
@@ -389,12 +471,16 @@ bool sync_decode_state(const uint8_t *buf, size_t len, struct sync_state *out)
             v->owner = o->owner;
             v->seq = get_be(&r, 8);
             uint8_t ts = (uint8_t)get_be(&r, 1);
+            bool ext = ts & SYNC_REC_EXT;
+            ts &= (uint8_t)~SYNC_REC_EXT;
             if (ts > 1)
                 r.bad = true;
             v->tombstone = ts == 1;
             if (!get_str(&r, source, sizeof source) || !get_name(&r, name) ||
                 !get_addr(&r, &v->addr))
                 break;
+            if (ext)
+                get_ext(&r, &v->rank, &v->has_ttl, &v->ttl);
             /* strings in the arena never exceed the bytes they came from */
             v->source = arena_put(out->arena, &used, source);
             v->name = arena_put(out->arena, &used, name);

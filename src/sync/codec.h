@@ -7,11 +7,18 @@
  *
  * Layout (integers big-endian; str = u8 length + bytes, no NUL; addr = u8 4|6 + 4|16 bytes):
  *   header   magic u8, version u8, kind u8
- *   DELTAS   str owner, u64 epoch, u16 count, count * { u64 seq, u8 op, str source, str name, addr
- * } STATE    str sender, u8 flags, u16 owners, owners * { str owner, u64 epoch, u64 seq, u32 count,
- *                       count * { u64 seq, u8 tombstone, str source, str name, addr } }
+ *   DELTAS   str owner, u64 epoch, u16 count,
+ *            count * { u64 seq, u8 op, str source, str name, addr [ext] }
+ *   STATE    str sender, u8 flags, u16 owners,
+ *            owners * { str owner, u64 epoch, u64 seq, u32 count,
+ *                       count * { u64 seq, u8 tombstone, str source, str name, addr [ext] } }
  *   REPAIR   str requester, str owner, u64 epoch, u64 seq      (what the requester holds)
  *   VERSION  str owner, u64 epoch, u64 seq                     (the owner's current version)
+ * Record extension: when bit SYNC_REC_EXT is set in a record's op or tombstone byte, the record
+ * ends with ext = u8 length + that many bytes of { u8 tag, u8 length, value } items; decoders
+ * skip tags they do not know, so fields can be added without a new version. SYNC_EXT_TTL (u32,
+ * at most 2^31 - 1) and SYNC_EXT_RANK (u32) are sent only when the record has them, so a record
+ * without a TTL and of rank 0 is encoded exactly as before the extension existed.
  * Decoders validate everything (lengths, names, addresses, ops) and never read past the input. */
 #ifndef JOYRIDE_SYNC_CODEC_H
 #define JOYRIDE_SYNC_CODEC_H
@@ -31,6 +38,12 @@ enum sync_kind {
     SYNC_KIND_REPAIR_REQ = 3,
     SYNC_KIND_VERSION = 4,
 };
+
+/* Record extension (see the layout above): the flag in a record's op or tombstone byte, and the
+ * tags of its fields. */
+#define SYNC_REC_EXT 0x80
+#define SYNC_EXT_TTL 1  /* u32: the record's TTL */
+#define SYNC_EXT_RANK 2 /* u32: the record's PTR order among its address's names */
 
 /* STATE flags */
 #define SYNC_STATE_WANT_REPLY 0x01 /* the receiver answers with its own full state */

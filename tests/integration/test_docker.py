@@ -3,7 +3,7 @@ root in a temp dir, no bridge, no iptables, an image imported from the local bus
 registry) shared by this module, and the real joyride binary pointed at it with DOCKER_HOST.
 
 Covers: labelled containers answer within 1 s (latency printed), several names, joyride.host.ip,
-unlabelled ignored, stop/kill/pause/unpause/rm, containers that exit at once leave nothing,
+joyride.host.ttl and PTRs of containers (DNS_PTR=all), unlabelled ignored, stop/kill/pause/unpause/rm, containers that exit at once leave nothing,
 containers already running at start, daemon killed and restarted with changes in between,
 joyride started with no daemon, a 50-container burst, prompt shutdown, status and metrics.
 
@@ -27,6 +27,7 @@ import urllib.parse
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
+import dns.reversename
 import pytest
 
 from conftest import wait_until
@@ -505,6 +506,32 @@ def test_host_ip_label(joyride, dk):
     wait_until(lambda: docker_status(node)["events"]["start"] >= 3, timeout=5, what="3 starts")
     assert node.addresses(bad) == []  # a bad override never falls back to HOSTIP
     assert "container badip: invalid joyride.host.ip '10.20.30'" in node.log()
+
+
+def test_ttl_label_and_opt_in_ptr(joyride, dk):
+    """joyride.host.ttl sets the TTL of a container's answers (a bad value: a warning and
+    DNS_TTL); with DNS_PTR=all HOSTIP's reverse name lists the containers' names, label order."""
+    node = start_joyride(joyride, dk, DNS_PTR="all", DNS_TTL="50")
+    a, b, bad = uniq("ttl-a"), uniq("ttl-b"), uniq("ttl-bad")
+    dk.api.run({LABEL: "%s %s" % (b, a), "joyride.host.ttl": "25"})
+    dk.api.run({LABEL: bad, "joyride.host.ttl": "soon"}, name="badttl")
+    wait_until(lambda: node.addresses(a) == [node.addr] and node.addresses(bad) == [node.addr],
+               timeout=5, what="both containers")
+    assert node.query(a).answer[0].ttl == 25
+    assert node.query(bad).answer[0].ttl == 50
+    assert "container badttl: invalid joyride.host.ttl 'soon'" in node.log()
+    ttls = {r["hostname"]: r["ttl"] for r in node.json("/dns/records")[1]["records"]}
+    assert ttls == {a: 25, b: 25, bad: 50}
+    r = node.query(dns.reversename.from_address(node.addr), "PTR")
+    targets = [rd.target.to_text() for rrset in r.answer for rd in rrset]
+    # each container's names by their place in its label, then by name; the smallest TTL
+    assert targets == sorted([b + ".", bad + "."]) + [a + "."], targets
+    assert r.answer[0].ttl == 25
+    # the default (DNS_PTR=hosts): no PTR for containers
+    plain = start_joyride(joyride, dk)
+    wait_until(lambda: plain.addresses(a) == [plain.addr], timeout=5, what="plain node")
+    r = plain.query(dns.reversename.from_address(plain.addr), "PTR")
+    assert r.rcode() == 3 and not r.answer
 
 
 def test_unlabelled_and_other_labels_ignored(joyride, dk):

@@ -194,36 +194,45 @@ TRAEFIK_LABELS = {
     "traefik.http.routers.web.rule": "Host(`{a}`) || (Host(`{b}`) && PathPrefix(`/api`))",
     "traefik.http.routers.web.entrypoints": "websecure",
     "traefik.http.routers.v3.rule": 'Host("{c}") && !Host(`{neg}`)',
-    "traefik.http.routers.rx.rule": "HostRegexp(`^.+\\.example\\.com$`)",
+    "traefik.http.routers.rx.rule": "HostRegexp(`^.+\\.{wre}$`) || HostRegexp(`^api-.+\\.{wre}$`)",
     "traefik.tcp.routers.db.rule": "HostSNI(`{d}`) || HostSNI(`*`)",
     "traefik.http.services.web.loadbalancer.server.port": "80",
 }
 
 
 def traefik_labels(**names):
+    """The labels with the names in; w (a domain) is in HostRegexp as an escaped regexp."""
+    names = dict(names, wre=names["w"].replace(".", "\\."))
     return {k: v.format(**names) for k, v in TRAEFIK_LABELS.items()}
 
 
 def test_traefik_rules_answered(joyride, dk):
     node = start_joyride(joyride, dk, DOCKER_TRAEFIK="true", LOG_LEVEL="DEBUG")
-    n = {k: uniq("tr-" + k) for k in ("a", "b", "c", "d", "neg")}
+    n = {k: uniq("tr-" + k) for k in ("a", "b", "c", "d", "neg", "w")}
     cid = dk.api.run(traefik_labels(**n), name="traefikweb")
-    want = {(n[k], node.addr) for k in "abcd"}
+    want = {(n[k], node.addr) for k in "abcd"} | {("*." + n["w"], node.addr)}
     wait_until(lambda: docker_records(node) == want, timeout=5, what="router names")
     for k in "abcd":
         assert node.addresses(n[k]) == [node.addr]
     assert node.addresses(n["neg"]) == []
+    # HostRegexp mapped to a wildcard: any name below the domain
+    assert node.addresses("Any.Thing." + n["w"]) == [node.addr]
     log = node.log()
-    assert ("container traefikweb: traefik.http.routers.rx.rule: '^.+\\.example\\.com$' skipped: "
-            "a regexp (Joyride has no wildcard records)") in log, log[-3000:]
+    wre = n["w"].replace(".", "\\.")
+    assert ("container traefikweb: traefik.http.routers.rx.rule: '^.+\\.%s$' is the wildcard *.%s"
+            % (wre, n["w"])) in log, log[-3000:]
+    assert ("container traefikweb: traefik.http.routers.rx.rule: '^api-.+\\.%s$' skipped: not a "
+            "wildcard pattern" % wre) in log, log[-3000:]
     assert "container traefikweb: traefik.tcp.routers.db.rule: '*' skipped" in log
     # traefik.enable=false: skipped; a joyride label next to rules: both kinds of names
     off = uniq("tr-off")
     dk.api.run({"traefik.enable": "false", "traefik.http.routers.x.rule": "Host(`%s`)" % off})
     joy, mixed = uniq("tr-joy"), uniq("tr-mixed")
-    dk.api.run({LABEL: joy, "traefik.http.routers.m.rule": "Host(`%s`)" % mixed.upper()})
+    dk.api.run({LABEL: "%s,*.%s" % (joy, joy),
+                "traefik.http.routers.m.rule": "Host(`%s`)" % mixed.upper()})
     wait_until(lambda: node.addresses(joy) == [node.addr] and node.addresses(mixed) == [node.addr],
                timeout=5, what="joyride and traefik names")
+    assert node.addresses("x.y." + joy) == [node.addr]  # a wildcard in the joyride label
     assert node.addresses(off) == []
     code, doc = node.json("/dns/explain?name=%s" % mixed)
     assert code == 200 and doc["records"][0]["source"].startswith("docker:")
@@ -233,7 +242,7 @@ def test_traefik_rules_answered(joyride, dk):
 
 
 def test_traefik_off_by_default_and_listed_at_start(joyride, dk):
-    n = {k: uniq("tl-" + k) for k in ("a", "b", "c", "d", "neg")}
+    n = {k: uniq("tl-" + k) for k in ("a", "b", "c", "d", "neg", "w")}
     dk.api.run(traefik_labels(**n))  # running before joyride starts: found by the list
     node = start_joyride(joyride, dk)  # DOCKER_TRAEFIK unset
     later = uniq("tl-later")
@@ -243,7 +252,8 @@ def test_traefik_off_by_default_and_listed_at_start(joyride, dk):
     assert node.addresses(n["a"]) == [] and node.addresses(later) == []
     node.stop()
     node2 = start_joyride(joyride, dk, DOCKER_TRAEFIK="true")
-    assert {(n[k], node2.addr) for k in "abcd"} | {(later, node2.addr)} == docker_records(node2)
+    assert {(n[k], node2.addr) for k in "abcd"} | {(later, node2.addr), ("*." + n["w"], node2.addr)} \
+        == docker_records(node2)
 
 
 def test_health_transitions_reach_peers(dk, flagdir, tmp_path):

@@ -251,7 +251,8 @@ def test_owned_and_domain_names_never_forwarded(joyride, knot):
     r = ask(d, "www.fwd.test")  # inside DNS_DOMAINS: ours, so NXDOMAIN with our SOA
     assert r.rcode() == dns.rcode.NXDOMAIN and r.flags & dns.flags.AA
     assert str(r.authority[0][0].rname) == "hostmaster.fwd.test."
-    assert str(r.authority[0][0].mname) == "fwd.test."  # the upstream says ns.fwd.test.
+    mname = str(r.authority[0][0].mname)  # ours, this node's NS name; the upstream says ns.fwd.test.
+    assert mname.endswith(".ns.fwd.test.") and mname != "ns.fwd.test."
 
 
 def test_conditional_zone_goes_to_its_upstream(joyride, knot, fakes):
@@ -508,7 +509,9 @@ def test_status_and_metrics_show_forwarding(joyride, knot, fakes):
     assert status == 200
     f = st["dns_server"]["forwarding"]
     assert f["enabled"] and f["forwarded"] >= 9 and f["cache"]["entries"] >= 2
-    assert f["cache"]["hits"] >= 1
+    # 14 client queries (with the fixture's readiness probe), each counted once: the second
+    # www.fwd.test is the only hit
+    assert (f["cache"]["hits"], f["cache"]["misses"]) == (1, 13)
     ups = {u["address"]: u for u in f["upstreams"]}
     assert ups[k.target]["answers"] >= 9 and ups[k.target]["state"] == "up"
     assert ups[closed]["errors"] >= 3 and ups[closed]["state"] == "resting"
@@ -520,6 +523,27 @@ def test_status_and_metrics_show_forwarding(joyride, knot, fakes):
     assert 'joyride_dns_upstream_up{upstream="%s",zone=""} 1' % k.target in text
     _, plain = joyride(env={}).json("/status")
     assert plain["dns_server"]["forwarding"] == {"enabled": False}
+
+
+def test_status_page_shows_forwarding(joyride, knot, tmp_path):
+    from test_http import rendered_page
+    k = knot()
+    addr = unique_loopback()
+    closed = "%s:%d" % (addr, free_port(addr))
+    n = joyride(env={"DNS_FORWARDERS": k.target, "DNS_FORWARD_ZONES": "dead.test=" + closed,
+                     "DNS_FORWARD_TIMEOUT": "1s"})
+    ask(n, "www.fwd.test")
+    ask(n, "www.fwd.test")
+    for i in range(3):
+        ask(n, "x%d.dead.test" % i)
+    out = rendered_page(n, tmp_path / "profile")
+    body = out[out.index('id="f-body"'):out.index('id="cluster"')]
+    # six client queries with the fixture's readiness probe; the second www.fwd.test is the hit
+    assert "Cache hits</dt><dd>1 of 6 (16.7 %)</dd>" in body, body
+    assert '<td class="mono">%s</td><td class="muted">every other name</td><td class="ok">up</td>' % (
+        k.target) in body, body
+    assert '<td class="mono">%s</td><td class="mono">dead.test</td><td class="warn">resting</td><td>-</td>' % (
+        closed) in body, body
 
 
 @pytest.mark.parametrize("wildcard,dest", [("0.0.0.0", None), ("::", "::1")])

@@ -224,6 +224,7 @@ def test_status_page_renders_in_browser(node, tmp_path):
     assert re.search(r'id="h-records"[^>]*>%d<' % len(EXPECTED), out)
     # shown in the cluster section (the page's script holds the sentence too, so look there)
     assert re.search(r'id="c-body"[^>]*>DNS synchronization is not enabled', out)
+    assert re.search(r'id="f-body"[^>]*>off: every name Joyride does not own', out)
 
 
 def test_status_page_cluster_section(joyride, tmp_path):

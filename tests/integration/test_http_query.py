@@ -40,7 +40,8 @@ def test_unpaged_keeps_the_old_shape_with_totals(node):
     names = [x["hostname"] for x in r["records"]]
     assert names == sorted(names)
     for rec in r["records"]:
-        assert set(rec) == {"hostname", "ip_address", "ttl", "type", "source", "source_type", "owner"}
+        assert set(rec) == {"hostname", "ip_address", "ttl", "type", "kind", "source", "source_type",
+                            "owner", "ptr"}
 
 
 def test_pages_cover_the_listing_exactly(node):

@@ -45,7 +45,9 @@ def write(path, text):
 
 
 def test_one_name_change_at_100k_names(joyride, tmp_path):
-    node = joyride(hosts=hosts_files(), env={"LOG_LEVEL": "WARNING"}, ready=False)
+    # Hosts records give no PTRs here: a change touching a PTR is published by a full rebuild.
+    node = joyride(hosts=hosts_files(), env={"LOG_LEVEL": "WARNING", "DNS_PTR": "off"},
+                   ready=False)
     node.wait_ready(timeout=120)
     last = NAMES - 1
     wait_until(lambda: answers(node, "n%d.f%d.scale.test" % (last, FILES - 1)) == [

@@ -40,7 +40,8 @@ static void check_printable(const char *s, size_t max)
         check((unsigned char)s[i] > 0x20 && (unsigned char)s[i] < 0x7f);
 }
 
-/* Every published name is valid, already normalized, distinct, and has an address. */
+/* Every published name is valid, already normalized, distinct, and has an address; the TTL is one
+ * valid value and ranks stay below the count. */
 static void check_recs(const struct rec_inputs *r)
 {
     check(r->n <= DOCKER_NAMES_MAX && r->n <= r->cap);
@@ -52,6 +53,10 @@ static void check_recs(const struct rec_inputs *r)
         for (size_t k = 0; k < i; k++)
             check(strcmp(r->v[k].name, r->v[i].name) != 0 ||
                   memcmp(&r->v[k].addr, &r->v[i].addr, sizeof r->v[i].addr) != 0);
+        /* one TTL (joyride.host.ttl) for the container's names; each name's place in order */
+        check(r->v[i].has_ttl == r->v[0].has_ttl && r->v[i].ttl == r->v[0].ttl);
+        check(!r->v[i].has_ttl || r->v[i].ttl <= DOCKER_TTL_MAX);
+        check(r->v[i].rank < r->n);
     }
 }
 

@@ -2,8 +2,9 @@
  * labels give. The input is a rule. Checks: a refused rule reports no host; validation alone gives
  * the same verdict; every reported value fits the literal limit; the rule in parentheses reports
  * the same hosts (or is refused only for its depth); as a traefik.http.routers label and a
- * traefik.tcp.routers label, every published name is valid, normalized and distinct. A violation
- * aborts. */
+ * traefik.tcp.routers label, every published name is valid, normalized and distinct; a host regexp
+ * maps to a well-formed "*.domain" wildcard or is skipped with a reason. A violation aborts. */
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -32,6 +33,20 @@ static void on_host(enum traefik_host_kind kind, const char *v, size_t len, void
     check(kind <= TRAEFIK_HOST_SNI_REGEXP);
     check(len <= TRAEFIK_STRING_MAX);
     s->n++;
+    if (kind == TRAEFIK_HOST_REGEXP || kind == TRAEFIK_HOST_SNI_REGEXP) {
+        /* a regexp maps to "*." and a literal domain, or is skipped with a reason */
+        char wild[REC_NAME_MAX + 2];
+        const char *why = NULL;
+        bool ok = traefik_regexp_wildcard(v, len, wild, sizeof wild, &why);
+        check(ok ? why == NULL : why != NULL && why[0] != '\0');
+        if (ok) {
+            size_t wl = strlen(wild);
+            check(wl >= 3 && wl < sizeof wild && wild[0] == '*' && wild[1] == '.');
+            check(wild[2] != '.' && wild[wl - 1] != '.' && strstr(wild + 2, "..") == NULL);
+            check(strspn(wild + 2, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+                                   "0123456789-_.") == wl - 2);
+        }
+    }
     /* a digest of what was reported: kind, length, bytes (cut when long) */
     if (s->len + len + 8 < sizeof s->text) {
         s->text[s->len++] = (char)('0' + kind);

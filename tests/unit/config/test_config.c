@@ -69,6 +69,7 @@ static void test_defaults(void **state)
     assert_string_equal(c.hosts_directory, "/app/hosts");
     assert_int_equal(c.dns_ttl, 60);
     assert_int_equal(c.dns_unknown_action, CONFIG_UNKNOWN_NXDOMAIN);
+    assert_int_equal(c.dns_ptr, CONFIG_PTR_HOSTS);
     assert_int_equal(c.n_dns_domains, 0);
     assert_int_equal(c.dns_workers, config_cpu_count());
     char want_id[64];
@@ -168,6 +169,7 @@ static void test_env_values(void **state)
                     "HOSTS_DIRECTORY=/etc/joyride/hosts",
                     "DNS_TTL=300",
                     "DNS_UNKNOWN_ACTION=DROP",
+                    "DNS_PTR=All",
                     "DNS_DOMAINS=Example.COM., home.lan  example.com",
                     "DNS_WORKERS=3",
                     "NODE_ID=node-a",
@@ -210,6 +212,7 @@ static void test_env_values(void **state)
     assert_string_equal(c.hosts_directory, "/etc/joyride/hosts");
     assert_int_equal(c.dns_ttl, 300);
     assert_int_equal(c.dns_unknown_action, CONFIG_UNKNOWN_DROP);
+    assert_int_equal(c.dns_ptr, CONFIG_PTR_ALL);
     assert_int_equal(c.n_dns_domains, 2);
     assert_string_equal(c.dns_domains[0], "example.com");
     assert_string_equal(c.dns_domains[1], "home.lan");
@@ -276,12 +279,21 @@ static void test_errors(void **state)
                      "DISCOVERY_BROADCAST: ff02::1 is not an IPv4 address");
     expect_env_error("DNS_UNKNOWN_ACTION=ignore",
                      "DNS_UNKNOWN_ACTION: ignore is not one of nxdomain, refused, drop");
+    expect_env_error("DNS_PTR=docker", "DNS_PTR: docker is not one of hosts, all, off");
     expect_env_error("DNS_TTL=-5", "DNS_TTL: -5 is not a whole number from 0 to 2147483647");
     expect_env_error("DNS_TTL=2147483648",
                      "DNS_TTL: 2147483648 is not a whole number from 0 to 2147483647");
     expect_env_error("DNS_WORKERS=0", "DNS_WORKERS: 0 is not a whole number from 1 to 1024");
     expect_env_error("DNS_DOMAINS=ok.test,bad..test",
                      "DNS_DOMAINS: bad..test is not a valid domain name");
+    /* a wildcard is a record name, not a domain */
+    expect_env_error("DNS_DOMAINS=*.wild.test",
+                     "DNS_DOMAINS: *.wild.test is not a valid domain name");
+    expect_env_error(
+        "DNS_FORWARD_ZONES=*.corp.test=10.0.0.53",
+        "DNS_FORWARD_ZONES: *.corp.test=10.0.0.53: *.corp.test is not a valid domain name");
+    expect_env_error("CLUSTER_SEEDS=*.seed.test:8890",
+                     "CLUSTER_SEEDS: *.seed.test:8890 is not host:port");
     expect_env_error("NODE_ID=has space",
                      "NODE_ID: has space: only printable ASCII without blanks is allowed");
     expect_env_error("ENABLE_DNS_SYNC=perhaps",
@@ -702,6 +714,7 @@ static void test_help_lists_everything(void **state)
                                        "HOSTS_DIRECTORY",
                                        "DNS_TTL",
                                        "DNS_UNKNOWN_ACTION",
+                                       "DNS_PTR",
                                        "DNS_DOMAINS",
                                        "DNS_WORKERS",
                                        "NODE_ID",

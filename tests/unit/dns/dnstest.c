@@ -267,6 +267,13 @@ const char *dt_parse(const uint8_t *p, size_t len, struct dt_msg *m)
             return "A rdata is not 4 bytes";
         if (r->type == 28 && r->rdlen != 16)
             return "AAAA rdata is not 16 bytes";
+        if (r->type == 2) {
+            size_t so = o;
+            if ((e = read_name(p, o + r->rdlen, &so, r->target)))
+                return e;
+            if (so != o + r->rdlen)
+                return "NS rdata length mismatch";
+        }
         if (r->type == 6) {
             size_t so = o;
             if ((e = read_name(p, o + r->rdlen, &so, r->soa_mname)))

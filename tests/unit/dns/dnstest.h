@@ -39,7 +39,8 @@ struct dt_rr {
     const uint8_t *rdata;
     size_t rdata_off; /* offset of rdata in the message */
     char soa_mname[256], soa_rname[256];
-    uint32_t soa[5]; /* serial refresh retry expire minimum */
+    char target[256]; /* NS: the name server's name */
+    uint32_t soa[5];  /* serial refresh retry expire minimum */
 };
 
 struct dt_msg {

@@ -54,7 +54,8 @@ static int get(struct fwd_cache *c, const char *name, uint16_t type, bool do_bit
     uint16_t rcode;
     bool tc;
     enum fwd_cache_result r =
-        fwd_cache_answer(c, &q, now, stale_ok, 1232, out, sizeof out, &len, &rcode, &tc);
+        fwd_cache_answer(c, &q, now, stale_ok ? FWD_LOOKUP_STALE : FWD_LOOKUP_CLIENT, 1232, out,
+                         sizeof out, &len, &rcode, &tc);
     if (res)
         *res = r;
     if (r == FWD_CACHE_MISS)
@@ -93,6 +94,19 @@ static void test_fresh_countdown_expiry_stale(void **state)
     fwd_cache_get_stats(c, &st);
     assert_int_equal(st.hits, 2);
     assert_int_equal(st.misses, 2);
+    /* a query looked up again before it goes upstream is not counted twice */
+    uint8_t qb[512], out[1232];
+    size_t qn = dt_query(qb, 78, "b.example", DNS_TYPE_A, DNS_CLASS_IN, 1232, false);
+    struct dns_query q;
+    assert_int_equal(dns_parse_query(qb, qn, &q), DNS_PARSE_OK);
+    size_t len;
+    uint16_t rcode;
+    bool tc;
+    assert_int_equal(
+        fwd_cache_answer(c, &q, end, FWD_LOOKUP_RECHECK, 1232, out, sizeof out, &len, &rcode, &tc),
+        FWD_CACHE_MISS);
+    fwd_cache_get_stats(c, &st);
+    assert_int_equal(st.hits + st.misses, 4);
     assert_int_equal(st.stale_hits, 2);
     assert_int_equal(st.entries, 0); /* past the stale window it is gone */
     fwd_cache_free(c);

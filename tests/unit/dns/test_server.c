@@ -791,6 +791,7 @@ static void test_probe_matches_the_wire(void **state)
                                     .domains = doms,
                                     .n_domains = 2};
     f.t = make_table();
+    records_set_policy(f.t, &(struct rec_policy){.default_ttl = 30, .ptr = REC_PTR_HOSTS});
     f.s = dns_server_start(&cfg, f.t, err, sizeof err);
     assert_non_null(f.s);
     assert_int_equal(dns_server_probe(f.s, "nope.test", DNS_TYPE_A, &p), 0);

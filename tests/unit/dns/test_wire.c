@@ -493,7 +493,7 @@ static size_t answer(const struct dns_policy *p, const char *name, uint16_t type
     struct dns_outcome tmp;
     size_t n = dt_query(b, 0x4242, name, type, DNS_CLASS_IN, edns, false);
     assert_int_equal(dns_parse_query(b, n, &q), DNS_PARSE_OK);
-    size_t len = dns_answer(p, &q, rr, 77, tcp, rot, out, outsize, o ? o : &tmp);
+    size_t len = dns_answer(p, &q, rr, NULL, 77, tcp, rot, out, outsize, o ? o : &tmp);
     if (len) {
         const char *e = dt_parse(out, len, m);
         if (e)
@@ -506,7 +506,7 @@ static void test_answer_a_bytes(void **state)
 {
     (void)state;
     struct dns_policy p = {.ttl = 60, .unknown = DNS_UNKNOWN_NXDOMAIN};
-    struct rec_rrset rr = {.n_a = 1, .a = A1};
+    struct rec_rrset rr = {.n_a = 1, .a = A1, .ttl_a = 60};
     uint8_t out[512];
     struct dt_msg m;
     size_t len = answer(&p, "Ab.C", DNS_TYPE_A, -1, &rr, 0, false, out, sizeof out, &m, NULL);
@@ -523,7 +523,7 @@ static void test_answer_multiple_and_rotation(void **state)
 {
     (void)state;
     struct dns_policy p = {.ttl = 5, .unknown = DNS_UNKNOWN_NXDOMAIN};
-    struct rec_rrset rr = {.n_a = 4, .a = A1, .n_aaaa = 1, .aaaa = V6};
+    struct rec_rrset rr = {.n_a = 4, .a = A1, .ttl_a = 5, .n_aaaa = 1, .aaaa = V6, .ttl_aaaa = 5};
     uint8_t out[512];
     struct dt_msg m;
     for (uint32_t rot = 0; rot < 6; rot++) {
@@ -552,7 +552,7 @@ static void test_answer_nodata_and_ent(void **state)
 {
     (void)state;
     struct dns_policy p = {.ttl = 60, .unknown = DNS_UNKNOWN_REFUSED};
-    struct rec_rrset rr = {.n_a = 1, .a = A1};
+    struct rec_rrset rr = {.n_a = 1, .a = A1, .ttl_a = 60};
     struct rec_rrset ent = {0};
     uint8_t out[512];
     struct dt_msg m;
@@ -634,7 +634,7 @@ static void test_soa_in_negatives(void **state)
     assert_int_equal(m.ns, 1);
     check_soa(&m.rr[0], "sub.example.com", 30);
     /* NODATA inside: SOA too. */
-    struct rec_rrset rr = {.n_a = 1, .a = A1};
+    struct rec_rrset rr = {.n_a = 1, .a = A1, .ttl_a = 60};
     answer(&p, "host.example.com", DNS_TYPE_AAAA, 1232, &rr, 0, false, out, sizeof out, &m, NULL);
     assert_int_equal(m.rcode, 0);
     assert_int_equal(m.an, 0);
@@ -688,7 +688,8 @@ static void test_soa_bytes(void **state)
                                    /* SOA owner -> offset 14 (example.com inside the question) */
                                    0xC0, 14, 0, 6, 0, 1, 0, 0, 0, 30, 0, 35, 0xC0, 14, 10, 'h', 'o',
                                    's', 't', 'm', 'a', 's', 't', 'e', 'r', 0xC0, 14, 0, 0, 0, 77, 0,
-                                   0, 0x0E, 0x10, 0, 0, 0x02, 0x58, 0, 1, 0x51, 0x80, 0, 0, 0, 30};
+                                   0, 0x0E, 0x10, 0, 0, 0x02, 0x58, 0, 0x09, 0x3A, 0x80, 0, 0, 0,
+                                   30};
     assert_int_equal(len, sizeof want);
     assert_memory_equal(out, want, sizeof want);
 }

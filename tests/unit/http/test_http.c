@@ -192,15 +192,17 @@ static void test_records_json(void **state)
     (void)state;
     struct http_view v;
     fake_view(&v);
-    struct http_record recs[2] = {
+    struct http_record recs[3] = {
         {.name = "a.test", .source = "hosts:/srv/hosts/x", .owner = "n1"},
         {.name = "b.test", .source = "docker:abc", .owner = "n2"},
+        {.name = "*.c.test", .source = "api", .owner = "n1"},
     };
     records_parse_addr("10.0.0.1", &recs[0].addr);
     records_parse_addr("fd00::1", &recs[1].addr);
+    records_parse_addr("10.0.0.3", &recs[2].addr);
     v.records.v = recs;
-    v.records.n = 2;
-    v.matched = 2;
+    v.records.n = 3;
+    v.matched = 3;
     struct http_records_query all = {0};
     struct buf b = {0};
     assert_true(http_records_render(&cfg, &v, &all, &b));
@@ -209,9 +211,9 @@ static void test_records_json(void **state)
     buf_free(&b);
     assert_non_null(o);
     assert_string_equal(json_string_value(json_object_get(o, "status")), "success");
-    assert_int_equal(json_integer_value(json_object_get(o, "total_records")), 2);
-    assert_int_equal(json_integer_value(json_object_get(o, "total")), 2);
-    assert_int_equal(json_integer_value(json_object_get(o, "returned")), 2);
+    assert_int_equal(json_integer_value(json_object_get(o, "total_records")), 3);
+    assert_int_equal(json_integer_value(json_object_get(o, "total")), 3);
+    assert_int_equal(json_integer_value(json_object_get(o, "returned")), 3);
     assert_int_equal(json_integer_value(json_object_get(o, "offset")), 0);
     assert_true(json_is_null(json_object_get(o, "limit")));
     json_t *r1 = json_array_get(json_object_get(o, "records"), 1);
@@ -222,16 +224,24 @@ static void test_records_json(void **state)
     assert_string_equal(json_string_value(json_object_get(r1, "source")), "docker:abc");
     assert_string_equal(json_string_value(json_object_get(r1, "source_type")), "docker");
     assert_string_equal(json_string_value(json_object_get(r1, "owner")), "n2");
+    /* the kind: the address type, or wildcard for a "*" name */
+    assert_string_equal(json_string_value(json_object_get(r1, "kind")), "AAAA");
+    json_t *r0 = json_array_get(json_object_get(o, "records"), 0);
+    assert_string_equal(json_string_value(json_object_get(r0, "kind")), "A");
+    json_t *r2 = json_array_get(json_object_get(o, "records"), 2);
+    assert_string_equal(json_string_value(json_object_get(r2, "hostname")), "*.c.test");
+    assert_string_equal(json_string_value(json_object_get(r2, "type")), "A");
+    assert_string_equal(json_string_value(json_object_get(r2, "kind")), "wildcard");
     json_decref(o);
 
-    /* a page: offset 1, limit 5 -> the second record only; offset past the end -> none */
-    struct http_records_query page = {.has_limit = true, .limit = 5, .offset = 1};
+    /* a page: offset 1, limit 1 -> the second record only; offset past the end -> none */
+    struct http_records_query page = {.has_limit = true, .limit = 1, .offset = 1};
     assert_true(http_records_render(&cfg, &v, &page, &b));
     o = json_loads(b.p, 0, NULL);
     buf_free(&b);
-    assert_int_equal(json_integer_value(json_object_get(o, "total")), 2);
+    assert_int_equal(json_integer_value(json_object_get(o, "total")), 3);
     assert_int_equal(json_integer_value(json_object_get(o, "returned")), 1);
-    assert_int_equal(json_integer_value(json_object_get(o, "limit")), 5);
+    assert_int_equal(json_integer_value(json_object_get(o, "limit")), 1);
     assert_int_equal(json_array_size(json_object_get(o, "records")), 1);
     r1 = json_array_get(json_object_get(o, "records"), 0);
     assert_string_equal(json_string_value(json_object_get(r1, "hostname")), "b.test");

@@ -40,7 +40,8 @@ static void expect_field(const char *body, const char *field, const char *needle
     const char *f = NULL;
     char err[320] = "";
     assert_false(http_record_body_parse(body, strlen(body), &r, &f, err, sizeof err));
-    if (!f || strcmp(f, field) != 0 || !strstr(err, needle) || strncmp(err, field, strlen(field)) != 0)
+    if (!f || strcmp(f, field) != 0 || !strstr(err, needle) ||
+        strncmp(err, field, strlen(field)) != 0)
         fail_msg("body %s: field %s, error '%s' (expected %s, '%s')", body, f ? f : "(none)", err,
                  field, needle);
 }
@@ -62,6 +63,9 @@ static void test_body(void **state)
     assert_true(http_record_body_parse(ok, strlen(ok), &r, &f, err, sizeof err));
     assert_int_equal(r.addr.type, REC_AAAA);
     assert_false(r.has_ttl);
+    ok = "{\"hostname\":\"*.Apps.example.com.\",\"ip_address\":\"10.0.0.6\"}";
+    assert_true(http_record_body_parse(ok, strlen(ok), &r, &f, err, sizeof err));
+    assert_string_equal(r.name, "*.apps.example.com"); /* a wildcard (RFC 4592) */
 
     expect_field("", "body", "not valid JSON");
     expect_field("{\"hostname\":", "body", "not valid JSON");
@@ -77,8 +81,12 @@ static void test_body(void **state)
     expect_field("{\"hostname\":\"-a.b\",\"ip_address\":\"1.2.3.4\"}", "hostname",
                  "valid DNS name");
     expect_field("{\"hostname\":\"a b\",\"ip_address\":\"1.2.3.4\"}", "hostname", "valid DNS name");
-    expect_field("{\"hostname\":\"*.example.com\",\"ip_address\":\"1.2.3.4\"}", "hostname",
-                 "wildcard");
+    expect_field("{\"hostname\":\"a*.example.com\",\"ip_address\":\"1.2.3.4\"}", "hostname",
+                 "'*' must be a whole leftmost label");
+    expect_field("{\"hostname\":\"x.*.example.com\",\"ip_address\":\"1.2.3.4\"}", "hostname",
+                 "'*' must be a whole leftmost label");
+    expect_field("{\"hostname\":\"*\",\"ip_address\":\"1.2.3.4\"}", "hostname",
+                 "a wildcard needs a parent name");
     expect_field("{\"hostname\":\"a\\u0000b\",\"ip_address\":\"1.2.3.4\"}", "body",
                  "not valid JSON");
     char longname[400];

@@ -1,9 +1,11 @@
 /* test_overlay.c — unit tests of the record table's incremental publication: after every step of
  * randomized change sequences (local hosts and Docker sources, remote owners' adds and removals,
- * restarts, liveness, departures, batches; names nested so that ancestors, empty non-terminals
- * and shadowing change all the time), the published snapshot, delta over base, answers every name
- * exactly as a snapshot rebuilt in full from the served set that this test derives itself from the
- * listing (tombstones, dormant owners, hosts shadowing), with the same count and content digest
+ * restarts, liveness, departures, batches; records with ranks and TTLs, PTRs from hosts sources
+ * and policy changes; names nested so that ancestors, empty non-terminals and shadowing change
+ * all the time), the published snapshot, delta over base, answers every name (addresses, TTLs,
+ * and at the addresses' reverse names and their ancestors, PTR targets in order) exactly as a
+ * snapshot rebuilt in full from the served set that this test derives itself from the listing
+ * (tombstones, dormant owners, hosts shadowing), with the same count and content digest
  * and a version that changes exactly when the served set does. Background merges are tuned to
  * happen often. Also: concurrent readers see a whole change or none of it across merges, and a
  * one-name change at 100k records costs far less than a rebuild. */
@@ -58,6 +60,8 @@ static void make_names(void)
             }
         }
     }
+    snprintf(names[nnames++], sizeof names[0], "*.a.z"); /* wildcards give no PTR */
+    snprintf(names[nnames++], sizeof names[0], "*.c.b.z");
 }
 
 static const char *rand_name(void)
@@ -75,6 +79,47 @@ static struct rec_addr rand_addr(void)
     return a;
 }
 
+/* Every name checked: the universe, two never used, and the pool's reverse names with their
+ * ancestors. */
+#define NCHECK (NNAMES + 64)
+static char checked[NCHECK][REC_REVERSE_MAX + 1];
+static size_t nchecked;
+
+static void add_checked(const char *n)
+{
+    for (size_t i = 0; i < nchecked; i++)
+        if (strcmp(checked[i], n) == 0)
+            return;
+    assert_true(nchecked < NCHECK);
+    snprintf(checked[nchecked++], sizeof checked[0], "%s", n);
+}
+
+static void make_checked(void)
+{
+    static const char *pool[] = {"10.0.0.1", "10.0.0.2", "10.0.0.3",
+                                 "10.0.0.4", "fd00::1",  "fd00::2"};
+    nchecked = 0;
+    for (size_t i = 0; i < nnames; i++)
+        add_checked(names[i]);
+    add_checked("x.z");
+    add_checked("d.c.b.a.z");
+    for (int i = 0; i < 6; i++) {
+        struct rec_addr a;
+        char rev[REC_REVERSE_MAX + 1];
+        assert_true(records_parse_addr(pool[i], &a));
+        records_reverse_name(&a, rev);
+        for (const char *p = rev; p; p = strchr(p, '.') ? strchr(p, '.') + 1 : NULL) {
+            /* ip6 names: only the address and its last few ancestors (the rest are alike) */
+            if (a.type == REC_AAAA && p != rev && strlen(p) > 20)
+                continue;
+            add_checked(p);
+        }
+    }
+}
+
+/* The policy the table was given last (the reference applies it the same way). */
+static struct rec_policy policy = {60, REC_PTR_HOSTS};
+
 /* ---- the reference: served set derived from the listing, rebuilt in full ---- */
 
 struct ref_entry {
@@ -82,6 +127,8 @@ struct ref_entry {
     char source[REC_SOURCE_MAX + 1];
     char name[REC_NAME_MAX + 1];
     struct rec_addr addr;
+    uint32_t rank, ttl;
+    bool has_ttl;
     bool tomb, dormant, served;
 };
 struct ref_list {
@@ -98,6 +145,9 @@ static void collect(const struct rec_view *v, void *ctx)
     snprintf(e->source, sizeof e->source, "%s", v->source);
     snprintf(e->name, sizeof e->name, "%s", v->name);
     e->addr = v->addr;
+    e->rank = v->rank;
+    e->has_ttl = v->has_ttl;
+    e->ttl = v->ttl;
     e->tomb = v->tombstone;
     e->dormant = v->dormant;
     e->served = v->served;
@@ -121,7 +171,14 @@ static struct rec_snapshot *reference(struct records *t, struct ref_list *l)
         bool served = !e->tomb && !e->dormant && !shadowed;
         assert_int_equal(served, e->served);
         if (served)
-            pairs[k++] = (struct snap_pair){e->name, e->addr};
+            pairs[k++] = (struct snap_pair){
+                .name = e->name,
+                .addr = e->addr,
+                .ttl = e->has_ttl ? e->ttl : policy.default_ttl,
+                .rank = e->rank,
+                .ptr =
+                    records_ptr_source(policy.ptr, e->source) && !records_name_is_wildcard(e->name),
+            };
     }
     struct rec_snapshot *s = snap_build(pairs, k, 0);
     assert_non_null(s);
@@ -145,6 +202,22 @@ static const char *rrset_diff(const struct rec_rrset *a, const struct rec_rrset 
                  name, a->n_a, a->n_aaaa, b->n_a, b->n_aaaa);
         return buf;
     }
+    if ((a->n_a && a->ttl_a != b->ttl_a) || (a->n_aaaa && a->ttl_aaaa != b->ttl_aaaa)) {
+        snprintf(buf, len, "%s: TTL %u/%u published, %u/%u in the full rebuild", name, a->ttl_a,
+                 a->ttl_aaaa, b->ttl_a, b->ttl_aaaa);
+        return buf;
+    }
+    bool same = a->n_ptr == b->n_ptr && (!a->n_ptr || a->ttl_ptr == b->ttl_ptr);
+    for (uint16_t i = 0; same && i < a->n_ptr; i++)
+        same = a->ptr[i].len == b->ptr[i].len &&
+               memcmp(a->ptr[i].wire, b->ptr[i].wire, a->ptr[i].len) == 0;
+    if (!same) {
+        snprintf(buf, len,
+                 "%s: %u PTR (TTL %u) published, %u (TTL %u) in the full rebuild (or "
+                 "others, or in another order)",
+                 name, a->n_ptr, a->ttl_ptr, b->n_ptr, b->ttl_ptr);
+        return buf;
+    }
     return "";
 }
 
@@ -163,8 +236,8 @@ static void check(struct records *t, struct checker *c)
     char diff[256] = "";
     records_read_lock();
     const struct rec_snapshot *s = records_snapshot(t);
-    for (size_t i = 0; i < nnames + 2 && !diff[0]; i++) {
-        const char *name = i < nnames ? names[i] : i == nnames ? "x.z" : "d.c.b.a.z";
+    for (size_t i = 0; i < nchecked && !diff[0]; i++) {
+        const char *name = checked[i];
         uint8_t w[REC_WIRE_MAX];
         size_t wl = records_name_to_wire(name, w);
         rrset_diff(records_lookup(s, w, wl), records_lookup(ref, w, wl), name, diff, sizeof diff);
@@ -207,6 +280,9 @@ static void local_source(struct records *t, const char *src)
     for (size_t i = 0; i < n && i < 5; i++) {
         snprintf(in[i].name, sizeof in[i].name, "%s", rand_name());
         in[i].addr = rand_addr();
+        in[i].rank = rnd(3);
+        in[i].has_ttl = rnd(3) == 0;
+        in[i].ttl = in[i].has_ttl ? 30 + rnd(3) : 0;
     }
     assert_true(records_set_source(t, src, in, n > 5 ? 5 : n) >= 0);
 }
@@ -222,9 +298,12 @@ static void remote_delta(struct records *t, struct remote *r)
     snprintf(d.owner, sizeof d.owner, "%s", r->id);
     d.ver = (struct rec_version){r->epoch, ++r->seq};
     d.op = rnd(3) ? REC_OP_ADD : REC_OP_DEL;
-    snprintf(d.source, sizeof d.source, "hosts:/etc/%u", rnd(2));
+    snprintf(d.source, sizeof d.source, rnd(2) ? "hosts:/etc/%u" : "docker:c%u", rnd(2));
     snprintf(d.name, sizeof d.name, "%s", rand_name());
     d.addr = rand_addr();
+    d.rank = rnd(3);
+    d.has_ttl = rnd(3) == 0;
+    d.ttl = d.has_ttl ? 30 + rnd(3) : 0;
     enum rec_apply res = records_apply_delta(t, &d);
     assert_true(res == REC_APPLIED || res == REC_GAP || res == REC_STALE);
 }
@@ -234,6 +313,12 @@ static void one_change(struct records *t, struct remote *rem, size_t nrem)
     static const char *hosts[] = {"hosts:/h/0", "hosts:/h/1", "hosts:/h/2"};
     static const char *docker[] = {"docker:c0", "docker:c1"};
     struct remote *r = &rem[rnd((uint32_t)nrem)];
+    if (rnd(100) == 0) { /* the default TTL or which sources give PTRs */
+        static const enum rec_ptr_mode modes[] = {REC_PTR_OFF, REC_PTR_HOSTS, REC_PTR_ALL};
+        policy = (struct rec_policy){rnd(2) ? 60 : 31, modes[rnd(3)]};
+        records_set_policy(t, &policy);
+        return;
+    }
     switch (rnd(10)) {
     case 0:
     case 1:
@@ -269,6 +354,8 @@ static void run_sequence(uint64_t seed, size_t steps, size_t delta_max, bool obs
 {
     rng = seed;
     make_names();
+    make_checked();
+    policy = (struct rec_policy){60, REC_PTR_HOSTS};
     struct records *t = records_new("me", 1);
     assert_non_null(t);
     rt_overlay_tune(t, 1, 1, delta_max);
@@ -391,7 +478,7 @@ static void test_readers_see_whole_changes_across_merges(void **state)
         snprintf(v[CONC_NAMES].name, sizeof v[0].name, "other%d.conc.test", round);
         assert_true(records_parse_addr(addr, &v[CONC_NAMES].addr));
         size_t n = round % 10 == 9 ? 0 : CONC_NAMES + 1;
-        assert_true(records_set_source(t, "hosts:/group", v, n) > 0);
+        assert_true(records_set_source(t, "docker:group", v, n) > 0);
     }
     atomic_store(&c.stop, true);
     for (int i = 0; i < 3; i++)
@@ -448,7 +535,8 @@ static void test_change_cost_follows_the_change(void **state)
         snprintf(x.name, sizeof x.name, "changed%d.z1.test", i);
         assert_true(records_parse_addr("10.200.0.1", &x.addr));
         t0 = now_s();
-        assert_true(records_set_source(t, "hosts:/one", &x, 1) > 0);
+        /* not a hosts file: its record gives no PTR (those are rebuilt in full) */
+        assert_true(records_set_source(t, "docker:one", &x, 1) > 0);
         lat[i] = now_s() - t0;
     }
     qsort(lat, CHANGES, sizeof *lat, cmp_double);

@@ -132,6 +132,26 @@ static void test_normalize_name(void **state)
     assert_false(records_normalize_name("a.b-", out));
     assert_false(records_normalize_name("a b", out));
     assert_false(records_normalize_name("a*b", out));
+    /* RFC 4592 wildcards: "*" as the whole leftmost label, above a parent */
+    assert_true(records_normalize_name("*.Apps.Example.test.", out));
+    assert_string_equal(out, "*.apps.example.test");
+    assert_true(records_name_is_wildcard(out));
+    assert_true(records_normalize_name("*.test", out));
+    assert_false(records_normalize_domain("*.test", out));
+    assert_true(records_normalize_domain("apps.test", out));
+    assert_false(records_name_is_wildcard("apps.test"));
+    const char *const bad_wild[] = {"*",     "*.",   "a*.x", "*x.y", "x.*.y",
+                                    "*.*.y", "**.y", "x.*",  "*..y"};
+    for (size_t i = 0; i < sizeof bad_wild / sizeof bad_wild[0]; i++) {
+        assert_false(records_normalize_name(bad_wild[i], out));
+        assert_non_null(records_name_error(bad_wild[i]));
+    }
+    assert_non_null(strstr(records_name_error("a*.x"), "whole leftmost label"));
+    assert_non_null(strstr(records_name_error("x.*.y"), "whole leftmost label"));
+    assert_non_null(strstr(records_name_error("*x.y"), "whole leftmost label"));
+    assert_non_null(strstr(records_name_error("*"), "parent"));
+    assert_null(records_name_error("*.apps.example.test"));
+    assert_non_null(strstr(records_name_error("a..b"), "empty label"));
     assert_false(records_normalize_name("ä.com", out));
     assert_false(records_normalize_name(NULL, out));
     char l63[64], l64[65];

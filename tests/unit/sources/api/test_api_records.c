@@ -78,8 +78,9 @@ static void test_parse_errors(void **state)
                  "record 2: hostname: missing");
     expect_error("{\"version\":1,\"records\":[{\"hostname\":\"a..b\",\"ip_address\":\"1.2.3.4\"}]}",
                  "record 1: hostname: 'a..b' is not a valid DNS name");
-    expect_error("{\"version\":1,\"records\":[{\"hostname\":\"*.b\",\"ip_address\":\"1.2.3.4\"}]}",
-                 "record 1: hostname");
+    expect_error(
+        "{\"version\":1,\"records\":[{\"hostname\":\"a*.b\",\"ip_address\":\"1.2.3.4\"}]}",
+        "record 1: hostname: 'a*.b' is not a valid DNS name: '*' must be a whole leftmost");
     expect_error("{\"version\":1,\"records\":[{\"hostname\":\"a.b\",\"ip_address\":\"1.2.3\"}]}",
                  "record 1: ip_address: '1.2.3'");
     expect_error("{\"version\":1,\"records\":[{\"hostname\":\"a.b\",\"ip_address\":4}]}",

@@ -76,11 +76,14 @@ static void test_split(void **state)
     /* invalid names are skipped and counted, the valid ones kept */
     r.n = 0;
     assert_true(docker_names_append("ok.example.com,bad..name,-lead.example.com,x_y.example.com,"
-                                    "under_score-ok.example.com,*.example.com",
+                                    "under_score-ok.example.com,*.Example.com,a*.example.com,"
+                                    "*x.example.com,x.*.example.com,*",
                                     &a, "c1", &r, &invalid));
-    expect_names(
-        &r, (const char *[]){"ok.example.com", "x_y.example.com", "under_score-ok.example.com"}, 3);
-    assert_int_equal(invalid, 3);
+    expect_names(&r,
+                 (const char *[]){"ok.example.com", "x_y.example.com", "under_score-ok.example.com",
+                                  "*.example.com"},
+                 4);
+    assert_int_equal(invalid, 6);
 
     /* duplicates (after lowercasing) are not repeated */
     r.n = 0;
@@ -222,14 +225,66 @@ static void test_labels_records(void **state)
     rec_inputs_free(&r);
 }
 
+static void test_ttl_label(void **state)
+{
+    (void)state;
+    uint32_t v = 7;
+    assert_true(docker_ttl_parse("30", &v));
+    assert_int_equal(v, 30);
+    assert_true(docker_ttl_parse(" 0 ", &v));
+    assert_int_equal(v, 0);
+    assert_true(docker_ttl_parse("2147483647", &v));
+    assert_int_equal(v, 2147483647u);
+    const char *bad[] = {"",    " ",   "-1",   "+5",  "2147483648", "99999999999999999999",
+                         "30s", "1e3", "0x10", "3 0", "1.5"};
+    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+        v = 7;
+        assert_false(docker_ttl_parse(bad[i], &v));
+        assert_int_equal(v, 7);
+    }
+    assert_false(docker_ttl_parse(NULL, &v));
+
+    struct docker_keys k;
+    assert_true(docker_keys_parse(NULL, &k, NULL, 0));
+    struct rec_addr host = addr4("192.0.2.1");
+    struct rec_inputs r = {0};
+    /* every name of the container gets the TTL; names are ranked in label order */
+    struct docker_labels j = labels("{\"joyride.host.name\": \"b.example.com a.example.com\", "
+                                    "\"joyride.host.ttl\": \" 15\"}");
+    assert_int_equal(docker_labels_records(&k, &j, &host, "c1", &r), DOCKER_LABELS_OK);
+    expect_names(&r, (const char *[]){"b.example.com", "a.example.com"}, 2);
+    for (size_t i = 0; i < 2; i++) {
+        assert_true(r.v[i].has_ttl);
+        assert_int_equal(r.v[i].ttl, 15);
+        assert_int_equal(r.v[i].rank, i);
+    }
+    docker_labels_free(&j);
+    /* a bad value: a warning, and the default TTL (no TTL of its own) */
+    const char *bad_js[] = {"{\"joyride.host.name\": \"a.example.com\", \"joyride.host.ttl\": "
+                            "\"soon\"}",
+                            "{\"joyride.host.name\": \"a.example.com\", \"joyride.host.ttl\": 5}"};
+    for (size_t i = 0; i < 2; i++) {
+        j = labels(bad_js[i]);
+        assert_int_equal(docker_labels_records(&k, &j, &host, "c1", &r), DOCKER_LABELS_OK);
+        assert_int_equal(r.n, 1);
+        assert_false(r.v[0].has_ttl);
+        docker_labels_free(&j);
+    }
+    /* no label: no TTL */
+    j = labels("{\"joyride.host.name\": \"a.example.com\"}");
+    assert_int_equal(docker_labels_records(&k, &j, &host, "c1", &r), DOCKER_LABELS_OK);
+    assert_false(r.v[0].has_ttl);
+    docker_labels_free(&j);
+    rec_inputs_free(&r);
+}
+
 int main(void)
 {
     log_set_level(LOG_ERROR); /* the invalid-name warnings are expected here */
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_keys),
-        cmocka_unit_test(test_split),
-        cmocka_unit_test(test_names_cap),
-        cmocka_unit_test(test_labels_records),
+        cmocka_unit_test(test_keys),      cmocka_unit_test(test_split),
+        cmocka_unit_test(test_names_cap), cmocka_unit_test(test_labels_records),
+        cmocka_unit_test(test_ttl_label),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

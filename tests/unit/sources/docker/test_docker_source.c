@@ -573,6 +573,9 @@ static void test_reconnect_diffs_and_replay(void **state)
     F.replay[F.nreplay++] = make_line("pause", ID_B, "b", LBL("b.example.com"), last + 5);
     fake_up();
     WAIT_FOR(connected(d));
+    /* the replayed pause may reach the stream after the list was folded: then it is applied
+     * right after, as any event */
+    WAIT_FOR(events_of(d, DOCKER_EV_PAUSE) == 1);
     assert_false(has(t, "a.example.com=192.0.2.1"));
     assert_false(has(t, "b.example.com=192.0.2.1"));
     assert_true(has(t, "c.example.com=192.0.2.1"));

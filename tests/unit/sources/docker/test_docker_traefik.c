@@ -226,8 +226,9 @@ static void test_router_labels(void **state)
                                 "Host(`api.example.com`, `app.example.com`) || "
                                 "HostRegexp(`{sub:[a-z]+}.example.com`)",
                                 NULL};
-    assert_string_equal(records_of(true, http, buf, sizeof buf),
-                        "app.example.com=192.0.2.1;api.example.com=192.0.2.1;");
+    assert_string_equal(
+        records_of(true, http, buf, sizeof buf),
+        "app.example.com=192.0.2.1;api.example.com=192.0.2.1;*.example.com=192.0.2.1;");
     /* DOCKER_TRAEFIK unset: router rules are not ours */
     assert_string_equal(records_of(false, http, buf, sizeof buf), "NONE");
 
@@ -287,20 +288,91 @@ static void test_router_labels(void **state)
                                  NULL};
     assert_string_equal(records_of(true, messy, buf, sizeof buf), "ok.example.com=192.0.2.1;");
 
-    /* only regexps, or only negated hosts: the container is ours but has no names */
-    const char *const none[] = {"traefik.http.routers.a.rule", "HostRegexp(`^.+\\.example\\.com$`)",
+    /* HostRegexp that maps to a wildcard, in v2 and v3 forms; HostSNIRegexp in TCP routers */
+    const char *const rx[] = {"traefik.http.routers.a.rule",
+                              "HostRegexp(`^.+\\.Apps\\.example\\.com$`)",
+                              "traefik.http.routers.b.rule",
+                              "HostRegexp(`{sub:[a-z0-9-]+}.v2.example.com`) || "
+                              "HostRegexp(`^api-.+\\.example\\.com$`)",
+                              "traefik.tcp.routers.c.rule",
+                              "HostSNIRegexp(`^[^.]+\\.db\\.example\\.com$`) || "
+                              "HostRegexp(`^.+\\.notcp\\.example\\.com$`)",
+                              NULL};
+    assert_string_equal(records_of(true, rx, buf, sizeof buf),
+                        "*.apps.example.com=192.0.2.1;*.v2.example.com=192.0.2.1;"
+                        "*.db.example.com=192.0.2.1;");
+
+    /* Host and HostSNI take no wildcard in Traefik: a '*' name there is skipped */
+    const char *const star[] = {"traefik.http.routers.a.rule",
+                                "Host(`*.h.example.com`, `h.example.com`)",
+                                "traefik.tcp.routers.b.rule", "HostSNI(`*.s.example.com`)", NULL};
+    assert_string_equal(records_of(true, star, buf, sizeof buf), "h.example.com=192.0.2.1;");
+
+    /* regexps that are no wildcard, or only negated hosts: ours, but no names */
+    const char *const none[] = {"traefik.http.routers.a.rule", "HostRegexp(`^.+\\.example\\.com`)",
                                 "traefik.http.routers.b.rule", "!Host(`neg.example.com`)", NULL};
     assert_string_equal(records_of(true, none, buf, sizeof buf), "");
+}
+
+/* HostRegexp arguments to wildcards: what maps cleanly (a leftmost any-label part, then a literal
+ * domain) and what is skipped with a reason. */
+static void expect_wild(const char *re, const char *want)
+{
+    char out[300];
+    const char *why = "unset";
+    bool ok = traefik_regexp_wildcard(re, strlen(re), out, sizeof out, &why);
+    if (want && (!ok || strcmp(out, want) != 0 || why != NULL))
+        fail_msg("%s: got %s, want %s (%s)", re, ok ? out : "nothing", want, why ? why : "");
+    if (!want && (ok || !why || !why[0]))
+        fail_msg("%s: mapped to %s, want it skipped with a reason", re, out);
+}
+
+static void test_regexp_wildcards(void **state)
+{
+    (void)state;
+    /* Traefik v2 templates (gorilla/mux: {name} is [^.]+) */
+    expect_wild("{subdomain:[a-z]+}.example.com", "*.example.com");
+    expect_wild("{sub}.example.com", "*.example.com");
+    expect_wild("{sub:[a-zA-Z0-9_-]+}.apps.example.com", "*.apps.example.com");
+    expect_wild("{sub:.+}.example.com", "*.example.com");
+    expect_wild("{sub:[^.]+}.example.com", "*.example.com");
+    expect_wild("{sub:\\w+}.Example.COM", "*.Example.COM"); /* lowercased as names are */
+    /* Traefik v3 regexps, anchored */
+    expect_wild("^.+\\.example\\.com$", "*.example.com");
+    expect_wild("^[a-z0-9-]+\\.example\\.com$", "*.example.com");
+    expect_wild("^[^.]+\\.example\\.com$", "*.example.com");
+    expect_wild("^.*\\.example\\.com$", "*.example.com");
+    expect_wild("^\\w+\\.example\\.com$", "*.example.com");
+    /* not a wildcard */
+    expect_wild("example.com", NULL);                 /* v2 literal / v3 unanchored */
+    expect_wild("^.+\\.example\\.com", NULL);         /* no $: example.com.evil */
+    expect_wild(".+\\.example\\.com$", NULL);         /* no ^ */
+    expect_wild("^.+.example.com$", NULL);            /* unescaped dots */
+    expect_wild("^api-.+\\.example\\.com$", NULL);    /* literal prefix */
+    expect_wild("^(foo|bar)\\.example\\.com$", NULL); /* alternation */
+    expect_wild("^.+\\.example\\.(com|org)$", NULL);  /* regexp in the domain */
+    expect_wild("^.+\\.$", NULL);                     /* no domain */
+    expect_wild("^.+\\.example\\.\\.com$", NULL);     /* empty label */
+    expect_wild("{sub:(a|b)}.example.com", NULL);
+    expect_wild("api-{sub}.example.com", NULL);
+    expect_wild("{sub}.{env}.example.com", NULL);
+    expect_wild("{sub}example.com", NULL);
+    expect_wild("{sub:[a-z]+}.", NULL);
+    expect_wild("{sub:[a-z.]+}.example.com", NULL); /* '.' inside a class is not a label char */
+    expect_wild("{s-b}.example.com", NULL);
+    expect_wild("", NULL);
+    char tiny[4];
+    const char *why;
+    assert_false(traefik_regexp_wildcard("{a}.example.com", 15, tiny, sizeof tiny, &why));
 }
 
 int main(void)
 {
     log_set_level(LOG_ERROR);
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_v2_rules),
-        cmocka_unit_test(test_v3_rules),
-        cmocka_unit_test(test_malformed_rules),
-        cmocka_unit_test(test_router_labels),
+        cmocka_unit_test(test_v2_rules),         cmocka_unit_test(test_v3_rules),
+        cmocka_unit_test(test_malformed_rules),  cmocka_unit_test(test_router_labels),
+        cmocka_unit_test(test_regexp_wildcards),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -134,6 +134,35 @@ static void test_invalid_lines_skipped_with_line_numbers(void **state)
     hosts_parsed_free(&p);
 }
 
+/* Wildcards (RFC 4592): "*" as a whole leftmost label is a name; '*' elsewhere skips the line
+ * with a warning that says why. */
+static void test_wildcards(void **state)
+{
+    (void)state;
+    struct warnings w;
+    struct hosts_parsed p = parse("10.0.0.1 *.Apps.example.test web.apps.example.test\n" /* 1 */
+                                  "10.0.0.2 a*.example.test\n"                           /* 2 */
+                                  "10.0.0.3 x.*.example.test\n"                          /* 3 */
+                                  "10.0.0.4 *x.example.test\n"                           /* 4 */
+                                  "fd00::1 *.apps.example.test\n"                        /* 5 */
+                                  "10.0.0.5 *\n",                                        /* 6 */
+                                  &w);
+    assert_int_equal(p.recs.n, 3);
+    expect(&p, 0, "*.apps.example.test", "10.0.0.1");
+    expect(&p, 1, "web.apps.example.test", "10.0.0.1");
+    expect(&p, 2, "*.apps.example.test", "fd00::1");
+    assert_int_equal(w.n, 4);
+    const size_t lines[] = {2, 3, 4, 6};
+    for (int i = 0; i < 4; i++)
+        assert_int_equal(w.lines[i], lines[i]);
+    assert_non_null(
+        strstr(w.reasons[0], "invalid name 'a*.example.test': '*' must be a whole leftmost label"));
+    assert_non_null(strstr(w.reasons[1], "invalid name 'x.*.example.test': '*' must be"));
+    assert_non_null(strstr(w.reasons[2], "invalid name '*x.example.test': '*' must be"));
+    assert_non_null(strstr(w.reasons[3], "invalid name '*': a wildcard needs a parent name"));
+    hosts_parsed_free(&p);
+}
+
 /* A hostile file (say a symlink to /etc/passwd, or binary junk): 10,000 invalid lines give
  * HOSTS_WARN_MAX warnings, each quoting a short printable excerpt; every bad line is counted and
  * the valid lines among them still load. */
@@ -263,6 +292,29 @@ static void test_dedupe(void **state)
     assert_int_equal(rec_inputs_dedupe(&p.recs), 0);
 }
 
+/* Ranks: an address's names in file order (PTR order), a line's first name first. */
+static void test_ranks(void **state)
+{
+    (void)state;
+    struct warnings w;
+    struct hosts_parsed p = parse("10.0.0.1 one.example uno.example\n"
+                                  "10.0.0.2 other.example\n"
+                                  "bad line here\n"
+                                  "10.0.0.1 third.example uno.example\n"
+                                  "fd00::1 one.example\n",
+                                  &w);
+    assert_int_equal(p.recs.n, 6);
+    const uint32_t want[] = {0, 1, 0, 2, 3, 0};
+    for (size_t i = 0; i < 6; i++)
+        assert_int_equal(p.recs.v[i].rank, want[i]);
+    /* the repeated uno.example keeps its first place */
+    assert_int_equal(rec_inputs_dedupe(&p.recs), 5);
+    for (size_t i = 0; i < p.recs.n; i++)
+        if (strcmp(p.recs.v[i].name, "uno.example") == 0)
+            assert_int_equal(p.recs.v[i].rank, 1);
+    hosts_parsed_free(&p);
+}
+
 static void test_name_eligible(void **state)
 {
     (void)state;
@@ -286,10 +338,12 @@ int main(void)
         cmocka_unit_test(test_basic_lines),
         cmocka_unit_test(test_comments_blanks_crlf),
         cmocka_unit_test(test_invalid_lines_skipped_with_line_numbers),
+        cmocka_unit_test(test_wildcards),
         cmocka_unit_test(test_long_tokens_and_binary),
         cmocka_unit_test(test_warning_cap),
         cmocka_unit_test(test_many_lines),
         cmocka_unit_test(test_dedupe),
+        cmocka_unit_test(test_ranks),
         cmocka_unit_test(test_name_eligible),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
