@@ -108,16 +108,67 @@ void rt_name_touch(struct records *t, struct rname *nm)
     nm->changed = true;
 }
 
+/* Whether e gives a PTR under the policy when served: then it is listed at its reverse name. */
+static bool gives_ptr(const struct records *t, const struct entry *e)
+{
+    return records_ptr_source(t->policy.ptr, e->source) && !records_name_is_wildcard(e->nm->name);
+}
+
+static void ptr_link(struct records *t, struct entry *e)
+{
+    char rev[REC_REVERSE_MAX + 1];
+    records_reverse_name(&e->addr, rev);
+    struct rname *rv = rt_name_get(t, rev);
+    if (!rv) {
+        t->ov.no_ptr_delta = true;
+        return;
+    }
+    e->rv = rv;
+    e->anext = rv->pentries;
+    rv->pentries = e;
+    rt_name_touch(t, rv);
+}
+
+static void ptr_unlink(struct records *t, struct entry *e)
+{
+    struct rname *rv = e->rv;
+    struct entry **pp = &rv->pentries;
+    while (*pp != e)
+        pp = &(*pp)->anext;
+    *pp = e->anext;
+    e->rv = NULL;
+    e->anext = NULL;
+    rt_name_touch(t, rv); /* released by the publication that refreshes it */
+}
+
+void rt_name_relink_ptr(struct records *t)
+{
+    t->ov.no_ptr_delta = false;
+    for (struct owner *o = t->owners; o; o = o->next) {
+        for (struct entry *e = o->head; e; e = e->onext) {
+            bool want = gives_ptr(t, e);
+            if (want && !e->rv)
+                ptr_link(t, e);
+            else if (!want && e->rv)
+                ptr_unlink(t, e);
+        }
+    }
+}
+
 void rt_name_link(struct records *t, struct entry *e)
 {
     struct rname *nm = e->nm;
     e->nnext = nm->entries;
     nm->entries = e;
     rt_name_touch(t, nm);
+    if (gives_ptr(t, e))
+        ptr_link(t, e);
 }
 
 void rt_name_unlink(struct records *t, struct entry *e)
 {
+    if (e->rv)
+        ptr_unlink(t, e);
     struct rname *nm = e->nm;
     struct entry **pp = &nm->entries;
     while (*pp != e)
@@ -130,7 +181,8 @@ void rt_name_unlink(struct records *t, struct entry *e)
  * children, not waiting for a publication, not in the published delta, served by nobody. */
 void rt_name_release(struct records *t, struct rname *nm)
 {
-    while (nm && !nm->entries && !nm->nchild && !nm->changed && !nm->dstamp && !nm->served) {
+    while (nm && !nm->entries && !nm->pentries && !nm->nchild && !nm->changed && !nm->dstamp &&
+           !nm->served && !nm->pserved) {
         struct rt_index *x = &t->idx;
         struct rname *parent = rt_name_parent(t, nm);
         uint32_t h = name_hash(nm->name, strlen(nm->name));
@@ -164,8 +216,8 @@ static int addr_cmp(const void *x, const void *y)
 /* Recomputes nm after a change (once per publication): which of its entries are shadowed (a name
  * of this node's hosts files shadows every remote owner's entries of that name), its distinct
  * served addresses, and its ancestors' counts of served names below them. *changed tells whether
- * its addresses or their TTLs differ from what the published snapshot answers. A name that gives
- * or gave a PTR, or one in the reverse tree, makes the next publication a full build. False on
+ * its addresses or their TTLs differ from what the published snapshot answers, or (a reverse name)
+ * it had or has PTRs. Its records' reverse names are marked for refreshing after it. False on
  * allocation failure (nothing changed then). */
 bool rt_name_refresh(struct records *t, struct rname *nm, bool *changed)
 {
@@ -188,7 +240,6 @@ bool rt_name_refresh(struct records *t, struct rname *nm, bool *changed)
     }
     size_t k = 0;
     uint32_t ttl_a = UINT32_MAX, ttl_aaaa = UINT32_MAX;
-    bool ptr = false;
     for (struct entry *e = nm->entries; e; e = e->nnext) {
         e->shadowed = !e->own->local && hosts;
         if (!rt_entry_served(e))
@@ -198,13 +249,16 @@ bool rt_name_refresh(struct records *t, struct rname *nm, bool *changed)
         uint32_t *ttl = e->addr.type == REC_A ? &ttl_a : &ttl_aaaa;
         if (p.ttl < *ttl)
             *ttl = p.ttl;
-        ptr |= p.ptr;
     }
-    /* What a PTR depends on, and names in the reverse tree, are not published incrementally. */
-    if (ptr || nm->ptr || strcmp(nm->name, "arpa") == 0 ||
-        (strlen(nm->name) > 5 && strcmp(nm->name + strlen(nm->name) - 5, ".arpa") == 0))
+    /* Its records' PTRs may change with it: their reverse names are refreshed after it. */
+    for (struct entry *e = nm->entries; e; e = e->nnext)
+        if (e->rv)
+            rt_name_touch(t, e->rv);
+    bool pserved = false;
+    for (const struct entry *e = nm->pentries; e && !pserved; e = e->anext)
+        pserved = rt_entry_served(e);
+    if (ov->no_ptr_delta)
         ov->need_full = true;
-    nm->ptr = ptr;
     if (k > 1)
         qsort(ov->scratch, k, sizeof *ov->scratch, addr_cmp);
     /* As the snapshot answers: each distinct address once, at most UINT16_MAX per type. */
@@ -231,12 +285,15 @@ bool rt_name_refresh(struct records *t, struct rname *nm, bool *changed)
     for (size_t i = 0; same && i < naaaa; i++)
         same = memcmp(rr->aaaa[i], ov->scratch[na + i].bytes, 16) == 0;
     bool served = count > 0;
-    *changed = served != nm->served || !same;
-    if (served != nm->served)
+    /* A reverse name with PTRs is in the delta whenever refreshed (its list is not compared). */
+    *changed = served != nm->served || !same || pserved || nm->pserved;
+    bool was = nm->served || nm->pserved, is = served || pserved;
+    if (was != is)
         for (struct rname *p = rt_name_parent(t, nm); p; p = rt_name_parent(t, p))
-            served ? p->ndesc++ : p->ndesc--;
+            is ? p->ndesc++ : p->ndesc--;
     ov->count = ov->count - old + count;
     nm->served = served;
+    nm->pserved = pserved;
     return true;
 }
 

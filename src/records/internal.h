@@ -23,13 +23,14 @@ struct snap_pair;
 
 /* One name of the index by name: every name some entry has, and every ancestor of one. */
 struct rname {
-    struct rname *hnext;   /* index hash chain; once unlinked, the list of names freed later */
-    struct entry *entries; /* entries of this name, every owner (entry.nnext) */
-    uint32_t dstamp;       /* publication that last put it in the delta; 0: not in the delta */
-    uint32_t nchild;       /* index names whose parent this is */
+    struct rname *hnext;    /* index hash chain; once unlinked, the list of names freed later */
+    struct entry *entries;  /* entries of this name, every owner (entry.nnext) */
+    struct entry *pentries; /* a reverse name: entries of its address that give PTRs (anext) */
+    uint32_t dstamp;        /* publication that last put it in the delta; 0: not in the delta */
+    uint32_t nchild;        /* index names whose parent this is */
     uint32_t ndesc; /* names below it (any depth) with served addresses: an empty non-terminal */
     bool served;    /* the last publication served addresses for it */
-    bool ptr;       /* the last publication gave a PTR for one of its pairs */
+    bool pserved;   /* the last publication served PTRs for it (a reverse name) */
     bool changed;   /* in the index's list of names changed since the last publication */
     char name[];
 };
@@ -37,7 +38,9 @@ struct rname {
 struct entry {
     struct entry *onext, *oprev; /* owner's list, insertion order */
     struct entry *nnext;         /* its name's list */
+    struct entry *anext;         /* its reverse name's list (rv->pentries) */
     struct rname *nm;
+    struct rname *rv; /* its address's reverse name while it gives PTRs under the policy */
     struct owner *own;
     uint64_t seq;
     struct rec_addr addr;
@@ -92,8 +95,9 @@ struct rt_overlay {
     pthread_t thr;
     pthread_cond_t cv;
     bool thr_started, stop, merging, obsolete;
-    bool need_full; /* the delta could not be kept: the next publication rebuilds in full */
-    bool job;       /* pinned, not yet taken by the merger */
+    bool need_full;    /* the delta could not be kept: the next publication rebuilds in full */
+    bool no_ptr_delta; /* a reverse name could not be indexed: every publication is in full */
+    bool job;          /* pinned, not yet taken by the merger */
     struct rec_snapshot *pin[2];
     bool pin_retired[2];
     uint32_t mseq;
@@ -167,6 +171,7 @@ struct rname *rt_name_find(struct records *t, const char *name);         /* NULL
 struct rname *rt_name_parent(struct records *t, const struct rname *nm); /* one label up */
 bool rt_name_refresh(struct records *t, struct rname *nm, bool *changed);
 void rt_name_release(struct records *t, struct rname *nm);
+void rt_name_relink_ptr(struct records *t); /* after a policy change: which entries give PTRs */
 void rt_name_free_all(struct records *t);
 
 /* overlay.c: incremental publication */

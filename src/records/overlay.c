@@ -72,6 +72,20 @@ static bool push_served(struct records *t, struct pairs *p, const struct rname *
     return true;
 }
 
+/* Reverse name nm's PTRs: every served record of its address that gives one, as PTR-only. */
+static bool push_ptrs(struct records *t, struct pairs *p, const struct rname *nm)
+{
+    for (const struct entry *e = nm->pentries; e; e = e->anext) {
+        if (!rt_entry_served(e))
+            continue;
+        struct snap_pair x = rt_pair_of(t, e);
+        x.ptr = x.ptr_only = true;
+        if (!push(p, &x))
+            return false;
+    }
+    return true;
+}
+
 /* Every served pair of the table. */
 static bool collect_all(struct records *t, struct pairs *p)
 {
@@ -196,6 +210,19 @@ static void *merger(void *arg)
     return NULL;
 }
 
+/* The version of s, about to be published: a new one only if its content (digest and count)
+ * differs from the published snapshot's. A refreshed name's addresses do not tell: a policy change
+ * or a reverse name refreshed may or may not change what is answered. */
+static uint64_t content_version(struct records *t, struct rec_snapshot *s)
+{
+    uint64_t v = t->snap && snap_digest(s) == snap_digest(t->snap) &&
+                         records_snapshot_count(s) == records_snapshot_count(t->snap)
+                     ? t->version
+                     : t->version + 1;
+    snap_set_version(s, v);
+    return v;
+}
+
 /* Publishes what the marked names changed (lock held). False on allocation failure: what could
  * not be published is published by a later call. */
 bool rt_overlay_publish(struct records *t)
@@ -261,13 +288,7 @@ bool rt_overlay_publish(struct records *t)
         free(p.v);
         if (!s)
             goto fail;
-        /* What a PTR or TTL depends on may change answers no refreshed name's addresses show:
-         * the content decides whether this is a new version. */
-        version = t->snap && snap_digest(s) == snap_digest(t->snap) &&
-                          records_snapshot_count(s) == records_snapshot_count(t->snap)
-                      ? t->version
-                      : t->version + 1;
-        snap_set_version(s, version);
+        version = content_version(t, s);
         if (ov->merging)
             ov->obsolete = true;
         if (base && base != ov->base)
@@ -289,7 +310,12 @@ bool rt_overlay_publish(struct records *t)
             const struct rname *x = ov->d[i];
             struct snap_pair marker = {.name = x->name,
                                        .addr.type = x->ndesc ? SNAP_PAIR_ENT : SNAP_PAIR_ABSENT};
-            ok = x->served ? push_served(t, &p, x, true) : push(&p, &marker);
+            if (x->served)
+                ok = push_served(t, &p, x, true);
+            if (ok && x->pserved)
+                ok = push_ptrs(t, &p, x);
+            if (ok && !x->served && !x->pserved)
+                ok = push(&p, &marker);
         }
         ov->pairs = p.v;
         ov->cappairs = p.cap;
@@ -297,6 +323,7 @@ bool rt_overlay_publish(struct records *t)
         if (!s)
             goto fail;
         snap_set_base(s, base, ov->count);
+        version = content_version(t, s);
         rt_install(t, s, base);
         if (ov->nd > delta_max && !ov->merging)
             merge_start(t, version);

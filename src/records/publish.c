@@ -124,6 +124,7 @@ void records_set_policy(struct records *t, const struct rec_policy *p)
         t->policy = *p;
         t->dirty = true;
         t->idx.lost = true; /* every name's TTLs and PTRs may change */
+        rt_name_relink_ptr(t);
         t->ov.need_full = true;
     }
     rt_unlock_publish(t);

@@ -478,7 +478,7 @@ static void test_readers_see_whole_changes_across_merges(void **state)
         snprintf(v[CONC_NAMES].name, sizeof v[0].name, "other%d.conc.test", round);
         assert_true(records_parse_addr(addr, &v[CONC_NAMES].addr));
         size_t n = round % 10 == 9 ? 0 : CONC_NAMES + 1;
-        assert_true(records_set_source(t, "docker:group", v, n) > 0);
+        assert_true(records_set_source(t, "hosts:/group", v, n) > 0);
     }
     atomic_store(&c.stop, true);
     for (int i = 0; i < 3; i++)
@@ -535,8 +535,8 @@ static void test_change_cost_follows_the_change(void **state)
         snprintf(x.name, sizeof x.name, "changed%d.z1.test", i);
         assert_true(records_parse_addr("10.200.0.1", &x.addr));
         t0 = now_s();
-        /* not a hosts file: its record gives no PTR (those are rebuilt in full) */
-        assert_true(records_set_source(t, "docker:one", &x, 1) > 0);
+        /* a hosts file: its record gives a PTR, published in the delta too */
+        assert_true(records_set_source(t, "hosts:/one", &x, 1) > 0);
         lat[i] = now_s() - t0;
     }
     qsort(lat, CHANGES, sizeof *lat, cmp_double);
@@ -545,6 +545,14 @@ static void test_change_cost_follows_the_change(void **state)
     /* The load is one full build (plus the table's own work); a change publishes a few names. */
     assert_true(lat[CHANGES / 2] < load / 10);
     assert_int_equal(records_snapshot_count(t->snap), n + 1);
+    uint8_t w[REC_WIRE_MAX], want[REC_WIRE_MAX];
+    size_t wl = records_name_to_wire("1.0.200.10.in-addr.arpa", w);
+    size_t tl = records_name_to_wire("changed199.z1.test", want);
+    const struct rec_rrset *rr = records_lookup(t->snap, w, wl);
+    assert_non_null(rr);
+    assert_int_equal(rr->n_ptr, 1);
+    assert_int_equal(rr->ptr[0].len, tl);
+    assert_memory_equal(rr->ptr[0].wire, want, tl);
     records_free(t);
 }
 
