@@ -257,7 +257,7 @@ int sync_payload_kind(const uint8_t *buf, size_t len)
 {
     if (!buf || len < HEADER_LEN || buf[0] != SYNC_MAGIC || buf[1] != SYNC_VERSION)
         return -1;
-    if (buf[2] < SYNC_KIND_DELTAS || buf[2] > SYNC_KIND_VERSION)
+    if (buf[2] < SYNC_KIND_DELTAS || buf[2] > SYNC_KIND_CHUNK)
         return -1;
     return buf[2];
 }
@@ -536,11 +536,132 @@ bool sync_encode_version(struct sync_buf *out, const char *owner, struct rec_ver
 bool sync_decode_version(const uint8_t *buf, size_t len, char owner[REC_OWNER_MAX + 1],
                          struct rec_version *ver)
 {
+    char holder[REC_OWNER_MAX + 1];
+    return sync_decode_version_held(buf, len, owner, ver, holder);
+}
+
+bool sync_encode_version_held(struct sync_buf *out, const char *owner, struct rec_version ver,
+                              const char *holder)
+{
+    if (!sync_encode_version(out, owner, ver))
+        return false;
+    put_str(out, holder);
+    return !out->oom;
+}
+
+bool sync_decode_version_held(const uint8_t *buf, size_t len, char owner[REC_OWNER_MAX + 1],
+                              struct rec_version *ver, char holder[REC_OWNER_MAX + 1])
+{
     struct rd r = {buf, len, 0, false};
     if (!get_header(&r, SYNC_KIND_VERSION))
         return false;
     get_str(&r, owner, REC_OWNER_MAX + 1);
     ver->epoch = get_be(&r, 8);
     ver->seq = get_be(&r, 8);
+    if (r.bad)
+        return false;
+    if (r.off == len) {
+        memcpy(holder, owner, REC_OWNER_MAX + 1);
+        return true;
+    }
+    get_str(&r, holder, REC_OWNER_MAX + 1);
     return !r.bad && r.off == len;
+}
+
+/* ---- DIGEST ---- */
+
+void sync_encode_digest_begin(struct sync_buf *out, const char *sender, uint8_t flags)
+{
+    put_header(out, SYNC_KIND_DIGEST);
+    put_str(out, sender);
+    put_u8(out, flags);
+    out->owners_at = out->len;
+    out->n_owners = 0;
+    put_be(out, 0, 2);
+}
+
+void sync_encode_digest_owner(struct sync_buf *out, const char *owner, struct rec_version ver)
+{
+    if (out->owners_at == 0 || out->n_owners >= STATE_MAX_OWNERS) {
+        out->oom = true;
+        return;
+    }
+    put_str(out, owner);
+    put_be(out, ver.epoch, 8);
+    put_be(out, ver.seq, 8);
+    out->n_owners++;
+}
+
+bool sync_encode_digest_end(struct sync_buf *out)
+{
+    if (out->owners_at == 0)
+        return false;
+    patch_be(out, out->owners_at, out->n_owners, 2);
+    out->owners_at = 0;
+    return !out->oom;
+}
+
+void sync_digest_free(struct sync_digest *d)
+{
+    free(d->owners);
+    memset(d, 0, sizeof *d);
+}
+
+bool sync_decode_digest(const uint8_t *buf, size_t len, struct sync_digest *out)
+{
+    struct rd r = {buf, len, 0, false};
+    memset(out, 0, sizeof *out);
+    if (!get_header(&r, SYNC_KIND_DIGEST) || !get_str(&r, out->sender, sizeof out->sender))
+        return false;
+    out->flags = (uint8_t)get_be(&r, 1);
+    size_t n = (size_t)get_be(&r, 2);
+    if (r.bad || n > (len - r.off) / (2 + 8 + 8))
+        return false;
+    out->owners = calloc(n ? n : 1, sizeof *out->owners);
+    if (!out->owners)
+        return false;
+    for (size_t i = 0; i < n && !r.bad; i++) {
+        get_str(&r, out->owners[i].owner, sizeof out->owners[i].owner);
+        out->owners[i].ver.epoch = get_be(&r, 8);
+        out->owners[i].ver.seq = get_be(&r, 8);
+    }
+    if (r.bad || r.off != len) {
+        sync_digest_free(out);
+        return false;
+    }
+    out->n = n;
+    return true;
+}
+
+/* ---- CHUNK ---- */
+
+bool sync_encode_chunk(struct sync_buf *out, const char *owner, struct rec_version ver,
+                       uint32_t total, uint32_t first, const uint8_t *state, size_t len)
+{
+    put_header(out, SYNC_KIND_CHUNK);
+    put_str(out, owner);
+    put_be(out, ver.epoch, 8);
+    put_be(out, ver.seq, 8);
+    put_be(out, total, 4);
+    put_be(out, first, 4);
+    put(out, state, len);
+    return !out->oom;
+}
+
+bool sync_decode_chunk(const uint8_t *buf, size_t len, struct sync_chunk *out)
+{
+    struct rd r = {buf, len, 0, false};
+    memset(out, 0, sizeof *out);
+    if (!get_header(&r, SYNC_KIND_CHUNK) || !get_str(&r, out->owner, sizeof out->owner))
+        return false;
+    out->ver.epoch = get_be(&r, 8);
+    out->ver.seq = get_be(&r, 8);
+    out->total = (uint32_t)get_be(&r, 4);
+    out->first = (uint32_t)get_be(&r, 4);
+    if (r.bad || out->first >= out->total ||
+        sync_payload_kind(buf + r.off, len - r.off) != SYNC_KIND_STATE)
+        return false;
+    out->state = buf + r.off;
+    out->state_len = len - r.off;
+    return true;
 }

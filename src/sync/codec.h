@@ -1,5 +1,6 @@
-/* sync/codec.h — the cluster's user-payload format: record deltas (gossip), full owner states
- * (push/pull, repair answers, on-demand sync) and repair requests.
+/* sync/codec.h — the cluster's user-payload format: record deltas (gossip), owner states (fetch
+ * answers, whole or in chunks), digests (push/pull, on-demand sync), fetch ("repair") requests
+ * and version beacons.
  *
  * Every payload starts with SYNC_MAGIC and SYNC_VERSION. SYNC_MAGIC is above every memberlist or
  * serf message type (serf uses 0..9 for its own user messages), so payloads of other applications
@@ -13,7 +14,12 @@
  *            owners * { str owner, u64 epoch, u64 seq, u32 count,
  *                       count * { u64 seq, u8 tombstone, str source, str name, addr [ext] } }
  *   REPAIR   str requester, str owner, u64 epoch, u64 seq      (what the requester holds)
- *   VERSION  str owner, u64 epoch, u64 seq                     (the owner's current version)
+ *   VERSION  str owner, u64 epoch, u64 seq [, str holder]      (the owner's current version;
+ *                                                          holder: a node that has it, else owner)
+ *   DIGEST   str sender, u8 flags, u16 count, count * { str owner, u64 epoch, u64 seq }
+ *                                                          (the versions the sender holds)
+ *   CHUNK    str owner, u64 epoch, u64 seq, u32 total, u32 first, then a complete STATE payload
+ *            carrying one owner and its entries first .. first+count-1 of total
  * Record extension: when bit SYNC_REC_EXT is set in a record's op or tombstone byte, the record
  * ends with ext = u8 length + that many bytes of { u8 tag, u8 length, value } items; decoders
  * skip tags they do not know, so fields can be added without a new version. SYNC_EXT_TTL (u32,
@@ -37,6 +43,8 @@ enum sync_kind {
     SYNC_KIND_STATE = 2,
     SYNC_KIND_REPAIR_REQ = 3,
     SYNC_KIND_VERSION = 4,
+    SYNC_KIND_DIGEST = 5,
+    SYNC_KIND_CHUNK = 6,
 };
 
 /* Record extension (see the layout above): the flag in a record's op or tombstone byte, and the
@@ -48,6 +56,8 @@ enum sync_kind {
 /* STATE flags */
 #define SYNC_STATE_WANT_REPLY 0x01 /* the receiver answers with its own full state */
 #define SYNC_STATE_REPAIR 0x02     /* an answer to a repair request */
+/* DIGEST flags */
+#define SYNC_DIGEST_WANT_REPLY 0x01 /* the receiver answers with its own digest */
 
 /* Growable output buffer; on allocation failure `oom` is set and further writes are ignored. */
 struct sync_buf {
@@ -120,5 +130,43 @@ bool sync_decode_repair_req(const uint8_t *buf, size_t len, struct sync_repair_r
 bool sync_encode_version(struct sync_buf *out, const char *owner, struct rec_version ver);
 bool sync_decode_version(const uint8_t *buf, size_t len, char owner[REC_OWNER_MAX + 1],
                          struct rec_version *ver);
+/* The same with a holder: a node that has the owner's records at that version. */
+bool sync_encode_version_held(struct sync_buf *out, const char *owner, struct rec_version ver,
+                              const char *holder);
+/* holder is set to the owner when the beacon names none. */
+bool sync_decode_version_held(const uint8_t *buf, size_t len, char owner[REC_OWNER_MAX + 1],
+                              struct rec_version *ver, char holder[REC_OWNER_MAX + 1]);
+
+/* ---- DIGEST: the version of every owner the sender holds (push/pull, on-demand sync), so the
+ * receiver fetches only the owners it is behind on, one at a time. ---- */
+void sync_encode_digest_begin(struct sync_buf *out, const char *sender, uint8_t flags);
+void sync_encode_digest_owner(struct sync_buf *out, const char *owner, struct rec_version ver);
+bool sync_encode_digest_end(struct sync_buf *out);
+
+struct sync_digest_entry {
+    char owner[REC_OWNER_MAX + 1];
+    struct rec_version ver;
+};
+struct sync_digest {
+    char sender[REC_OWNER_MAX + 1];
+    uint8_t flags;
+    struct sync_digest_entry *owners; /* malloc'd */
+    size_t n;
+};
+bool sync_decode_digest(const uint8_t *buf, size_t len, struct sync_digest *out);
+void sync_digest_free(struct sync_digest *d);
+
+/* ---- CHUNK: one owner's full state split over several bounded messages. ---- */
+struct sync_chunk {
+    char owner[REC_OWNER_MAX + 1];
+    struct rec_version ver;
+    uint32_t total, first;
+    const uint8_t *state; /* the STATE payload inside (points into the input) */
+    size_t state_len;
+};
+/* Wraps a one-owner STATE payload (state, len) as the chunk (total, first). */
+bool sync_encode_chunk(struct sync_buf *out, const char *owner, struct rec_version ver,
+                       uint32_t total, uint32_t first, const uint8_t *state, size_t len);
+bool sync_decode_chunk(const uint8_t *buf, size_t len, struct sync_chunk *out);
 
 #endif

@@ -1,7 +1,7 @@
 /* sync/manager.c — the cluster sync manager's lifecycle: swimmies over its UDP/TCP transport on the
  * event loop, discovery (joining peers it hears, rate-limited, never at a member's new address),
  * static seeds retried with backoff, the thread-safe status snapshot and on-demand sync requests
- * (coalesced). Replication lives in repl.c. */
+ * (coalesced). Replication is the sans-IO core in repl.c, run on the loop by driver.c. */
 #include "sync/internal.h"
 
 #include <errno.h>
@@ -141,7 +141,6 @@ static void status_tick(void *ctx)
     struct sync *s = ctx;
     s->status_timer = NULL;
     sync_refresh_status(s);
-    sync_repl_housekeeping(s);
     if (!s->stopping)
         s->status_timer = loop_timer_add(s->loop, STATUS_PERIOD_MS, status_tick, s);
 }
@@ -337,7 +336,7 @@ static void do_sync_now(void *ctx)
     pthread_mutex_unlock(&s->qmu);
     if (s->stopping)
         return;
-    sync_repl_exchange_all(s);
+    sync_driver_exchange_all(s);
 }
 
 int sync_request_now(struct sync *s)
@@ -418,13 +417,11 @@ static void free_sync(struct sync *s)
         loop_timer_cancel(s->loop, s->status_timer);
     if (s->seed_timer)
         loop_timer_cancel(s->loop, s->seed_timer);
-    if (s->beacon_timer)
-        loop_timer_cancel(s->loop, s->beacon_timer);
     if (s->net)
         swim_net_free(s->net); /* frees the swim node too */
     s->swim = NULL;
     swim_keyring_clear(&s->keyring);
-    sync_repl_free(s); /* after the swim node: no callback can run any more */
+    sync_driver_free(s); /* after the swim node: no callback can run any more */
     free(s->members);
     free(s->strings);
     free(s->seeds);
@@ -457,9 +454,6 @@ struct sync *sync_start(struct loop *loop, struct records *records, const struct
     swim_keyring_init(&s->keyring);
     s->seed_backoff_ms = SEED_RETRY_MIN_MS;
     sync_join_limiter_init(&s->joins, loop_now_ms());
-    s->direct_max = cfg->direct_max < 0    ? 0
-                    : cfg->direct_max == 0 ? SYNC_DIRECT_MAX
-                                           : (size_t)cfg->direct_max;
     if (!copy_config(s, cfg)) {
         snprintf(err, errlen, "cluster: out of memory");
         goto fail;
@@ -493,13 +487,7 @@ struct sync *sync_start(struct loop *loop, struct records *records, const struct
         sc.pushpull_interval_ms = cfg->pushpull_interval_ms;
     sc.keyring = cfg->n_keys ? &s->keyring : NULL;
     sc.log = (struct swim_logger){.fn = log_from_swimmies};
-    sc.delegate = (struct swim_delegate){
-        .ctx = s,
-        .on_event = sync_repl_on_event,
-        .on_user_msg = sync_repl_on_user_msg,
-        .local_state = sync_repl_local_state,
-        .merge_remote_state = sync_repl_merge_remote_state,
-    };
+    sc.delegate = sync_driver_delegate(s);
     const char *bind = cfg->bind_address && *cfg->bind_address ? cfg->bind_address : "0.0.0.0";
     struct swim_addr ba;
     if (parse_ip(bind, cfg->swim_port, &ba) != 0) {
@@ -514,6 +502,10 @@ struct sync *sync_start(struct loop *loop, struct records *records, const struct
     }
     s->swim = swim_net_swim(s->net);
     s->port = swim_net_bound(s->net).port;
+    if (!sync_driver_start(s)) {
+        snprintf(err, errlen, "cluster: out of memory");
+        goto fail;
+    }
     swim_addr_str(&sc.advertise, addr, sizeof addr);
 
     if (cfg->discovery_port) {
@@ -591,9 +583,8 @@ void sync_stop(struct sync *s)
         loop_timer_cancel(s->loop, s->status_timer);
     if (s->seed_timer)
         loop_timer_cancel(s->loop, s->seed_timer);
-    if (s->beacon_timer)
-        loop_timer_cancel(s->loop, s->beacon_timer);
-    s->status_timer = s->seed_timer = s->beacon_timer = NULL;
+    s->status_timer = s->seed_timer = NULL;
+    sync_driver_stop(s);
     if (s->discovery) {
         swim_discovery_stop(s->discovery);
         s->discovery = NULL;

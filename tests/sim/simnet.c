@@ -29,6 +29,11 @@ struct node {
     bool crashed;
     uint64_t wake_at; /* earliest queued wake-up, UINT64_MAX if none */
     uint64_t bytes, packets;
+    uint64_t in_msgs, in_bytes;
+    size_t in_max;
+    struct simnet_app app;
+    bool has_app;
+    struct swim_config cfg; /* for restarts */
 };
 
 struct simnet {
@@ -47,6 +52,7 @@ struct simnet {
     void *user_ctx;
     uint64_t processed;
     size_t cur; /* node whose callback is running */
+    size_t max_stream;
 };
 
 static uint64_t rnd(struct simnet *net)
@@ -123,6 +129,11 @@ static void schedule_wake(struct node *nd)
     if (nd->crashed || !nd->swim)
         return;
     uint64_t d = swim_next_deadline(nd->swim);
+    if (nd->has_app && nd->app.next_deadline) {
+        uint64_t a = nd->app.next_deadline(nd->app.ctx);
+        if (a < d)
+            d = a;
+    }
     if (d < nd->net->now)
         d = nd->net->now;
     if (d >= nd->wake_at)
@@ -203,6 +214,8 @@ static int t_stream_send(void *ctx, const struct swim_addr *to, const uint8_t *b
     struct node *nd = ctx;
     struct simnet *net = nd->net;
     nd->bytes += len;
+    if (len > net->max_stream)
+        net->max_stream = len;
     long dst = index_of(net, to);
     if (dst < 0)
         return -1;
@@ -223,6 +236,8 @@ static void d_event(void *ctx, enum swim_event ev, const struct swim_member *m)
     struct node *nd = ctx;
     if (nd->net->ev_fn)
         nd->net->ev_fn(nd->net->ev_ctx, nd->idx, ev, m);
+    if (nd->has_app && nd->app.delegate.on_event)
+        nd->app.delegate.on_event(nd->app.ctx, ev, m);
 }
 
 static void d_user(void *ctx, const uint8_t *msg, size_t len)
@@ -230,6 +245,24 @@ static void d_user(void *ctx, const uint8_t *msg, size_t len)
     struct node *nd = ctx;
     if (nd->net->user_fn)
         nd->net->user_fn(nd->net->user_ctx, nd->idx, msg, len);
+    if (nd->has_app && nd->app.delegate.on_user_msg)
+        nd->app.delegate.on_user_msg(nd->app.ctx, msg, len);
+}
+
+static void d_local_state(void *ctx, bool join, uint8_t **out, size_t *out_len)
+{
+    struct node *nd = ctx;
+    *out = NULL;
+    *out_len = 0;
+    if (nd->has_app && nd->app.delegate.local_state)
+        nd->app.delegate.local_state(nd->app.ctx, join, out, out_len);
+}
+
+static void d_merge(void *ctx, const uint8_t *buf, size_t len, bool join)
+{
+    struct node *nd = ctx;
+    if (nd->has_app && nd->app.delegate.merge_remote_state)
+        nd->app.delegate.merge_remote_state(nd->app.ctx, buf, len, join);
 }
 
 /* ---- API ---------------------------------------------------------------------------------------
@@ -316,6 +349,9 @@ long simnet_add(struct simnet *net, const struct swim_config *base)
     c.delegate.ctx = nd;
     c.delegate.on_event = d_event;
     c.delegate.on_user_msg = d_user;
+    c.delegate.local_state = d_local_state;
+    c.delegate.merge_remote_state = d_merge;
+    nd->cfg = c;
     net->nodes[net->n++] = nd;
     nd->swim = swim_new(&c, net->now);
     if (!nd->swim) {
@@ -366,11 +402,17 @@ static void handle(struct simnet *net, struct ev *e)
         if (to->crashed)
             break;
         swim_tick(to->swim, net->now);
+        if (to->has_app && to->app.tick)
+            to->app.tick(to->app.ctx, net->now);
         schedule_wake(to);
         break;
     case EV_PACKET:
         if (to->crashed)
             break;
+        to->in_msgs++;
+        to->in_bytes += e->len;
+        if (e->len > to->in_max)
+            to->in_max = e->len;
         swim_recv_packet(to->swim, net->now, &net->nodes[e->from]->addr, e->data, e->len);
         schedule_wake(to);
         break;
@@ -385,12 +427,18 @@ static void handle(struct simnet *net, struct ev *e)
                                       .token = e->token});
             break;
         }
+        to->in_msgs++;
+        to->in_bytes += e->len;
+        if (e->len > to->in_max)
+            to->in_max = e->len;
         uint8_t *reply = NULL;
         size_t rl = 0;
         swim_recv_stream(to->swim, net->now, &from->addr, e->data, e->len, &reply, &rl);
         schedule_wake(to);
         if (e->token && reachable(net, e->to, e->from)) {
             to->bytes += rl;
+            if (rl > net->max_stream)
+                net->max_stream = rl;
             if (reply && rl)
                 push(net, (struct ev){.t = net->now + stream_delay(net),
                                       .type = EV_STREAM_REPLY,
@@ -413,6 +461,10 @@ static void handle(struct simnet *net, struct ev *e)
     case EV_STREAM_REPLY:
         if (to->crashed)
             break;
+        to->in_msgs++;
+        to->in_bytes += e->len;
+        if (e->len > to->in_max)
+            to->in_max = e->len;
         swim_stream_reply(to->swim, net->now, e->token, e->data, e->len);
         schedule_wake(to);
         break;
@@ -490,6 +542,54 @@ uint64_t simnet_bytes_sent(const struct simnet *net, size_t i)
 uint64_t simnet_packets_sent(const struct simnet *net, size_t i)
 {
     return net->nodes[i]->packets;
+}
+
+uint64_t simnet_msgs_received(const struct simnet *net, size_t i)
+{
+    return net->nodes[i]->in_msgs;
+}
+
+uint64_t simnet_bytes_received(const struct simnet *net, size_t i)
+{
+    return net->nodes[i]->in_bytes;
+}
+
+size_t simnet_max_received(const struct simnet *net, size_t i)
+{
+    return net->nodes[i]->in_max;
+}
+
+size_t simnet_max_stream(const struct simnet *net)
+{
+    return net->max_stream;
+}
+
+void simnet_set_app(struct simnet *net, size_t i, const struct simnet_app *app)
+{
+    struct node *nd = net->nodes[i];
+    nd->has_app = app != NULL;
+    if (app)
+        nd->app = *app;
+    schedule_wake(nd);
+}
+
+void simnet_wake(struct simnet *net, size_t i)
+{
+    schedule_wake(net->nodes[i]);
+}
+
+void simnet_restart(struct simnet *net, size_t i)
+{
+    struct node *nd = net->nodes[i];
+    swim_free(nd->swim);
+    nd->has_app = false;
+    nd->crashed = false;
+    nd->wake_at = UINT64_MAX;
+    nd->cfg.seed = rnd(net) | 1;
+    nd->swim = swim_new(&nd->cfg, net->now);
+    if (!nd->swim)
+        abort();
+    schedule_wake(nd);
 }
 
 uint64_t simnet_events_processed(const struct simnet *net)

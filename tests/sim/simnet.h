@@ -56,9 +56,31 @@ void simnet_set_loss(struct simnet *net, double loss);
  * group may be NULL to heal. */
 void simnet_partition(struct simnet *net, const uint8_t *group);
 
+/* An application layer on node i (the replication core): its delegate receives what the swim
+ * node hands up (after the simulator's own observers), and it is ticked at next_deadline like
+ * the swim node. Set after simnet_add (the app may need the swim node); NULL removes it. */
+struct simnet_app {
+    void *ctx;
+    struct swim_delegate delegate; /* ctx inside is ignored: app ctx is passed */
+    void (*tick)(void *ctx, uint64_t now_ms);
+    uint64_t (*next_deadline)(void *ctx);
+};
+void simnet_set_app(struct simnet *net, size_t i, const struct simnet_app *app);
+/* Re-reads node i's deadlines (after the caller fed it something). */
+void simnet_wake(struct simnet *net, size_t i);
+/* Node i comes back as a fresh process (same name and address, new swim node, no app) after a
+ * crash; it knows nobody until it joins. */
+void simnet_restart(struct simnet *net, size_t i);
+
 /* Counters. */
 uint64_t simnet_bytes_sent(const struct simnet *net, size_t i); /* UDP + TCP bytes */
 uint64_t simnet_packets_sent(const struct simnet *net, size_t i);
+/* Received by node i: UDP packets + streams (requests and replies), their bytes, the largest. */
+uint64_t simnet_msgs_received(const struct simnet *net, size_t i);
+uint64_t simnet_bytes_received(const struct simnet *net, size_t i);
+size_t simnet_max_received(const struct simnet *net, size_t i);
+/* The largest stream (TCP message) any node has sent. */
+size_t simnet_max_stream(const struct simnet *net);
 uint64_t simnet_events_processed(const struct simnet *net);
 
 /* How many live (non-crashed) nodes see `name` in state st. */

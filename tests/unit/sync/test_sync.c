@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "core/log.h"
+#include "core/vec.h"
 #include "sync/codec.h"
 #include "sync/internal.h"
 #include "sync/status.h"
@@ -161,6 +162,57 @@ static void test_state_roundtrip(void **state)
     assert_true(st.owners[2].entries[0].seq == 9);
     sync_state_free(&st);
     sync_buf_free(&b);
+}
+
+static void test_digest_chunk_version_roundtrip(void **state)
+{
+    (void)state;
+    struct sync_buf b = {0};
+    sync_encode_digest_begin(&b, "node-a", SYNC_DIGEST_WANT_REPLY);
+    sync_encode_digest_owner(&b, "node-a", (struct rec_version){11, 3});
+    sync_encode_digest_owner(&b, "node-b", (struct rec_version){22, 0});
+    assert_true(sync_encode_digest_end(&b));
+    assert_int_equal(sync_payload_kind(b.p, b.len), SYNC_KIND_DIGEST);
+    struct sync_digest d;
+    assert_true(sync_decode_digest(b.p, b.len, &d));
+    assert_string_equal(d.sender, "node-a");
+    assert_int_equal(d.flags, SYNC_DIGEST_WANT_REPLY);
+    assert_int_equal(d.n, 2);
+    assert_string_equal(d.owners[1].owner, "node-b");
+    assert_int_equal(d.owners[0].ver.epoch, 11);
+    assert_int_equal(d.owners[0].ver.seq, 3);
+    sync_digest_free(&d);
+    /* truncated: rejected */
+    assert_false(sync_decode_digest(b.p, b.len - 1, &d));
+
+    struct sync_buf st = {0}, ch = {0};
+    encode_sample_state(&st);
+    assert_true(sync_encode_chunk(&ch, "node-a", (struct rec_version){11, 3}, 10, 4, st.p, st.len));
+    assert_int_equal(sync_payload_kind(ch.p, ch.len), SYNC_KIND_CHUNK);
+    struct sync_chunk c;
+    assert_true(sync_decode_chunk(ch.p, ch.len, &c));
+    assert_string_equal(c.owner, "node-a");
+    assert_int_equal(c.total, 10);
+    assert_int_equal(c.first, 4);
+    assert_int_equal(c.state_len, st.len);
+    assert_memory_equal(c.state, st.p, st.len);
+    assert_false(sync_decode_chunk(ch.p, ch.len - st.len, &c)); /* no state inside */
+    /* first must lie below total */
+    assert_true(sync_encode_chunk(&ch, "node-a", (struct rec_version){11, 3}, 4, 4, st.p, st.len));
+    assert_false(sync_decode_chunk(ch.p, ch.len, &c));
+
+    char owner[REC_OWNER_MAX + 1], holder[REC_OWNER_MAX + 1];
+    struct rec_version ver;
+    assert_true(sync_encode_version_held(&b, "node-a", (struct rec_version){7, 9}, "node-c"));
+    assert_true(sync_decode_version_held(b.p, b.len, owner, &ver, holder));
+    assert_string_equal(holder, "node-c");
+    assert_true(sync_decode_version(b.p, b.len, owner, &ver)); /* the holder is optional */
+    assert_true(sync_encode_version(&b, "node-a", (struct rec_version){7, 9}));
+    assert_true(sync_decode_version_held(b.p, b.len, owner, &ver, holder));
+    assert_string_equal(holder, "node-a"); /* none named: the owner holds it */
+    sync_buf_free(&b);
+    sync_buf_free(&st);
+    sync_buf_free(&ch);
 }
 
 static void test_repair_req_roundtrip(void **state)
@@ -714,6 +766,65 @@ static void test_gossip_only_spreads_to_all(void **state)
     loop_free(c.loop);
 }
 
+#define BURST_NAMES 3000 /* some 90 KB of state: more than one chunk */
+
+static bool burst_everywhere(struct cluster *c)
+{
+    for (int i = 1; i < NODES; i++) {
+        if (!serves(c->n[i].rec, "b0.burst.example", "node-0") ||
+            !serves(c->n[i].rec, "b2999.burst.example", "node-0"))
+            return false;
+        struct records_stats rs;
+        records_get_stats(c->n[i].rec, &rs);
+        if (rs.entries < BURST_NAMES)
+            return false;
+    }
+    return true;
+}
+
+/* A burst of changes (a restart, containers starting) is not gossiped change by change: the
+ * owner announces its version and the peers fetch its state, in chunks of at most 8 KiB. */
+static void test_burst_fetched_in_chunks(void **state)
+{
+    (void)state;
+    struct cluster c;
+    memset(&c, 0, sizeof c);
+    c.loop = loop_new();
+    assert_non_null(c.loop);
+    start_node(&c, 0, 0);
+    for (int i = 1; i < NODES; i++)
+        start_node(&c, i, sync_swim_port(c.n[0].sync));
+    assert_true(run_until(&c, all_members_alive, 10000));
+    assert_true(run_until(&c, all_serve_initial, 10000));
+    struct sync_status st;
+    sync_get_status(c.n[0].sync, &st);
+    uint64_t msgs_before = st.stats.delta_msgs_sent, served_before = st.stats.repairs_served;
+    sync_status_free(&st);
+
+    struct rec_inputs in = {0};
+    for (int k = 0; k < BURST_NAMES; k++) {
+        struct rec_input *ri = vec_push_zero(&in);
+        assert_non_null(ri);
+        snprintf(ri->name, sizeof ri->name, "b%d.burst.example", k);
+        assert_true(records_parse_addr("10.7.0.1", &ri->addr));
+    }
+    assert_true(records_set_source(c.n[0].rec, "hosts:/burst", in.v, in.n) >= 0);
+    rec_inputs_free(&in);
+    uint64_t t0 = loop_now_ms();
+    assert_true(run_until(&c, burst_everywhere, 5000));
+    print_message("%d names in one burst on both peers in %llu ms\n", BURST_NAMES,
+                  (unsigned long long)(loop_now_ms() - t0));
+    sync_get_status(c.n[0].sync, &st);
+    assert_int_equal(st.stats.delta_msgs_sent, msgs_before); /* nothing gossiped */
+    assert_true(st.stats.repairs_served >= served_before + NODES - 1);
+    sync_status_free(&st);
+    for (int i = 0; i < NODES; i++) {
+        sync_stop(c.n[i].sync);
+        records_free(c.n[i].rec);
+    }
+    loop_free(c.loop);
+}
+
 static void test_three_nodes_end_to_end(void **state)
 {
     (void)state;
@@ -800,9 +911,11 @@ int main(void)
         cmocka_unit_test(test_deltas_split_by_size_and_owner),
         cmocka_unit_test(test_state_roundtrip),
         cmocka_unit_test(test_repair_req_roundtrip),
+        cmocka_unit_test(test_digest_chunk_version_roundtrip),
         cmocka_unit_test(test_hostile_input),
         cmocka_unit_test(test_status_json_shape),
         cmocka_unit_test(test_three_nodes_end_to_end),
+        cmocka_unit_test(test_burst_fetched_in_chunks),
         cmocka_unit_test(test_two_nodes_ipv6),
         cmocka_unit_test(test_gossip_only_spreads_to_all),
     };
