@@ -140,7 +140,8 @@ static void collect(const struct rec_view *v, void *ctx)
 {
     struct ref_list *l = ctx;
     struct ref_entry *e = vec_push_zero(l);
-    assert_non_null(e);
+    if (!e)
+        abort();
     snprintf(e->owner, sizeof e->owner, "%s", v->owner);
     snprintf(e->source, sizeof e->source, "%s", v->source);
     snprintf(e->name, sizeof e->name, "%s", v->name);
@@ -192,18 +193,18 @@ static const char *rrset_diff(const struct rec_rrset *a, const struct rec_rrset 
 {
     if (!a || !b) {
         if (a != b)
-            snprintf(buf, len, "%s: %s in the published snapshot, %s in the full rebuild", name,
+            snprintf(buf, len, "%.100s: %s in the published snapshot, %s in the full rebuild", name,
                      a ? "present" : "absent", b ? "present" : "absent");
         return a != b ? buf : "";
     }
     if (a->n_a != b->n_a || a->n_aaaa != b->n_aaaa || memcmp(a->a, b->a, (size_t)a->n_a * 4) != 0 ||
         memcmp(a->aaaa, b->aaaa, (size_t)a->n_aaaa * 16) != 0) {
-        snprintf(buf, len, "%s: %u A/%u AAAA published, %u/%u in the full rebuild (or others)",
+        snprintf(buf, len, "%.100s: %u A/%u AAAA published, %u/%u in the full rebuild (or others)",
                  name, a->n_a, a->n_aaaa, b->n_a, b->n_aaaa);
         return buf;
     }
     if ((a->n_a && a->ttl_a != b->ttl_a) || (a->n_aaaa && a->ttl_aaaa != b->ttl_aaaa)) {
-        snprintf(buf, len, "%s: TTL %u/%u published, %u/%u in the full rebuild", name, a->ttl_a,
+        snprintf(buf, len, "%.100s: TTL %u/%u published, %u/%u in the full rebuild", name, a->ttl_a,
                  a->ttl_aaaa, b->ttl_a, b->ttl_aaaa);
         return buf;
     }
@@ -213,7 +214,7 @@ static const char *rrset_diff(const struct rec_rrset *a, const struct rec_rrset 
                memcmp(a->ptr[i].wire, b->ptr[i].wire, a->ptr[i].len) == 0;
     if (!same) {
         snprintf(buf, len,
-                 "%s: %u PTR (TTL %u) published, %u (TTL %u) in the full rebuild (or "
+                 "%.100s: %u PTR (TTL %u) published, %u (TTL %u) in the full rebuild (or "
                  "others, or in another order)",
                  name, a->n_ptr, a->ttl_ptr, b->n_ptr, b->ttl_ptr);
         return buf;
