@@ -100,7 +100,7 @@ void rt_name_touch(struct records *t, struct rname *nm)
     struct rt_index *x = &t->idx;
     if (nm->changed)
         return;
-    if (!vec_grow(x->ch, x->capch, x->nch + 1)) {
+    if (!vec_grow(x->ch, x->capch, x->nch + 1)) { // NOLINT(bugprone-sizeof-expression): pointers
         x->lost = true;
         return;
     }

@@ -103,7 +103,7 @@ static bool delta_add(struct records *t, struct rname *nm)
     struct rt_overlay *ov = &t->ov;
     for (; nm && nm->dstamp != ov->pubseq; nm = rt_name_parent(t, nm)) {
         if (!nm->dstamp) {
-            if (!vec_grow(ov->d, ov->capd, ov->nd + 1))
+            if (!vec_grow(ov->d, ov->capd, ov->nd + 1)) // NOLINT(bugprone-sizeof-expression)
                 return false;
             ov->d[ov->nd++] = nm;
         }

@@ -445,6 +445,7 @@ struct rec_snapshot *snap_build(struct snap_pair *pairs, size_t n, uint64_t vers
             uint32_t tx = items[j].target;
             const struct bname *tn = tx & TARGET_ONLY ? &tb.names[tx & ~TARGET_ONLY] : &b.names[tx];
             const uint8_t *tw = tx & TARGET_ONLY ? wire + b.blen : wire;
+            // NOLINTNEXTLINE(clang-analyzer-core.NullDereference): a TARGET_ONLY index is in tb
             ptr[iptr++] = (struct rec_wire){tw + tn->off, tn->len};
             nd->rr.n_ptr++;
             digest += mix(bn->hash ^ (uint64_t)tn->hash << 20 ^ j << 8 ^ 12 ^
@@ -585,7 +586,7 @@ static void each_answer(const struct rec_snapshot *s,
                         void *ctx)
 {
     for (int layer = 0; layer < 2; layer++) {
-        const struct rec_snapshot *l = layer ? s->base : s;
+        const struct rec_snapshot *l = layer ? s->base : s; // NOLINT: s is never NULL here
         for (size_t i = 0; l && i < l->nnames; i++) {
             const struct snap_node *nd = &l->nodes[i];
             if (!nd->absent && (nd->rr.n_a || nd->rr.n_aaaa || nd->rr.n_ptr) &&
