@@ -136,6 +136,12 @@ static bool rdata_ok(const uint8_t *p, const struct rr *r, const uint8_t *fixed)
         return r->rdlen == 4;
     case DNS_TYPE_AAAA:
         return r->rdlen == 16;
+    case DNS_TYPE_NS:
+    case DNS_TYPE_CNAME:
+    case DNS_TYPE_PTR: { /* one name, which may be compressed: it must end the rdata */
+        size_t end = r->rdata_at + r->rdlen, o = r->rdata_at;
+        return walk_name(p, end, &o, fixed) && o == end;
+    }
     case DNS_TYPE_SOA: {
         size_t end = r->rdata_at + r->rdlen, o = r->rdata_at;
         for (int i = 0; i < 2; i++) /* MNAME, RNAME */

@@ -193,8 +193,9 @@ json_t *http_record_json(const struct config *cfg, const struct http_record *r)
     set(e, "source_type", json_string(http_source_kind_names[kind]));
     set(e, "owner", json_string(r->owner));
     /* whether the address's reverse name answers PTR with this name (DNS_PTR) */
-    bool ptr =
-        cfg->dns_ptr == CONFIG_PTR_ALL || (cfg->dns_ptr == CONFIG_PTR_HOSTS && kind == KIND_HOSTS);
+    bool ptr = (cfg->dns_ptr == CONFIG_PTR_ALL ||
+                (cfg->dns_ptr == CONFIG_PTR_HOSTS && kind == KIND_HOSTS)) &&
+               !records_name_is_wildcard(r->name); /* a wildcard is no address's name */
     set(e, "ptr", json_boolean(ptr));
     return e;
 }

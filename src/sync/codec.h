@@ -58,6 +58,7 @@ enum sync_kind {
 #define SYNC_STATE_REPAIR 0x02     /* an answer to a repair request */
 /* DIGEST flags */
 #define SYNC_DIGEST_WANT_REPLY 0x01 /* the receiver answers with its own digest */
+#define SYNC_DIGEST_FULL 0x02       /* every owner the sender holds (not a recent slice) */
 
 /* Growable output buffer; on allocation failure `oom` is set and further writes are ignored. */
 struct sync_buf {

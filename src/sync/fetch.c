@@ -600,7 +600,7 @@ static void digest_owner(const char *owner, void *ctx)
 
 bool repl_build_digest(struct repl *r, struct sync_buf *b, uint8_t flags)
 {
-    sync_encode_digest_begin(b, r->node_id, flags);
+    sync_encode_digest_begin(b, r->node_id, flags | SYNC_DIGEST_FULL);
     struct rec_version mine;
     if (r->st.owner_version(r->st.ctx, r->node_id, &mine))
         sync_encode_digest_owner(b, r->node_id, mine); /* ours first */
@@ -645,6 +645,8 @@ void repl_merge_digest(struct repl *r, const struct sync_digest *d, bool join)
         wanted++;
     }
     r->stats.states_merged++;
+    if (d->flags & SYNC_DIGEST_FULL)
+        repl_note_synced(r); /* a full state compared is a sync, also when nothing is missing */
     if (wanted)
         log_debug(SYNC_MOD, "digest from %s: %zu owners, fetching %zu", d->sender, d->n, wanted);
 }

@@ -71,7 +71,7 @@ static void want_tick(struct repl *r, uint64_t at)
         r->cfg.schedule(r->cfg.ctx, at);
 }
 
-static void note_synced(struct repl *r)
+void repl_note_synced(struct repl *r)
 {
     r->stats.sync_operations++;
     r->stats.last_sync = (double)(r->now ? r->now : 1); /* the driver makes it wall time */
@@ -304,7 +304,7 @@ void repl_merge_state(struct repl *r, const struct sync_state *st, const char *h
     }
     r->stats.states_merged++;
     r->stats.records_synced += carried;
-    note_synced(r);
+    repl_note_synced(r);
     /* INFO only when it changed what this node answers: a join exchanges states both ways and
      * an up-to-date state is routine */
     if (changes > 0)
@@ -407,7 +407,7 @@ static void apply_deltas(struct repl *r, const uint8_t *msg, size_t len)
     if (applied) {
         r->stats.records_synced += applied;
         repl_note_recent(r, d[0].owner);
-        note_synced(r);
+        repl_note_synced(r);
         /* Epidemic spread, as serf does: the origin's broadcast is retransmitted only a few
          * times, so whoever learns something from it passes the same payload on once. Copies
          * that bring nothing new are not relayed, which ends the epidemic. */

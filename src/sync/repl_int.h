@@ -179,6 +179,8 @@ void repl_fetch_later(struct repl *r, const char *owner, struct rec_version need
                       const char *source, uint64_t delay_ms);
 /* owner's version changed here (a merge, deltas, our own change). */
 void repl_note_recent(struct repl *r, const char *owner);
+/* Counts one sync operation (a delta batch applied, a state or digest merged) and its time. */
+void repl_note_synced(struct repl *r);
 /* Sends the recent digest to one random live member when due. */
 void repl_recent_tick(struct repl *r);
 /* A member we hold `held` of came back: unless something newer arrives within delay_ms, ask one

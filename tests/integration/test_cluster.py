@@ -231,14 +231,16 @@ def test_cluster_api_shape_and_values(trio):
     assert body["dns_sync_cluster"]["running"] is True
 
 
-def block_gossip(lab, i):
-    """Node i stops receiving SWIM UDP (gossip, direct deltas, relays); TCP (probe fallback,
-    repairs, push/pull) still works, so nobody is declared dead."""
+def block_gossip(lab, i, discovery=False):
+    """Node i stops receiving SWIM UDP (gossip, direct deltas, relays), with discovery=True its
+    discovery heartbeats too (each one can start a state exchange with a peer); TCP (probe
+    fallback, repairs, push/pull) still works, so nobody is declared dead."""
+    ports = "{ 8889, 8890 }" if discovery else "8890"
     rules = """table inet jrgossip {
   chain in { type filter hook input priority 0; policy accept;
-             iifname "eth0" udp dport 8890 drop; }
+             iifname "eth0" udp dport %s drop; }
 }
-"""
+""" % ports
     lab.run(i, ["nft", "-f", "-"], input=rules, text=True, check=True, capture_output=True)
 
 
@@ -274,7 +276,7 @@ def test_missed_change_repaired_at_the_next_one(trio):
     gap: the bar is within 1 s, without waiting for push/pull anti-entropy (30 s)."""
     lab, nodes = trio
     n1, n3 = nodes[0], nodes[2]
-    block_gossip(lab, 3)
+    block_gossip(lab, 3, discovery=True)
     try:
         n1.write_hosts("gap-a", "%s gap-a.cluster.test\n" % lab.ip(81))
         poll(lambda: answers(nodes[1], "gap-a.cluster.test") == [lab.ip(81)], 5, what="node2")

@@ -173,6 +173,8 @@ def test_api_wildcard_record(node):
     assert kinds[("*.apps.wild.test", "AAAA")] == "wildcard"
     assert kinds[("special.apps.wild.test", "A")] == "A"
     assert kinds[("*.apps.wild.test", "A")] == "wildcard"
+    ptrs = {(r["hostname"], r["type"]): r["ptr"] for r in recs["records"]}
+    assert not ptrs[("*.apps.wild.test", "A")] and ptrs[("special.apps.wild.test", "A")]
     # the wildcard is deleted by its own name
     status, doc = call(node, "DELETE", "/dns/records/*.api.wild.test")
     assert status == 200 and doc["removed"][0]["hostname"] == "*.api.wild.test", doc
@@ -352,8 +354,13 @@ def test_status_page_shows_the_kind(node, tmp_path):
         kinds = {(r[0], r[1]): r[2] for r in rows}
         assert kinds[("*.apps.wild.test", "A")] == "wildcard"
         assert kinds[("*.apps.wild.test", "AAAA")] == "wildcard"
-        assert kinds[("special.apps.wild.test", "A")] == "A"
-        assert b.evaluate("document.querySelectorAll('#r-body span.badge').length") == 3
+        # hosts records give PTRs (DNS_PTR=hosts), wildcards never: they are no address's name
+        assert kinds[("special.apps.wild.test", "A")] == "A PTR"
+        badges = b.evaluate("Array.from(document.querySelectorAll('#r-body span.badge')).map("
+                            "function (s) { return s.textContent; })")
+        assert badges.count("wildcard") == 3, badges
+        hosts_rows = [r for r in rows if r[5].startswith("hosts:") and not r[0].startswith("*.")]
+        assert hosts_rows and badges.count("PTR") == len(hosts_rows), badges
         assert b.problems() == []
     finally:
         b.close()

@@ -1,5 +1,4 @@
 /* fuzz_dns_query.c — libFuzzer target for the DNS query parser and answer builder: any input is
-/* fuzz_dns_query.c — libFuzzer target for the DNS query parser and answer builder: any input is
  * parsed and answered (UDP and TCP limits, one of four policies picked by the first byte, the
  * last with zone apexes answering NS and glue) from a real record table that holds wildcards
  * (RFC 4592) too and hosts records, so their addresses' reverse names answer PTR; every response

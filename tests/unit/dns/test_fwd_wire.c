@@ -148,6 +148,23 @@ static void test_normalize_rejects_malformed(void **state)
     bad[11] = 0;
     assert_int_equal(norm(bad, n, 7, "www.example.com", DNS_TYPE_A, out, &outlen, &info),
                      FWD_MALFORMED);
+    /* a name-valued rdata (NS, CNAME, PTR) must be one whole name: not cut inside its pointer,
+     * nothing after it (found by fuzzing: clients would read past the rdata) */
+    static const uint8_t cut_ptr[] = {2, 'n', 's', 0xC0};
+    static const uint8_t trailing[] = {2, 'n', 's', 0xC0, 12 + 4, 0};
+    static const uint8_t whole[] = {2, 'n', 's', 0xC0, 12 + 4};
+    const uint16_t types[] = {DNS_TYPE_NS, DNS_TYPE_CNAME, DNS_TYPE_PTR};
+    for (size_t i = 0; i < 3; i++) {
+        const uint8_t *rd[] = {cut_ptr, trailing, whole};
+        const size_t rl[] = {sizeof cut_ptr, sizeof trailing, sizeof whole};
+        for (size_t k = 0; k < 3; k++) {
+            dt_begin(&b, bad, 7, "www.example.com", DNS_TYPE_A, 0x81, 0x80);
+            dt_rr(&b, 0, NULL, types[i], 60, rd[k], rl[k]);
+            n = dt_end(&b);
+            assert_int_equal(norm(bad, n, 7, "www.example.com", DNS_TYPE_A, out, &outlen, &info),
+                             k == 2 ? FWD_OK : FWD_MALFORMED);
+        }
+    }
 }
 
 /* Compression pointers found by fuzzing: a name read through a pointer must end before the name
