@@ -1,7 +1,7 @@
 /* records/publish.c — publication of the reader snapshot. Writers serialise on one mutex. Every
- * mutating call rebuilds the served set once at its end (or, inside records_batch_begin/end, once
- * at the batch's end) and publishes it with rcu_xchg_pointer (so readers see a whole call's or
- * batch's change or none of it). Old snapshots are reclaimed with
+ * mutating call publishes what it changed once at its end (or, inside records_batch_begin/end,
+ * once at the batch's end) as a snapshot overlay.c builds, with rcu_xchg_pointer (so readers see
+ * a whole call's or batch's change or none of it). Old snapshots are reclaimed with
  * urcu_memb_synchronize_rcu() after the mutex is released; when the writer itself runs inside a
  * read-side critical section (a registered reader thread holding records_read_lock), waiting would
  * deadlock, so the old snapshot is parked on a retired list and freed by the next writer that is
@@ -45,35 +45,6 @@ static char tsan_grace;
 
 /* ---- publication ---- */
 
-struct name_set {
-    const char **v;
-    size_t mask;
-};
-
-static uint64_t str_hash(const char *s)
-{
-    return rt_fnv(0xcbf29ce484222325ull, s, strlen(s));
-}
-
-static bool name_set_has(const struct name_set *ns, const char *s)
-{
-    if (!ns->v)
-        return false;
-    for (size_t i = str_hash(s) & ns->mask; ns->v[i]; i = (i + 1) & ns->mask)
-        if (strcmp(ns->v[i], s) == 0)
-            return true;
-    return false;
-}
-
-static void name_set_put(struct name_set *ns, const char *s)
-{
-    size_t i = str_hash(s) & ns->mask;
-    for (; ns->v[i]; i = (i + 1) & ns->mask)
-        if (strcmp(ns->v[i], s) == 0)
-            return;
-    ns->v[i] = s;
-}
-
 static bool is_hosts_source(const char *s)
 {
     return strncmp(s, "hosts:", 6) == 0;
@@ -84,78 +55,66 @@ bool records_ptr_source(enum rec_ptr_mode mode, const char *source)
     return mode == REC_PTR_ALL || (mode == REC_PTR_HOSTS && is_hosts_source(source));
 }
 
-static struct snap_pair pair_of(const struct records *t, const struct entry *e)
+struct snap_pair rt_pair_of(const struct records *t, const struct entry *e)
 {
     return (struct snap_pair){
-        .name = e->name,
+        .name = e->nm->name,
         .addr = e->addr,
         .ttl = e->has_ttl ? e->ttl : t->policy.default_ttl,
         .rank = e->rank,
         /* a wildcard stands for many names, none of which is the address's name */
-        .ptr = records_ptr_source(t->policy.ptr, e->source) && !records_name_is_wildcard(e->name),
+        .ptr =
+            records_ptr_source(t->policy.ptr, e->source) && !records_name_is_wildcard(e->nm->name),
     };
 }
 
-/* Recomputes shadowing and, if the served set changed, publishes a new snapshot. Lock held. */
+/* Publishes what changed since the last publication, if anything (lock held). */
 void rt_publish(struct records *t)
 {
-    if (!t->dirty)
+    if (t->snap && !t->idx.nch && !t->idx.lost && !t->ov.merged && !t->ov.need_full)
         return;
-    /* Names of this node's hosts files shadow every remote owner's entries of the same name. */
-    struct name_set ns = {0};
-    size_t nh = 0;
-    for (struct entry *e = t->local->head; e; e = e->onext)
-        if (!e->tomb && is_hosts_source(e->source))
-            nh++;
-    if (nh) {
-        size_t cap = 4;
-        while (cap < 2 * nh)
-            cap <<= 1;
-        ns.v = calloc(cap, sizeof *ns.v);
-        if (!ns.v)
-            goto oom;
-        ns.mask = cap - 1;
-        for (struct entry *e = t->local->head; e; e = e->onext)
-            if (!e->tomb && is_hosts_source(e->source))
-                name_set_put(&ns, e->name);
+    if (!rt_overlay_publish(t)) {
+        log_error(RECORDS_MOD,
+                  "out of memory publishing the record snapshot; will retry on next change");
+        return;
     }
-    size_t n = 0;
-    for (struct owner *o = t->owners; o; o = o->next) {
-        for (struct entry *e = o->head; e; e = e->onext) {
-            e->shadowed = !o->local && name_set_has(&ns, e->name);
-            if (rt_entry_served(e))
-                n++;
+    t->dirty = false;
+}
+
+static void retire(struct records *t, struct rec_snapshot *s)
+{
+    for (int i = 0; i < 2; i++) {
+        if (s == t->ov.pin[i]) {
+            t->ov.pin_retired[i] = true; /* retired once the merge reading it is done */
+            return;
         }
     }
-    free(ns.v);
-    struct snap_pair *pairs = malloc((n ? n : 1) * sizeof *pairs);
-    if (!pairs)
-        goto oom;
-    size_t k = 0;
-    for (struct owner *o = t->owners; o; o = o->next)
-        for (struct entry *e = o->head; e; e = e->onext)
-            if (rt_entry_served(e))
-                pairs[k++] = pair_of(t, e);
-    struct rec_snapshot *s = snap_build(pairs, k, t->version + 1);
-    free(pairs);
-    if (!s)
-        goto oom;
-    t->dirty = false;
-    if (t->snap && snap_digest(s) == snap_digest(t->snap) &&
-        records_snapshot_count(s) == records_snapshot_count(t->snap)) {
-        snap_free(s); /* same served set: keep the current snapshot and version */
-        return;
-    }
-    t->version++;
-    struct rec_snapshot *old = SNAP_PUBLISH(&t->snap, s);
-    if (old) {
-        *snap_next(old) = t->retired;
-        t->retired = old;
-    }
-    return;
-oom:
-    log_error(RECORDS_MOD,
-              "out of memory publishing the record snapshot; will retry on next change");
+    *snap_next(s) = t->retired;
+    t->retired = s;
+}
+
+/* Makes pub the snapshot readers see and base the one deltas stack over; the previous ones are
+ * retired (freed after a grace period) unless still in use. */
+void rt_unpin(struct records *t)
+{
+    struct rec_snapshot *p[2] = {t->ov.pin[0], t->ov.pin[1]};
+    bool r[2] = {t->ov.pin_retired[0], t->ov.pin_retired[1]};
+    memset(t->ov.pin, 0, sizeof t->ov.pin);
+    memset(t->ov.pin_retired, 0, sizeof t->ov.pin_retired);
+    for (int i = 0; i < 2; i++)
+        if (r[i] && !(i == 1 && p[1] == p[0]))
+            retire(t, p[i]);
+}
+
+void rt_install(struct records *t, struct rec_snapshot *pub, struct rec_snapshot *base)
+{
+    struct rec_snapshot *old_pub = SNAP_PUBLISH(&t->snap, pub);
+    struct rec_snapshot *old_base = t->ov.base;
+    t->ov.base = base;
+    if (old_pub && old_pub != base)
+        retire(t, old_pub);
+    if (old_base && old_base != base && old_base != old_pub)
+        retire(t, old_base);
 }
 
 void records_set_policy(struct records *t, const struct rec_policy *p)
@@ -164,6 +123,9 @@ void records_set_policy(struct records *t, const struct rec_policy *p)
     if (t->policy.default_ttl != p->default_ttl || t->policy.ptr != p->ptr) {
         t->policy = *p;
         t->dirty = true;
+        t->idx.lost = true; /* every name's TTLs and PTRs may change */
+        rt_name_relink_ptr(t);
+        t->ov.need_full = true;
     }
     rt_unlock_publish(t);
 }
@@ -223,9 +185,12 @@ void rt_free_snapshots(struct records *t)
         snap_free(t->retired);
         t->retired = n;
     }
+    if (t->ov.base && t->ov.base != t->snap)
+        snap_free(t->ov.base);
     if (t->snap)
         snap_free(t->snap);
     t->snap = NULL;
+    t->ov.base = NULL;
 }
 
 /* ---- readers ---- */

@@ -71,11 +71,11 @@ static enum rec_apply apply_locked(struct records *t, const struct rec_delta *d)
     } else {
         if (e->tomb != tomb && o->alive)
             t->dirty = true;
-        rt_entry_set_tomb(e, tomb);
+        rt_entry_set_tomb(t, e, tomb);
         e->seq = d->ver.seq;
     }
     /* An add carries the record's rank and TTL (a changed one comes as a new add). */
-    if (!tomb && rt_entry_set_attrs(e, d->rank, d->has_ttl, d->ttl) && o->alive)
+    if (!tomb && rt_entry_set_attrs(t, e, d->rank, d->has_ttl, d->ttl) && o->alive)
         t->dirty = true;
     res = gap ? REC_GAP : REC_APPLIED;
 out:
@@ -195,13 +195,13 @@ int records_merge_owner(struct records *t, const char *owner, struct rec_version
                 continue;
             if (!v->tombstone)
                 changes++;
-            rt_entry_set_attrs(e, v->rank, v->has_ttl, v->ttl);
+            rt_entry_set_attrs(t, e, v->rank, v->has_ttl, v->ttl);
         } else if (v->seq > e->seq) {
             if (e->tomb != v->tombstone)
                 changes++;
-            rt_entry_set_tomb(e, v->tombstone);
+            rt_entry_set_tomb(t, e, v->tombstone);
             e->seq = v->seq;
-            if (!v->tombstone && rt_entry_set_attrs(e, v->rank, v->has_ttl, v->ttl))
+            if (!v->tombstone && rt_entry_set_attrs(t, e, v->rank, v->has_ttl, v->ttl))
                 changes++;
         }
         e->mark = true;
@@ -245,6 +245,9 @@ void records_set_owner_alive(struct records *t, const char *owner, bool alive)
     o->alive = alive;
     if (o->nentries > o->ntombs)
         t->dirty = true;
+    for (struct entry *e = o->head; e; e = e->onext)
+        if (!e->tomb)
+            rt_name_touch(t, e->nm);
 out:
     rt_unlock_publish(t);
 }

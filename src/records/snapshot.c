@@ -2,7 +2,8 @@
  * open-addressing hash table (slot = hash + node index) keyed by the lowercase wire-format name,
  * the nodes (rrset + name offset), the A and AAAA address arrays, the PTR target lists (pointers
  * to the target names' wire forms in the same allocation) and the wire names. Lookups hash the
- * query name once, probe linearly and never allocate. */
+ * query name once, probe linearly and never allocate. A snapshot may be stacked over a base
+ * (snap_set_base): its names, including those marked absent, hide the base's. */
 #include "records/snapshot.h"
 
 #include <stdlib.h>
@@ -11,6 +12,8 @@
 #include "core/vec.h"
 
 #define SNAP_EMPTY UINT32_MAX
+#define SNAP_FILTER_BITS 4096
+#define TARGET_ONLY 0x80000000u /* a PTR target index into the builder's targets, not its names */
 
 struct snap_slot {
     uint32_t hash;
@@ -20,18 +23,22 @@ struct snap_slot {
 struct snap_node {
     struct rec_rrset rr;
     uint32_t name_off;
-    uint32_t name_len;
+    uint16_t name_len;
+    bool absent; /* SNAP_PAIR_ABSENT: hides the base's name */
 };
 
 struct rec_snapshot {
     uint64_t version;
     uint64_t digest;
+    uint64_t sum;  /* the digest before its final mix: a sum over records */
     size_t count;  /* served (name, address) pairs */
     size_t nnames; /* names including empty non-terminals */
     uint32_t mask; /* slots - 1 */
     struct snap_slot *slots;
     struct snap_node *nodes;
     const uint8_t *names;
+    const struct rec_snapshot *base;        /* snap_set_base: consulted for names this one lacks */
+    uint64_t filter[SNAP_FILTER_BITS / 64]; /* with a base: a bit per name's hash, see lookups */
     struct rec_snapshot *retired_next;
 };
 
@@ -98,6 +105,7 @@ struct bname {
     uint32_t naddrs; /* pairs before deduplication */
     uint32_t phead;  /* at a reverse name: first pair pointing here (list through pnext[]) */
     uint32_t nptrs;  /* such pairs before deduplication */
+    bool absent;
 };
 
 struct builder {
@@ -147,7 +155,7 @@ static uint32_t binsert(struct builder *b, uint32_t off, uint32_t len, uint32_t 
     if (!vec_grow(b->names, b->capn, b->nn + 1))
         return SNAP_EMPTY;
     uint32_t ix = (uint32_t)b->nn++;
-    b->names[ix] = (struct bname){off, len, h, SNAP_EMPTY, 0, SNAP_EMPTY, 0};
+    b->names[ix] = (struct bname){off, len, h, SNAP_EMPTY, 0, SNAP_EMPTY, 0, false};
     size_t i = h & b->mask;
     while (b->table[i] != SNAP_EMPTY)
         i = (i + 1) & b->mask;
@@ -155,13 +163,9 @@ static uint32_t binsert(struct builder *b, uint32_t off, uint32_t len, uint32_t 
     return ix;
 }
 
-/* Finds or adds a wire name and its ancestors; returns its index or SNAP_EMPTY on failure. */
-static uint32_t badd_wire(struct builder *b, const uint8_t *w, size_t wl)
+/* Adds wire name w (not yet held) without its ancestors; returns its index or SNAP_EMPTY. */
+static uint32_t bstore(struct builder *b, const uint8_t *w, size_t wl, uint32_t h)
 {
-    uint32_t h = (uint32_t)wire_hash(w, wl);
-    uint32_t ix = bfind(b, h, w, wl);
-    if (ix != SNAP_EMPTY)
-        return ix;
     if (!b->blob || b->blen + wl > b->bcap) {
         size_t cap = b->bcap ? b->bcap * 2 : 4096;
         while (cap < b->blen + wl)
@@ -175,9 +179,20 @@ static uint32_t badd_wire(struct builder *b, const uint8_t *w, size_t wl)
     uint32_t off = (uint32_t)b->blen;
     memcpy(b->blob + off, w, wl);
     b->blen += wl;
-    ix = binsert(b, off, (uint32_t)wl, h);
+    return binsert(b, off, (uint32_t)wl, h);
+}
+
+/* Finds or adds a wire name and its ancestors; returns its index or SNAP_EMPTY on failure. */
+static uint32_t badd_wire(struct builder *b, const uint8_t *w, size_t wl)
+{
+    uint32_t h = (uint32_t)wire_hash(w, wl);
+    uint32_t ix = bfind(b, h, w, wl);
+    if (ix != SNAP_EMPTY)
+        return ix;
+    ix = bstore(b, w, wl, h);
     if (ix == SNAP_EMPTY)
         return SNAP_EMPTY;
+    uint32_t off = b->names[ix].off;
     /* Ancestors up to (not including) the root; stop at the first one already known. */
     for (size_t k = (size_t)w[0] + 1; k < wl && w[k] != 0; k += (size_t)w[k] + 1) {
         uint32_t ah = (uint32_t)wire_hash(w + k, wl - k);
@@ -277,28 +292,54 @@ static void bfree(struct builder *b)
 struct rec_snapshot *snap_build(struct snap_pair *pairs, size_t n, uint64_t version)
 {
     struct builder b = {0};
+    struct builder tb = {0}; /* targets of PTR-only pairs that are no name of this snapshot */
     struct rec_snapshot *s = NULL;
     uint32_t *next = malloc((n ? n : 1) * sizeof *next);
     uint32_t *pnext = malloc((n ? n : 1) * sizeof *pnext);
     uint32_t *fwd = malloc((n ? n : 1) * sizeof *fwd); /* each pair's name index */
     struct rec_addr *scratch = NULL;
     struct ptr_item *items = NULL;
-    if (!next || !pnext || !fwd || !bgrow_table(&b))
+    if (!next || !pnext || !fwd || !bgrow_table(&b) || !bgrow_table(&tb))
         goto out;
     size_t n_a = 0, n_aaaa = 0, n_ptr = 0, maxper = 1, maxptr = 1;
     for (size_t i = 0; i < n; i++) {
         if (pairs[i].addr.type == REC_A)
             memset(pairs[i].addr.bytes + 4, 0, 12);
+        if (pairs[i].ptr_only)
+            continue;
         uint32_t ix = badd_name(&b, pairs[i].name);
         if (ix == SNAP_EMPTY)
             goto out;
         fwd[i] = ix;
         struct bname *nm = &b.names[ix];
+        if (pairs[i].addr.type == SNAP_PAIR_ENT || pairs[i].addr.type == SNAP_PAIR_ABSENT) {
+            nm->absent |= pairs[i].addr.type == SNAP_PAIR_ABSENT;
+            pairs[i].ptr = false;
+            continue;
+        }
         next[i] = nm->head;
         nm->head = (uint32_t)i;
         if (++nm->naddrs > maxper)
             maxper = nm->naddrs;
         pairs[i].addr.type == REC_A ? n_a++ : n_aaaa++;
+    }
+    /* A PTR-only pair's target is this snapshot's name if it has it, else kept aside (a name of
+     * its own here would hide the base's). */
+    for (size_t i = 0; i < n; i++) {
+        if (!pairs[i].ptr_only)
+            continue;
+        pairs[i].ptr = true;
+        uint8_t w[REC_WIRE_MAX];
+        size_t wl = records_name_to_wire(pairs[i].name, w);
+        uint32_t h = (uint32_t)wire_hash(w, wl);
+        uint32_t ix = bfind(&b, h, w, wl);
+        if (ix == SNAP_EMPTY) {
+            ix = bfind(&tb, h, w, wl);
+            if (ix == SNAP_EMPTY && (ix = bstore(&tb, w, wl, h)) == SNAP_EMPTY)
+                goto out;
+            ix |= TARGET_ONLY;
+        }
+        fwd[i] = ix;
     }
     /* Reverse names after every forward name, so a pair's target index is final. */
     for (size_t i = 0; i < n; i++) {
@@ -330,7 +371,7 @@ struct rec_snapshot *snap_build(struct snap_pair *pairs, size_t n, uint64_t vers
     size_t off_aaaa = off_a + align8(n_a * 4);
     size_t off_ptr = off_aaaa + align8(n_aaaa * 16);
     size_t off_names = off_ptr + align8(n_ptr * sizeof(struct rec_wire));
-    uint8_t *mem = calloc(1, off_names + b.blen);
+    uint8_t *mem = calloc(1, off_names + b.blen + tb.blen);
     if (!mem)
         goto out;
     s = (struct rec_snapshot *)mem;
@@ -345,6 +386,8 @@ struct rec_snapshot *snap_build(struct snap_pair *pairs, size_t n, uint64_t vers
     uint8_t *wire = mem + off_names;
     if (b.blen)
         memcpy(wire, b.blob, b.blen);
+    if (tb.blen)
+        memcpy(wire + b.blen, tb.blob, tb.blen);
     s->names = wire;
     for (size_t i = 0; i < nslots; i++)
         s->slots[i].node = SNAP_EMPTY;
@@ -358,7 +401,8 @@ struct rec_snapshot *snap_build(struct snap_pair *pairs, size_t n, uint64_t vers
         const struct bname *bn = &b.names[i];
         struct snap_node *nd = &s->nodes[i];
         nd->name_off = bn->off;
-        nd->name_len = bn->len;
+        nd->name_len = (uint16_t)bn->len;
+        nd->absent = bn->absent;
         nd->rr.a = a + ia;
         nd->rr.aaaa = aaaa + iaaaa;
         nd->rr.ptr = ptr + iptr;
@@ -398,8 +442,11 @@ struct rec_snapshot *snap_build(struct snap_pair *pairs, size_t n, uint64_t vers
             items[k++] = (struct ptr_item){fwd[p], pairs[p].rank, pairs[p].ttl, pairs[p].name};
         k = ptr_items_finish(items, k, &nd->rr.ttl_ptr);
         for (size_t j = 0; j < k && j < UINT16_MAX; j++) {
-            const struct bname *tn = &b.names[items[j].target];
-            ptr[iptr++] = (struct rec_wire){wire + tn->off, tn->len};
+            uint32_t tx = items[j].target;
+            const struct bname *tn = tx & TARGET_ONLY ? &tb.names[tx & ~TARGET_ONLY] : &b.names[tx];
+            const uint8_t *tw = tx & TARGET_ONLY ? wire + b.blen : wire;
+            // NOLINTNEXTLINE(clang-analyzer-core.NullDereference): a TARGET_ONLY index is in tb
+            ptr[iptr++] = (struct rec_wire){tw + tn->off, tn->len};
             nd->rr.n_ptr++;
             digest += mix(bn->hash ^ (uint64_t)tn->hash << 20 ^ j << 8 ^ 12 ^
                           (uint64_t)nd->rr.ttl_ptr << 32);
@@ -413,6 +460,7 @@ struct rec_snapshot *snap_build(struct snap_pair *pairs, size_t n, uint64_t vers
         }
     }
     s->count = count;
+    s->sum = digest;
     s->digest = mix(digest ^ count);
 out:
     free(next);
@@ -421,6 +469,7 @@ out:
     free(scratch);
     free(items);
     bfree(&b);
+    bfree(&tb);
     return s;
 }
 
@@ -439,12 +488,27 @@ struct rec_snapshot **snap_next(struct rec_snapshot *s)
     return &s->retired_next;
 }
 
-const struct rec_rrset *records_lookup(const struct rec_snapshot *s, const uint8_t *wire,
-                                       size_t wire_len)
+/* What node nd (name hash h) adds to its snapshot's sum, as snap_build adds it. */
+static uint64_t node_sum(const struct snap_node *nd, uint32_t h)
 {
-    if (!s || !wire || wire_len == 0 || wire_len > REC_WIRE_MAX)
-        return NULL;
-    uint64_t h = wire_hash(wire, wire_len);
+    uint64_t sum = 0;
+    for (uint16_t i = 0; i < nd->rr.n_a; i++) {
+        uint8_t b[16] = {0};
+        memcpy(b, nd->rr.a[i], 4);
+        sum += mix(h ^ wire_hash(b, 16) ^ REC_A ^ (uint64_t)nd->rr.ttl_a << 32);
+    }
+    for (uint16_t i = 0; i < nd->rr.n_aaaa; i++)
+        sum += mix(h ^ wire_hash(nd->rr.aaaa[i], 16) ^ REC_AAAA ^ (uint64_t)nd->rr.ttl_aaaa << 32);
+    for (size_t j = 0; j < nd->rr.n_ptr; j++) {
+        uint32_t th = (uint32_t)wire_hash(nd->rr.ptr[j].wire, nd->rr.ptr[j].len);
+        sum += mix(h ^ (uint64_t)th << 20 ^ j << 8 ^ 12 ^ (uint64_t)nd->rr.ttl_ptr << 32);
+    }
+    return sum;
+}
+
+static const struct snap_node *snap_find(const struct rec_snapshot *s, uint64_t h,
+                                         const uint8_t *wire, size_t wire_len)
+{
     for (uint32_t j = (uint32_t)h & s->mask;; j = (j + 1) & s->mask) {
         const struct snap_slot *sl = &s->slots[j];
         if (sl->node == SNAP_EMPTY)
@@ -453,8 +517,169 @@ const struct rec_rrset *records_lookup(const struct rec_snapshot *s, const uint8
             continue;
         const struct snap_node *nd = &s->nodes[sl->node];
         if (nd->name_len == wire_len && memcmp(s->names + nd->name_off, wire, wire_len) == 0)
-            return &nd->rr;
+            return nd;
     }
+}
+
+void snap_set_base(struct rec_snapshot *s, const struct rec_snapshot *base, size_t count)
+{
+    s->base = base;
+    s->count = count;
+    /* The whole's digest, as if built in one: the base's sum without the names s replaces. */
+    uint64_t sum = base->sum + s->sum;
+    for (uint32_t j = 0; j <= s->mask; j++) {
+        const struct snap_slot *sl = &s->slots[j];
+        if (sl->node == SNAP_EMPTY)
+            continue;
+        const struct snap_node *nd = &s->nodes[sl->node];
+        const struct snap_node *old =
+            snap_find(base, sl->hash, s->names + nd->name_off, nd->name_len);
+        if (old)
+            sum -= node_sum(old, sl->hash);
+    }
+    s->sum = sum;
+    s->digest = mix(sum ^ count);
+    for (uint32_t j = 0; j <= s->mask; j++) {
+        if (s->slots[j].node != SNAP_EMPTY) {
+            uint32_t b = s->slots[j].hash % SNAP_FILTER_BITS;
+            s->filter[b / 64] |= 1ull << (b % 64);
+        }
+    }
+}
+
+void snap_set_version(struct rec_snapshot *s, uint64_t version)
+{
+    s->version = version;
+}
+
+const struct rec_rrset *records_lookup(const struct rec_snapshot *s, const uint8_t *wire,
+                                       size_t wire_len)
+{
+    if (!s || !wire || wire_len == 0 || wire_len > REC_WIRE_MAX)
+        return NULL;
+    uint64_t h = wire_hash(wire, wire_len);
+    /* Over a base, most names are not in this (small) snapshot: the filter says so at once. */
+    uint32_t b = (uint32_t)h % SNAP_FILTER_BITS;
+    const struct snap_node *nd = NULL;
+    if (!s->base || (s->filter[b / 64] >> (b % 64) & 1))
+        nd = snap_find(s, h, wire, wire_len);
+    if (!nd && s->base)
+        nd = snap_find(s->base, h, wire, wire_len);
+    return nd && !nd->absent ? &nd->rr : NULL;
+}
+
+/* Whether the name of base node nd is hidden by s (s holds it). */
+static bool hidden(const struct rec_snapshot *s, const struct rec_snapshot *base,
+                   const struct snap_node *nd)
+{
+    const uint8_t *w = base->names + nd->name_off;
+    uint64_t h = wire_hash(w, nd->name_len);
+    uint32_t b = (uint32_t)h % SNAP_FILTER_BITS;
+    return (s->filter[b / 64] >> (b % 64) & 1) && snap_find(s, h, w, nd->name_len);
+}
+
+/* Calls emit for every node of what s answers (s, then its base's nodes s does not hide) that
+ * has records. */
+static void each_answer(const struct rec_snapshot *s,
+                        void (*emit)(const struct rec_snapshot *l, const struct snap_node *nd,
+                                     void *ctx),
+                        void *ctx)
+{
+    for (int layer = 0; layer < 2; layer++) {
+        const struct rec_snapshot *l = layer ? s->base : s; // NOLINT: s is never NULL here
+        for (size_t i = 0; l && i < l->nnames; i++) {
+            const struct snap_node *nd = &l->nodes[i];
+            if (!nd->absent && (nd->rr.n_a || nd->rr.n_aaaa || nd->rr.n_ptr) &&
+                (!layer || !hidden(s, l, nd)))
+                emit(l, nd, ctx);
+        }
+    }
+}
+
+struct pairs_out {
+    size_t n, bytes;
+    struct snap_pair *pairs;
+    char *names;
+};
+
+static void count_answer(const struct rec_snapshot *l, const struct snap_node *nd, void *ctx)
+{
+    (void)l;
+    struct pairs_out *o = ctx;
+    o->n += (size_t)nd->rr.n_a + nd->rr.n_aaaa + nd->rr.n_ptr;
+    o->bytes += nd->name_len;
+    for (uint16_t j = 0; j < nd->rr.n_ptr; j++)
+        o->bytes += nd->rr.ptr[j].len;
+}
+
+/* Writes wire name w in presentation form at o's names; returns it. */
+static char *put_name(struct pairs_out *o, const uint8_t *w, size_t wl)
+{
+    char *name = o->names + o->bytes;
+    size_t k = 0;
+    for (size_t i = 0; w[i]; i += (size_t)w[i] + 1) {
+        if (k)
+            name[k++] = '.';
+        memcpy(name + k, w + i + 1, w[i]);
+        k += w[i];
+    }
+    name[k] = '\0';
+    o->bytes += wl;
+    return name;
+}
+
+static void put_answer(const struct rec_snapshot *l, const struct snap_node *nd, void *ctx)
+{
+    struct pairs_out *o = ctx;
+    char *name = put_name(o, l->names + nd->name_off, nd->name_len);
+    for (uint16_t i = 0; i < nd->rr.n_a; i++) {
+        struct snap_pair *p = &o->pairs[o->n++];
+        memset(p, 0, sizeof *p);
+        p->name = name;
+        p->addr.type = REC_A;
+        memcpy(p->addr.bytes, nd->rr.a[i], 4);
+        p->ttl = nd->rr.ttl_a;
+    }
+    for (uint16_t i = 0; i < nd->rr.n_aaaa; i++) {
+        struct snap_pair *p = &o->pairs[o->n++];
+        memset(p, 0, sizeof *p);
+        p->name = name;
+        p->addr.type = REC_AAAA;
+        memcpy(p->addr.bytes, nd->rr.aaaa[i], 16);
+        p->ttl = nd->rr.ttl_aaaa;
+    }
+    /* A reverse name's targets as PTR-only pairs, in order (rank = position). */
+    struct rec_addr addr;
+    if (!nd->rr.n_ptr || !records_parse_reverse_name(name, &addr))
+        return;
+    for (uint16_t j = 0; j < nd->rr.n_ptr; j++) {
+        struct snap_pair *p = &o->pairs[o->n++];
+        memset(p, 0, sizeof *p);
+        p->name = put_name(o, nd->rr.ptr[j].wire, nd->rr.ptr[j].len);
+        p->addr = addr;
+        p->ttl = nd->rr.ttl_ptr;
+        p->rank = j;
+        p->ptr = p->ptr_only = true;
+    }
+}
+
+bool snap_pairs(const struct rec_snapshot *s, struct snap_pair **pairs, size_t *n, char **names)
+{
+    struct pairs_out o = {0};
+    each_answer(s, count_answer, &o);
+    o.pairs = malloc((o.n ? o.n : 1) * sizeof *o.pairs);
+    o.names = malloc(o.bytes ? o.bytes : 1);
+    if (!o.pairs || !o.names) {
+        free(o.pairs);
+        free(o.names);
+        return false;
+    }
+    o.n = o.bytes = 0;
+    each_answer(s, put_answer, &o);
+    *pairs = o.pairs;
+    *n = o.n;
+    *names = o.names;
+    return true;
 }
 
 uint64_t records_snapshot_version(const struct rec_snapshot *s)

@@ -1,7 +1,8 @@
-/* records/table.c — the record table's data: entries keyed by (owner, source, name, address) in a
- * chained hash, owners with their (epoch, seq) versions and contiguous-seq tracking, tombstones,
- * the table's lifecycle, this node's sources (records_set_source) and the listings. Remote owners'
- * deltas and states are merged in remote.c; the reader snapshot is published by publish.c. */
+/* records/table.c — the record table's data: entries keyed by (owner, source, name, address),
+ * found through the index by name (source strings interned), owners with their (epoch,
+ * seq) versions and contiguous-seq tracking, tombstones, the table's lifecycle, this node's sources
+ * (records_set_source) and the listings. Remote owners' deltas and states are merged in remote.c;
+ * the reader snapshot is published by publish.c. */
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -32,73 +33,105 @@ static bool addr_eq(const struct rec_addr *a, const struct rec_addr *b)
     return a->type == b->type && memcmp(a->bytes, b->bytes, addr_len(a)) == 0;
 }
 
-static uint64_t key_hash(const struct owner *o, const char *source, const char *name,
-                         const struct rec_addr *a)
+/* ---- interned source strings: many entries share one ---- */
+
+struct rsrc {
+    struct rsrc *next;
+    uint32_t hash, refs;
+    char name[];
+};
+
+static const char *source_get(struct records *t, const char *source)
 {
-    uintptr_t op = (uintptr_t)o; /* entries of different owners hash apart */
-    uint64_t h = rt_fnv(0xcbf29ce484222325ull, &op, sizeof op);
-    h = rt_fnv(h, source, strlen(source) + 1);
-    h = rt_fnv(h, name, strlen(name) + 1);
-    h = rt_fnv(h, &a->type, sizeof a->type);
-    return rt_fnv(h, a->bytes, addr_len(a));
+    size_t n = strlen(source);
+    uint32_t h = (uint32_t)rt_fnv(0xcbf29ce484222325ull, source, n);
+    if (t->nsb) {
+        for (struct rsrc *s = t->sb[h & (t->nsb - 1)]; s; s = s->next) {
+            if (s->hash == h && strcmp(s->name, source) == 0) {
+                s->refs++;
+                return s->name;
+            }
+        }
+    }
+    if (t->nsources >= t->nsb) {
+        size_t nb = t->nsb ? t->nsb * 2 : 16;
+        struct rsrc **b = calloc(nb, sizeof(struct rsrc *));
+        if (!b)
+            return NULL;
+        for (size_t i = 0; i < t->nsb; i++) {
+            for (struct rsrc *s = t->sb[i], *nx; s; s = nx) {
+                nx = s->next;
+                s->next = b[s->hash & (nb - 1)];
+                b[s->hash & (nb - 1)] = s;
+            }
+        }
+        free(t->sb);
+        t->sb = b;
+        t->nsb = nb;
+    }
+    struct rsrc *s = malloc(sizeof *s + n + 1);
+    if (!s)
+        return NULL;
+    memcpy(s->name, source, n + 1);
+    s->hash = h;
+    s->refs = 1;
+    s->next = t->sb[h & (t->nsb - 1)];
+    t->sb[h & (t->nsb - 1)] = s;
+    t->nsources++;
+    return s->name;
+}
+
+static void source_put(struct records *t, const char *name)
+{
+    struct rsrc *s = (struct rsrc *)(void *)(name - offsetof(struct rsrc, name));
+    if (--s->refs)
+        return;
+    for (struct rsrc **pp = &t->sb[s->hash & (t->nsb - 1)]; *pp; pp = &(*pp)->next) {
+        if (*pp == s) {
+            *pp = s->next;
+            break;
+        }
+    }
+    t->nsources--;
+    free(s);
 }
 
 /* ---- entries ---- */
 
+/* Through the index by name: the entries of one name are few (one per owner, source and
+ * address). */
 struct entry *rt_entry_find(struct records *t, struct owner *o, const char *source,
                             const char *name, const struct rec_addr *a)
 {
-    if (!t->nbuckets)
-        return NULL;
-    size_t b = key_hash(o, source, name, a) & (t->nbuckets - 1);
-    for (struct entry *e = t->buckets[b]; e; e = e->hnext)
-        if (e->own == o && addr_eq(&e->addr, a) && strcmp(e->name, name) == 0 &&
-            strcmp(e->source, source) == 0)
+    struct rname *nm = rt_name_find(t, name);
+    for (struct entry *e = nm ? nm->entries : NULL; e; e = e->nnext)
+        if (e->own == o && addr_eq(&e->addr, a) && strcmp(e->source, source) == 0)
             return e;
     return NULL;
-}
-
-static bool grow_buckets(struct records *t)
-{
-    size_t nb = t->nbuckets ? t->nbuckets * 2 : 64;
-    struct entry **bk = calloc(nb, sizeof(struct entry *));
-    if (!bk)
-        return false;
-    for (size_t i = 0; i < t->nbuckets; i++) {
-        for (struct entry *e = t->buckets[i], *n; e; e = n) {
-            n = e->hnext;
-            size_t b = key_hash(e->own, e->source, e->name, &e->addr) & (nb - 1);
-            e->hnext = bk[b];
-            bk[b] = e;
-        }
-    }
-    free(t->buckets);
-    t->buckets = bk;
-    t->nbuckets = nb;
-    return true;
 }
 
 struct entry *rt_entry_add(struct records *t, struct owner *o, const char *source, const char *name,
                            const struct rec_addr *a, uint64_t seq, bool tomb)
 {
-    if (t->nentries >= t->nbuckets && !grow_buckets(t))
+    struct rname *nm = rt_name_get(t, name);
+    if (!nm)
         return NULL;
-    size_t nl = strlen(name), sl = strlen(source);
-    struct entry *e = calloc(1, sizeof *e + nl + 1 + sl + 1);
-    if (!e)
+    const char *src = source_get(t, source);
+    struct entry *e = src ? calloc(1, sizeof *e) : NULL;
+    if (!e) {
+        if (src)
+            source_put(t, src);
+        rt_name_release(t, nm);
         return NULL;
-    memcpy(e->name, name, nl + 1);
-    memcpy(e->name + nl + 1, source, sl + 1);
-    e->source = e->name + nl + 1;
+    }
+    e->source = src;
+    e->nm = nm;
     e->own = o;
     e->addr = *a;
     if (e->addr.type == REC_A)
         memset(e->addr.bytes + 4, 0, 12);
     e->seq = seq;
     e->tomb = tomb;
-    size_t b = key_hash(o, source, name, a) & (t->nbuckets - 1);
-    e->hnext = t->buckets[b];
-    t->buckets[b] = e;
     e->oprev = o->tail;
     if (o->tail)
         o->tail->onext = e;
@@ -109,19 +142,13 @@ struct entry *rt_entry_add(struct records *t, struct owner *o, const char *sourc
     if (tomb)
         o->ntombs++;
     t->nentries++;
+    rt_name_link(t, e);
     return e;
 }
 
 void rt_entry_del(struct records *t, struct entry *e)
 {
     struct owner *o = e->own;
-    size_t b = key_hash(o, e->source, e->name, &e->addr) & (t->nbuckets - 1);
-    for (struct entry **pp = &t->buckets[b]; *pp; pp = &(*pp)->hnext) {
-        if (*pp == e) {
-            *pp = e->hnext;
-            break;
-        }
-    }
     if (e->oprev)
         e->oprev->onext = e->onext;
     else
@@ -134,13 +161,16 @@ void rt_entry_del(struct records *t, struct entry *e)
     if (e->tomb)
         o->ntombs--;
     t->nentries--;
+    rt_name_unlink(t, e);
+    source_put(t, e->source);
     free(e);
 }
 
-void rt_entry_set_tomb(struct entry *e, bool tomb)
+void rt_entry_set_tomb(struct records *t, struct entry *e, bool tomb)
 {
     if (e->tomb == tomb)
         return;
+    rt_name_touch(t, e->nm);
     e->tomb = tomb;
     if (tomb)
         e->own->ntombs++;
@@ -148,12 +178,14 @@ void rt_entry_set_tomb(struct entry *e, bool tomb)
         e->own->ntombs--;
 }
 
-bool rt_entry_set_attrs(struct entry *e, uint32_t rank, bool has_ttl, uint32_t ttl)
+bool rt_entry_set_attrs(struct records *t, struct entry *e, uint32_t rank, bool has_ttl,
+                        uint32_t ttl)
 {
     if (!has_ttl)
         ttl = 0;
     if (e->rank == rank && e->has_ttl == has_ttl && e->ttl == ttl)
         return false;
+    rt_name_touch(t, e->nm);
     e->rank = rank;
     e->has_ttl = has_ttl;
     e->ttl = ttl;
@@ -195,10 +227,11 @@ struct owner *rt_owner_create(struct records *t, const char *id)
 size_t rt_owner_clear(struct records *t, struct owner *o)
 {
     size_t live = 0;
-    while (o->head) {
-        if (!o->head->tomb)
+    for (struct entry *e = o->head, *nx; e; e = nx) {
+        nx = e->onext;
+        if (!e->tomb)
             live++;
-        rt_entry_del(t, o->head);
+        rt_entry_del(t, e);
     }
     return live;
 }
@@ -312,7 +345,7 @@ struct rec_view rt_view_of(const struct entry *e)
     return (struct rec_view){
         .owner = e->own->id,
         .source = e->source,
-        .name = e->name,
+        .name = e->nm->name,
         .addr = e->addr,
         .seq = e->seq,
         .tombstone = e->tomb,
@@ -337,6 +370,7 @@ struct records *records_new(const char *local_owner, uint64_t boot_epoch)
     if (!t)
         return NULL;
     pthread_mutex_init(&t->mu, NULL);
+    rt_overlay_init(t);
     t->local = rt_owner_create(t, local_owner);
     if (!t->local)
         goto fail;
@@ -358,15 +392,19 @@ void records_free(struct records *t)
 {
     if (!t)
         return;
+    rt_overlay_stop(t);
     rt_free_snapshots(t);
     while (t->owners)
         rt_owner_free(t, t->owners);
+    rt_name_free_all(t);
+    rt_overlay_free(t);
     for (size_t i = 0; i < t->nsrcs; i++) {
         free(t->srcs[i].name);
         free(t->srcs[i].info);
+        free(t->srcs[i].live);
     }
     free(t->srcs);
-    free(t->buckets);
+    free(t->sb);
     pthread_mutex_destroy(&t->mu);
     free(t);
 }
@@ -399,7 +437,7 @@ static void emit(struct records *t, enum rec_op op, const struct entry *e)
     d.ver.seq = t->local->seq;
     d.op = op;
     snprintf(d.source, sizeof d.source, "%s", e->source);
-    snprintf(d.name, sizeof d.name, "%s", e->name);
+    snprintf(d.name, sizeof d.name, "%s", e->nm->name);
     d.addr = e->addr;
     d.rank = e->rank;
     d.has_ttl = e->has_ttl;
@@ -415,28 +453,59 @@ static void local_bump(struct records *t, struct entry *e)
     e->seq = o->seq;
 }
 
-static int set_source_count(struct records *t, const char *source, size_t count)
+/* The local source named `source` (t->srcs is sorted by name), or NULL; *pos: where it is or
+ * would go. */
+static struct local_source *source_find(struct records *t, const char *source, size_t *pos)
 {
-    for (size_t i = 0; i < t->nsrcs; i++) {
-        if (strcmp(t->srcs[i].name, source) == 0) {
-            if (count) {
-                t->srcs[i].count = count;
-            } else {
-                free(t->srcs[i].name);
-                free(t->srcs[i].info);
-                t->srcs[i] = t->srcs[--t->nsrcs];
-            }
-            return 0;
+    size_t lo = 0, hi = t->nsrcs;
+    while (lo < hi) {
+        size_t mid = (lo + hi) / 2;
+        int c = strcmp(t->srcs[mid].name, source);
+        if (c == 0) {
+            if (pos)
+                *pos = mid;
+            return &t->srcs[mid];
         }
+        if (c < 0)
+            lo = mid + 1;
+        else
+            hi = mid;
     }
-    if (!count)
+    if (pos)
+        *pos = lo;
+    return NULL;
+}
+
+/* Makes live[0..n) (owned by the table from here on) the entries of `source`; n == 0 forgets the
+ * source. */
+static int source_set_live(struct records *t, const char *source, struct entry **live, size_t n)
+{
+    size_t pos;
+    struct local_source *ls = source_find(t, source, &pos);
+    if (ls && !n) {
+        free(ls->name);
+        free(ls->info);
+        free(ls->live);
+        memmove(ls, ls + 1, (t->nsrcs - pos - 1) * sizeof *ls);
+        t->nsrcs--;
+        free(live);
         return 0;
-    if (!vec_grow(t->srcs, t->capsrcs, t->nsrcs + 1))
-        return -1;
-    char *name = strdup(source);
-    if (!name)
-        return -1;
-    t->srcs[t->nsrcs++] = (struct local_source){name, count, NULL};
+    }
+    if (ls) {
+        free(ls->live);
+        ls->live = live;
+        ls->count = n;
+        return 0;
+    }
+    char *name = n ? strdup(source) : NULL;
+    if (!name || !vec_grow(t->srcs, t->capsrcs, t->nsrcs + 1)) {
+        free(name);
+        free(live);
+        return n ? -1 : 0;
+    }
+    memmove(&t->srcs[pos + 1], &t->srcs[pos], (t->nsrcs - pos) * sizeof *t->srcs);
+    t->srcs[pos] = (struct local_source){name, n, NULL, live};
+    t->nsrcs++;
     return 0;
 }
 
@@ -504,20 +573,27 @@ int records_set_source(struct records *t, const char *source, const struct rec_i
     }
 
     int changes = 0, rc = 0;
+    /* The source's entries after this call; the ones before come from its own list, so the cost
+     * follows the source, not the table. */
+    struct entry **live = malloc((m ? m : 1) * sizeof(struct entry *));
+    if (!live) {
+        free(copy);
+        return -1;
+    }
+    size_t nlive = 0;
     rt_lock(t);
     struct owner *o = t->local;
-    for (struct entry *e = o->head, *nx; e; e = nx) {
-        nx = e->onext;
-        if (e->tomb || strcmp(e->source, source) != 0)
-            continue;
+    struct local_source *ls = source_find(t, source, NULL);
+    for (size_t i = 0; ls && i < ls->count; i++) {
+        struct entry *e = ls->live[i];
         struct rec_input key;
-        memcpy(key.name, e->name, strlen(e->name) + 1);
+        memcpy(key.name, e->nm->name, strlen(e->nm->name) + 1);
         key.addr = e->addr;
         key.line = key.rank = key.ttl = 0;
         key.has_ttl = false;
         if (m && bsearch(&key, v, m, sizeof *v, records_input_cmp))
             continue;
-        rt_entry_set_tomb(e, true);
+        rt_entry_set_tomb(t, e, true);
         local_bump(t, e);
         emit(t, REC_OP_DEL, e);
         changes++;
@@ -529,7 +605,8 @@ int records_set_source(struct records *t, const char *source, const struct rec_i
         struct entry *e = rt_entry_find(t, o, source, v[i].name, &v[i].addr);
         if (e && !e->tomb) {
             e->line = v[i].line; /* the line may move; not a change of the record */
-            if (rt_entry_set_attrs(e, v[i].rank, v[i].has_ttl, v[i].ttl)) {
+            live[nlive++] = e;
+            if (rt_entry_set_attrs(t, e, v[i].rank, v[i].has_ttl, v[i].ttl)) {
                 local_bump(t, e); /* a new rank or TTL is replicated as a new add */
                 emit(t, REC_OP_ADD, e);
                 changes++;
@@ -543,15 +620,16 @@ int records_set_source(struct records *t, const char *source, const struct rec_i
                 break;
             }
         } else {
-            rt_entry_set_tomb(e, false);
+            rt_entry_set_tomb(t, e, false);
         }
         e->line = v[i].line;
-        rt_entry_set_attrs(e, v[i].rank, v[i].has_ttl, v[i].ttl);
+        rt_entry_set_attrs(t, e, v[i].rank, v[i].has_ttl, v[i].ttl);
         local_bump(t, e);
         emit(t, REC_OP_ADD, e);
         changes++;
+        live[nlive++] = e;
     }
-    if (set_source_count(t, source, m) < 0)
+    if (source_set_live(t, source, live, nlive) < 0)
         rc = -1;
     if (changes)
         t->dirty = true;
@@ -562,10 +640,7 @@ int records_set_source(struct records *t, const char *source, const struct rec_i
 
 static struct local_source *local_source_find(struct records *t, const char *source)
 {
-    for (size_t i = 0; i < t->nsrcs; i++)
-        if (strcmp(t->srcs[i].name, source) == 0)
-            return &t->srcs[i];
-    return NULL;
+    return source_find(t, source, NULL);
 }
 
 int records_set_source_info(struct records *t, const char *source, const char *info)
@@ -627,7 +702,7 @@ void records_foreach_name(struct records *t, const char *name,
     rt_lock(t);
     for (struct owner *o = t->owners; o; o = o->next) {
         for (struct entry *e = o->head; e; e = e->onext) {
-            if (strcmp(e->name, name) != 0)
+            if (strcmp(e->nm->name, name) != 0)
                 continue;
             struct rec_view v = rt_view_of(e);
             if (o->local) {
