@@ -307,7 +307,7 @@ static void test_truncation(void **state)
         snprintf(idbuf[i], sizeof idbuf[i], "n%02d-aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa", i);
         ids[i] = idbuf[i];
         char name[128], addr[32];
-        snprintf(name, sizeof name, "%s.ns.example.com", idbuf[i]);
+        snprintf(name, sizeof name, "%.63s.ns.example.com", idbuf[i]);
         snprintf(addr, sizeof addr, "192.0.2.%d", i + 1);
         if (i == 0) {
             struct rec_input own[] = {tl_in(name, addr)};
