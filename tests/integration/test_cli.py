@@ -231,8 +231,14 @@ def test_members_of_a_two_node_cluster(joyride):
                 env=env("cli-b-" + tag, CLUSTER_SEEDS="%s:%s" % (a.addr, a_env["SWIM_PORT"])))
     wait_until(lambda: len(b.addresses("a.test")) == 1 and len(a.addresses("b2.test")) == 1,
                timeout=15, what="records replicated both ways")
-    rc, out, err = cli("members", api=api(b))
-    assert rc == 0, err
+    def members():
+        rc, out, err = cli("members", api=api(b))
+        assert rc == 0, err
+        return out
+    # the member table is a copy the node refreshes every 500 ms: wait for the counts in it
+    out = wait_until(lambda: (lambda o: o if {(r[0], r[5]) for r in table(o)[1]} == {
+        ("cli-a-" + tag, "1"), ("cli-b-" + tag, "2")} else None)(members()),
+        timeout=5, what="record counts in the member table")
     header, rows = table(out)
     assert header == ["NODE", "ROLE", "ADDRESS", "STATE", "INCARNATION", "RECORDS", "LAST CHANGE"]
     by_node = {r[0]: r for r in rows}
