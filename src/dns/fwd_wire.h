@@ -19,8 +19,7 @@ size_t fwd_build_query(const struct dns_query *q, uint16_t id, uint8_t *out, siz
 
 enum fwd_status {
     FWD_OK = 0,
-    FWD_MALFORMED, /* not a DNS response we can walk (lengths, names, A/AAAA/NS/CNAME/PTR/SOA rdata)
-                    */
+    FWD_MALFORMED, /* not a response we can walk (lengths, names, A/AAAA/NS/CNAME/PTR/SOA rdata) */
     FWD_MISMATCH,  /* a response, but not to what we asked: wrong ID or question (spoofing) */
 };
 
