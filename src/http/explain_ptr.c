@@ -46,7 +46,7 @@ static void collect(const struct rec_view *r, void *ctx)
     e->rank = r->rank;
     e->ttl = r->ttl;
     e->has_ttl = r->has_ttl;
-    e->gives = r->served && records_ptr_source(l->mode, r->source);
+    e->gives = r->served && records_gives_ptr(l->mode, r->source, r->name);
     e->local = strcmp(r->owner, l->local) == 0;
     e->state = r->tombstone  ? "removed"
                : r->dormant  ? "dormant"

@@ -111,7 +111,7 @@ void rt_name_touch(struct records *t, struct rname *nm)
 /* Whether e gives a PTR under the policy when served: then it is listed at its reverse name. */
 static bool gives_ptr(const struct records *t, const struct entry *e)
 {
-    return records_ptr_source(t->policy.ptr, e->source) && !records_name_is_wildcard(e->nm->name);
+    return records_gives_ptr(t->policy.ptr, e->source, e->nm->name);
 }
 
 static void ptr_link(struct records *t, struct entry *e)

@@ -55,6 +55,11 @@ bool records_ptr_source(enum rec_ptr_mode mode, const char *source)
     return mode == REC_PTR_ALL || (mode == REC_PTR_HOSTS && is_hosts_source(source));
 }
 
+bool records_gives_ptr(enum rec_ptr_mode mode, const char *source, const char *name)
+{
+    return records_ptr_source(mode, source) && !records_name_is_wildcard(name);
+}
+
 struct snap_pair rt_pair_of(const struct records *t, const struct entry *e)
 {
     return (struct snap_pair){
@@ -62,9 +67,7 @@ struct snap_pair rt_pair_of(const struct records *t, const struct entry *e)
         .addr = e->addr,
         .ttl = e->has_ttl ? e->ttl : t->policy.default_ttl,
         .rank = e->rank,
-        /* a wildcard stands for many names, none of which is the address's name */
-        .ptr =
-            records_ptr_source(t->policy.ptr, e->source) && !records_name_is_wildcard(e->nm->name),
+        .ptr = records_gives_ptr(t->policy.ptr, e->source, e->nm->name),
     };
 }
 

@@ -133,6 +133,10 @@ struct rec_policy {
 void records_set_policy(struct records *t, const struct rec_policy *p);
 /* Whether a record of `source` gives PTRs under mode. */
 bool records_ptr_source(enum rec_ptr_mode mode, const char *source);
+/* Whether the record `name` of `source` gives a PTR at its address's reverse name under mode:
+ * its source does, and it is no wildcard (a wildcard stands for many names, none of which is the
+ * address's name). */
+bool records_gives_ptr(enum rec_ptr_mode mode, const char *source, const char *name);
 
 /* Observer of local changes (the sync layer gossips them). Called with the table lock held, in
  * seq order; it must not call back into the table. One observer; NULL removes it. While no

@@ -271,6 +271,9 @@ static void test_ptr_modes(void **state)
     assert_false(records_ptr_source(REC_PTR_HOSTS, "docker:abc"));
     assert_false(records_ptr_source(REC_PTR_OFF, "hosts:/x"));
     assert_true(records_ptr_source(REC_PTR_ALL, "api"));
+    assert_true(records_gives_ptr(REC_PTR_HOSTS, "hosts:/x", "a.test"));
+    assert_false(records_gives_ptr(REC_PTR_ALL, "hosts:/x", "*.a.test"));
+    assert_false(records_gives_ptr(REC_PTR_HOSTS, "docker:abc", "a.test"));
     struct rec_policy all = {.default_ttl = 60, .ptr = REC_PTR_ALL};
     records_set_policy(t, &all);
     assert_string_equal(ptr_list(t, "1.0.0.10.in-addr.arpa"), "d.test,h.test,d2.test");
